@@ -1,0 +1,19 @@
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml ./
+RUN pip install --no-cache-dir .
+
+COPY . .
+RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
+    && useradd --system --uid 1000 --home-dir /app norec \
+    && mkdir -p /app/var && chown -R norec /app/var
+
+# Celery refuses to be comfortable as root; everything runs as an ordinary user.
+USER norec
+EXPOSE 8000
+CMD ["gunicorn", "norec_network.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,0 +1,27 @@
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.utils.translation import gettext
+
+from norec_network.mail import send_later
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Our policy on top of allauth: signup is closed, and mail goes out through a worker."""
+
+    def is_open_for_signup(self, request) -> bool:
+        # Nobody signs up without a valid invitation; the invitation flow opens signup for the
+        # invited person only (invitations app).
+        return False
+
+    def send_mail(self, template_prefix, email, context):
+        # allauth's own send_mail adds `email` and `current_site`, which its templates use ("Hello
+        # from <site name>"). The site is named from SITE_URL, so each environment names itself.
+        current_site = SimpleNamespace(
+            name=gettext("Norec Network"), domain=urlsplit(settings.SITE_URL).netloc
+        )
+        context = {"email": email, "current_site": current_site, **context}
+        message = self.render_mail(template_prefix, email, context)
+        send_later(message)

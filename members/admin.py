@@ -1,0 +1,318 @@
+"""The back office for the people data: the roster an adviser lives in, and its vocabularies."""
+
+from django.contrib import admin
+from django.contrib import messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Count
+from django.db.models import IntegerField
+from django.db.models import OuterRef
+from django.db.models import Subquery
+from django.db.models import Value
+from django.db.models.functions import Coalesce
+from django.http import StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from members import services
+from members.admin_filters import EmailStatusFilter
+from members.admin_filters import ExchangeYearFilter
+from members.admin_filters import HomeCountryFilter
+from members.admin_filters import HostCountryFilter
+from members.admin_filters import ProgrammeFilter
+from members.admin_filters import RegisteredFilter
+from members.admin_reports import participant_counts_by_country
+from members.admin_reports import participant_export_lines
+from members.models import Exchange
+from members.models import ExpertiseField
+from members.models import Language
+from members.models import Participant
+from members.models import User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "is_staff", "is_active", "last_login", "date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Name"), {"fields": ("first_name", "last_name")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+class ExchangeInline(admin.TabularInline):
+    model = Exchange
+    extra = 0
+    fields = ["year", "host_country", "programme", "partner_organisation"]
+
+
+def _exchange_count_subquery():
+    """Each participant's number of exchanges, as a correlated subquery.
+
+    A subquery rather than Count() over a join: no GROUP BY over the whole roster, and the
+    exchange filters (which use `pk__in`) cannot multiply it.
+    """
+    counts = (
+        Exchange.objects.filter(participant=OuterRef("pk"))
+        .order_by()
+        .values("participant")
+        .annotate(total=Count("id"))
+        .values("total")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin):
+    change_list_template = "admin/members/participant/roster_change_list.html"
+    list_display = [
+        "full_name_column",
+        "email_column",
+        "email_status_column",
+        "home_country",
+        "registered_column",
+        "exchange_count_column",
+        "declined_invitations",
+    ]
+    list_display_links = ["full_name_column"]
+    list_filter = [
+        HomeCountryFilter,
+        ProgrammeFilter,
+        ExchangeYearFilter,
+        HostCountryFilter,
+        RegisteredFilter,
+        EmailStatusFilter,
+        "email_source",
+        "declined_invitations",
+        "resource_person",
+        "directory_visibility",
+    ]
+    search_fields = ["participant_id", "first_name", "last_name", "email", "user__email"]
+    list_select_related = ["user"]
+    list_per_page = 100
+    # Django 6 assumes https for scheme-less URLs; say so now (and silence 5.2's warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    inlines = [ExchangeInline]
+    autocomplete_fields = ["user", "expertise", "languages"]
+    readonly_fields = ["created_at", "updated_at", "privacy_consent_at", "privacy_notice_version"]
+    actions = ["export_csv_action", "decline_invitations_action"]
+    fieldsets = (
+        (
+            _("Roster"),
+            {
+                "fields": (
+                    "participant_id",
+                    ("first_name", "last_name"),
+                    ("email", "email_status", "email_source"),
+                    "phone",
+                    ("home_country", "preferred_language"),
+                    "user",
+                    "declined_invitations",
+                )
+            },
+        ),
+        (
+            _("Profile"),
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    ("residence_country", "city"),
+                    ("organisation", "position"),
+                    "expertise",
+                    "languages",
+                    "bio",
+                    "linkedin_url",
+                    "time_zone",
+                    "directory_visibility",
+                    "newsletter_subscribed",
+                    "resource_person",
+                ),
+            },
+        ),
+        (
+            _("Record"),
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "privacy_consent_at",
+                    "privacy_notice_version",
+                    "created_at",
+                    "updated_at",
+                ),
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(exchange_count=_exchange_count_subquery())
+            .defer("bio")
+        )
+
+    # --- columns
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def full_name_column(self, participant: Participant) -> str:
+        return participant.full_name or participant.participant_id
+
+    @admin.display(description=_("email address"), ordering="email")
+    def email_column(self, participant: Participant) -> str:
+        return participant.address_of_record
+
+    @admin.display(description=_("email status"), ordering="email_status")
+    def email_status_column(self, participant: Participant) -> str:
+        label = participant.get_email_status_display()
+        if participant.has_bad_address:
+            return format_html(
+                '<strong class="email-bad" style="color:#ba2121">&#9888; {}</strong>', label
+            )
+        return label
+
+    @admin.display(description=_("registered"), boolean=True, ordering="user")
+    def registered_column(self, participant: Participant) -> bool:
+        return participant.is_registered
+
+    @admin.display(description=_("exchanges"), ordering="exchange_count")
+    def exchange_count_column(self, participant: Participant) -> int:
+        return participant.exchange_count
+
+    # --- actions
+
+    @admin.action(description=_("Export selected participants as CSV"), permissions=["view"])
+    def export_csv_action(self, request, queryset):
+        return self._csv_response(queryset)
+
+    @admin.action(description=_("Record that they declined invitations"), permissions=["change"])
+    def decline_invitations_action(self, request, queryset):
+        changed = 0
+        for participant in queryset.filter(declined_invitations=False):
+            services.participant_decline_invitations(participant=participant)
+            changed += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d participant will no longer be invited.",
+                "%(count)d participants will no longer be invited.",
+                changed,
+            )
+            % {"count": changed},
+            messages.SUCCESS if changed else messages.INFO,
+        )
+
+    # --- custom pages
+
+    def changelist_view(self, request, extra_context=None):
+        from members.admin_import import can_import_roster
+
+        extra_context = {
+            **(extra_context or {}),
+            "can_import_roster": can_import_roster(request.user),
+        }
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def get_urls(self):
+        from members.admin_import import participant_import_view
+
+        view = self.admin_site.admin_view
+        custom = [
+            path(
+                "import/",
+                view(lambda request: participant_import_view(self, request)),
+                name="members_participant_import",
+            ),
+            path("export/", view(self.export_view), name="members_participant_export"),
+            path(
+                "counts-by-country/",
+                view(self.counts_by_country_view),
+                name="members_participant_counts_by_country",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def _csv_response(self, queryset) -> StreamingHttpResponse:
+        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+        response = StreamingHttpResponse(
+            participant_export_lines(queryset), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="participants-{stamp}.csv"'
+        return response
+
+    def export_view(self, request):
+        """Everything the changelist's current filters and search select, on every page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return self._csv_response(changelist.get_queryset(request))
+
+    def counts_by_country_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist_url = reverse("admin:members_participant_changelist")
+        rows = participant_counts_by_country()
+        for row in rows:
+            country = row["code"] or "none"
+            base = f"{changelist_url}?home_country={country}"
+            row["participants_url"] = base
+            row["registered_url"] = f"{base}&registered=yes"
+            row["bad_address_url"] = f"{base}&email_status={EmailStatusFilter.BAD}"
+            row["never_invited_url"] = base
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Participants by home country"),
+            "opts": self.model._meta,
+            "rows": rows,
+            "totals": {
+                key: sum(row[key] for row in rows)
+                for key in ("participants", "registered", "bad_address", "never_invited")
+            },
+            "changelist_url": changelist_url,
+        }
+        return TemplateResponse(
+            request, "admin/members/participant/counts_by_country.html", context
+        )
+
+
+@admin.register(Exchange)
+class ExchangeAdmin(admin.ModelAdmin):
+    list_display = ["participant", "year", "host_country", "programme", "partner_organisation"]
+    list_filter = ["programme", "year", "host_country"]
+    search_fields = [
+        "participant__participant_id",
+        "participant__first_name",
+        "participant__last_name",
+        "partner_organisation",
+        "programme",
+    ]
+    list_select_related = ["participant"]
+    autocomplete_fields = ["participant"]
+
+
+@admin.register(ExpertiseField)
+class ExpertiseFieldAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_approved"]
+    list_filter = ["is_approved"]
+    search_fields = ["name"]
+    # Approving a member's suggestion is a tick in the list.
+    list_editable = ["is_approved"]
+
+
+@admin.register(Language)
+class LanguageAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]

@@ -1,0 +1,182 @@
+"""Sidebar filters for the roster changelist.
+
+Filters over exchanges use `pk__in` subqueries rather than joins, so that a person with two
+exchanges is listed once and the exchange count annotated on the changelist stays right.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from members.models import Exchange
+from members.models import Participant
+
+# Norec (then Fredskorpset) sent its first participants in 1963.
+FIRST_EXCHANGE_DECADE = 1960
+LAST_EXCHANGE_DECADE = 2020
+NO_COUNTRY = "none"
+
+
+def _country_lookups(codes) -> list[tuple[str, str]]:
+    """The countries that occur, by name, plus "no country" when some rows have none."""
+    codes = set(codes)
+    lookups = sorted(
+        ((code, countries.name(code) or code) for code in codes if code),
+        key=lambda pair: pair[1],
+    )
+    if "" in codes:
+        lookups.append((NO_COUNTRY, _("(no country)")))
+    return lookups
+
+
+class HomeCountryFilter(admin.SimpleListFilter):
+    title = _("home country")
+    parameter_name = "home_country"
+
+    def lookups(self, request, model_admin):
+        return _country_lookups(
+            Participant.objects.order_by().values_list("home_country", flat=True).distinct()
+        )
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(home_country="" if value == NO_COUNTRY else value.upper())
+
+
+class HostCountryFilter(admin.SimpleListFilter):
+    title = _("host country (any exchange)")
+    parameter_name = "host_country"
+
+    def lookups(self, request, model_admin):
+        return _country_lookups(
+            Exchange.objects.order_by().values_list("host_country", flat=True).distinct()
+        )
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        host = "" if value == NO_COUNTRY else value.upper()
+        return queryset.filter(
+            pk__in=Exchange.objects.filter(host_country=host).values("participant_id")
+        )
+
+
+class ProgrammeFilter(admin.SimpleListFilter):
+    title = _("programme (any exchange)")
+    parameter_name = "programme"
+
+    def lookups(self, request, model_admin):
+        programmes = (
+            Exchange.objects.exclude(programme="")
+            .order_by("programme")
+            .values_list("programme", flat=True)
+            .distinct()
+        )
+        return [(programme, programme) for programme in programmes]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(
+            pk__in=Exchange.objects.filter(programme=value).values("participant_id")
+        )
+
+
+class ExchangeYearFilter(admin.SimpleListFilter):
+    """By decade (`1980s`) or exact year (`1987`); choosing either lists that decade's years."""
+
+    title = _("exchange year")
+    parameter_name = "exchange_year"
+
+    @staticmethod
+    def _parse(value: str) -> tuple[int, int]:
+        """The inclusive range of years a value stands for; raises ValueError when it is neither."""
+        if value.endswith("s"):
+            decade = int(value[:-1])
+            if decade % 10:
+                raise ValueError(value)
+            return decade, decade + 9
+        year = int(value)
+        return year, year
+
+    def lookups(self, request, model_admin):
+        choices = [
+            (f"{decade}s", _("%(decade)ss") % {"decade": decade})
+            for decade in range(FIRST_EXCHANGE_DECADE, LAST_EXCHANGE_DECADE + 1, 10)
+        ]
+        value = self.value()
+        try:
+            first, _last = self._parse(value) if value else (None, None)
+        except ValueError:
+            first = None
+        if first is not None:
+            decade = first - first % 10
+            position = next(
+                (i for i, (key, _label) in enumerate(choices) if key == f"{decade}s"), None
+            )
+            years = [(str(year), f"\u2003{year}") for year in range(decade, decade + 10)]
+            if position is not None:
+                choices[position + 1 : position + 1] = years
+        return choices
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        try:
+            first, last = self._parse(value)
+        except ValueError as error:
+            raise IncorrectLookupParameters(f"Not a year or decade: {value!r}") from error
+        return queryset.filter(
+            pk__in=Exchange.objects.filter(year__gte=first, year__lte=last).values("participant_id")
+        )
+
+
+class RegisteredFilter(admin.SimpleListFilter):
+    title = _("registered")
+    parameter_name = "registered"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Registered")), ("no", _("Not registered"))]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(user__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(user__isnull=True)
+        return queryset
+
+
+class EmailStatusFilter(admin.SimpleListFilter):
+    """Each status, plus "bad" (bounced or complained): the addresses the adviser must fix."""
+
+    title = _("email status")
+    parameter_name = "email_status"
+    BAD = "bad"
+
+    def lookups(self, request, model_admin):
+        return [
+            (self.BAD, _("Bad address (bounced or complained)")),
+            *Participant.EmailStatus.choices,
+        ]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        if value == self.BAD:
+            return queryset.filter(
+                email_status__in=[
+                    Participant.EmailStatus.BOUNCED,
+                    Participant.EmailStatus.COMPLAINED,
+                ]
+            )
+        if value not in Participant.EmailStatus.values:
+            raise IncorrectLookupParameters(f"Not an email status: {value!r}")
+        return queryset.filter(email_status=value)

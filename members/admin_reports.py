@@ -1,0 +1,137 @@
+"""Read-only roster reports for the adviser: the CSV export and the counts by country."""
+
+import csv
+from collections.abc import Iterable
+from collections.abc import Iterator
+
+from django.db.models import Count
+from django.db.models import Prefetch
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from members.models import Exchange
+from members.models import Participant
+
+# Excel reads a UTF-8 file as such only when it starts with a byte order mark.
+UTF8_BOM = "\ufeff"
+EXPORT_CHUNK_SIZE = 2000
+BAD_STATUSES = [Participant.EmailStatus.BOUNCED, Participant.EmailStatus.COMPLAINED]
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value) -> str:
+    """A spreadsheet-safe cell: text starting with = + - @ would run as a formula in Excel."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _yes_no(flag: bool) -> str:
+    return _("yes") if flag else _("no")
+
+
+def participant_export_header() -> list[str]:
+    return [
+        _("roster id"),
+        _("first name"),
+        _("last name"),
+        _("email address"),
+        _("email status"),
+        _("email set by"),
+        _("phone"),
+        _("home country"),
+        _("preferred language"),
+        _("registered"),
+        _("declined invitations"),
+        _("resource person"),
+        _("directory visibility"),
+        _("number of exchanges"),
+        _("exchanges"),
+    ]
+
+
+def _exchange_summary(exchange: Exchange) -> str:
+    parts = [
+        str(exchange.year or "?"),
+        exchange.host_country.name if exchange.host_country else "",
+        exchange.programme,
+        exchange.partner_organisation,
+    ]
+    return " / ".join(part for part in parts if part)
+
+
+def participant_export_row(participant: Participant) -> list[str]:
+    exchanges = list(participant.exchanges.all())
+    return [
+        participant.participant_id,
+        participant.first_name,
+        participant.last_name,
+        participant.address_of_record,
+        participant.get_email_status_display(),
+        participant.get_email_source_display(),
+        str(participant.phone) if participant.phone else "",
+        participant.home_country.name if participant.home_country else "",
+        participant.get_preferred_language_display(),
+        _yes_no(participant.is_registered),
+        _yes_no(participant.declined_invitations),
+        _yes_no(participant.resource_person),
+        participant.get_directory_visibility_display(),
+        str(len(exchanges)),
+        "; ".join(_exchange_summary(exchange) for exchange in exchanges),
+    ]
+
+
+def participant_export_lines(queryset: QuerySet) -> Iterator[str]:
+    """CSV lines, BOM first, for every participant the queryset selects, read in chunks.
+
+    The queryset is iterated with a server-side cursor and its exchanges prefetched per chunk, so
+    memory stays flat however many rows the filters select.
+    """
+    writer = csv.writer(_Echo())
+    rows: Iterable[Participant] = (
+        queryset.select_related("user")
+        .prefetch_related(Prefetch("exchanges", queryset=Exchange.objects.order_by("year", "id")))
+        .iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    )
+    yield UTF8_BOM + writer.writerow(participant_export_header())
+    for participant in rows:
+        yield writer.writerow([_cell(value) for value in participant_export_row(participant)])
+
+
+def participant_counts_by_country() -> list[dict]:
+    """Per home country: participants, registered, with a bad address, never invited.
+
+    One aggregate query, largest country first. "Never invited" counts every participant until
+    invitations exist; the invitations app will narrow it.
+    """
+    rows = (
+        Participant.objects.order_by()
+        .values("home_country")
+        .annotate(
+            participants=Count("id"),
+            registered=Count("id", filter=Q(user__isnull=False)),
+            bad_address=Count("id", filter=Q(email_status__in=BAD_STATUSES)),
+        )
+    )
+    result = [
+        {
+            "code": row["home_country"],
+            "name": countries.name(row["home_country"]) if row["home_country"] else "",
+            "participants": row["participants"],
+            "registered": row["registered"],
+            "bad_address": row["bad_address"],
+            "never_invited": row["participants"],
+        }
+        for row in rows
+    ]
+    result.sort(key=lambda row: (-row["participants"], row["name"]))
+    return result

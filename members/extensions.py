@@ -1,0 +1,61 @@
+"""Hooks through which the other apps add to what members see, without `members` importing them.
+
+Dependencies point one way (invitations, activities and newsletters import members, never the
+reverse), yet a member's home page shows their upcoming activities and the latest newsletter, and
+"Download my data" must hold their invitations, registrations and deliveries. Each of those apps
+registers its part here from its `AppConfig.ready()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from typing import Any
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from members.models import Participant
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """A block on the member's home page: `template_name` rendered with what `context` returns
+    (or skipped when it returns None, e.g. nothing upcoming). Lower `order` comes first."""
+
+    name: str
+    template_name: str
+    context: Callable[[HttpRequest, Participant], dict | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class PersonalDataSource:
+    """What an app holds about a participant: `export` returns JSON-serialisable data for
+    "Download my data"; `erase` removes it when the member deletes their account."""
+
+    name: str
+    export: Callable[[Participant], Any]
+    erase: Callable[[Participant], None]
+
+
+_home_sections: dict[str, HomeSection] = {}
+_personal_data_sources: dict[str, PersonalDataSource] = {}
+
+
+def register_home_section(section: HomeSection) -> None:
+    # Keyed by name so that a second `ready()` (tests, autoreload) replaces rather than repeats.
+    _home_sections[section.name] = section
+
+
+def register_personal_data_source(source: PersonalDataSource) -> None:
+    _personal_data_sources[source.name] = source
+
+
+def home_sections() -> list[HomeSection]:
+    return sorted(_home_sections.values(), key=lambda section: (section.order, section.name))
+
+
+def personal_data_sources() -> list[PersonalDataSource]:
+    return sorted(_personal_data_sources.values(), key=lambda source: source.name)

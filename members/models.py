@@ -1,0 +1,249 @@
+"""The people: logins (User), the roster (Participant) and each person's exchanges."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
+            raise ValueError("A superuser must have is_staff and is_superuser set.")
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A login. Email is the login name; a member's names live on their Participant."""
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_case_insensitive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class ExpertiseField(models.Model):
+    """A field of expertise in the staff-curated vocabulary (health, education, ...)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_approved = models.BooleanField(
+        _("approved"), default=True, help_text=_("Suggestions from members start unapproved.")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("field of expertise")
+        verbose_name_plural = _("fields of expertise")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Language(models.Model):
+    """A language a member speaks (ISO 639-1 code)."""
+
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("language")
+        verbose_name_plural = _("languages")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Participant(TimestampedModel):
+    """One former exchange participant, registered or not: one row per person on the roster."""
+
+    class EmailStatus(models.TextChoices):
+        UNKNOWN = "unknown", _("unknown")
+        OK = "ok", _("ok")
+        BOUNCED = "bounced", _("bounced")
+        COMPLAINED = "complained", _("complained")
+
+    class EmailSource(models.TextChoices):
+        ROSTER = "roster", _("roster import")
+        ADVISER = "adviser", _("set by the adviser")
+        MEMBER = "member", _("set by the member")
+
+    class Visibility(models.TextChoices):
+        HIDDEN = "hidden", _("Hidden from other members")
+        MEMBERS = "members", _("Visible to registered members")
+
+    # --- from the roster
+    participant_id = models.CharField(
+        _("roster id"),
+        max_length=64,
+        unique=True,
+        help_text=_("The roster's own id; the key for re-imports."),
+    )
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    email = models.EmailField(_("email address"), blank=True, db_index=True)
+    email_status = models.CharField(
+        _("email status"), max_length=16, choices=EmailStatus.choices, default=EmailStatus.UNKNOWN
+    )
+    email_source = models.CharField(
+        _("email set by"), max_length=16, choices=EmailSource.choices, default=EmailSource.ROSTER
+    )
+    phone = PhoneNumberField(_("phone"), blank=True)
+    home_country = CountryField(_("home country"), blank=True, db_index=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="participant",
+    )
+    declined_invitations = models.BooleanField(
+        _("declined invitations"), default=False, help_text=_("Asked not to be invited again.")
+    )
+
+    # --- the member's own profile, once registered
+    residence_country = CountryField(_("country of residence"), blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    position = models.CharField(_("position"), max_length=200, blank=True)
+    expertise = models.ManyToManyField(
+        ExpertiseField,
+        verbose_name=_("fields of expertise"),
+        blank=True,
+        related_name="participants",
+    )
+    languages = models.ManyToManyField(
+        Language, verbose_name=_("languages spoken"), blank=True, related_name="participants"
+    )
+    bio = models.TextField(_("short bio"), max_length=2000, blank=True)
+    linkedin_url = models.URLField(_("LinkedIn profile"), blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    directory_visibility = models.CharField(
+        _("directory visibility"),
+        max_length=16,
+        choices=Visibility.choices,
+        default=Visibility.HIDDEN,
+    )
+    newsletter_subscribed = models.BooleanField(_("receives the newsletter"), default=True)
+    resource_person = models.BooleanField(
+        _("resource person"),
+        default=False,
+        help_text=_("Norec may approach them as a lecturer, interpreter, mentor or facilitator."),
+    )
+    privacy_consent_at = models.DateTimeField(
+        _("privacy notice accepted at"), null=True, blank=True
+    )
+    privacy_notice_version = models.CharField(
+        _("privacy notice version"), max_length=20, blank=True
+    )
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        indexes = [
+            models.Index(fields=["home_country", "email_status"]),
+            models.Index(fields=["last_name", "first_name"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.participant_id
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_registered(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def address_of_record(self) -> str:
+        """Where mail goes: the member's own login address once registered, else the roster's."""
+        if self.user_id is not None and self.user.email:
+            return self.user.email
+        return self.email
+
+    @property
+    def has_bad_address(self) -> bool:
+        return self.email_status in (self.EmailStatus.BOUNCED, self.EmailStatus.COMPLAINED)
+
+
+class Exchange(models.Model):
+    """One exchange a participant took part in (a person may have several)."""
+
+    participant = models.ForeignKey(
+        Participant,
+        on_delete=models.CASCADE,
+        related_name="exchanges",
+        verbose_name=_("participant"),
+    )
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True, db_index=True)
+    host_country = CountryField(_("host country"), blank=True, db_index=True)
+    partner_organisation = models.CharField(_("partner organisation"), max_length=255, blank=True)
+    programme = models.CharField(_("programme"), max_length=120, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["year", "id"]
+        verbose_name = _("exchange")
+        verbose_name_plural = _("exchanges")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "year", "host_country", "partner_organisation", "programme"],
+                name="exchange_unique_per_participant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        parts = [
+            str(self.year or "?"),
+            self.host_country.name if self.host_country else "",
+            self.programme,
+        ]
+        return " · ".join(part for part in parts if part)

@@ -1,0 +1,83 @@
+"""Every change to the people data goes through a function here (other apps call these too)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from members.models import Participant
+from members.models import User
+
+
+@transaction.atomic
+def participant_link_user(*, participant: Participant, user: User) -> Participant:
+    """Tie a new account to its roster row (an accepted invitation creates the account)."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.user_id is not None and participant.user_id != user.pk:
+        raise ValueError(f"Participant {participant.pk} is already linked to another account.")
+    participant.user = user
+    participant.email = user.email
+    participant.email_source = Participant.EmailSource.MEMBER
+    participant.email_status = Participant.EmailStatus.OK
+    participant.save(update_fields=["user", "email", "email_source", "email_status", "updated_at"])
+    return participant
+
+
+@transaction.atomic
+def participant_set_email(
+    *, participant: Participant, email: str, source: Participant.EmailSource
+) -> Participant:
+    """Set the address of record (an adviser's fix or a member's verified change).
+
+    A new address is innocent until it bounces: its status starts again as unknown, so that the
+    person can be invited or mailed again.
+    """
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    participant.email = email.strip().lower()
+    participant.email_source = source
+    participant.email_status = (
+        Participant.EmailStatus.OK
+        if source == Participant.EmailSource.MEMBER
+        else Participant.EmailStatus.UNKNOWN
+    )
+    participant.save(update_fields=["email", "email_source", "email_status", "updated_at"])
+    return participant
+
+
+@transaction.atomic
+def participant_mark_email_status(
+    *, participant: Participant, status: Participant.EmailStatus
+) -> Participant:
+    """Record what the ESP told us about the address (delivered, bounced, complained)."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    # A complaint is final; a bounce does not undo a complaint, and a delivery does not undo either.
+    order = [
+        Participant.EmailStatus.UNKNOWN,
+        Participant.EmailStatus.OK,
+        Participant.EmailStatus.BOUNCED,
+        Participant.EmailStatus.COMPLAINED,
+    ]
+    if order.index(status) > order.index(participant.email_status):
+        participant.email_status = status
+        participant.save(update_fields=["email_status", "updated_at"])
+    return participant
+
+
+@transaction.atomic
+def participant_record_consent(*, participant: Participant) -> Participant:
+    """Record that the member accepted the current privacy notice."""
+    participant.privacy_consent_at = timezone.now()
+    participant.privacy_notice_version = settings.PRIVACY_NOTICE_VERSION
+    participant.save(update_fields=["privacy_consent_at", "privacy_notice_version", "updated_at"])
+    return participant
+
+
+@transaction.atomic
+def participant_decline_invitations(*, participant: Participant) -> Participant:
+    """The person asked not to be invited again."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if not participant.declined_invitations:
+        participant.declined_invitations = True
+        participant.save(update_fields=["declined_invitations", "updated_at"])
+    return participant

@@ -1,0 +1,3 @@
+from norec_network.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,92 @@
+"""The one email builder and the transactional send path.
+
+Templates follow allauth's naming: `<prefix>_subject.txt`, `<prefix>_message.txt` and, optionally,
+`<prefix>_message.html`, rendered in the recipient's language. Every message is sent by a worker:
+`send_later` serialises the built message and enqueues it once the surrounding transaction commits.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import translation
+
+
+def render_email(
+    template_prefix: str,
+    context: dict,
+    *,
+    to: list[str],
+    language: str | None = None,
+    from_email: str | None = None,
+    reply_to: list[str] | None = None,
+    headers: dict | None = None,
+) -> EmailMultiAlternatives:
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"{template_prefix}_subject.txt", context)
+        # A subject is one line; templates may end with a newline.
+        subject = " ".join(subject.split())
+        body = render_to_string(f"{template_prefix}_message.txt", context)
+        try:
+            html = render_to_string(f"{template_prefix}_message.html", context)
+        except TemplateDoesNotExist:
+            html = None
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=body,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        to=to,
+        reply_to=reply_to,
+        headers=headers or {},
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+def message_to_payload(message: EmailMultiAlternatives) -> dict:
+    """A JSON-safe form of a built message, for the send task."""
+    html = next(
+        (
+            content
+            for content, mimetype in getattr(message, "alternatives", [])
+            if mimetype == "text/html"
+        ),
+        None,
+    )
+    return {
+        "subject": message.subject,
+        "body": message.body,
+        "html": html,
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "bcc": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        "headers": dict(message.extra_headers),
+    }
+
+
+def payload_to_message(payload: dict) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=payload["subject"],
+        body=payload["body"],
+        from_email=payload["from_email"],
+        to=payload["to"],
+        cc=payload.get("cc") or None,
+        bcc=payload.get("bcc") or None,
+        reply_to=payload.get("reply_to") or None,
+        headers=payload.get("headers") or {},
+    )
+    if payload.get("html"):
+        message.attach_alternative(payload["html"], "text/html")
+    return message
+
+
+def send_later(message: EmailMultiAlternatives) -> None:
+    """Hand a transactional message to a worker once the current transaction commits."""
+    from norec_network.tasks import send_email
+
+    send_email.delay_on_commit(message_to_payload(message))

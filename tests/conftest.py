@@ -1,0 +1,54 @@
+"""Shared fixtures. Tests run on PostgreSQL and Redis: `make test` sets DATABASE_URL and
+CELERY_BROKER_URL."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from norec_network.celery import app as celery_app
+
+
+def pytest_configure(config):
+    # Tests are only worth something on the database production runs on.
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit(
+            "The tests need PostgreSQL: run them with `make test` (it sets DATABASE_URL).", 2
+        )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    # Rate limits live in the cache: clear it so that one test's attempts never block another's.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Unit tests run tasks in-process; tests marked `integration` use a real worker instead."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest storage needs collectstatic; tests serve plain files.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def admin_user(admin_user):
+    """pytest-django's superuser, with the authenticator app every staff account must have."""
+    from tests.members.factories import give_totp
+
+    return give_totp(admin_user)

@@ -1,0 +1,132 @@
+"""A local SMTP sink: aiosmtpd on a free port, keeping every message it receives."""
+
+from __future__ import annotations
+
+import email
+import email.message
+import email.policy
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from aiosmtpd.controller import Controller
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (the machine is shared: never use a fixed port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    envelope_from: str
+    envelope_to: tuple[str, ...]
+    message: email.message.EmailMessage
+
+    def __getitem__(self, header: str):
+        return self.message[header]
+
+    def text(self) -> str:
+        """The plain-text part (or the only part), decoded."""
+        part = self.message.get_body(preferencelist=("plain",))
+        return part.get_content() if part is not None else ""
+
+    def html(self) -> str | None:
+        part = self.message.get_body(preferencelist=("html",))
+        return part.get_content() if part is not None else None
+
+
+class _Handler:
+    def __init__(self, sink: SmtpSink):
+        self._sink = sink
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        self._sink._add(
+            ReceivedMessage(
+                envelope_from=envelope.mail_from,
+                envelope_to=tuple(envelope.rcpt_tos),
+                message=parsed,
+            )
+        )
+        return "250 Message accepted for delivery"
+
+
+class SmtpSink:
+    """Start with `start()`, stop with `stop()`; `messages` is a snapshot, safe across threads."""
+
+    def __init__(self, host: str = "127.0.0.1"):
+        self.host = host
+        self.port: int | None = None
+        self._messages: list[ReceivedMessage] = []
+        self._condition = threading.Condition()
+        self._controller: Controller | None = None
+
+    def start(self) -> SmtpSink:
+        # aiosmtpd's Controller cannot bind port 0, so pick a free port first; retry on the rare
+        # race where someone else takes it in between.
+        last_error: Exception | None = None
+        for _ in range(5):
+            port = free_port(self.host)
+            controller = Controller(_Handler(self), hostname=self.host, port=port)
+            try:
+                controller.start()
+            except Exception as exc:  # the port was taken meanwhile
+                last_error = exc
+                continue
+            self._controller, self.port = controller, port
+            return self
+        raise RuntimeError(f"could not start the SMTP sink: {last_error}")
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def _add(self, message: ReceivedMessage) -> None:
+        with self._condition:
+            self._messages.append(message)
+            self._condition.notify_all()
+
+    @property
+    def messages(self) -> list[ReceivedMessage]:
+        with self._condition:
+            return list(self._messages)
+
+    def clear(self) -> None:
+        with self._condition:
+            self._messages.clear()
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[ReceivedMessage]:
+        """Block until at least `count` messages arrived; raise if they do not within `timeout`.
+
+        The timeout is a cap against hanging forever, not a performance assertion: keep it generous.
+        """
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while len(self._messages) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"expected {count} message(s) at the SMTP sink, got {len(self._messages)}"
+                    )
+                self._condition.wait(remaining)
+            return list(self._messages)
+
+    def env(self) -> dict[str, str]:
+        """Environment that makes a Django process (a worker) send its mail here over SMTP."""
+        return {
+            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": self.host,
+            "EMAIL_PORT": str(self.port),
+            "ANYMAIL_ESP": "",
+        }
+
+    def __enter__(self) -> SmtpSink:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

@@ -1,0 +1,183 @@
+"""Configuration comes from the environment only: what production, ESPs and workers rely on.
+
+Settings are read once per process, so each configuration runs `manage.py` in a subprocess with
+exactly the environment under test (nothing inherited but PATH and HOME).
+"""
+
+import base64
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from norec_network.celery import app as celery_app
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "network.example.org",
+    "SITE_URL": "https://network.example.org",
+}
+
+
+def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
+    environment = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_SETTINGS_MODULE": "norec_network.settings",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deployment_checks():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNINGS" not in result.stderr
+
+
+def test_the_deployment_checks_do_notice_an_insecure_setting():
+    # The check above is only worth something if it can fail: a short key is reported.
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={**PRODUCTION, "DJANGO_SECRET_KEY": "short"},
+    )
+
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {key: value for key, value in PRODUCTION.items() if key != "DJANGO_SECRET_KEY"}
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_development_runs_without_any_configuration():
+    result = manage("check", env={})
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_esp_is_chosen_by_configuration_alone():
+    script = (
+        "import json; from django.conf import settings;"
+        "from django.core.mail import get_connection; backend = get_connection();"
+        "print(json.dumps({'backend': settings.EMAIL_BACKEND,"
+        " 'class': type(backend).__module__ + '.' + type(backend).__name__,"
+        " 'token': backend.server_token,"
+        " 'webhook_secret': settings.ANYMAIL.get('WEBHOOK_SECRET')}))"
+    )
+
+    result = manage(
+        "shell",
+        "-c",
+        script,
+        env={
+            "ANYMAIL_ESP": "postmark",
+            "ANYMAIL_POSTMARK_SERVER_TOKEN": "pm-token-123",
+            "ANYMAIL_WEBHOOK_SECRET": "postmark:webhook-password-1963",
+        },
+    )
+
+    assert result.returncode == 0, result.stderr
+    chosen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert chosen == {
+        "backend": "anymail.backends.postmark.EmailBackend",
+        "class": "anymail.backends.postmark.EmailBackend",
+        "token": "pm-token-123",
+        "webhook_secret": "postmark:webhook-password-1963",
+    }
+
+
+def postmark_delivery_event() -> str:
+    return json.dumps(
+        {
+            "RecordType": "Delivery",
+            "ServerID": 23,
+            "MessageStream": "outbound",
+            "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
+            "Recipient": "amina@example.org",
+            "Tag": "",
+            "DeliveredAt": "2026-11-23T08:00:00Z",
+            "Details": "Test delivery webhook details",
+            "Metadata": {},
+        }
+    )
+
+
+@pytest.fixture
+def webhook_secret(settings):
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "postmark:webhook-password-1963"}
+    return "postmark:webhook-password-1963"
+
+
+@pytest.mark.django_db
+def test_the_tracking_webhook_refuses_a_post_without_the_secret(client, webhook_secret):
+    response = client.post(
+        reverse("anymail:postmark_tracking_webhook"),
+        data=postmark_delivery_event(),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_tracking_webhook_refuses_a_wrong_secret(client, webhook_secret):
+    wrong = base64.b64encode(b"postmark:guess").decode()
+    response = client.post(
+        reverse("anymail:postmark_tracking_webhook"),
+        data=postmark_delivery_event(),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {wrong}",
+    )
+
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_tracking_webhook_accepts_a_post_with_the_secret(client, webhook_secret):
+    credentials = base64.b64encode(webhook_secret.encode()).decode()
+    response = client.post(
+        reverse("anymail:postmark_tracking_webhook"),
+        data=postmark_delivery_event(),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {credentials}",
+    )
+
+    assert response.status_code == 200
+
+
+def test_the_webhook_url_is_where_the_readme_says():
+    assert reverse("anymail:postmark_tracking_webhook") == "/anymail/postmark/tracking/"
+
+
+def test_every_scheduled_or_routed_task_exists():
+    # A beat entry or route naming a task no worker knows is silently discarded at run time.
+    celery_app.loader.import_default_modules()
+    named = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    named |= set(settings.CELERY_TASK_ROUTES)
+
+    assert named <= set(celery_app.tasks), named - set(celery_app.tasks)

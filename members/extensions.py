@@ -59,3 +59,24 @@ def home_sections() -> list[HomeSection]:
 
 def personal_data_sources() -> list[PersonalDataSource]:
     return sorted(_personal_data_sources.values(), key=lambda source: source.name)
+
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    """Adds an app's demo data after the demo roster and accounts exist (`manage.py seed_demo`).
+    `seed()` must be safe to re-run (add only what is missing) and returns a one-line summary."""
+
+    name: str
+    seed: Callable[[], str]
+    order: int = 100
+
+
+_demo_seeders: dict[str, DemoSeeder] = {}
+
+
+def register_demo_seeder(seeder: DemoSeeder) -> None:
+    _demo_seeders[seeder.name] = seeder
+
+
+def demo_seeders() -> list[DemoSeeder]:
+    return sorted(_demo_seeders.values(), key=lambda seeder: (seeder.order, seeder.name))

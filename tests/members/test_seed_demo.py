@@ -169,3 +169,18 @@ def test_demo_staff_log_in_with_the_published_demo_authenticator(client, setting
 
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_other_apps_add_their_demo_data_through_registered_seeders(monkeypatch):
+    from members import extensions
+
+    seeded = []
+    monkeypatch.setattr(extensions, "_demo_seeders", {})
+    extensions.register_demo_seeder(
+        extensions.DemoSeeder(name="activities", seed=lambda: seeded.append(1) or "3 activities")
+    )
+
+    output = run("--participants", "60")
+
+    assert seeded == [1]
+    assert "activities: 3 activities" in output

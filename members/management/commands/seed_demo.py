@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 
 from members import demo
+from members.extensions import demo_seeders
 from members.models import Participant
 
 
@@ -57,6 +58,9 @@ class Command(BaseCommand):
                 f"{len(result.accounts_created)} accounts created."
             )
         )
+        # The other apps' demo data (activities, newsletters...), registered from their ready().
+        for seeder in demo_seeders():
+            self.stdout.write(f"  {seeder.name}: {seeder.seed()}")
         self.stdout.write("Local demo accounts (see docs/demo-accounts.md):")
         for label, (email, password) in (
             ("network adviser", demo.ADVISER),

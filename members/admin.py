@@ -29,10 +29,12 @@ from members.admin_filters import ProgrammeFilter
 from members.admin_filters import RegisteredFilter
 from members.admin_reports import participant_counts_by_country
 from members.admin_reports import participant_export_lines
+from members.audit import record_staff_action
 from members.models import Exchange
 from members.models import ExpertiseField
 from members.models import Language
 from members.models import Participant
+from members.models import StaffAction
 from members.models import User
 
 
@@ -196,7 +198,7 @@ class ParticipantAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Export selected participants as CSV"), permissions=["view"])
     def export_csv_action(self, request, queryset):
-        return self._csv_response(queryset)
+        return self._csv_response(request, queryset)
 
     @admin.action(description=_("Record that they declined invitations"), permissions=["change"])
     def decline_invitations_action(self, request, queryset):
@@ -245,7 +247,14 @@ class ParticipantAdmin(admin.ModelAdmin):
         ]
         return custom + super().get_urls()
 
-    def _csv_response(self, queryset) -> StreamingHttpResponse:
+    def _csv_response(self, request, queryset) -> StreamingHttpResponse:
+        record_staff_action(
+            actor=request.user,
+            kind=StaffAction.Kind.CSV_EXPORT,
+            summary=_("Participants CSV (%(filters)s)")
+            % {"filters": request.GET.urlencode() or _("selected rows")},
+            affected_count=queryset.count(),
+        )
         stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
         response = StreamingHttpResponse(
             participant_export_lines(queryset), content_type="text/csv; charset=utf-8"
@@ -258,7 +267,7 @@ class ParticipantAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
-        return self._csv_response(changelist.get_queryset(request))
+        return self._csv_response(request, changelist.get_queryset(request))
 
     def counts_by_country_view(self, request):
         if not self.has_view_permission(request):
@@ -316,3 +325,31 @@ class ExpertiseFieldAdmin(admin.ModelAdmin):
 class LanguageAdmin(admin.ModelAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
+
+
+@admin.register(StaffAction)
+class StaffActionAdmin(admin.ModelAdmin):
+    """Read-only: an audit log that staff could edit would prove nothing."""
+
+    list_display = ["created_at", "actor_email", "kind", "summary", "affected_count", "link_column"]
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["actor_email", "summary"]
+    date_hierarchy = "created_at"
+    list_per_page = 100
+
+    @admin.display(description=_("link"))
+    def link_column(self, action: StaffAction) -> str:
+        return (
+            format_html('<a href="{}">{}</a>', action.target_url, _("open"))
+            if action.target_url
+            else ""
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -247,3 +247,42 @@ class Exchange(models.Model):
             self.programme,
         ]
         return " · ".join(part for part in parts if part)
+
+
+class StaffAction(models.Model):
+    """An audit record of a staff action that changes or reveals many people at once: an import,
+    launching a wave, sending a newsletter, a CSV export of personal data. Who, when and what;
+    never the personal data itself. Written by `members.audit.record_staff_action`."""
+
+    class Kind(models.TextChoices):
+        ROSTER_IMPORT = "roster_import", _("roster import")
+        WAVE_LAUNCH = "wave_launch", _("invitation wave launched")
+        INVITATIONS_RESENT = "invitations_resent", _("invitations re-sent")
+        NEWSLETTER_SEND = "newsletter_send", _("newsletter sent")
+        ACTIVITY_MESSAGE = "activity_message", _("message to an activity's participants")
+        CSV_EXPORT = "csv_export", _("CSV export of personal data")
+        OTHER = "other", _("other")
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Kept as text too, so the record still says who it was after that account is deleted.
+    actor_email = models.CharField(_("staff email"), max_length=254, blank=True)
+    kind = models.CharField(_("action"), max_length=32, choices=Kind.choices, db_index=True)
+    summary = models.CharField(_("what"), max_length=500)
+    affected_count = models.PositiveIntegerField(_("people affected"), default=0)
+    target_url = models.CharField(_("link"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("staff action")
+        verbose_name_plural = _("staff actions")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor_email or 'command line'}: {self.summary}"

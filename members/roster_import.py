@@ -55,8 +55,10 @@ from django.utils.translation import ngettext
 from django_countries import countries
 from django_countries.data import COUNTRIES as ISO_COUNTRY_NAMES
 
+from members.audit import record_staff_action
 from members.models import Exchange
 from members.models import Participant
+from members.models import StaffAction
 
 logger = logging.getLogger(__name__)
 
@@ -806,6 +808,13 @@ def roster_import(
                 for roster_id, (year, host, partner, programme) in new_exchanges
             ],
             batch_size=1000,
+        )
+    if not dry_run:
+        record_staff_action(
+            actor=actor,
+            kind=StaffAction.Kind.ROSTER_IMPORT,
+            summary=f"{source or 'roster file'}: {report.summary()}",
+            affected_count=report.created + report.updated,
         )
     logger.info(
         "Roster import%s by %s from %r: %s",

@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
 from tests.members.factories import DEFAULT_PASSWORD
@@ -61,8 +62,30 @@ def test_staff_without_an_authenticator_app_must_set_one_up_first(client):
 
     response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
 
+    # Recovery codes come with the authenticator, and are shown at once to be kept.
     assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_view_recovery_codes")
+    assert set(staff.authenticator_set.values_list("type", flat=True)) == {
+        Authenticator.Type.TOTP,
+        Authenticator.Type.RECOVERY_CODES,
+    }
     assert client.get(ADMIN).status_code == 200
+
+
+def test_a_recovery_code_replaces_a_lost_phone_once(client):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    staff = StaffUserFactory(email="adviser@example.org")
+    code = RecoveryCodes.activate(staff).get_unused_codes()[0]
+
+    def log_in_with(second_factor):
+        client.logout()
+        client.post(login_url(ADMIN), {"login": staff.email, "password": DEFAULT_PASSWORD})
+        client.post(reverse("mfa_authenticate"), {"code": second_factor})
+        return client.get(ADMIN).status_code
+
+    assert log_in_with(code) == 200
+    assert log_in_with(code) == 302  # used once, then never again
 
 
 def test_staff_with_an_authenticator_app_reach_the_admin(client):

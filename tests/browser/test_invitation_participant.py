@@ -104,7 +104,9 @@ def test_a_participant_declines_after_confirming(phone_page, live_server, invite
     assert Participant.objects.get(pk=invited.participant_id).declined_invitations
 
 
-def test_an_anonymous_visitor_asks_for_an_invitation(phone_page, live_server, transactional_db, snap):
+def test_an_anonymous_visitor_asks_for_an_invitation(
+    phone_page, live_server, transactional_db, snap
+):
     page = phone_page
     page.goto(live_server.url + reverse("account_login"))
     snap(page, "login-with-request-link")
@@ -130,9 +132,7 @@ def test_an_anonymous_visitor_asks_for_an_invitation(phone_page, live_server, tr
     page.get_by_role("button", name="Send my request").click()
 
     expect(page).to_have_url(live_server.url + reverse("invitations:request_done"))
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Thank you, we received your request"
-    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you, we received your request")
     snap(page, "invitation-request-done")
     request_row = InvitationRequest.objects.get()
     assert (request_row.first_name, request_row.email) == ("Kofi", "kofi@example.org")

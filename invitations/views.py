@@ -14,6 +14,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET
 from django.views.decorators.http import require_http_methods
 
@@ -81,6 +83,8 @@ PROBLEM_STATUS = {
 }
 
 
+@never_cache
+@sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def invitation_accept_view(request, token: str):
     invitation, limited = _invitation_from_link(request, token)
@@ -137,6 +141,7 @@ def invitation_accept_view(request, token: str):
     )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def invitation_decline_view(request, token: str):
     invitation, limited = _invitation_from_link(request, token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from allauth.account.utils import complete_signup
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import F
 from django.shortcuts import redirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -127,7 +128,8 @@ def invitation_accept_view(request, token: str):
         return complete_signup(
             request, user, email_verification=None, success_url=reverse("members:home")
         )
-    exchange = participant.exchanges.order_by("-year").first()
+    # The latest exchange with a year (PostgreSQL sorts missing years first otherwise).
+    exchange = participant.exchanges.order_by(F("year").desc(nulls_last=True), "-pk").first()
     return render(
         request,
         "invitations/invitation_accept.html",

@@ -392,3 +392,15 @@ def test_accept_and_decline_need_csrf(client):
     assert strict.post(accept_url(invitation), accept_data()).status_code == 403
     assert strict.post(decline_url(invitation)).status_code == 403
     assert not get_user_model().objects.exists()
+
+
+def test_a_login_code_for_an_unknown_address_explains_invitations_not_signup(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_request_login_code"), {"email": "stranger@example.org"})
+
+    (message,) = mail.outbox
+    assert "created from a personal invitation" in message.body
+    assert "sign up for an account" not in message.body
+    assert reverse("account_signup") in message.body

@@ -234,6 +234,16 @@ class InvitationReminder(OutboundMessage):
         on_delete=models.CASCADE,
         related_name="reminder",
     )
+    # The invitation's wave, copied so that the sender finds a wave's reminders (its pace and
+    # window apply) without a join; null for a direct invitation.
+    wave = models.ForeignKey(
+        Wave,
+        verbose_name=_("wave"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reminders",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -241,6 +251,7 @@ class InvitationReminder(OutboundMessage):
         verbose_name_plural = _("invitation reminders")
         indexes = [
             models.Index(fields=["status", "claimed_at"], name="reminder_status_claimed"),
+            models.Index(fields=["wave", "status", "id"], name="reminder_wave_status_id"),
         ]
 
     def __str__(self) -> str:

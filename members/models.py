@@ -61,6 +61,10 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_case_insensitive"),
         ]
+        indexes = [
+            # The directory leaves out the few deactivated logins without joining every user.
+            models.Index(fields=["id"], condition=Q(is_active=False), name="user_inactive_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -215,13 +219,13 @@ class Participant(TimestampedModel):
             # The directory lists only visible members, in name order: a small partial index.
             models.Index(
                 fields=["last_name", "first_name", "id"],
-                condition=Q(directory_visibility="members", user__isnull=False),
+                condition=Q(directory_visibility="members", user__isnull=False, deleted_at=None),
                 name="participant_directory_idx",
             ),
             GinIndex(
                 fields=["search_text"],
                 opclasses=["gin_trgm_ops"],
-                condition=Q(directory_visibility="members", user__isnull=False),
+                condition=Q(directory_visibility="members", user__isnull=False, deleted_at=None),
                 name="participant_search_trgm_idx",
             ),
         ]

@@ -231,3 +231,17 @@ def test_profile_page_query_count_is_fixed(client, member, django_assert_max_num
     with django_assert_max_num_queries(12):
         response = client.get(reverse("members:profile_edit"))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["members:home", "members:profile_edit", "members:directory"])
+def test_member_pages_transfer_under_60_kb_with_the_css(client, member, name):
+    import gzip
+
+    from django.contrib.staticfiles import finders
+
+    response = client.get(reverse(name), HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    with open(finders.find("css/site.css"), "rb") as css:
+        css_size = len(gzip.compress(css.read()))
+    assert len(response.content) + css_size < 60 * 1024

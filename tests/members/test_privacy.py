@@ -217,3 +217,20 @@ def test_staff_without_roster_row_cannot_delete_or_download(client):
     client.force_login(StaffUserFactory())
     assert client.get(reverse("members:data_download")).status_code == 404
     assert client.post(reverse("members:account_delete"), {"password": "x"}).status_code == 404
+
+
+def test_login_by_emailed_code_lands_on_the_page_the_mail_linked_to(
+    client, member, django_capture_on_commit_callbacks
+):
+    client.logout()
+    target = reverse("members:profile_edit")
+    request_url = f"{reverse('account_request_login_code')}?next={target}"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(request_url, {"email": member.email})
+    assert response.status_code == 302
+    code_mail = next(m for m in reversed(mail.outbox) if member.email in m.to)
+    lines = [line.strip() for line in code_mail.body.splitlines() if line.strip()]
+    code = lines[next(n for n, line in enumerate(lines) if "code is listed below" in line) + 1]
+    response = client.post(response["Location"], {"code": code, "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == target

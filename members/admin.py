@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from members import services
+from members.admin_filters import AccountDeletedFilter
 from members.admin_filters import EmailStatusFilter
 from members.admin_filters import ExchangeYearFilter
 from members.admin_filters import HomeCountryFilter
@@ -30,10 +31,12 @@ from members.admin_filters import RegisteredFilter
 from members.admin_reports import participant_counts_by_country
 from members.admin_reports import participant_export_lines
 from members.audit import record_staff_action
+from members.models import ContactMessage
 from members.models import Exchange
 from members.models import ExpertiseField
 from members.models import Language
 from members.models import Participant
+from members.models import ResourcePerson
 from members.models import StaffAction
 from members.models import User
 
@@ -87,6 +90,7 @@ class ParticipantAdmin(admin.ModelAdmin):
         "email_status_column",
         "home_country",
         "registered_column",
+        "deleted_column",
         "exchange_count_column",
         "declined_invitations",
     ]
@@ -102,6 +106,7 @@ class ParticipantAdmin(admin.ModelAdmin):
         "declined_invitations",
         "resource_person",
         "directory_visibility",
+        AccountDeletedFilter,
     ]
     search_fields = ["participant_id", "first_name", "last_name", "email", "user__email"]
     list_select_related = ["user"]
@@ -110,7 +115,14 @@ class ParticipantAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [ExchangeInline]
     autocomplete_fields = ["user", "expertise", "languages"]
-    readonly_fields = ["created_at", "updated_at", "privacy_consent_at", "privacy_notice_version"]
+    readonly_fields = [
+        "created_at",
+        "updated_at",
+        "privacy_consent_at",
+        "privacy_notice_version",
+        "visibility_chosen_at",
+        "deleted_at",
+    ]
     actions = ["export_csv_action", "decline_invitations_action"]
     fieldsets = (
         (
@@ -124,6 +136,7 @@ class ParticipantAdmin(admin.ModelAdmin):
                     ("home_country", "preferred_language"),
                     "user",
                     "declined_invitations",
+                    "deleted_at",
                 )
             },
         ),
@@ -152,6 +165,7 @@ class ParticipantAdmin(admin.ModelAdmin):
                 "fields": (
                     "privacy_consent_at",
                     "privacy_notice_version",
+                    "visibility_chosen_at",
                     "created_at",
                     "updated_at",
                 ),
@@ -189,6 +203,14 @@ class ParticipantAdmin(admin.ModelAdmin):
     @admin.display(description=_("registered"), boolean=True, ordering="user")
     def registered_column(self, participant: Participant) -> bool:
         return participant.is_registered
+
+    @admin.display(description=_("account deleted"), ordering="deleted_at")
+    def deleted_column(self, participant: Participant) -> str:
+        return (
+            timezone.localtime(participant.deleted_at).strftime("%Y-%m-%d")
+            if participant.deleted_at
+            else ""
+        )
 
     @admin.display(description=_("exchanges"), ordering="exchange_count")
     def exchange_count_column(self, participant: Participant) -> int:
@@ -319,6 +341,24 @@ class ExpertiseFieldAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     # Approving a member's suggestion is a tick in the list.
     list_editable = ["is_approved"]
+    actions = ["approve_action"]
+
+    @admin.action(description=_("Approve the selected fields of expertise"), permissions=["change"])
+    def approve_action(self, request, queryset):
+        changed = queryset.filter(is_approved=False).update(is_approved=True)
+        # Approved names become searchable in the directory for the members who suggested them.
+        for participant in Participant.objects.filter(expertise__in=queryset).distinct():
+            services.participant_refresh_search_text(participant=participant)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d field of expertise approved.",
+                "%(count)d fields of expertise approved.",
+                changed,
+            )
+            % {"count": changed},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Language)
@@ -352,4 +392,162 @@ class StaffActionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ResourcePerson)
+class ResourcePersonAdmin(admin.ModelAdmin):
+    """Members who opted in as resource persons, for staff looking for a lecturer, interpreter,
+    mentor or facilitator. Read-only here: the member keeps their profile."""
+
+    list_display = [
+        "full_name_column",
+        "email_column",
+        "residence_country",
+        "home_country",
+        "organisation",
+        "expertise_column",
+        "languages_column",
+    ]
+    list_filter = ["expertise", "languages", "residence_country", HomeCountryFilter]
+    search_fields = ["first_name", "last_name", "organisation", "position", "expertise__name"]
+    list_select_related = ["user"]
+    list_per_page = 100
+    actions = ["export_csv_action"]
+    fields = [
+        ("first_name", "last_name"),
+        "organisation",
+        "position",
+        ("residence_country", "city"),
+        "home_country",
+        "expertise",
+        "languages",
+        "bio",
+        "linkedin_url",
+        "time_zone",
+    ]
+    readonly_fields = [
+        "first_name",
+        "last_name",
+        "organisation",
+        "position",
+        "residence_country",
+        "city",
+        "home_country",
+        "expertise",
+        "languages",
+        "bio",
+        "linkedin_url",
+        "time_zone",
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(resource_person=True, user__isnull=False, deleted_at__isnull=True)
+            .prefetch_related("expertise", "languages")
+            .defer("bio", "search_text")
+        )
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def full_name_column(self, person: Participant) -> str:
+        return person.full_name
+
+    @admin.display(description=_("email address"))
+    def email_column(self, person: Participant) -> str:
+        return person.address_of_record
+
+    @admin.display(description=_("fields of expertise"))
+    def expertise_column(self, person: Participant) -> str:
+        return ", ".join(field.name for field in person.expertise.all())
+
+    @admin.display(description=_("languages"))
+    def languages_column(self, person: Participant) -> str:
+        return ", ".join(language.name for language in person.languages.all())
+
+    @admin.action(description=_("Export selected resource persons as CSV"), permissions=["view"])
+    def export_csv_action(self, request, queryset):
+        return self._csv_response(request, queryset)
+
+    def get_urls(self):
+        custom = [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="members_resourceperson_export",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def export_view(self, request):
+        """Everything the current filters and search select, on every page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return self._csv_response(request, changelist.get_queryset(request))
+
+    def _csv_response(self, request, queryset) -> StreamingHttpResponse:
+        from members.admin_reports import resource_person_export_lines
+
+        record_staff_action(
+            actor=request.user,
+            kind=StaffAction.Kind.CSV_EXPORT,
+            summary=_("Resource persons CSV (%(filters)s)")
+            % {"filters": request.GET.urlencode() or _("selected rows")},
+            affected_count=queryset.count(),
+        )
+        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+        response = StreamingHttpResponse(
+            resource_person_export_lines(queryset), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="resource-persons-{stamp}.csv"'
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "export_url": reverse("admin:members_resourceperson_export")
+            + (f"?{request.GET.urlencode()}" if request.GET else ""),
+        }
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ContactMessage)
+class ContactMessageAdmin(admin.ModelAdmin):
+    """The contact log: who wrote to whom through the directory and whether they got an answer.
+    The text stays between the two members."""
+
+    list_display = ["created_at", "sender", "recipient", "replied_at"]
+    list_filter = [
+        ("created_at", admin.DateFieldListFilter),
+        ("replied_at", admin.EmptyFieldListFilter),
+    ]
+    search_fields = [
+        "sender__last_name",
+        "sender__first_name",
+        "recipient__last_name",
+        "recipient__first_name",
+    ]
+    list_select_related = ["sender", "recipient"]
+    fields = ["sender", "recipient", "created_at", "replied_at"]
+    readonly_fields = fields
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("body", "reply_body")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

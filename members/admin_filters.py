@@ -180,3 +180,20 @@ class EmailStatusFilter(admin.SimpleListFilter):
         if value not in Participant.EmailStatus.values:
             raise IncorrectLookupParameters(f"Not an email status: {value!r}")
         return queryset.filter(email_status=value)
+
+
+class AccountDeletedFilter(admin.SimpleListFilter):
+    """Members who deleted their account: staff see that it happened, not what was erased."""
+
+    title = _("account deleted")
+    parameter_name = "account_deleted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Account deleted")), ("no", _("Not deleted"))]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        return queryset

@@ -135,3 +135,51 @@ def participant_counts_by_country() -> list[dict]:
     ]
     result.sort(key=lambda row: (-row["participants"], row["name"]))
     return result
+
+
+def resource_person_export_header() -> list[str]:
+    return [
+        _("roster id"),
+        _("first name"),
+        _("last name"),
+        _("email address"),
+        _("phone"),
+        _("country of residence"),
+        _("city"),
+        _("home country"),
+        _("organisation"),
+        _("position"),
+        _("fields of expertise"),
+        _("languages"),
+        _("LinkedIn profile"),
+        _("time zone"),
+    ]
+
+
+def resource_person_export_lines(queryset: QuerySet) -> Iterator[str]:
+    """CSV lines for the resource persons the admin's filters select (same form as above)."""
+    writer = csv.writer(_Echo())
+    rows: Iterable[Participant] = (
+        queryset.select_related("user")
+        .prefetch_related("expertise", "languages")
+        .iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    )
+    yield UTF8_BOM + writer.writerow(resource_person_export_header())
+    for person in rows:
+        values = [
+            person.participant_id,
+            person.first_name,
+            person.last_name,
+            person.address_of_record,
+            str(person.phone) if person.phone else "",
+            person.residence_country.name if person.residence_country else "",
+            person.city,
+            person.home_country.name if person.home_country else "",
+            person.organisation,
+            person.position,
+            "; ".join(field.name for field in person.expertise.all()),
+            "; ".join(language.name for language in person.languages.all()),
+            person.linkedin_url,
+            person.time_zone,
+        ]
+        yield writer.writerow([_cell(value) for value in values])

@@ -17,6 +17,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.utils import timezone
 
 from members import services
 from members.models import Exchange
@@ -397,6 +398,9 @@ def _seed_members(roster: list[dict], ids: dict[str, int], result: DemoResult) -
             languages[code] for code in ("en", row["preferred_language"]) if code in languages
         ]
         participant.languages.set(set(spoken))
+        # The demo members answered the visibility question; the directory searches their text.
+        Participant.objects.filter(pk=participant.pk).update(visibility_chosen_at=timezone.now())
+        services.participant_refresh_search_text(participant=participant)
         result.members_linked += 1
 
 

@@ -3,7 +3,9 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import BaseUserManager
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -58,6 +60,10 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_case_insensitive"),
+        ]
+        indexes = [
+            # The directory leaves out the few deactivated logins without joining every user.
+            models.Index(fields=["id"], condition=Q(is_active=False), name="user_inactive_idx"),
         ]
 
     def __str__(self) -> str:
@@ -148,7 +154,7 @@ class Participant(TimestampedModel):
     )
 
     # --- the member's own profile, once registered
-    residence_country = CountryField(_("country of residence"), blank=True)
+    residence_country = CountryField(_("country of residence"), blank=True, db_index=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     organisation = models.CharField(_("organisation"), max_length=200, blank=True)
     position = models.CharField(_("position"), max_length=200, blank=True)
@@ -182,6 +188,26 @@ class Participant(TimestampedModel):
     privacy_notice_version = models.CharField(
         _("privacy notice version"), max_length=20, blank=True
     )
+    visibility_chosen_at = models.DateTimeField(
+        _("directory visibility chosen at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty until the member answers the question in the profile completion step."),
+    )
+    # What the directory's free-text search reads: names, organisation, position, approved fields
+    # of expertise and bio, lower-cased in one column with a trigram index, so that one indexed
+    # LIKE answers a search instead of an OR over four columns and a join. Kept up to date by
+    # `members.services.participant_refresh_search_text` (called by every profile change).
+    search_text = models.TextField(_("search text"), blank=True, editable=False)
+    deleted_at = models.DateTimeField(
+        _("account deleted at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The member deleted their account: login and profile were erased; the roster row "
+            "remains so that they are not invited again."
+        ),
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -190,6 +216,18 @@ class Participant(TimestampedModel):
         indexes = [
             models.Index(fields=["home_country", "email_status"]),
             models.Index(fields=["last_name", "first_name"]),
+            # The directory lists only visible members, in name order: a small partial index.
+            models.Index(
+                fields=["last_name", "first_name", "id"],
+                condition=Q(directory_visibility="members", user__isnull=False, deleted_at=None),
+                name="participant_directory_idx",
+            ),
+            GinIndex(
+                fields=["search_text"],
+                opclasses=["gin_trgm_ops"],
+                condition=Q(directory_visibility="members", user__isnull=False, deleted_at=None),
+                name="participant_search_trgm_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -213,6 +251,10 @@ class Participant(TimestampedModel):
     @property
     def has_bad_address(self) -> bool:
         return self.email_status in (self.EmailStatus.BOUNCED, self.EmailStatus.COMPLAINED)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 class Exchange(models.Model):
@@ -286,3 +328,51 @@ class StaffAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor_email or 'command line'}: {self.summary}"
+
+
+class ResourcePerson(Participant):
+    """Members who said Norec may approach them as a lecturer, interpreter, mentor or facilitator:
+    the same rows as Participant, with their own admin list for staff who look for one."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("resource person")
+        verbose_name_plural = _("resource persons")
+
+
+class ContactMessage(models.Model):
+    """A message one member sent another through the directory's contact form.
+
+    The portal relays it: the recipient gets the text by mail from the portal's own address with a
+    link to a reply page, and neither address is shown. Only when the recipient replies does the
+    original sender learn the recipient's address (the reply carries it as Reply-To), and the
+    recipient sees the sender's address on the reply page: answering is choosing to be in touch.
+    The row is the staff's contact log (who wrote to whom, when, replied or not) and is erased with
+    either member's account.
+    """
+
+    sender = models.ForeignKey(
+        Participant,
+        verbose_name=_("from"),
+        on_delete=models.CASCADE,
+        related_name="contact_messages_sent",
+    )
+    recipient = models.ForeignKey(
+        Participant,
+        verbose_name=_("to"),
+        on_delete=models.CASCADE,
+        related_name="contact_messages_received",
+    )
+    subject = models.CharField(_("subject"), max_length=150)
+    body = models.TextField(_("message"), max_length=3000)
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True, db_index=True)
+    reply_body = models.TextField(_("reply"), max_length=3000, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("contact message")
+        verbose_name_plural = _("contact messages")
+
+    def __str__(self) -> str:
+        return f"{self.sender} → {self.recipient}: {self.subject}"

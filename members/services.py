@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from members.models import ContactMessage
+from members.models import ExpertiseField
+from members.models import Language
 from members.models import Participant
 from members.models import User
+from norec_network.mail import render_email
+from norec_network.mail import send_later
 
 
 @transaction.atomic
@@ -61,6 +68,335 @@ def participant_mark_email_status(
     if order.index(status) > order.index(participant.email_status):
         participant.email_status = status
         participant.save(update_fields=["email_status", "updated_at"])
+    return participant
+
+
+# --- profile (members) ---------------------------------------------------------------------
+
+# The profile fields a member edits on their own page (names live on the participant).
+PROFILE_FIELDS = [
+    "first_name",
+    "last_name",
+    "phone",
+    "residence_country",
+    "city",
+    "organisation",
+    "position",
+    "bio",
+    "linkedin_url",
+    "time_zone",
+    "preferred_language",
+    "newsletter_subscribed",
+    "directory_visibility",
+    "resource_person",
+]
+
+
+def _search_text(participant: Participant) -> str:
+    expertise = [field.name for field in participant.expertise.all() if field.is_approved]
+    parts = [
+        participant.first_name,
+        participant.last_name,
+        participant.organisation,
+        participant.position,
+        *expertise,
+        participant.bio,
+    ]
+    return " ".join(part for part in parts if part).lower()
+
+
+def participant_refresh_search_text(*, participant: Participant) -> Participant:
+    """Recompute what the directory's free-text search reads (see `Participant.search_text`)."""
+    text = _search_text(participant)
+    if text != participant.search_text:
+        participant.search_text = text
+        Participant.objects.filter(pk=participant.pk).update(search_text=text)
+    return participant
+
+
+@transaction.atomic
+def expertise_suggest(*, name: str) -> ExpertiseField:
+    """A member's new field of expertise: unapproved (hidden from the directory and the list
+    others pick from) until staff approve it in the admin. An existing name is reused."""
+    name = " ".join(name.split())[:100]
+    existing = ExpertiseField.objects.filter(name__iexact=name).first()
+    if existing is not None:
+        return existing
+    return ExpertiseField.objects.create(name=name, is_approved=False)
+
+
+@transaction.atomic
+def participant_update_profile(
+    *,
+    participant: Participant,
+    data: dict,
+    expertise: list[ExpertiseField] | None = None,
+    languages: list[Language] | None = None,
+    suggested_expertise: str = "",
+    consent: bool = False,
+) -> Participant:
+    """Save what the member typed on their profile page.
+
+    `data` holds `PROFILE_FIELDS` values (others are ignored, so a form cannot reach roster-only
+    columns). Answering the visibility question records when it was answered; ticking the privacy
+    notice records consent with the notice's version.
+    """
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    for field in PROFILE_FIELDS:
+        if field in data:
+            setattr(participant, field, data[field])
+    if "directory_visibility" in data and participant.visibility_chosen_at is None:
+        participant.visibility_chosen_at = timezone.now()
+    if consent:
+        participant.privacy_consent_at = timezone.now()
+        participant.privacy_notice_version = settings.PRIVACY_NOTICE_VERSION
+    participant.save()
+    if expertise is not None:
+        chosen = list(expertise)
+        # Unapproved suggestions the member made earlier stay on their profile until staff decide.
+        chosen += list(participant.expertise.filter(is_approved=False))
+        if suggested_expertise.strip():
+            chosen.append(expertise_suggest(name=suggested_expertise))
+        participant.expertise.set(chosen)
+    if languages is not None:
+        participant.languages.set(languages)
+    participant_refresh_search_text(participant=participant)
+    return participant
+
+
+@transaction.atomic
+def participant_apply_verified_email(*, user: User, email: str) -> Participant | None:
+    """The member verified a new login address (allauth's change-email flow): it becomes the
+    participant's address of record, so invitations, newsletters and activity mails go there, and
+    the bad-address flag of the old one no longer applies."""
+    participant = Participant.objects.filter(user=user).first()
+    if participant is None:
+        return None
+    return participant_set_email(
+        participant=participant, email=email, source=Participant.EmailSource.MEMBER
+    )
+
+
+# --- contact relay (members) ---------------------------------------------------------------
+
+CONTACT_LIMITS = [(60 * 60, 5), (24 * 60 * 60, 20)]  # (window in seconds, messages per window)
+
+
+class ContactRateLimited(Exception):
+    """The sender has written too many messages lately."""
+
+
+def _contact_rate_limit_hit(sender: Participant) -> bool:
+    """Count one message against each window; True when a window is full. The counters live in
+    the shared cache (Redis), keyed by sender and window start."""
+    now = int(timezone.now().timestamp())
+    keys = []
+    for window, limit in CONTACT_LIMITS:
+        key = f"members:contact:{sender.pk}:{window}:{now // window}"
+        if (cache.get(key) or 0) >= limit:
+            return True
+        keys.append((key, window))
+    for key, window in keys:
+        cache.add(key, 0, timeout=window)
+        cache.incr(key)
+    return False
+
+
+@transaction.atomic
+def contact_message_send(
+    *, sender: Participant, recipient: Participant, subject: str, body: str
+) -> ContactMessage:
+    """Relay a message from one member to another (see `ContactMessage` for what is revealed)."""
+    if sender.pk == recipient.pk:
+        raise ValueError("A member cannot write to themselves.")
+    if _contact_rate_limit_hit(sender):
+        raise ContactRateLimited
+    message = ContactMessage.objects.create(
+        sender=sender, recipient=recipient, subject=subject.strip(), body=body.strip()
+    )
+    context = {
+        "message": message,
+        "sender_name": sender.full_name,
+        "recipient_name": recipient.first_name,
+        "reply_url": settings.SITE_URL + reverse("members:message", args=[message.pk]),
+    }
+    send_later(
+        render_email(
+            "emails/members/contact_message",
+            context,
+            to=[recipient.address_of_record],
+            language=recipient.preferred_language,
+        )
+    )
+    return message
+
+
+@transaction.atomic
+def contact_message_reply(*, message: ContactMessage, body: str) -> ContactMessage:
+    """The recipient answers: the sender gets the reply with the recipient's address as Reply-To
+    (answering is the recipient's choice to be in touch)."""
+    message = ContactMessage.objects.select_for_update().get(pk=message.pk)
+    message.reply_body = body.strip()
+    message.replied_at = timezone.now()
+    message.save(update_fields=["reply_body", "replied_at"])
+    recipient, sender = message.recipient, message.sender
+    context = {
+        "message": message,
+        "replier_name": recipient.full_name,
+        "replier_email": recipient.address_of_record,
+        "sender_name": sender.first_name,
+    }
+    send_later(
+        render_email(
+            "emails/members/contact_reply",
+            context,
+            to=[sender.address_of_record],
+            language=sender.preferred_language,
+            reply_to=[recipient.address_of_record],
+        )
+    )
+    return message
+
+
+# --- privacy: download and delete (members) -------------------------------------------------
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def participant_export_data(*, participant: Participant) -> dict:
+    """Everything the portal holds about the member, for "Download my data" (JSON-serialisable).
+    The other apps add theirs through `members.extensions.register_personal_data_source`."""
+    from allauth.account.models import EmailAddress
+
+    from members.extensions import personal_data_sources
+
+    user = participant.user
+    data = {
+        "notice": "Everything Norec Network holds about you, as of the date below.",
+        "exported_at": _iso(timezone.now()),
+        "roster": {
+            "roster_id": participant.participant_id,
+            "first_name": participant.first_name,
+            "last_name": participant.last_name,
+            "email": participant.email,
+            "email_status": participant.email_status,
+            "phone": str(participant.phone) if participant.phone else "",
+            "home_country": str(participant.home_country),
+            "declined_invitations": participant.declined_invitations,
+        },
+        "profile": {
+            "residence_country": str(participant.residence_country),
+            "city": participant.city,
+            "organisation": participant.organisation,
+            "position": participant.position,
+            "fields_of_expertise": [field.name for field in participant.expertise.all()],
+            "languages": [language.name for language in participant.languages.all()],
+            "bio": participant.bio,
+            "linkedin_url": participant.linkedin_url,
+            "time_zone": participant.time_zone,
+            "preferred_language": participant.preferred_language,
+            "newsletter_subscribed": participant.newsletter_subscribed,
+            "directory_visibility": participant.directory_visibility,
+            "resource_person": participant.resource_person,
+            "privacy_consent_at": _iso(participant.privacy_consent_at),
+            "privacy_notice_version": participant.privacy_notice_version,
+        },
+        "account": {
+            "login_email": user.email if user else "",
+            "joined_at": _iso(user.date_joined) if user else None,
+            "last_login": _iso(user.last_login) if user else None,
+            "email_addresses": [
+                {"email": address.email, "verified": address.verified, "primary": address.primary}
+                for address in EmailAddress.objects.filter(user=user)
+            ]
+            if user
+            else [],
+        },
+        "exchanges": [
+            {
+                "year": exchange.year,
+                "host_country": str(exchange.host_country),
+                "partner_organisation": exchange.partner_organisation,
+                "programme": exchange.programme,
+            }
+            for exchange in participant.exchanges.all()
+        ],
+        "messages_sent": [
+            {
+                "to": m.recipient.full_name,
+                "subject": m.subject,
+                "body": m.body,
+                "sent_at": _iso(m.created_at),
+                "reply": m.reply_body,
+            }
+            for m in participant.contact_messages_sent.select_related("recipient")
+        ],
+        "messages_received": [
+            {
+                "from": m.sender.full_name,
+                "subject": m.subject,
+                "body": m.body,
+                "sent_at": _iso(m.created_at),
+                "reply": m.reply_body,
+            }
+            for m in participant.contact_messages_received.select_related("sender")
+        ],
+    }
+    for source in personal_data_sources():
+        data[source.name] = source.export(participant)
+    return data
+
+
+@transaction.atomic
+def participant_delete_account(*, participant: Participant) -> Participant:
+    """Erase the member's login and profile; keep only the roster's own columns.
+
+    Kept: the roster id, names, roster address, phone and home country as Norec's records hold
+    them, and the exchanges, so that a re-import does not bring the person back as new; the
+    declined-invitations flag is set so that no wave invites them again by mistake. `deleted_at`
+    tells staff that it happened. Erased: the account (login, its addresses, authenticators,
+    sessions), every profile field, the messages they sent or received, and whatever the other
+    apps registered as personal data (invitations, registrations, deliveries).
+    """
+    from members.extensions import personal_data_sources
+
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    for source in personal_data_sources():
+        source.erase(participant)
+    ContactMessage.objects.filter(sender=participant).delete()
+    ContactMessage.objects.filter(recipient=participant).delete()
+    participant.expertise.clear()
+    participant.languages.clear()
+    user = participant.user
+    defaults = {
+        "residence_country": "",
+        "city": "",
+        "organisation": "",
+        "position": "",
+        "bio": "",
+        "linkedin_url": "",
+        "time_zone": "",
+        "preferred_language": "en",
+        "directory_visibility": Participant.Visibility.HIDDEN,
+        "newsletter_subscribed": False,
+        "resource_person": False,
+        "privacy_consent_at": None,
+        "privacy_notice_version": "",
+        "visibility_chosen_at": None,
+        "search_text": "",
+    }
+    for field, value in defaults.items():
+        setattr(participant, field, value)
+    participant.user = None
+    participant.declined_invitations = True
+    participant.email_source = Participant.EmailSource.ROSTER
+    participant.deleted_at = timezone.now()
+    participant.save()
+    if user is not None:
+        # Its other sessions end with it: Django finds no user behind them any more.
+        user.delete()
     return participant
 
 

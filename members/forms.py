@@ -1,0 +1,298 @@
+"""Forms of the member pages. They parse and check; members.services saves."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+
+import phonenumbers
+from django import forms
+from django.conf import settings
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.phonenumber import PhoneNumber
+
+from members.models import ExpertiseField
+from members.models import Language
+from members.models import Participant
+
+
+@lru_cache(maxsize=1)
+def time_zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(
+        zone
+        for zone in zoneinfo.available_timezones()
+        if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+    )
+    return [("", _("Choose your time zone")), *((zone, zone.replace("_", " ")) for zone in zones)]
+
+
+def phone_prefix(country_code: str) -> str:
+    """'+254' for Kenya: what a phone number from that country starts with."""
+    code = phonenumbers.country_code_for_region(country_code or "")
+    return f"+{code}" if code else ""
+
+
+class SuggestedPrefixPhoneField(PhoneNumberField):
+    """The form pre-fills the country's code ("+254 "); left alone, that means no number."""
+
+    def to_python(self, value):
+        raw = (value or "").strip()
+        if raw.startswith("+") and raw[1:].strip().isdigit() and len(raw[1:].strip()) <= 3:
+            return self.empty_value
+        return super().to_python(value)
+
+
+class ProfileForm(forms.ModelForm):
+    """Everything a member keeps on their profile. The phone number is read in the member's
+    country (a local number gets that country's code) and stored in international (E.164) form."""
+
+    phone = SuggestedPrefixPhoneField(
+        label=_("Phone"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False, choices=time_zone_choices)
+    expertise = forms.ModelMultipleChoiceField(
+        label=_("Fields of expertise"),
+        queryset=ExpertiseField.objects.filter(is_approved=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    suggested_expertise = forms.CharField(
+        label=_("Suggest another field of expertise"),
+        required=False,
+        max_length=100,
+        help_text=_("Norec's staff look at suggestions and add them to the list."),
+    )
+    languages = forms.ModelMultipleChoiceField(
+        label=_("Languages you speak"),
+        queryset=Language.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    directory_visibility = forms.ChoiceField(
+        label=_("Can other members find you in the directory?"),
+        choices=Participant.Visibility.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Hidden: nobody but Norec's staff sees your profile. Visible: registered members see "
+            "your name, organisation, position, country, city, fields of expertise, languages, "
+            "bio and LinkedIn page (never your email address or phone number)."
+        ),
+    )
+    linkedin_url = forms.URLField(
+        label=_("LinkedIn profile"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("For example https://www.linkedin.com/in/your-name"),
+    )
+    privacy_consent = forms.BooleanField(
+        label=_("I have read the privacy notice and agree that Norec keeps my profile."),
+        required=True,
+    )
+
+    class Meta:
+        model = Participant
+        fields = [
+            "first_name",
+            "last_name",
+            "phone",
+            "residence_country",
+            "city",
+            "organisation",
+            "position",
+            "expertise",
+            "languages",
+            "bio",
+            "linkedin_url",
+            "time_zone",
+            "preferred_language",
+            "newsletter_subscribed",
+            "directory_visibility",
+            "resource_person",
+        ]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 5})}
+        labels = {
+            "newsletter_subscribed": _("Send me the monthly newsletter"),
+            "resource_person": _(
+                "Norec may ask me to help as a lecturer, interpreter, mentor or facilitator"
+            ),
+            "preferred_language": _("Language for emails from Norec"),
+        }
+        help_texts = {
+            "bio": _("A few sentences about your work (2,000 characters at most)."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        participant: Participant = self.instance
+        region = str(participant.residence_country or participant.home_country or "") or None
+        # A local number ("0712 345 678") is read as a number of the member's own country.
+        if region and region in phonenumbers.SUPPORTED_REGIONS:
+            self.fields["phone"].region = region
+        prefix = phone_prefix(region or "")
+        example = (
+            PhoneNumber.from_string(
+                phonenumbers.format_number(
+                    phonenumbers.example_number(region), phonenumbers.PhoneNumberFormat.E164
+                )
+            ).as_international
+            if region and phonenumbers.example_number(region)
+            else "+47 406 12 345"
+        )
+        self.fields["phone"].help_text = _(
+            "With your country code, for example %(example)s. We keep it in international form."
+        ) % {"example": example}
+        self.fields["phone"].error_messages["invalid"] = _(
+            "This is not a phone number we can read. Write it with the country code, for "
+            "example %(example)s."
+        ) % {"example": example}
+        if participant.phone:
+            self.initial["phone"] = participant.phone.as_international
+        elif prefix and not self.is_bound:
+            # The country's code, suggested: the member types the rest.
+            self.initial["phone"] = f"{prefix} "
+        self.fields["phone"].widget.attrs["placeholder"] = example
+        self.fields["residence_country"].choices = [("", _("Choose a country")), *countries]
+        self.fields["directory_visibility"].required = True
+        if participant.visibility_chosen_at is None and not self.is_bound:
+            # Privacy by default: nothing is pre-selected until the member chooses.
+            self.initial["directory_visibility"] = None
+        if (
+            participant.privacy_consent_at
+            and participant.privacy_notice_version == settings.PRIVACY_NOTICE_VERSION
+        ):
+            del self.fields["privacy_consent"]
+
+    def clean_phone(self):
+        return self.cleaned_data.get("phone") or ""
+
+    def clean_suggested_expertise(self):
+        return " ".join(self.cleaned_data.get("suggested_expertise", "").split())
+
+    def clean_linkedin_url(self):
+        url = self.cleaned_data.get("linkedin_url", "")
+        if url and "linkedin.com/" not in url.lower():
+            raise forms.ValidationError(
+                _("This is not a LinkedIn address. It starts with https://www.linkedin.com/")
+            )
+        return url
+
+
+class QuickSelect(forms.Select):
+    """A <select> rendered in one pass in Python. Django renders each <option> through a template,
+    which costs ~10 ms for a list of 250 countries; the directory shows three such lists on
+    every request, so it renders them here (same HTML, escaped the same way)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        selected = "" if value is None else str(value)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if str(key) == selected else "", label)
+                for key, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+
+
+class DirectorySearchForm(forms.Form):
+    """The directory's search and filters. Every field is optional and travels in the URL (GET),
+    so a search can be bookmarked and shared."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, organisation, …")}),
+    )
+    expertise = forms.ModelChoiceField(
+        label=_("Field of expertise"),
+        queryset=ExpertiseField.objects.filter(is_approved=True),
+        required=False,
+        empty_label=_("Any"),
+        widget=QuickSelect,
+    )
+    language = forms.ModelChoiceField(
+        label=_("Language"),
+        queryset=Language.objects.all(),
+        required=False,
+        empty_label=_("Any"),
+        to_field_name="code",
+        widget=QuickSelect,
+    )
+    home_country = forms.ChoiceField(label=_("Home country"), required=False, widget=QuickSelect)
+    residence_country = forms.ChoiceField(label=_("Lives in"), required=False, widget=QuickSelect)
+    host_country = forms.ChoiceField(
+        label=_("Exchange host country"), required=False, widget=QuickSelect
+    )
+    programme = forms.ChoiceField(label=_("Programme"), required=False, widget=QuickSelect)
+    year = forms.IntegerField(
+        label=_("Exchange year"), required=False, min_value=1963, max_value=2100
+    )
+
+    def __init__(self, *args, programmes: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        country_choices = [("", _("Any")), *countries]
+        for name in ("home_country", "residence_country", "host_country"):
+            self.fields[name].choices = country_choices
+        self.fields["programme"].choices = [("", _("Any")), *((p, p) for p in programmes)]
+
+    def filters(self) -> dict:
+        """The selector's keyword arguments (call after is_valid; invalid fields are dropped)."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "text": data.get("q") or "",
+            "expertise": data.get("expertise"),
+            "language": data.get("language"),
+            "home_country": data.get("home_country") or "",
+            "residence_country": data.get("residence_country") or "",
+            "host_country": data.get("host_country") or "",
+            "programme": data.get("programme") or "",
+            "year": data.get("year"),
+        }
+
+
+class ContactForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=150)
+    body = forms.CharField(
+        label=_("Message"),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Your email address is not shown. They can answer you through the portal."),
+    )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your reply"),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("When you reply, they receive your email address so that you can talk."),
+    )
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("This is not your password. Nothing was deleted."))
+        return password

@@ -1,0 +1,146 @@
+"""The contact relay: addresses hidden until the recipient replies; rate limit; ownership."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from members import services
+from members.models import ContactMessage
+from members.models import Participant
+from tests.members.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def visible_member(**fields):
+    member = MemberFactory(**fields)
+    services.participant_update_profile(
+        participant=member, data={"directory_visibility": Participant.Visibility.MEMBERS}
+    )
+    return member
+
+
+@pytest.fixture
+def sender(client):
+    sender = MemberFactory(first_name="Sam", last_name="Sender", email="sam@example.org")
+    client.force_login(sender.user)
+    return sender
+
+
+@pytest.fixture
+def recipient():
+    return visible_member(first_name="Rita", last_name="Recipient", email="rita@example.org")
+
+
+def send(client, recipient, subject="Malaria project", body="Can we talk about your work?"):
+    return client.post(
+        reverse("members:directory_contact", args=[recipient.pk]),
+        {"subject": subject, "body": body},
+    )
+
+
+def test_the_message_is_relayed_without_either_address(
+    client, sender, recipient, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send(client, recipient)
+    assert response.status_code == 302
+    message = ContactMessage.objects.get()
+    assert (message.sender, message.recipient) == (sender, recipient)
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.to == ["rita@example.org"]
+    assert "sam@example.org" not in sent.body + str(sent.reply_to) + sent.from_email
+    assert "sam@example.org" not in sent.alternatives[0][0]
+    assert "Can we talk about your work?" in sent.body
+    assert reverse("members:message", args=[message.pk]) in sent.body
+    # The sender's page never showed the recipient's address either.
+    page = client.get(reverse("members:directory_profile", args=[recipient.pk]))
+    assert "rita@example.org" not in page.content.decode()
+
+
+def test_the_reply_reveals_the_replier_to_the_sender(
+    client, sender, recipient, django_capture_on_commit_callbacks
+):
+    message = services.contact_message_send(
+        sender=sender, recipient=recipient, subject="Hi", body="Hello"
+    )
+    client.force_login(recipient.user)
+    page = client.get(reverse("members:message", args=[message.pk]))
+    assert "Hello" in page.content.decode()
+    assert "sam@example.org" not in page.content.decode()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("members:message", args=[message.pk]), {"body": "Yes, gladly."}
+        )
+    assert response.status_code == 302
+    reply = mail.outbox[0]
+    assert reply.to == ["sam@example.org"]
+    assert reply.reply_to == ["rita@example.org"]
+    assert "Yes, gladly." in reply.body
+    page = client.get(reverse("members:message", args=[message.pk]))
+    assert "sam@example.org" in page.content.decode()
+
+
+def test_only_the_recipient_opens_a_message(client, sender, recipient):
+    message = services.contact_message_send(
+        sender=sender, recipient=recipient, subject="Hi", body="Hello"
+    )
+    # The sender, or anyone else, gets a 404 for the message id.
+    assert client.get(reverse("members:message", args=[message.pk])).status_code == 404
+    client.force_login(MemberFactory().user)
+    assert client.get(reverse("members:message", args=[message.pk])).status_code == 404
+    assert (
+        client.post(reverse("members:message", args=[message.pk]), {"body": "x"}).status_code == 404
+    )
+
+
+def test_hidden_members_cannot_be_contacted(client, sender):
+    hidden = MemberFactory()
+    response = send(client, hidden)
+    assert response.status_code == 404
+    assert not ContactMessage.objects.exists()
+
+
+def test_a_member_cannot_write_to_themselves(client, sender):
+    services.participant_update_profile(
+        participant=sender, data={"directory_visibility": Participant.Visibility.MEMBERS}
+    )
+    assert send(client, sender).status_code == 404
+
+
+def test_empty_message_says_what_is_missing_and_keeps_the_subject(client, sender, recipient):
+    response = send(client, recipient, subject="Kept subject", body="")
+    assert response.status_code == 200
+    assert "body" in response.context["form"].errors
+    assert 'value="Kept subject"' in response.content.decode()
+    assert not ContactMessage.objects.exists()
+
+
+def test_messages_are_rate_limited_per_sender(client, sender, recipient):
+    limit = services.CONTACT_LIMITS[0][1]
+    for _ in range(limit):
+        assert send(client, recipient).status_code == 302
+    response = send(client, recipient, body="One too many")
+    assert response.status_code == 429
+    assert "wait an hour" in response.content.decode()
+    assert "One too many" in response.content.decode()
+    assert ContactMessage.objects.count() == limit
+    # Another sender is not held back by this one.
+    client.force_login(MemberFactory().user)
+    assert send(client, recipient).status_code == 302
+
+
+def test_contact_needs_csrf(sender, recipient):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(sender.user)
+    assert send(client, recipient).status_code == 403
+
+
+def test_anonymous_cannot_contact(client, recipient):
+    response = send(client, recipient)
+    assert response.status_code == 302
+    assert not ContactMessage.objects.exists()

@@ -1,0 +1,247 @@
+"""The member's home page and profile: edit, phone, expertise suggestions, visibility, consent."""
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from members import extensions
+from members.extensions import HomeSection
+from members.models import ExpertiseField
+from members.models import Language
+from members.models import Participant
+from tests.members.factories import ExpertiseFieldFactory
+from tests.members.factories import MemberFactory
+from tests.members.factories import ParticipantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def profile_data(**overrides):
+    data = {
+        "first_name": "Amina",
+        "last_name": "Otieno",
+        "phone": "0712 345678",
+        "residence_country": "KE",
+        "city": "Nairobi",
+        "organisation": "Kenya Red Cross",
+        "position": "Nurse",
+        "bio": "I train community health workers.",
+        "linkedin_url": "https://www.linkedin.com/in/amina",
+        "time_zone": "Africa/Nairobi",
+        "preferred_language": "en",
+        "newsletter_subscribed": "on",
+        "directory_visibility": "members",
+        "privacy_consent": "on",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def member(client):
+    member = MemberFactory(first_name="Amina", home_country="KE")
+    client.force_login(member.user)
+    return member
+
+
+def test_anonymous_is_sent_to_login(client):
+    for name in [
+        "members:home",
+        "members:profile_edit",
+        "members:data_download",
+        "members:account_delete",
+        "members:directory",
+    ]:
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login") + "?next=")
+
+
+def test_home_says_what_to_do_next_and_what_is_missing(client, member):
+    response = client.get(reverse("members:home"))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "complete your profile" in text.lower()
+    assert "your phone number" in text
+    assert "whether other members may find you" in text
+    assert reverse("members:profile_edit") in text
+
+
+def test_home_renders_the_registered_sections_of_other_apps(client, member, tmp_path, settings):
+    template_dir = tmp_path / "templates"
+    (template_dir / "x").mkdir(parents=True)
+    (template_dir / "x" / "section.html").write_text("<section>Next: {{ title }}</section>")
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], template_dir]}]
+    extensions.register_home_section(
+        HomeSection(
+            name="test-upcoming",
+            template_name="x/section.html",
+            context=lambda request, participant: {"title": f"Webinar for {participant.first_name}"},
+        )
+    )
+    extensions.register_home_section(
+        HomeSection(name="test-empty", template_name="x/section.html", context=lambda r, p: None)
+    )
+    try:
+        response = client.get(reverse("members:home"))
+    finally:
+        extensions._home_sections.pop("test-upcoming")
+        extensions._home_sections.pop("test-empty")
+    assert response.content.decode().count("<section>Next:") == 1
+    assert "Webinar for Amina" in response.content.decode()
+
+
+def test_the_profile_form_suggests_the_country_prefix_and_asks_visibility(client, member):
+    response = client.get(reverse("members:profile_edit"))
+    text = response.content.decode()
+    assert 'value="+254 "' in text
+    # Hidden by default, but the question is asked with nothing pre-selected.
+    assert 'name="directory_visibility"' in text
+    assert 'value="members" checked' not in text and 'value="hidden" checked' not in text
+    assert 'name="privacy_consent"' in text
+
+
+def test_saving_the_profile_stores_phone_in_e164_and_records_choices(client, member):
+    health = ExpertiseFieldFactory(name="Public health")
+    swahili, _ = Language.objects.get_or_create(code="sw", defaults={"name": "Swahili"})
+    response = client.post(
+        reverse("members:profile_edit"),
+        profile_data(expertise=[health.pk], languages=[swahili.pk]),
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.phone.as_e164 == "+254712345678"
+    assert member.city == "Nairobi"
+    assert list(member.expertise.all()) == [health]
+    assert list(member.languages.all()) == [swahili]
+    assert member.directory_visibility == Participant.Visibility.MEMBERS
+    assert member.visibility_chosen_at is not None
+    assert member.privacy_consent_at is not None
+    assert member.privacy_notice_version == settings.PRIVACY_NOTICE_VERSION
+    assert "public health" in member.search_text and "kenya red cross" in member.search_text
+
+
+def test_a_bad_phone_number_is_explained_and_nothing_is_lost(client, member):
+    response = client.post(reverse("members:profile_edit"), profile_data(phone="07123"))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "not a phone number we can read" in text
+    assert 'value="07123"' in text
+    assert 'value="Nairobi"' in text  # what was typed is kept
+    member.refresh_from_db()
+    assert member.city == ""
+
+
+def test_the_country_prefix_alone_means_no_phone(client, member):
+    response = client.post(reverse("members:profile_edit"), profile_data(phone="+254 "))
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert not member.phone
+
+
+def test_an_international_number_from_another_country_is_kept(client, member):
+    client.post(reverse("members:profile_edit"), profile_data(phone="+47 406 12 345"))
+    member.refresh_from_db()
+    assert member.phone.as_e164 == "+4740612345"
+
+
+def test_visibility_must_be_chosen_and_consent_given(client, member):
+    response = client.post(
+        reverse("members:profile_edit"),
+        profile_data(directory_visibility=None, privacy_consent=None),
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "directory_visibility" in form.errors
+    assert "privacy_consent" in form.errors
+    member.refresh_from_db()
+    assert member.directory_visibility == Participant.Visibility.HIDDEN
+    assert member.privacy_consent_at is None
+
+
+def test_consent_is_not_asked_again_for_the_same_notice(client, member):
+    client.post(reverse("members:profile_edit"), profile_data())
+    response = client.get(reverse("members:profile_edit"))
+    assert 'name="privacy_consent"' not in response.content.decode()
+    response = client.post(reverse("members:profile_edit"), profile_data(privacy_consent=None))
+    assert response.status_code == 302
+
+
+def test_a_suggested_field_is_unapproved_until_staff_approve(client, member):
+    client.post(reverse("members:profile_edit"), profile_data(suggested_expertise="  Beekeeping  "))
+    field = ExpertiseField.objects.get(name="Beekeeping")
+    assert field.is_approved is False
+    member.refresh_from_db()
+    assert field in member.expertise.all()
+    assert "beekeeping" not in member.search_text
+    # Others cannot pick it yet (approved fields are offered).
+    approved = ExpertiseFieldFactory(name="Agronomy")
+    response = client.get(reverse("members:profile_edit"))
+    assert f'name="expertise" value="{approved.pk}"' in response.content.decode()
+    assert f'name="expertise" value="{field.pk}"' not in response.content.decode()
+    assert "Waiting for approval" in response.content.decode()
+    # Saving again keeps the pending suggestion.
+    client.post(reverse("members:profile_edit"), profile_data())
+    assert field in member.expertise.all()
+
+
+def test_a_linkedin_url_must_be_linkedin(client, member):
+    response = client.post(
+        reverse("members:profile_edit"), profile_data(linkedin_url="https://example.org/me")
+    )
+    assert "not a LinkedIn address" in response.content.decode()
+
+
+def test_the_form_cannot_reach_roster_columns(client, member):
+    client.post(
+        reverse("members:profile_edit"),
+        profile_data(participant_id="HACK", home_country="NO", declined_invitations="on"),
+    )
+    member.refresh_from_db()
+    assert member.participant_id != "HACK"
+    assert member.home_country == "KE"
+    assert member.declined_invitations is False
+
+
+def test_profile_edit_needs_csrf(member):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member.user)
+    response = client.post(reverse("members:profile_edit"), profile_data())
+    assert response.status_code == 403
+
+
+def test_a_staff_account_without_roster_row_has_no_profile(client):
+    from tests.members.factories import StaffUserFactory
+
+    client.force_login(StaffUserFactory())
+    assert client.get(reverse("members:profile_edit")).status_code == 404
+
+
+def test_unregistered_participant_pages_do_not_exist(client):
+    ParticipantFactory()
+    assert client.get(reverse("members:directory")).status_code == 302
+
+
+def test_profile_page_query_count_is_fixed(client, member, django_assert_max_num_queries):
+    for n in range(12):
+        member.expertise.add(ExpertiseFieldFactory(name=f"Field {n}"))
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("members:profile_edit"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["members:home", "members:profile_edit", "members:directory"])
+def test_member_pages_transfer_under_60_kb_with_the_css(client, member, name):
+    import gzip
+
+    from django.contrib.staticfiles import finders
+
+    response = client.get(reverse(name), HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    with open(finders.find("css/site.css"), "rb") as css:
+        css_size = len(gzip.compress(css.read()))
+    assert len(response.content) + css_size < 60 * 1024

@@ -160,8 +160,8 @@ def activity_detail_view(request, pk: int):
         "position": services.waitlist_position(registration=registration) if active else None,
         "closed_because": services.registration_window_problem(activity),
         "participant": participant,
-        # The online link is for members with a seat (or in the queue for one) only.
-        "show_online_link": active and bool(activity.online_url),
+        # The online link is for members with a seat only (not the waitlist, not visitors).
+        "show_online_link": active and registration.holds_seat and bool(activity.online_url),
         "is_past": activity.ends_at <= timezone.now(),
     }
     return render(request, "activities/activity_detail.html", context)
@@ -225,7 +225,7 @@ def activity_ics_view(request, pk: int):
     if activity is None:
         raise Http404(_("No such activity."))
     registration = selectors.registration_for(activity=activity, participant=participant)
-    registered = registration is not None and registration.status != Registration.Status.CANCELLED
+    registered = registration is not None and registration.holds_seat
     response = HttpResponse(
         activity_ics(activity, with_online_link=registered), content_type="text/calendar"
     )

@@ -329,7 +329,7 @@ class ActivityAdmin(admin.ModelAdmin):
 
     def message_view(self, request, pk):
         activity = self._get(request, pk)
-        form = ActivityMessageForm(request.POST or None)
+        form = ActivityMessageForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             result = services.activity_message_registered(
                 activity=activity,
@@ -370,7 +370,7 @@ class ActivityAdmin(admin.ModelAdmin):
 
     def cancel_view(self, request, pk):
         activity = self._get(request, pk)
-        form = ActivityCancelForm(request.POST or None)
+        form = ActivityCancelForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             sent = services.activity_cancel(activity=activity, note=form.cleaned_data["note"])
             self.message_user(

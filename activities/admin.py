@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import datetime
+import zoneinfo
 
 from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
 from django.db.models import Q
@@ -27,6 +29,7 @@ from activities import services
 from activities.models import Activity
 from activities.models import Material
 from activities.models import Registration
+from activities.models import validate_time_zone
 from members.audit import record_staff_action
 from members.models import StaffAction
 from norec_network.monthly_plan import plan_for_year
@@ -104,7 +107,13 @@ class ActivityAdmin(admin.ModelAdmin):
     actions = ["publish_selected", "duplicate_selected"]
     fieldsets = [
         (None, {"fields": ["kind", "title", "description", "organiser"]}),
-        (_("When"), {"fields": ["starts_at", "ends_at", "time_zone"]}),
+        (
+            _("When"),
+            {
+                "fields": ["time_zone", "starts_at", "ends_at"],
+                "description": _("Give start and end as the clock shows them in that time zone."),
+            },
+        ),
         (_("Where"), {"fields": ["place", "city", "country", "online_url"]}),
         (
             _("Registration"),
@@ -146,6 +155,23 @@ class ActivityAdmin(admin.ModelAdmin):
     @admin.display(description=_("waitlist"), ordering="waiting")
     def waitlisted(self, obj):
         return obj.waiting
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Staff type times as they are where the activity happens ("09:00 in Nairobi"): the form
+        # reads and shows them in the activity's time zone (the one posted, when it is valid).
+        name = request.POST.get("time_zone") if request.method == "POST" else None
+        if not name and object_id:
+            name = Activity.objects.filter(pk=object_id).values_list("time_zone", flat=True).first()
+        try:
+            validate_time_zone(name or "")
+            zone = zoneinfo.ZoneInfo(name)
+        except ValidationError:
+            zone = timezone.get_default_timezone()
+        with timezone.override(zone):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+        return response
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

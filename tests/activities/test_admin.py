@@ -218,3 +218,33 @@ def test_cancelling_without_a_note_works(admin_client_mfa):
     assert response.status_code == 302
     activity.refresh_from_db()
     assert activity.status == "cancelled"
+
+
+def test_times_typed_in_the_admin_are_read_in_the_activitys_time_zone(admin_client_mfa):
+    import zoneinfo
+
+    response = admin_client_mfa.post(
+        reverse("admin:activities_activity_add"),
+        {
+            "kind": "physical",
+            "title": "Nairobi meeting",
+            "place": "Kenya School of Government",
+            "city": "Nairobi",
+            "country": "KE",
+            "starts_at_0": "2030-05-14",
+            "starts_at_1": "09:00:00",
+            "ends_at_0": "2030-05-14",
+            "ends_at_1": "17:00:00",
+            "time_zone": "Africa/Nairobi",
+            "materials-TOTAL_FORMS": "0",
+            "materials-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    activity = Activity.objects.get(title="Nairobi meeting")
+    nairobi = zoneinfo.ZoneInfo("Africa/Nairobi")
+    assert activity.starts_at == datetime.datetime(2030, 5, 14, 9, 0, tzinfo=nairobi)
+    body = admin_client_mfa.get(
+        reverse("admin:activities_activity_change", args=[activity.pk])
+    ).content.decode()
+    assert 'value="09:00:00"' in body

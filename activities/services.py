@@ -8,6 +8,7 @@ two people can never get the last seat and the waitlist keeps the order in which
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 from dataclasses import dataclass
 
@@ -80,6 +81,12 @@ def _mail(
         )
     send_later(message)
     return True
+
+
+def _mail_after_commit(**kwargs) -> None:
+    """Render and queue the mail once the transaction has committed: rendering (and the .ics)
+    then happens after the activity's row lock is released, so the queue at the lock moves fast."""
+    transaction.on_commit(functools.partial(_mail, **kwargs))
 
 
 # --- staff: the activity itself -----------------------------------------------------------------
@@ -212,7 +219,7 @@ def activity_register(*, activity: Activity, participant: Participant) -> Regist
         registration.confirmed_at = None
         template = "waitlisted"
     registration.save()
-    _mail(
+    _mail_after_commit(
         participant=participant,
         activity=activity,
         template=template,
@@ -253,7 +260,7 @@ def activity_fill_from_waitlist(*, activity: Activity) -> list[Registration]:
         registration.confirmed_at = timezone.now()
         registration.waitlist_number = None
         registration.save(update_fields=["status", "confirmed_at", "waitlist_number", "updated_at"])
-        _mail(
+        _mail_after_commit(
             participant=registration.participant,
             activity=activity,
             template="promoted",
@@ -277,7 +284,7 @@ def registration_cancel(*, registration: Registration, notify: bool = True) -> R
     registration.waitlist_number = None
     registration.save(update_fields=["status", "cancelled_at", "waitlist_number", "updated_at"])
     if notify:
-        _mail(
+        _mail_after_commit(
             participant=registration.participant,
             activity=activity,
             template="registration_cancelled",

@@ -5,3 +5,61 @@ from django.utils.translation import gettext_lazy as _
 class ActivitiesConfig(AppConfig):
     name = "activities"
     verbose_name = _("Activities")
+
+    def ready(self):
+        from activities import selectors
+        from activities import services
+        from activities.demo import seed_activities
+        from members.extensions import DemoSeeder
+        from members.extensions import HomeSection
+        from members.extensions import PersonalDataSource
+        from members.extensions import register_demo_seeder
+        from members.extensions import register_home_section
+        from members.extensions import register_personal_data_source
+        from norec_network.monthly_plan import PlanSource
+        from norec_network.monthly_plan import register_plan_source
+
+        register_plan_source(
+            PlanSource(
+                name="activities",
+                label=str(_("Activities")),
+                items_for_year=selectors.plan_items_for_year,
+                order=10,
+            )
+        )
+        register_home_section(
+            HomeSection(
+                name="activities",
+                template_name="activities/_home_section.html",
+                context=home_section_context,
+                order=10,
+            )
+        )
+        register_personal_data_source(
+            PersonalDataSource(
+                name="activity_registrations",
+                export=services.registrations_export,
+                erase=services.registrations_erase,
+            )
+        )
+        register_demo_seeder(DemoSeeder(name="activities", seed=seed_activities, order=10))
+
+
+def home_section_context(request, participant):
+    """The member's next activities on their home page (always shown: it links to the list)."""
+    from activities.selectors import registration_list_for_member
+    from activities.timefmt import when
+    from activities.timefmt import zone_for
+
+    registrations = list(registration_list_for_member(participant=participant, upcoming=True)[:5])
+    zone = zone_for(participant)
+    return {
+        "upcoming_registrations": [
+            (
+                registration,
+                when(registration.activity, zone_for(participant, registration.activity)),
+            )
+            for registration in registrations
+        ],
+        "zone": zone,
+    }

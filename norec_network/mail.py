@@ -7,6 +7,8 @@ Templates follow allauth's naming: `<prefix>_subject.txt`, `<prefix>_message.txt
 
 from __future__ import annotations
 
+import base64
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template import TemplateDoesNotExist
@@ -66,7 +68,16 @@ def message_to_payload(message: EmailMultiAlternatives) -> dict:
         "bcc": list(message.bcc),
         "reply_to": list(message.reply_to),
         "headers": dict(message.extra_headers),
+        # Small files only (an activity's .ics), base64 so the payload stays JSON.
+        "attachments": [
+            [name, base64.b64encode(_as_bytes(content)).decode("ascii"), mimetype]
+            for name, content, mimetype in message.attachments
+        ],
     }
+
+
+def _as_bytes(content) -> bytes:
+    return content.encode() if isinstance(content, str) else bytes(content)
 
 
 def payload_to_message(payload: dict) -> EmailMultiAlternatives:
@@ -82,6 +93,8 @@ def payload_to_message(payload: dict) -> EmailMultiAlternatives:
     )
     if payload.get("html"):
         message.attach_alternative(payload["html"], "text/html")
+    for name, content, mimetype in payload.get("attachments") or []:
+        message.attach(name, base64.b64decode(content), mimetype)
     return message
 
 

@@ -21,6 +21,7 @@ class PlanItem:
     date: datetime.date
     url: str = ""
     note: str = ""
+    public_url: str = ""  # the member-facing page (newsletters link to it), if there is one
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,11 @@ CELERY_TASK_ROUTES = {
 # Periodic jobs (batch senders, reminders) are added here by the apps that need them. Workers need
 # no heartbeat: /healthz pings them, which works on Redis and on the filesystem broker alike.
 CELERY_BEAT_SCHEDULE: dict = {}
+# Activities: the reminder the day before (once per registration; registrations_send_reminders).
+CELERY_BEAT_SCHEDULE["activities-reminders"] = {
+    "task": "activities.registrations_send_reminders",
+    "schedule": 15 * 60,
+}
 
 # The shared bulk sender (norec_network/outbound.py): a batch tick and the sweep that recovers the
 # rows of dead workers from the database within minutes (never the broker's visibility timeout).

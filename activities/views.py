@@ -1,0 +1,304 @@
+"""Member-facing activity pages. Views parse, check ownership and call a service or selector."""
+
+from __future__ import annotations
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.shortcuts import redirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import formats
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_POST
+from django_countries import countries
+
+from activities import selectors
+from activities import services
+from activities.calendar import activity_ics
+from activities.calendar import calendar_bytes
+from activities.calendar import feed_token
+from activities.calendar import feed_token_matches
+from activities.models import Activity
+from activities.models import CalendarFeed
+from activities.models import Registration
+from activities.timefmt import when
+from activities.timefmt import zone_for
+
+PAGE_SIZE = 20
+
+
+def _participant(request):
+    if not request.user.is_authenticated:
+        return None
+    return getattr(request.user, "participant", None)
+
+
+class ActivityFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
+        required=False,
+        choices=[("", gettext_lazy("All kinds")), *Activity.Kind.choices],
+    )
+    month = forms.ChoiceField(label=gettext_lazy("Month"), required=False)
+    country = forms.ChoiceField(label=gettext_lazy("Country"), required=False)
+    mode = forms.ChoiceField(
+        label=gettext_lazy("Online or in person"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Both")),
+            ("online", gettext_lazy("Online")),
+            ("physical", gettext_lazy("In person")),
+        ],
+    )
+
+    def __init__(self, *args, country_codes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        first = timezone.localdate().replace(day=1)
+        months = [first + relativedelta(months=n) for n in range(12)]
+        self.fields["month"].choices = [("", _("Any month"))] + [
+            (f"{m:%Y-%m}", formats.date_format(m, "F Y")) for m in months
+        ]
+        self.fields["country"].choices = [("", _("All countries"))] + sorted(
+            ((code, countries.name(code)) for code in country_codes if code),
+            key=lambda pair: pair[1],
+        )
+
+    def filters(self) -> selectors.ActivityFilters:
+        if not self.is_valid():
+            return selectors.ActivityFilters()
+        data = self.cleaned_data
+        month = None
+        if data.get("month"):
+            year, number = data["month"].split("-")
+            month = datetime.date(int(year), int(number), 1)
+        return selectors.ActivityFilters(
+            kind=data.get("kind") or "",
+            month=month,
+            country=data.get("country") or "",
+            mode=data.get("mode") or "",
+        )
+
+
+def _seats_left(activity: Activity) -> int | None:
+    if activity.capacity is None:
+        return None
+    return max(activity.capacity - getattr(activity, "seats_taken", 0), 0)
+
+
+@require_GET
+def activity_list_view(request):
+    participant = _participant(request)
+    base = selectors.activity_list_upcoming(participant=participant)
+    country_codes = base.exclude(country="").values_list("country", flat=True).distinct()
+    form = ActivityFilterForm(request.GET or None, country_codes=list(country_codes))
+    qs = selectors.activity_list_upcoming(participant=participant, filters=form.filters())
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    registrations = selectors.registrations_by_activity(
+        participant=participant, activity_ids=[a.pk for a in page.object_list]
+    )
+    rows = [
+        {
+            "activity": activity,
+            "when": when(activity, zone_for(participant, activity)),
+            "seats_left": _seats_left(activity),
+            "registration": registrations.get(activity.pk),
+        }
+        for activity in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "activities/activity_list.html",
+        {
+            "form": form,
+            "rows": rows,
+            "page": page,
+            "query": query.urlencode(),
+            "participant": participant,
+        },
+    )
+
+
+@require_GET
+def activity_past_view(request):
+    participant = _participant(request)
+    page = Paginator(selectors.activity_list_past(participant=participant), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [
+        {"activity": activity, "when": when(activity, zone_for(participant, activity))}
+        for activity in page.object_list
+    ]
+    return render(request, "activities/activity_past.html", {"rows": rows, "page": page})
+
+
+@require_GET
+def activity_detail_view(request, pk: int):
+    participant = _participant(request)
+    activity = selectors.activity_get_visible(pk=pk, participant=participant)
+    if activity is None:
+        raise Http404(_("No such activity."))
+    registration = selectors.registration_for(activity=activity, participant=participant)
+    active = registration is not None and registration.status != Registration.Status.CANCELLED
+    context = {
+        "activity": activity,
+        "when": when(activity, zone_for(participant, activity)),
+        "seats_left": _seats_left(activity),
+        "registration": registration if active else None,
+        "position": services.waitlist_position(registration=registration) if active else None,
+        "closed_because": services.registration_window_problem(activity),
+        "participant": participant,
+        # The online link is for members with a seat only (not the waitlist, not visitors).
+        "show_online_link": active and registration.holds_seat and bool(activity.online_url),
+        "is_past": activity.ends_at <= timezone.now(),
+    }
+    return render(request, "activities/activity_detail.html", context)
+
+
+@login_required
+@require_POST
+def activity_register_view(request, pk: int):
+    participant = _participant(request)
+    activity = selectors.activity_get_visible(pk=pk, participant=participant)
+    if activity is None:
+        raise Http404(_("No such activity."))
+    if participant is None:
+        messages.error(request, _("Only members can register. Staff accounts cannot."))
+        return redirect(activity)
+    try:
+        registration = services.activity_register(activity=activity, participant=participant)
+    except services.ActivityError as error:
+        messages.error(request, error.message)
+        return redirect(activity)
+    if registration.status == Registration.Status.WAITLISTED:
+        messages.warning(
+            request,
+            _(
+                "The activity is full. You are number %(n)s on the waitlist; "
+                "we email you if a seat opens."
+            )
+            % {"n": services.waitlist_position(registration=registration)},
+        )
+    else:
+        messages.success(
+            request, _("You are registered. We sent you a confirmation with a calendar file.")
+        )
+    return redirect(activity)
+
+
+@login_required
+@require_POST
+def registration_cancel_view(request, pk: int):
+    participant = _participant(request)
+    # Ownership: only the member's own registration; anyone else's is "not found".
+    registration = get_object_or_404(
+        Registration.objects.select_related("activity"), pk=pk, participant=participant
+    )
+    try:
+        services.registration_cancel(registration=registration)
+    except services.ActivityError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Your registration is cancelled."))
+    next_url = request.POST.get("next", "")
+    if next_url == "mine":
+        return redirect("activities:mine")
+    return redirect(registration.activity)
+
+
+@require_GET
+def activity_ics_view(request, pk: int):
+    participant = _participant(request)
+    activity = selectors.activity_get_visible(pk=pk, participant=participant)
+    if activity is None:
+        raise Http404(_("No such activity."))
+    registration = selectors.registration_for(activity=activity, participant=participant)
+    registered = registration is not None and registration.holds_seat
+    response = HttpResponse(
+        activity_ics(activity, with_online_link=registered), content_type="text/calendar"
+    )
+    response["Content-Disposition"] = f'attachment; filename="norec-activity-{activity.pk}.ics"'
+    return response
+
+
+@login_required
+@require_GET
+def my_activities_view(request):
+    participant = _participant(request)
+    if participant is None:
+        messages.info(request, _("Your account is not a member account."))
+        return redirect("activities:list")
+    feed = CalendarFeed.objects.filter(participant=participant).first()
+    feed_url = ""
+    if feed:
+        feed_url = request.build_absolute_uri(
+            reverse("activities:feed", args=[feed.key, feed_token(feed)])
+        )
+
+    def rows(upcoming):
+        return [
+            (
+                registration,
+                when(registration.activity, zone_for(participant, registration.activity)),
+            )
+            for registration in selectors.registration_list_for_member(
+                participant=participant, upcoming=upcoming
+            )[:50]
+        ]
+
+    return render(
+        request,
+        "activities/activity_mine.html",
+        {"upcoming": rows(True), "past": rows(False), "feed_url": feed_url},
+    )
+
+
+@login_required
+@require_POST
+def calendar_feed_create_view(request):
+    participant = _participant(request)
+    if participant is None:
+        raise Http404
+    services.calendar_feed_get_or_create(participant=participant)
+    messages.success(request, _("Your private calendar address is ready. Keep it to yourself."))
+    return redirect("activities:mine")
+
+
+@login_required
+@require_POST
+def calendar_feed_revoke_view(request):
+    participant = _participant(request)
+    if participant is None:
+        raise Http404
+    services.calendar_feed_revoke(participant=participant)
+    messages.success(
+        request, _("The old calendar address no longer works. You can make a new one.")
+    )
+    return redirect("activities:mine")
+
+
+@require_GET
+def calendar_feed_view(request, key: str, token: str):
+    feed = CalendarFeed.objects.select_related("participant").filter(key=key).first()
+    if feed is None or not feed_token_matches(feed, token):
+        raise Http404
+    body = calendar_bytes(
+        selectors.feed_activities(participant=feed.participant),
+        with_online_link=True,
+        name="Norec Network",
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=900"
+    return response

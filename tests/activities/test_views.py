@@ -1,0 +1,257 @@
+"""Member pages: what visitors and members see, registering and cancelling in one click."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from activities import services
+from activities.models import Activity
+from activities.models import Material
+from activities.models import Registration
+from tests.activities.factories import ActivityFactory
+from tests.activities.factories import PhysicalActivityFactory
+from tests.members.factories import MemberFactory
+from tests.members.factories import StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+SECRET_LINK = "https://meet.example.org/secret-room"
+
+
+@pytest.fixture
+def member(client):
+    member = MemberFactory()
+    client.force_login(member.user)
+    return member
+
+
+def test_anonymous_visitors_see_public_upcoming_activities_without_online_links(client):
+    public = ActivityFactory(title="Open webinar")
+    ActivityFactory(title="Members-only webinar", is_public=False)
+    ActivityFactory(title="Draft webinar", status=Activity.Status.DRAFT)
+    ActivityFactory(
+        title="Old webinar",
+        starts_at=timezone.now() - datetime.timedelta(days=3),
+        ends_at=timezone.now() - datetime.timedelta(days=3) + datetime.timedelta(hours=1),
+    )
+
+    response = client.get(reverse("activities:list"))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Open webinar" in body
+    assert "Members-only webinar" not in body
+    assert "Draft webinar" not in body
+    assert "Old webinar" not in body
+    assert SECRET_LINK not in body
+    assert "How to join" in body  # the invitation to join
+
+    detail = client.get(public.get_absolute_url()).content.decode()
+    assert SECRET_LINK not in detail
+    assert "Log in to register" in detail
+
+
+def test_members_see_members_only_activities(client, member):
+    ActivityFactory(title="Members-only webinar", is_public=False)
+    assert "Members-only webinar" in client.get(reverse("activities:list")).content.decode()
+
+
+def test_a_draft_activity_is_not_found(client, member):
+    draft = ActivityFactory(status=Activity.Status.DRAFT)
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert client.post(reverse("activities:register", args=[draft.pk])).status_code == 404
+    assert client.get(reverse("activities:ics", args=[draft.pk])).status_code == 404
+
+
+def test_the_online_link_is_hidden_until_the_member_registers(client, member):
+    activity = ActivityFactory()
+    assert SECRET_LINK not in client.get(activity.get_absolute_url()).content.decode()
+
+    response = client.post(reverse("activities:register", args=[activity.pk]), follow=True)
+
+    body = response.content.decode()
+    assert "You are registered" in body
+    assert SECRET_LINK in body
+    assert Registration.objects.get(participant=member).status == "confirmed"
+
+
+def test_registering_needs_a_login_and_a_post(client):
+    activity = ActivityFactory()
+    response = client.post(reverse("activities:register", args=[activity.pk]))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+    member = MemberFactory()
+    client.force_login(member.user)
+    assert client.get(reverse("activities:register", args=[activity.pk])).status_code == 405
+    assert not Registration.objects.exists()
+
+
+def test_register_is_protected_by_csrf():
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    member = MemberFactory()
+    client.force_login(member.user)
+    activity = ActivityFactory()
+    assert client.post(reverse("activities:register", args=[activity.pk])).status_code == 403
+    assert not Registration.objects.exists()
+
+
+def test_a_full_activity_shows_waitlist_and_the_members_place_in_the_queue(client, member):
+    activity = ActivityFactory(capacity=1)
+    services.activity_register(activity=activity, participant=MemberFactory())
+    services.activity_register(activity=activity, participant=MemberFactory())
+
+    listing = client.get(reverse("activities:list")).content.decode()
+    assert "Full: waitlist" in listing
+
+    response = client.post(reverse("activities:register", args=[activity.pk]), follow=True)
+    body = response.content.decode()
+    assert "You are number 2 on the waitlist" in body
+    # The online link is for members with a seat, not for those still waiting for one.
+    assert SECRET_LINK not in body
+
+
+def test_seats_left_are_shown(client):
+    ActivityFactory(capacity=5)
+    assert "5 seats left" in client.get(reverse("activities:list")).content.decode()
+
+
+def test_a_member_cancels_their_registration_in_one_click(client, member):
+    activity = ActivityFactory()
+    registration = services.activity_register(activity=activity, participant=member)
+    response = client.post(
+        reverse("activities:registration-cancel", args=[registration.pk]), follow=True
+    )
+    assert "Your registration is cancelled" in response.content.decode()
+    registration.refresh_from_db()
+    assert registration.status == "cancelled"
+
+
+def test_another_members_registration_cannot_be_cancelled(client, member):
+    other = services.activity_register(activity=ActivityFactory(), participant=MemberFactory())
+    response = client.post(reverse("activities:registration-cancel", args=[other.pk]))
+    assert response.status_code == 404
+    other.refresh_from_db()
+    assert other.status == "confirmed"
+
+
+def test_staff_without_a_member_profile_cannot_register(client):
+    staff = StaffUserFactory()
+    client.force_login(staff)
+    activity = ActivityFactory()
+    response = client.post(reverse("activities:register", args=[activity.pk]), follow=True)
+    assert "Only members can register" in response.content.decode()
+    assert not Registration.objects.exists()
+
+
+def test_filters_by_kind_month_country_and_mode(client):
+    webinar = ActivityFactory(title="The webinar")
+    meeting = PhysicalActivityFactory(
+        title="The Nairobi meeting", starts_at=timezone.now() + datetime.timedelta(days=40)
+    )
+    meeting.ends_at = meeting.starts_at + datetime.timedelta(hours=3)
+    meeting.save()
+    url = reverse("activities:list")
+
+    def titles(**params):
+        body = client.get(url, params).content.decode()
+        return {title for title in ("The webinar", "The Nairobi meeting") if title in body}
+
+    assert titles() == {"The webinar", "The Nairobi meeting"}
+    assert titles(kind="physical") == {"The Nairobi meeting"}
+    assert titles(mode="online") == {"The webinar"}
+    assert titles(mode="physical") == {"The Nairobi meeting"}
+    assert titles(country="KE") == {"The Nairobi meeting"}
+    assert titles(month=f"{timezone.localtime(webinar.starts_at):%Y-%m}") >= {"The webinar"}
+    # Bad input is ignored, never a 500.
+    assert client.get(url, {"month": "nonsense", "kind": "<b>"}).status_code == 200
+
+
+def test_times_show_in_the_members_zone_with_the_activitys_beside(client):
+    import zoneinfo
+
+    start = datetime.datetime(2030, 6, 1, 9, 0, tzinfo=zoneinfo.ZoneInfo("Africa/Nairobi"))
+    activity = ActivityFactory(
+        starts_at=start, ends_at=start + datetime.timedelta(hours=1), time_zone="Africa/Nairobi"
+    )
+    member = MemberFactory(time_zone="America/La_Paz")
+    client.force_login(member.user)
+    body = client.get(activity.get_absolute_url()).content.decode()
+    assert "02:00–03:00</time> (America/La_Paz)" in body
+    assert "09:00–10:00 (Africa/Nairobi)" in body
+    # Without a zone of their own, the activity's zone is used.
+    client.force_login(MemberFactory(time_zone="").user)
+    body = client.get(activity.get_absolute_url()).content.decode()
+    assert "09:00–10:00</time> (Africa/Nairobi)" in body
+
+
+def test_a_physical_meeting_has_a_map_link(client):
+    meeting = PhysicalActivityFactory()
+    body = client.get(meeting.get_absolute_url()).content.decode()
+    assert "https://www.openstreetmap.org/search?query=" in body
+    assert "Kenya+School+of+Government" in body
+
+
+def test_description_markdown_is_rendered_and_sanitised(client):
+    activity = ActivityFactory(description="**Bold** <script>alert(1)</script>")
+    body = client.get(activity.get_absolute_url()).content.decode()
+    assert "<strong>Bold</strong>" in body
+    assert "<script>alert(1)" not in body
+
+
+def test_past_activities_archive_shows_materials(client):
+    past = ActivityFactory(
+        title="Last month's webinar",
+        starts_at=timezone.now() - datetime.timedelta(days=30),
+        ends_at=timezone.now() - datetime.timedelta(days=30) + datetime.timedelta(hours=1),
+    )
+    Material.objects.create(activity=past, title="Slides", url="https://files.example.org/s.pdf")
+    body = client.get(reverse("activities:past")).content.decode()
+    assert "Last month&#x27;s webinar" in body
+    assert "https://files.example.org/s.pdf" in body
+    assert "Last month" not in client.get(reverse("activities:list")).content.decode()
+
+
+def test_my_activities_lists_what_the_member_registered_for(client, member):
+    mine = ActivityFactory(title="Mine")
+    ActivityFactory(title="Not mine")
+    services.activity_register(activity=mine, participant=member)
+    body = client.get(reverse("activities:mine")).content.decode()
+    assert "Mine" in body and "Not mine" not in body
+
+
+def test_my_activities_needs_a_login(client):
+    response = client.get(reverse("activities:mine"))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+def test_list_page_uses_a_fixed_number_of_queries(client, member, django_assert_max_num_queries):
+    for _ in range(3):
+        services.activity_register(activity=ActivityFactory(), participant=member)
+    with django_assert_max_num_queries(8):
+        first = client.get(reverse("activities:list"))
+    for _ in range(15):
+        ActivityFactory()
+    with django_assert_max_num_queries(8):
+        second = client.get(reverse("activities:list"))
+    assert first.status_code == second.status_code == 200
+    assert len(second.content) < 60_000
+
+
+def test_past_and_mine_pages_use_a_fixed_number_of_queries(
+    client, member, django_assert_max_num_queries
+):
+    for n in range(10):
+        past = ActivityFactory(
+            starts_at=timezone.now() - datetime.timedelta(days=n + 2),
+            ends_at=timezone.now() - datetime.timedelta(days=n + 1),
+        )
+        Material.objects.create(activity=past, title="Slides", url="https://x.example.org/")
+        Registration.objects.create(activity=past, participant=member, status="attended")
+        services.activity_register(activity=ActivityFactory(), participant=member)
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("activities:past")).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("activities:mine")).status_code == 200

@@ -127,6 +127,7 @@ class ProfileForm(forms.ModelForm):
         }
         help_texts = {
             "bio": _("A few sentences about your work (2,000 characters at most)."),
+            "resource_person": "",
         }
 
     def __init__(self, *args, **kwargs):

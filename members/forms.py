@@ -32,6 +32,27 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [("", _("Choose your time zone")), *((zone, zone.replace("_", " ")) for zone in zones)]
 
 
+@lru_cache(maxsize=1)
+def _zones_by_country() -> dict[str, str]:
+    """Each country's first (main) time zone, from the IANA zone.tab that ships with tzdata."""
+    from importlib import resources
+
+    zones: dict[str, str] = {}
+    try:
+        text = resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return zones
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            country, _coordinates, zone, *_rest = line.split("\t")
+            zones.setdefault(country, zone)
+    return zones
+
+
+def suggested_time_zone(country_code: str) -> str:
+    return _zones_by_country().get(country_code or "", "")
+
+
 def phone_prefix(country_code: str) -> str:
     """'+254' for Kenya: what a phone number from that country starts with."""
     code = phonenumbers.country_code_for_region(country_code or "")
@@ -127,6 +148,7 @@ class ProfileForm(forms.ModelForm):
         }
         help_texts = {
             "bio": _("A few sentences about your work (2,000 characters at most)."),
+            "resource_person": "",
         }
 
     def __init__(self, *args, **kwargs):
@@ -159,6 +181,9 @@ class ProfileForm(forms.ModelForm):
             # The country's code, suggested: the member types the rest.
             self.initial["phone"] = f"{prefix} "
         self.fields["phone"].widget.attrs["placeholder"] = example
+        if not participant.time_zone and not self.is_bound:
+            # The country's main time zone, suggested; the member can choose another.
+            self.initial["time_zone"] = suggested_time_zone(region or "")
         self.fields["residence_country"].choices = [("", _("Choose a country")), *countries]
         self.fields["directory_visibility"].required = True
         if participant.visibility_chosen_at is None and not self.is_bound:

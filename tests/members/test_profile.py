@@ -96,6 +96,7 @@ def test_the_profile_form_suggests_the_country_prefix_and_asks_visibility(client
     response = client.get(reverse("members:profile_edit"))
     text = response.content.decode()
     assert 'value="+254 "' in text
+    assert '<option value="Africa/Nairobi" selected>' in text  # the country's zone, suggested
     # Hidden by default, but the question is asked with nothing pre-selected.
     assert 'name="directory_visibility"' in text
     assert 'value="members" checked' not in text and 'value="hidden" checked' not in text
@@ -245,3 +246,11 @@ def test_member_pages_transfer_under_60_kb_with_the_css(client, member, name):
     with open(finders.find("css/site.css"), "rb") as css:
         css_size = len(gzip.compress(css.read()))
     assert len(response.content) + css_size < 60 * 1024
+
+
+def test_home_page_query_count_is_fixed(client, member, django_assert_max_num_queries):
+    for n in range(8):
+        member.expertise.add(ExpertiseFieldFactory(name=f"Home field {n}"))
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("members:home"))
+    assert response.status_code == 200

@@ -334,8 +334,8 @@ class ActivityAdmin(admin.ModelAdmin):
             person = registration.participant
             writer.writerow(
                 [
-                    person.first_name,
-                    person.last_name,
+                    _csv_safe(person.first_name),
+                    _csv_safe(person.last_name),
                     person.address_of_record,
                     person.home_country.code if person.home_country else "",
                     registration.status,
@@ -418,6 +418,11 @@ class ActivityAdmin(admin.ModelAdmin):
         copy = services.activity_duplicate(activity=activity, months=months)
         self.message_user(request, _("Draft copy made. Check the date and publish it."))
         return HttpResponseRedirect(reverse("admin:activities_activity_change", args=[copy.pk]))
+
+
+def _csv_safe(value: str) -> str:
+    # A name starting with = + - @ would run as a formula when staff open the file in Excel.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
 
 
 class ActivityMessageForm(forms.Form):

@@ -149,7 +149,7 @@ def test_registrations_page_shows_waitlist_in_order_and_saves_attendance(admin_c
 
 def test_csv_export_lists_registrations_and_is_audited(admin_client_mfa, staff):
     activity = ActivityFactory(capacity=1)
-    a = MemberFactory(first_name="Amina")
+    a = MemberFactory(first_name="Amina", last_name="=HYPERLINK(evil)")
     services.activity_register(activity=activity, participant=a)
     services.activity_register(activity=activity, participant=MemberFactory())
 
@@ -158,6 +158,7 @@ def test_csv_export_lists_registrations_and_is_audited(admin_client_mfa, staff):
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [row["status"] for row in rows] == ["confirmed", "waitlisted"]
     assert rows[0]["first_name"] == "Amina" and rows[0]["email"] == a.user.email
+    assert rows[0]["last_name"] == "'=HYPERLINK(evil)"  # never a live formula in Excel
     action = StaffAction.objects.get()
     assert action.kind == StaffAction.Kind.CSV_EXPORT
     assert action.actor == staff and action.affected_count == 2

@@ -240,6 +240,16 @@ def test_list_page_uses_a_fixed_number_of_queries(client, member, django_assert_
     assert len(second.content) < 60_000
 
 
+def test_detail_page_uses_a_fixed_number_of_queries(client, member, django_assert_max_num_queries):
+    activity = ActivityFactory()
+    services.activity_register(activity=activity, participant=member)
+    for n in range(5):
+        Material.objects.create(activity=activity, title=f"File {n}", url="https://x.example.org/")
+    with django_assert_max_num_queries(9):
+        response = client.get(activity.get_absolute_url())
+    assert response.status_code == 200 and len(response.content) < 60_000
+
+
 def test_past_and_mine_pages_use_a_fixed_number_of_queries(
     client, member, django_assert_max_num_queries
 ):

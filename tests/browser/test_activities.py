@@ -110,6 +110,17 @@ def test_staff_publish_a_webinar_members_register_cancel_and_the_waitlist_moves(
     )
     assert statuses == {"Amina": "cancelled", "Bishnu": "confirmed"}
 
+    # --- staff see the registrations and the monthly plan
+    admin.goto(
+        live_server.url + reverse("admin:activities_activity_registrations", args=[activity.pk])
+    )
+    expect(admin.get_by_text("Confirmed: 1")).to_be_visible()
+    snap(admin, "activities-admin-registrations")
+    admin.goto(live_server.url + reverse("admin:activities_activity_changelist"))
+    admin.get_by_role("link", name="Monthly plan").click()
+    expect(admin.get_by_role("link", name="Webinar: clean water that lasts")).to_be_visible()
+    snap(admin, "activities-admin-plan")
+
 
 def test_a_visitor_sees_upcoming_activities_and_an_invitation_to_join(
     phone_page, live_server, transactional_db, snap

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class NewslettersConfig(AppConfig):
     name = "newsletters"
     verbose_name = _("Newsletters")
+
+    def ready(self) -> None:
+        from newsletters import hooks
+
+        hooks.register()

@@ -21,6 +21,8 @@ class PlanItem:
     date: datetime.date
     url: str = ""
     note: str = ""
+    # Where members (not staff) open it, e.g. an activity's public page; the newsletter links it.
+    public_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -244,10 +244,13 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "norec_network.send_email": {"queue": "email"},
+    "newsletters.newsletters_send_due": {"queue": "bulk"},
 }
 # Periodic jobs (batch senders, reminders) are added here by the apps that need them. Workers need
 # no heartbeat: /healthz pings them, which works on Redis and on the filesystem broker alike.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "newsletters-send-due": {"task": "newsletters.newsletters_send_due", "schedule": 60.0},
+}
 
 # --- Security ---------------------------------------------------------------------------------
 

@@ -32,6 +32,13 @@ Status = Newsletter.Status
 
 
 class NewsletterForm(forms.ModelForm):
+    month = forms.DateField(
+        label=_("Month"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month", "placeholder": "2026-12"}, format="%Y-%m"),
+        help_text=_("The month this issue is for."),
+    )
+
     class Meta:
         model = Newsletter
         fields = ["subject", "month", "body", "include_activities", "audience", "countries"]

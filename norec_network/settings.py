@@ -244,12 +244,41 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "norec_network.send_email": {"queue": "email"},
+    "norec_network.outbound_tick": {"queue": "bulk"},
+    "norec_network.outbound_send_batch": {"queue": "bulk"},
+    "norec_network.outbound_sweep": {"queue": "bulk"},
     "newsletters.newsletters_send_due": {"queue": "bulk"},
 }
 # Periodic jobs (batch senders, reminders) are added here by the apps that need them. Workers need
 # no heartbeat: /healthz pings them, which works on Redis and on the filesystem broker alike.
 CELERY_BEAT_SCHEDULE: dict = {
     "newsletters-send-due": {"task": "newsletters.newsletters_send_due", "schedule": 60.0},
+}
+
+# The shared bulk sender (norec_network/outbound.py): a batch tick and the sweep that recovers the
+# rows of dead workers from the database within minutes (never the broker's visibility timeout).
+OUTBOUND_TICK_SECONDS = env.float("OUTBOUND_TICK_SECONDS", default=15.0)
+OUTBOUND_BATCH_SECONDS = env.float("OUTBOUND_BATCH_SECONDS", default=60.0)
+OUTBOUND_STALE_SECONDS = env.float("OUTBOUND_STALE_SECONDS", default=180.0)
+OUTBOUND_UNCERTAIN_SECONDS = env.float("OUTBOUND_UNCERTAIN_SECONDS", default=300.0)
+OUTBOUND_MIN_SAMPLE = env.int("OUTBOUND_MIN_SAMPLE", default=100)
+CELERY_BEAT_SCHEDULE["outbound-tick"] = {
+    "task": "norec_network.outbound_tick",
+    "schedule": OUTBOUND_TICK_SECONDS,
+    "options": {"expires": OUTBOUND_TICK_SECONDS},
+}
+CELERY_BEAT_SCHEDULE["outbound-sweep"] = {
+    "task": "norec_network.outbound_sweep",
+    "schedule": env.float("OUTBOUND_SWEEP_SECONDS", default=60.0),
+    "options": {"expires": 60.0},
+}
+CELERY_BEAT_SCHEDULE["invitations-remind"] = {
+    "task": "invitations.invitation_remind_due",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["invitations-expire"] = {
+    "task": "invitations.invitation_expire_due",
+    "schedule": 3600.0,
 }
 
 # --- Security ---------------------------------------------------------------------------------

@@ -1,0 +1,316 @@
+"""Every state change of waves and invitations on the sending side.
+
+The participant's side (accepting, declining, requests) lives in `invitations.accept`. The
+sending machinery is `norec_network.outbound`; `invitations.sending` plugs waves into it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from invitations import selectors
+from invitations.models import Invitation
+from invitations.models import InvitationReminder
+from invitations.models import Wave
+from invitations.models import new_token_nonce
+from invitations.zones import zone_for_participant
+from members.audit import record_staff_action
+from members.models import Participant
+from members.models import StaffAction
+from norec_network import outbound
+
+INVITATION_STREAM = "invitation"
+REMINDER_STREAM = "invitation_reminder"
+# Materialising writes this many invitations per INSERT.
+CREATE_CHUNK = 2000
+
+
+class WaveError(Exception):
+    """A wave action that does not fit the wave's state; the message is for the adviser."""
+
+
+class InvitationError(Exception):
+    """An invitation action that cannot be done; the message is for the adviser."""
+
+
+def _lock_wave(wave: Wave) -> Wave:
+    return Wave.objects.select_for_update().get(pk=wave.pk)
+
+
+# --- waves ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def wave_launch(*, wave: Wave, actor, target_url: str = "") -> int:
+    """Materialise one invitation per eligible participant and start the wave (now, or at its
+    start time). One transaction: a wave is launched whole or not at all. Returns how many."""
+    wave = _lock_wave(wave)
+    if wave.status != Wave.Status.DRAFT:
+        raise WaveError(
+            _("Only a draft wave can be launched; this one is %(status)s.")
+            % {"status": wave.get_status_display()}
+        )
+    created = _materialise(wave=wave, actor=actor)
+    now = timezone.now()
+    wave.status = Wave.Status.SENDING if wave.starts_at <= now else Wave.Status.SCHEDULED
+    wave.launched_at = now
+    wave.paused_reason = ""
+    wave.save(update_fields=["status", "launched_at", "paused_reason", "updated_at"])
+    record_staff_action(
+        actor=actor,
+        kind=StaffAction.Kind.WAVE_LAUNCH,
+        summary=f"Launched wave “{wave.name}” ({', '.join(str(c) for c in wave.home_countries)}): "
+        f"{created} invitations",
+        affected_count=created,
+        target_url=target_url,
+    )
+    if wave.status == Wave.Status.SENDING:
+        outbound.kick(stream=INVITATION_STREAM, campaign_id=wave.pk)
+    return created
+
+
+def _materialise(*, wave: Wave, actor) -> int:
+    eligible = (
+        selectors.wave_candidates(wave=wave)
+        .filter(exclusion=selectors.ELIGIBLE)
+        .order_by("pk")
+        .values_list("pk", "email", "time_zone", "home_country")
+    )
+    before = wave.invitations.count()
+    batch: list[Invitation] = []
+    for participant_id, email, time_zone, home_country in eligible.iterator(
+        chunk_size=CREATE_CHUNK
+    ):
+        batch.append(
+            Invitation(
+                wave=wave,
+                participant_id=participant_id,
+                email=email,
+                time_zone=zone_for_participant(time_zone=time_zone, home_country=home_country),
+                token_nonce=new_token_nonce(),
+                valid_days=wave.expiry_days,
+                reminder_days=wave.reminder_days,
+                created_by=actor if getattr(actor, "pk", None) else None,
+            )
+        )
+        if len(batch) >= CREATE_CHUNK:
+            Invitation.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    if batch:
+        # A participant invited directly meanwhile holds an open invitation: the unique constraint
+        # skips them rather than failing the whole launch.
+        Invitation.objects.bulk_create(batch, ignore_conflicts=True)
+    return wave.invitations.count() - before
+
+
+@transaction.atomic
+def wave_pause(*, wave: Wave, reason: str = "") -> Wave:
+    """Stop taking new messages (a batch in flight finishes its current message)."""
+    wave = _lock_wave(wave)
+    if wave.status not in (Wave.Status.SCHEDULED, Wave.Status.SENDING):
+        raise WaveError(_("Only a scheduled or sending wave can be paused."))
+    wave.status = Wave.Status.PAUSED
+    wave.paused_reason = reason or _("Paused by staff.")
+    wave.save(update_fields=["status", "paused_reason", "updated_at"])
+    return wave
+
+
+def wave_pause_for_reputation(*, wave_id: int, reason: str) -> None:
+    """The sender's hook: the wave's bounce or complaint rate passed the limit. A completed wave
+    pauses too, which holds back its reminders."""
+    with transaction.atomic():
+        wave = Wave.objects.select_for_update().filter(pk=wave_id).first()
+        if wave is None or wave.status not in (
+            Wave.Status.SCHEDULED,
+            Wave.Status.SENDING,
+            Wave.Status.COMPLETED,
+        ):
+            return
+        wave.status = Wave.Status.PAUSED
+        wave.paused_reason = reason
+        wave.save(update_fields=["status", "paused_reason", "updated_at"])
+
+
+@transaction.atomic
+def wave_resume(*, wave: Wave) -> Wave:
+    wave = _lock_wave(wave)
+    if wave.status != Wave.Status.PAUSED:
+        raise WaveError(_("Only a paused wave can be resumed."))
+    wave.status = Wave.Status.SENDING if wave.starts_at <= timezone.now() else Wave.Status.SCHEDULED
+    wave.paused_reason = ""
+    wave.save(update_fields=["status", "paused_reason", "updated_at"])
+    if wave.status == Wave.Status.SENDING:
+        outbound.kick(stream=INVITATION_STREAM, campaign_id=wave.pk)
+    return wave
+
+
+@transaction.atomic
+def wave_cancel(*, wave: Wave) -> int:
+    """Cancel a wave that has not completed: invitations not yet sent are revoked (nobody will get
+    them); links already sent keep working until they expire. Returns how many were revoked."""
+    wave = _lock_wave(wave)
+    if wave.status in (Wave.Status.COMPLETED, Wave.Status.CANCELLED):
+        raise WaveError(_("A completed or cancelled wave cannot be cancelled."))
+    now = timezone.now()
+    revoked = wave.invitations.filter(status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.REVOKED, revoked_at=now, token_nonce=new_token_nonce()
+    )
+    wave.reminders.filter(status=outbound.OutboundStatus.PENDING).update(
+        status=outbound.OutboundStatus.FAILED, last_error="wave cancelled"
+    )
+    wave.status = Wave.Status.CANCELLED
+    wave.save(update_fields=["status", "updated_at"])
+    return revoked
+
+
+def wave_start_due(*, now: datetime | None = None) -> int:
+    """Scheduled waves whose start time has come begin sending."""
+    now = now or timezone.now()
+    return Wave.objects.filter(status=Wave.Status.SCHEDULED, starts_at__lte=now).update(
+        status=Wave.Status.SENDING, updated_at=now
+    )
+
+
+def wave_complete(*, wave_id: int) -> None:
+    """The sender's hook: nothing of the wave is left to send."""
+    with transaction.atomic():
+        wave = Wave.objects.select_for_update().filter(pk=wave_id).first()
+        if wave is None or wave.status != Wave.Status.SENDING:
+            return
+        if wave.invitations.filter(
+            status__in=[Invitation.Status.PENDING, Invitation.Status.SENDING]
+        ).exists():
+            return
+        wave.status = Wave.Status.COMPLETED
+        wave.completed_at = timezone.now()
+        wave.save(update_fields=["status", "completed_at", "updated_at"])
+
+
+@transaction.atomic
+def wave_resend(*, wave: Wave, actor, target_url: str = "") -> int:
+    """Send the invitation again to everyone of the wave who has not accepted and still may be
+    invited (not registered, not declined, address not bad, no other open invitation). Their old
+    link keeps working; the new message restarts the expiry and the reminder. Returns how many."""
+    wave = _lock_wave(wave)
+    if wave.status in (Wave.Status.DRAFT, Wave.Status.CANCELLED):
+        raise WaveError(_("Only a launched wave can send its invitations again."))
+    rows = selectors.wave_resendable(wave=wave)
+    ids = list(rows.values_list("pk", flat=True))
+    count = Invitation.objects.filter(pk__in=ids).update(
+        status=Invitation.Status.PENDING,
+        claimed_at=None,
+        sent_at=None,
+        delivered_at=None,
+        expires_at=None,
+        reminded_at=None,
+        attempts=0,
+        last_error="",
+    )
+    InvitationReminder.objects.filter(invitation_id__in=ids).delete()
+    if wave.status == Wave.Status.COMPLETED and count:
+        wave.status = Wave.Status.SENDING
+        wave.completed_at = None
+        wave.save(update_fields=["status", "completed_at", "updated_at"])
+    record_staff_action(
+        actor=actor,
+        kind=StaffAction.Kind.INVITATIONS_RESENT,
+        summary=f"Re-sent wave “{wave.name}” to {count} people who have not accepted",
+        affected_count=count,
+        target_url=target_url,
+    )
+    if wave.status == Wave.Status.SENDING and count:
+        outbound.kick(stream=INVITATION_STREAM, campaign_id=wave.pk)
+    return count
+
+
+# --- single invitations -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invitation_send_direct(*, participant: Participant, actor) -> Invitation:
+    """Invite one participant now, outside any wave (from the participant page)."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    reason = selectors.participant_exclusion(participant=participant)
+    if reason is not None:
+        raise InvitationError(selectors.EXCLUSION_MESSAGES[reason])
+    invitation = Invitation.objects.create(
+        wave=None,
+        participant=participant,
+        email=participant.email,
+        # A direct invitation goes out at once: the adviser chose the moment.
+        time_zone="",
+        valid_days=getattr(settings, "INVITATION_VALID_DAYS", 30),
+        reminder_days=getattr(settings, "INVITATION_REMINDER_DAYS", 10),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    outbound.kick(stream=INVITATION_STREAM, campaign_id=None)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    """Close an open invitation; rotating the nonce kills every link sent for it."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status not in Invitation.OPEN_STATUSES:
+        raise InvitationError(_("Only an open invitation can be revoked."))
+    invitation.status = Invitation.Status.REVOKED
+    invitation.revoked_at = timezone.now()
+    invitation.token_nonce = new_token_nonce()
+    invitation.save(update_fields=["status", "revoked_at", "token_nonce", "updated_at"])
+    return invitation
+
+
+def invitation_expire_due(*, now: datetime | None = None) -> int:
+    """Sent invitations past their expiry are closed (beat, hourly)."""
+    now = now or timezone.now()
+    return Invitation.objects.filter(status=Invitation.Status.SENT, expires_at__lte=now).update(
+        status=Invitation.Status.EXPIRED, updated_at=now
+    )
+
+
+def invitation_remind_due(*, now: datetime | None = None) -> int:
+    """Queue the one reminder of every sent invitation whose reminder day has come and that is
+    neither accepted nor expiring within a day (beat, hourly). The reminders go out through the
+    sender, at their wave's pace and in its window. Returns how many were queued."""
+    now = now or timezone.now()
+    created = 0
+    due = selectors.invitations_due_for_reminder(now=now).values_list(
+        "pk", "wave_id", "email", "time_zone"
+    )
+    for chunk in _chunks(due.iterator(chunk_size=CREATE_CHUNK), CREATE_CHUNK):
+        with transaction.atomic():
+            ids = [invitation_id for invitation_id, *_rest in chunk]
+            InvitationReminder.objects.bulk_create(
+                [
+                    InvitationReminder(
+                        invitation_id=invitation_id, wave_id=wave_id, email=email, time_zone=zone
+                    )
+                    for invitation_id, wave_id, email, zone in chunk
+                ],
+                ignore_conflicts=True,
+            )
+            created += Invitation.objects.filter(pk__in=ids, reminded_at__isnull=True).update(
+                reminded_at=now
+            )
+    return created
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def invitation_expiry_for(*, valid_days: int, sent_at: datetime) -> datetime:
+    return sent_at + timedelta(days=valid_days)

@@ -1,0 +1,215 @@
+"""The participant's pages: the invitation link (accept or decline) and the request form.
+
+Opening a link (GET) never changes anything, because mail security scanners follow links: only
+the person's own form submission (POST) accepts or declines.
+"""
+
+from __future__ import annotations
+
+from allauth.account.utils import complete_signup
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import F
+from django.shortcuts import redirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
+
+from invitations.accept import InvitationNotUsable
+from invitations.accept import InvitationProblem
+from invitations.accept import client_ip
+from invitations.accept import invitation_accept
+from invitations.accept import invitation_decline
+from invitations.accept import invitation_problem
+from invitations.accept import invitation_request_create
+from invitations.accept import rate_limit_exceeded
+from invitations.accept import rate_limit_reached
+from invitations.forms import InvitationAcceptForm
+from invitations.forms import InvitationRequestForm
+from invitations.tokens import invitation_for_token
+
+# Guessing tokens: the tokens cannot be guessed (128 bits), but a client that keeps trying
+# unknown ones is stopped anyway. Real people open one or two links.
+TOKEN_FAILURES_PER_IP = (20, 60 * 60)
+# The public request form: a person sends one, perhaps two; robots send many.
+REQUESTS_PER_IP = (5, 60 * 60)
+REQUESTS_PER_EMAIL = (3, 24 * 60 * 60)
+
+
+def _invitation_from_link(request, token: str):
+    """(invitation or None, rate limited?) for the token in a link."""
+    limit, period = TOKEN_FAILURES_PER_IP
+    ip = client_ip(request)
+    if rate_limit_reached(scope="token", key=ip, limit=limit):
+        return None, True
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        rate_limit_exceeded(scope="token", key=ip, limit=limit, period=period)
+    return invitation, False
+
+
+def _link_problem_page(request, problem: str, *, status: int):
+    return render(
+        request,
+        "invitations/invitation_problem.html",
+        {"problem": problem, "adviser_email": settings.NETWORK_ADVISER_EMAIL},
+        status=status,
+    )
+
+
+def _used_link_response(request, invitation):
+    if request.user.is_authenticated and invitation.participant.user_id == request.user.pk:
+        messages.info(request, _("You are already registered. Welcome back."))
+        return redirect("members:home")
+    messages.info(
+        request,
+        _(
+            "This invitation has already been used to create an account. Log in with your "
+            "email address and password. If you forgot the password, you can set a new one."
+        ),
+    )
+    return redirect("account_login")
+
+
+PROBLEM_STATUS = {
+    InvitationProblem.UNKNOWN: 404,
+    InvitationProblem.EXPIRED: 410,
+    InvitationProblem.REVOKED: 410,
+    InvitationProblem.ADDRESS_TAKEN: 409,
+}
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request, token: str):
+    invitation, limited = _invitation_from_link(request, token)
+    if limited:
+        return _link_problem_page(request, "rate_limited", status=429)
+    problem = invitation_problem(invitation=invitation)
+    if problem == InvitationProblem.USED:
+        return _used_link_response(request, invitation)
+    if problem:
+        return _link_problem_page(request, problem, status=PROBLEM_STATUS[problem])
+    participant = invitation.participant
+    if request.user.is_authenticated:
+        # Never attach someone's roster row to the account that happens to be logged in here.
+        return render(
+            request,
+            "invitations/invitation_accept_signed_in.html",
+            {"invitation": invitation},
+            status=403,
+        )
+    form = InvitationAcceptForm(
+        request.POST if request.method == "POST" else None,
+        email=invitation.email,
+        first_name=participant.first_name,
+        last_name=participant.last_name,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_accept(invitation=invitation, password=form.cleaned_data["password1"])
+        except InvitationNotUsable as error:
+            if error.problem == InvitationProblem.USED:
+                return _used_link_response(request, invitation)
+            return _link_problem_page(
+                request, error.problem, status=PROBLEM_STATUS.get(error.problem, 410)
+            )
+        messages.success(
+            request,
+            _("Welcome to Norec Network! Your account is ready. Please complete your profile."),
+        )
+        # allauth finishes the signup: the user_signed_up signal, the login and its records.
+        return complete_signup(
+            request, user, email_verification=None, success_url=reverse("members:home")
+        )
+    # The latest exchange with a year (PostgreSQL sorts missing years first otherwise).
+    exchange = participant.exchanges.order_by(F("year").desc(nulls_last=True), "-pk").first()
+    return render(
+        request,
+        "invitations/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "participant": participant,
+            "exchange": exchange,
+            "form": form,
+            "token": token,
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_decline_view(request, token: str):
+    invitation, limited = _invitation_from_link(request, token)
+    if limited:
+        return _link_problem_page(request, "rate_limited", status=429)
+    if invitation is None:
+        return _link_problem_page(request, InvitationProblem.UNKNOWN, status=404)
+    # A decline is honoured even from an expired or revoked link: the wish still holds.
+    if invitation_problem(invitation=invitation) == InvitationProblem.USED:
+        return _used_link_response(request, invitation)
+    if request.method == "POST":
+        invitation_decline(invitation=invitation)
+        return render(request, "invitations/invitation_decline_done.html")
+    return render(
+        request,
+        "invitations/invitation_decline.html",
+        {"invitation": invitation, "participant": invitation.participant, "token": token},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_request_create_view(request):
+    form = InvitationRequestForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if form.is_spam:
+            # Answer a robot as if it had succeeded, so that it learns nothing.
+            return redirect("invitations:request_done")
+        ip_limit, ip_period = REQUESTS_PER_IP
+        email_limit, email_period = REQUESTS_PER_EMAIL
+        data = form.cleaned_data
+        if rate_limit_exceeded(
+            scope="request-ip", key=client_ip(request), limit=ip_limit, period=ip_period
+        ) or rate_limit_exceeded(
+            scope="request-email", key=data["email"], limit=email_limit, period=email_period
+        ):
+            form.add_error(
+                None,
+                _(
+                    "We have already received several requests from you. Please wait a few hours "
+                    "and try again, or write to %(email)s."
+                )
+                % {"email": settings.NETWORK_ADVISER_EMAIL},
+            )
+            status = 429
+        else:
+            invitation_request_create(
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                home_country=data["home_country"],
+                exchange_year=data["exchange_year"],
+                partner_organisation=data["partner_organisation"],
+                message=data["message"],
+                language=get_language(),
+            )
+            return redirect("invitations:request_done")
+    return render(
+        request, "invitations/invitationrequest_create.html", {"form": form}, status=status
+    )
+
+
+@require_GET
+def invitation_request_done_view(request):
+    return render(
+        request,
+        "invitations/invitationrequest_done.html",
+        {"adviser_email": settings.NETWORK_ADVISER_EMAIL},
+    )

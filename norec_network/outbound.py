@@ -1,0 +1,695 @@
+"""The one bulk sender: batched, throttled, crash-safe mail for invitation waves and newsletters.
+
+Each message is a row of a model that inherits `outbound_model.OutboundMessage` (an `Invitation`, a
+newsletter `Delivery`); the row, in PostgreSQL, is the only truth about whether it was sent. Neither
+Redis nor the broker's redelivery is trusted: losing either loses nothing.
+
+How a message travels
+
+1. A *stream* (one per kind of row) is registered with `register_stream()` from an app's
+   `AppConfig.ready()`. It says which campaigns (a wave, a newsletter) may send now, with their pace
+   and sending window, and how to build the message for a row.
+2. `outbound_tick` (beat, every OUTBOUND_TICK_SECONDS) enqueues one `outbound_send_batch` per
+   active campaign. That task claims the campaign's next pending rows with
+   `SELECT ... FOR UPDATE SKIP LOCKED` (so two workers never take the same row), within the rate per
+   hour, the batch size and the recipients' local sending window, and marks them `sending`.
+3. It sends the claimed rows in id order over one backend connection and, right after the backend
+   accepted each message, marks that row `sent` with the ESP's message id, one commit per message.
+   A worker killed at any moment therefore leaves at most one row whose fate is unknown: the lowest
+   id of its batch that is still `sending`.
+4. `outbound_sweep` (beat, every minute) finds batches that have been `sending` for longer than any
+   live batch can take (OUTBOUND_STALE_SECONDS): their rows that were certainly never handed over go
+   back to `pending` at once; the one that may have been in flight waits OUTBOUND_UNCERTAIN_SECONDS
+   for a webhook to say it was sent (the tracking receiver then marks it `sent`) before it is sent
+   again. Recovery never waits for the broker's visibility timeout.
+5. Every message carries anymail metadata `{"stream": <name>, "id": <row id>}` and its own
+   Message-ID. The tracking receiver (`anymail.signals.tracking`) maps each event back to its row:
+   `delivered` stamps it; `bounced`/`rejected` mark it bounced and `complained` stamps a complaint,
+   and all three mark the participant's address bad through `members.services`. A repeated event
+   changes nothing; events for unknown messages are logged and ignored; refusing webhooks without
+   the secret is anymail's job (ANYMAIL_WEBHOOK_SECRET).
+6. A campaign protects the sender's reputation: once OUTBOUND_MIN_SAMPLE messages went out, a bounce
+   rate above 3 % or a complaint rate above 0.08 % makes the stream pause it, with the reason.
+
+Example: newsletters
+
+    from norec_network import outbound
+
+    class Delivery(OutboundMessage):  # status, email, time_zone, claimed_at, sent_at, ...
+        newsletter = models.ForeignKey(Newsletter, ...)
+        participant = models.ForeignKey(Participant, ...)
+
+    def active_newsletters(now):
+        for newsletter in Newsletter.objects.filter(status="sending"):
+            yield outbound.Campaign(id=newsletter.pk, rate_per_hour=2000, batch_size=200)
+
+    def build_delivery(delivery):  # the row comes with `prepare`'s select_related
+        return render_email("emails/newsletters/issue", {...}, to=[delivery.email])
+
+    # in NewslettersConfig.ready():
+    outbound.register_stream(outbound.OutboundStream(
+        name="newsletter",
+        model=Delivery,
+        campaign_field="newsletter",
+        active_campaigns=active_newsletters,
+        build_message=build_delivery,
+        prepare=lambda rows: rows.select_related("newsletter", "participant"),
+        pause_campaign=lambda campaign_id, reason: newsletter_pause(pk=campaign_id, reason=reason),
+        campaign_finished=lambda campaign_id: newsletter_mark_sent(pk=campaign_id),
+    ))
+
+    # after creating the Delivery rows (status pending) for a newsletter that is now "sending":
+    outbound.kick(stream="newsletter", campaign_id=newsletter.pk)  # or wait for the next tick
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import zoneinfo
+from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import time as clock_time
+from datetime import timedelta
+from email.utils import make_msgid
+from smtplib import SMTPRecipientsRefused
+
+from anymail.exceptions import AnymailRecipientsRefused
+from anymail.signals import tracking
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.mail import get_connection
+from django.core.mail.utils import DNS_NAME
+from django.db import models
+from django.db import transaction
+from django.db.models import Count
+from django.db.models import F
+from django.db.models import Min
+from django.db.models import Q
+from django.utils import timezone
+
+from norec_network.outbound_model import OutboundMessage
+from norec_network.outbound_model import OutboundStatus
+
+logger = logging.getLogger(__name__)
+
+# Reputation limits: ESPs suspend senders at about 5 % bounces and 0.1 % complaints.
+BOUNCE_RATE_LIMIT = 0.03
+COMPLAINT_RATE_LIMIT = 0.0008
+# A message that failed this often (not a refused recipient) is given up as failed.
+MAX_ATTEMPTS = 3
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def min_sample() -> int:
+    """Rates are only judged once this many messages went out: two bounces among the first ten
+    say little, and a pause would stop a healthy wave."""
+    return _setting("OUTBOUND_MIN_SAMPLE", 100)
+
+
+def batch_seconds() -> float:
+    """A batch stops taking new messages after this long and hands its rest back, so that a
+    `sending` row older than OUTBOUND_STALE_SECONDS can only belong to a dead worker."""
+    return _setting("OUTBOUND_BATCH_SECONDS", 60)
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=_setting("OUTBOUND_STALE_SECONDS", 180))
+
+
+def uncertain_after() -> timedelta:
+    return timedelta(seconds=_setting("OUTBOUND_UNCERTAIN_SECONDS", 300))
+
+
+# --- what a stream declares ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendingWindow:
+    """Send only between `start` and `end` on `weekdays` (0 is Monday), in the recipient's zone.
+    An `end` before `start` spans midnight; `start` equal to `end` is the whole day."""
+
+    start: clock_time
+    end: clock_time
+    weekdays: frozenset[int]
+
+    def is_open(self, zone_name: str, now: datetime) -> bool:
+        local = now.astimezone(zone_for_name(zone_name))
+        if local.weekday() not in self.weekdays:
+            return False
+        moment = local.time()
+        if self.start == self.end:
+            return True
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign that may send now. `id` is the value of the stream's campaign field (None for
+    rows without a campaign, e.g. a direct invitation). `rate_per_hour` 0 means no throttle."""
+
+    id: int | None
+    rate_per_hour: int = 0
+    batch_size: int = 100
+    window: SendingWindow | None = None
+
+
+@dataclass(frozen=True)
+class OutboundStream:
+    """One kind of bulk message. Only `name`, `model`, `active_campaigns` and `build_message` are
+    required.
+
+    - `campaign_field`: the row's foreign key to its campaign (None: the stream has no campaigns,
+      every pending row is sent as soon as `active_campaigns` yields `Campaign(id=None)`).
+    - `active_campaigns(now)`: the campaigns allowed to send now (started, not paused).
+    - `build_message(row)`: the EmailMessage for a row, addressed to `row.email`; the sender adds
+      metadata, a Message-ID and the connection.
+    - `prepare(queryset)`: add select_related/prefetch_related for what `build_message` reads.
+    - `sent_fields(row, now)`: extra fields written in the same UPDATE as `sent` (e.g. expiry).
+    - `participant_path`: the lookup from the row to its `members.Participant`, whose address a
+      bounce or complaint marks bad.
+    - `pause_campaign(campaign_id, reason)`: called when the campaign's rates pass the limits.
+    - `campaign_finished(campaign_id)`: called when a campaign has nothing pending or sending.
+    - `on_event(row, event_type)`: the stream's own reaction after the common one (e.g. an
+      invitation whose reminder bounced is bounced too).
+    """
+
+    name: str
+    model: type[OutboundMessage]
+    active_campaigns: Callable[[datetime], Iterable[Campaign]]
+    build_message: Callable[[OutboundMessage], EmailMessage]
+    campaign_field: str | None = None
+    prepare: Callable[[models.QuerySet], models.QuerySet] = lambda rows: rows
+    sent_fields: Callable[[OutboundMessage, datetime], dict] = lambda row, now: {}
+    participant_path: str | None = "participant"
+    pause_campaign: Callable[[int, str], None] | None = None
+    campaign_finished: Callable[[int | None], None] | None = None
+    on_event: Callable[[OutboundMessage, str], None] | None = None
+    tags: tuple[str, ...] = field(default=())
+
+    def rows_of(self, campaign_id: int | None) -> models.QuerySet:
+        rows = self.model._default_manager.all()
+        if self.campaign_field is None:
+            return rows
+        if campaign_id is None:
+            return rows.filter(**{f"{self.campaign_field}__isnull": True})
+        return rows.filter(**{f"{self.campaign_field}_id": campaign_id})
+
+
+_streams: dict[str, OutboundStream] = {}
+
+
+def register_stream(stream: OutboundStream) -> None:
+    # Keyed by name so that a second ready() (tests, autoreload) replaces rather than repeats.
+    _streams[stream.name] = stream
+
+
+def get_stream(name: str) -> OutboundStream:
+    return _streams[name]
+
+
+def streams() -> list[OutboundStream]:
+    return list(_streams.values())
+
+
+def zone_for_name(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    refused: int = 0
+    released: int = 0
+
+
+def _allowance(stream: OutboundStream, campaign: Campaign, now: datetime) -> int:
+    """How many messages the campaign may still claim now: the batch size, limited by the rate per
+    hour over the last hour and, so that a wave is spread over the hour, the last minute."""
+    if campaign.rate_per_hour <= 0:
+        return campaign.batch_size
+    counts = (
+        stream.rows_of(campaign.id)
+        .filter(claimed_at__gt=now - timedelta(hours=1))
+        .aggregate(
+            hour=Count("pk"),
+            minute=Count("pk", filter=Q(claimed_at__gt=now - timedelta(minutes=1))),
+        )
+    )
+    per_minute = math.ceil(campaign.rate_per_hour / 60)
+    return max(
+        0,
+        min(
+            campaign.batch_size,
+            per_minute - counts["minute"],
+            campaign.rate_per_hour - counts["hour"],
+        ),
+    )
+
+
+def _open_zones(pending: models.QuerySet, window: SendingWindow, now: datetime) -> list[str]:
+    zones = pending.order_by().values_list("time_zone", flat=True).distinct()
+    return [zone for zone in zones if window.is_open(zone, now)]
+
+
+def claim(*, stream: OutboundStream, campaign: Campaign, now: datetime | None = None) -> list[int]:
+    """Take the campaign's next pending rows (id order) and mark them `sending`; returns their ids.
+    Rows another worker holds are skipped, never waited for."""
+    now = now or timezone.now()
+    limit = _allowance(stream, campaign, now)
+    if limit <= 0:
+        return []
+    with transaction.atomic():
+        pending = stream.rows_of(campaign.id).filter(status=OutboundStatus.PENDING)
+        if campaign.window is not None:
+            pending = pending.filter(time_zone__in=_open_zones(pending, campaign.window, now))
+        ids = list(
+            pending.order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            stream.model._default_manager.filter(pk__in=ids).update(
+                status=OutboundStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    return ids
+
+
+def _stamp(message: EmailMessage, stream: OutboundStream, row: OutboundMessage) -> None:
+    # Anymail sends the metadata to the ESP, which returns it with every tracking event. A
+    # Message-ID of our own identifies the message with any backend (SMTP has no ESP id).
+    message.metadata = {"stream": stream.name, "id": row.pk}
+    message.tags = [stream.name, *stream.tags]
+    message.extra_headers.setdefault(
+        "Message-ID", make_msgid(idstring=f"{stream.name}.{row.pk}", domain=str(DNS_NAME))
+    )
+
+
+def _message_id(message: EmailMessage) -> str:
+    status = getattr(message, "anymail_status", None)
+    if status is not None and status.message_id is not None:
+        message_id = status.message_id
+        # Anymail gives a set when recipients got different ids; ours have one recipient.
+        if isinstance(message_id, set):
+            message_id = sorted(message_id)[0]
+        return str(message_id)[:255]
+    return message.extra_headers.get("Message-ID", "")[:255]
+
+
+def send_claimed(*, stream: OutboundStream, ids: list[int]) -> BatchResult:
+    """Send rows this worker claimed, in id order, marking each `sent` as soon as the backend took
+    it. Stops taking new rows after OUTBOUND_BATCH_SECONDS and hands the rest back as pending."""
+    result = BatchResult(claimed=len(ids))
+    if not ids:
+        return result
+    manager = stream.model._default_manager
+    rows = list(
+        stream.prepare(manager.filter(pk__in=ids, status=OutboundStatus.SENDING)).order_by("pk")
+    )
+    deadline = time.monotonic() + batch_seconds()
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception as exc:  # the mail server is down: nothing was handed over
+        logger.warning("outbound: %s cannot reach the mail backend: %s", stream.name, exc)
+        result.released = _release(stream, [row.pk for row in rows], error=str(exc))
+        return result
+    try:
+        for index, row in enumerate(rows):
+            if time.monotonic() > deadline:
+                result.released += _release(stream, [r.pk for r in rows[index:]])
+                break
+            try:
+                message = stream.build_message(row)
+                _stamp(message, stream, row)
+                message.connection = connection
+                message.send()
+            except (AnymailRecipientsRefused, SMTPRecipientsRefused) as exc:
+                # The server refused the address itself: as good as a bounce.
+                result.refused += 1
+                _mark_refused(stream, row, error=str(exc))
+                continue
+            except Exception as exc:
+                logger.exception("outbound: %s %s could not be sent", stream.name, row.pk)
+                result.failed += _mark_failed_or_retry(stream, row, error=str(exc))
+                # The connection may be broken: hand the rest back for the next batch.
+                result.released += _release(stream, [r.pk for r in rows[index + 1 :]])
+                break
+            now = timezone.now()
+            manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
+                status=OutboundStatus.SENT,
+                sent_at=now,
+                esp_message_id=_message_id(message),
+                last_error="",
+                **stream.sent_fields(row, now),
+            )
+            result.sent += 1
+    finally:
+        try:
+            connection.close()
+        except Exception:  # closing a broken SMTP connection may raise again
+            logger.warning("outbound: closing the mail connection failed", exc_info=True)
+    return result
+
+
+def _release(stream: OutboundStream, ids: list[int], error: str = "") -> int:
+    """Rows claimed but certainly never handed over go back to the queue; the claim that did not
+    send them is not counted as an attempt."""
+    if not ids:
+        return 0
+    updates = {"status": OutboundStatus.PENDING, "claimed_at": None, "attempts": F("attempts") - 1}
+    if error:
+        updates["last_error"] = error[:500]
+    return (
+        stream.model._default_manager.filter(pk__in=ids, status=OutboundStatus.SENDING)
+        .filter(attempts__gte=1)
+        .update(**updates)
+    )
+
+
+def _mark_failed_or_retry(stream: OutboundStream, row: OutboundMessage, error: str) -> int:
+    manager = stream.model._default_manager
+    give_up = row.attempts >= MAX_ATTEMPTS
+    manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
+        status=OutboundStatus.FAILED if give_up else OutboundStatus.PENDING,
+        claimed_at=None if not give_up else F("claimed_at"),
+        last_error=error[:500],
+    )
+    return 1 if give_up else 0
+
+
+def _mark_refused(stream: OutboundStream, row: OutboundMessage, error: str) -> None:
+    now = timezone.now()
+    stream.model._default_manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
+        status=OutboundStatus.BOUNCED, bounced_at=now, last_error=error[:500]
+    )
+    _mark_participant(stream, row.pk, "bounced")
+    if stream.on_event:
+        stream.on_event(row, "rejected")
+    check_campaign_health(stream=stream, campaign_id=_campaign_id(stream, row))
+
+
+def _campaign_id(stream: OutboundStream, row: OutboundMessage) -> int | None:
+    if stream.campaign_field is None:
+        return None
+    return getattr(row, f"{stream.campaign_field}_id")
+
+
+def active_campaign(*, stream: OutboundStream, campaign_id: int | None, now: datetime):
+    return next((c for c in stream.active_campaigns(now) if c.id == campaign_id), None)
+
+
+def send_batch(*, stream_name: str, campaign_id: int | None) -> BatchResult:
+    """Claim and send one batch of a campaign, if it may send now."""
+    stream = get_stream(stream_name)
+    now = timezone.now()
+    campaign = active_campaign(stream=stream, campaign_id=campaign_id, now=now)
+    if campaign is None:
+        return BatchResult()
+    result = send_claimed(stream=stream, ids=claim(stream=stream, campaign=campaign, now=now))
+    if result.claimed == 0:
+        _finish_if_done(stream, campaign_id)
+    elif (
+        campaign.rate_per_hour <= 0
+        and result.claimed == campaign.batch_size
+        and not (result.released)
+    ):
+        # No throttle and a full batch: go on at once rather than wait for the next tick.
+        outbound_send_batch.delay(stream_name, campaign_id)
+    return result
+
+
+def _finish_if_done(stream: OutboundStream, campaign_id: int | None) -> None:
+    if stream.campaign_finished is None or campaign_id is None:
+        return
+    busy = stream.rows_of(campaign_id).filter(
+        status__in=[OutboundStatus.PENDING, OutboundStatus.SENDING]
+    )
+    if not busy.exists():
+        stream.campaign_finished(campaign_id)
+
+
+def kick(*, stream: str, campaign_id: int | None) -> None:
+    """Start sending a campaign now rather than at the next tick (after the transaction commits)."""
+    outbound_send_batch.delay_on_commit(stream, campaign_id)
+
+
+def tick(now: datetime | None = None) -> int:
+    """Enqueue one batch per active campaign of every stream; returns how many."""
+    now = now or timezone.now()
+    count = 0
+    for stream in streams():
+        for campaign in stream.active_campaigns(now):
+            outbound_send_batch.delay(stream.name, campaign.id)
+            count += 1
+    return count
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Recover the work of dead workers: see the module docstring (step 4)."""
+    now = now or timezone.now()
+    recovered: dict[str, int] = {}
+    for stream in streams():
+        manager = stream.model._default_manager
+        stale = manager.filter(status=OutboundStatus.SENDING, claimed_at__lt=now - stale_after())
+        # One claim = one batch = one claimed_at; only its lowest id still `sending` can have
+        # been in flight when the worker died (rows are sent in id order).
+        maybe_in_flight = [
+            group["first"]
+            for group in stale.order_by().values("claimed_at").annotate(first=Min("pk"))
+        ]
+        count = stale.exclude(pk__in=maybe_in_flight).update(
+            status=OutboundStatus.PENDING, claimed_at=None
+        )
+        count += manager.filter(
+            pk__in=maybe_in_flight,
+            status=OutboundStatus.SENDING,
+            claimed_at__lt=now - stale_after() - uncertain_after(),
+        ).update(status=OutboundStatus.PENDING, claimed_at=None)
+        if count:
+            logger.warning("outbound: %s rows of %s returned to the queue", count, stream.name)
+        recovered[stream.name] = count
+    return recovered
+
+
+# --- reputation ---------------------------------------------------------------------------------
+
+
+def campaign_rates(*, stream: OutboundStream, campaign_id: int | None) -> dict[str, float | int]:
+    counts = (
+        stream.rows_of(campaign_id)
+        .filter(sent_at__isnull=False)
+        .aggregate(
+            sent=Count("pk"),
+            bounced=Count("pk", filter=Q(bounced_at__isnull=False)),
+            complained=Count("pk", filter=Q(complained_at__isnull=False)),
+        )
+    )
+    # Refused addresses were never "sent" but count against the sender all the same.
+    refused = (
+        stream.rows_of(campaign_id).filter(sent_at__isnull=True, bounced_at__isnull=False).count()
+    )
+    total = counts["sent"] + refused
+    bounced = counts["bounced"] + refused
+    return {
+        "sent": total,
+        "bounced": bounced,
+        "complained": counts["complained"],
+        "bounce_rate": bounced / total if total else 0.0,
+        "complaint_rate": counts["complained"] / total if total else 0.0,
+    }
+
+
+def check_campaign_health(*, stream: OutboundStream, campaign_id: int | None) -> str | None:
+    """Pause the campaign when its bounce or complaint rate passes the limit; returns the reason."""
+    if campaign_id is None or stream.pause_campaign is None:
+        return None
+    rates = campaign_rates(stream=stream, campaign_id=campaign_id)
+    if rates["sent"] < min_sample():
+        return None
+    reason = None
+    if rates["bounce_rate"] > BOUNCE_RATE_LIMIT:
+        reason = (
+            f"Bounce rate {rates['bounce_rate']:.1%} ({rates['bounced']} of {rates['sent']}) "
+            f"is above {BOUNCE_RATE_LIMIT:.0%}. Fix or remove the bad addresses, then resume."
+        )
+    elif rates["complaint_rate"] > COMPLAINT_RATE_LIMIT:
+        reason = (
+            f"Complaint rate {rates['complaint_rate']:.2%} ({rates['complained']} of "
+            f"{rates['sent']}) is above {COMPLAINT_RATE_LIMIT:.2%}. Check who was invited, "
+            "then resume."
+        )
+    if reason:
+        stream.pause_campaign(campaign_id, reason)
+    return reason
+
+
+# --- tracking -----------------------------------------------------------------------------------
+
+BAD_ADDRESS_EVENTS = {"bounced": "bounced", "rejected": "bounced", "complained": "complained"}
+
+
+def _row_for_event(event) -> tuple[OutboundStream, OutboundMessage] | None:
+    metadata = getattr(event, "metadata", None) or {}
+    stream = _streams.get(str(metadata.get("stream", "")))
+    if stream is not None:
+        try:
+            row_id = int(metadata.get("id"))
+        except (TypeError, ValueError):
+            row_id = None
+        if row_id is not None:
+            row = stream.model._default_manager.filter(pk=row_id).first()
+            if row is not None:
+                return stream, row
+    # Some ESPs drop metadata on some events: the message id still maps back.
+    if event.message_id:
+        for candidate in streams():
+            row = candidate.model._default_manager.filter(
+                esp_message_id=str(event.message_id)
+            ).first()
+            if row is not None:
+                return candidate, row
+    return None
+
+
+def _mark_participant(stream: OutboundStream, row_id: int, event_type: str) -> None:
+    """Tell members what the ESP said about the address, through its service."""
+    if stream.participant_path is None:
+        return
+    from members import services as member_services
+    from members.models import Participant
+
+    participant_id = (
+        stream.model._default_manager.filter(pk=row_id)
+        .values_list(f"{stream.participant_path}_id", flat=True)
+        .first()
+    )
+    participant = Participant.objects.filter(pk=participant_id).first()
+    if participant is None:
+        return
+    status = {
+        "bounced": Participant.EmailStatus.BOUNCED,
+        "complained": Participant.EmailStatus.COMPLAINED,
+        "delivered": Participant.EmailStatus.OK,
+    }[event_type]
+    member_services.participant_mark_email_status(participant=participant, status=status)
+
+
+@transaction.atomic
+def apply_event(event) -> str | None:
+    """Apply one normalised tracking event to its row; returns the stream name, or None when the
+    message is not ours. Safe to repeat: every change is conditional on the row not having it."""
+    found = _row_for_event(event)
+    if found is None:
+        logger.info(
+            "outbound: ignored %s event for unknown message %r",
+            event.event_type,
+            event.message_id,
+        )
+        return None
+    stream, row = found
+    manager = stream.model._default_manager
+    when = event.timestamp or timezone.now()
+    # Any news from the ESP proves the message was handed over: a row a dead worker left
+    # `sending` (or the sweeper already gave back) is sent and must not be sent again.
+    if row.status in (OutboundStatus.PENDING, OutboundStatus.SENDING) and event.event_type in (
+        "queued",
+        "sent",
+        "delivered",
+        "deferred",
+        "bounced",
+        "complained",
+        "opened",
+        "clicked",
+    ):
+        manager.filter(
+            pk=row.pk, status__in=[OutboundStatus.PENDING, OutboundStatus.SENDING]
+        ).update(
+            status=OutboundStatus.SENT,
+            sent_at=when,
+            esp_message_id=str(event.message_id or row.esp_message_id)[:255],
+            **stream.sent_fields(row, when),
+        )
+        row.refresh_from_db()
+
+    event_type = event.event_type
+    changed = False
+    if event_type == "delivered":
+        changed = bool(
+            manager.filter(pk=row.pk, delivered_at__isnull=True).update(delivered_at=when)
+        )
+        if changed and stream.participant_path:
+            _mark_participant(stream, row.pk, "delivered")
+    elif event_type in ("bounced", "rejected"):
+        changed = bool(manager.filter(pk=row.pk, bounced_at__isnull=True).update(bounced_at=when))
+        manager.filter(
+            pk=row.pk,
+            status__in=[OutboundStatus.PENDING, OutboundStatus.SENDING, OutboundStatus.SENT],
+        ).update(status=OutboundStatus.BOUNCED)
+    elif event_type == "complained":
+        changed = bool(
+            manager.filter(pk=row.pk, complained_at__isnull=True).update(complained_at=when)
+        )
+    elif event_type == "failed":
+        changed = bool(
+            manager.filter(
+                pk=row.pk,
+                status__in=[OutboundStatus.PENDING, OutboundStatus.SENDING, OutboundStatus.SENT],
+            ).update(status=OutboundStatus.FAILED, last_error=(event.description or "")[:500])
+        )
+    if event_type in BAD_ADDRESS_EVENTS:
+        _mark_participant(stream, row.pk, BAD_ADDRESS_EVENTS[event_type])
+    if changed and stream.on_event:
+        row.refresh_from_db()
+        stream.on_event(row, event_type)
+    if changed and event_type in BAD_ADDRESS_EVENTS:
+        check_campaign_health(stream=stream, campaign_id=_campaign_id(stream, row))
+    return stream.name
+
+
+def tracking_receiver(sender, event, esp_name, **kwargs) -> None:
+    """anymail's `tracking` signal: every ESP's webhooks, normalised. Anymail has already refused
+    requests without ANYMAIL_WEBHOOK_SECRET; nothing here refuses an event, since an ESP retries
+    refused webhooks for days."""
+    apply_event(event)
+
+
+tracking.connect(tracking_receiver, dispatch_uid="norec_network.outbound.tracking_receiver")
+
+
+# --- tasks (beat runs the first and the last; see CELERY_BEAT_SCHEDULE) ------------------------
+
+
+@shared_task(name="norec_network.outbound_tick")
+def outbound_tick() -> int:
+    return tick()
+
+
+@shared_task(name="norec_network.outbound_send_batch")
+def outbound_send_batch(stream_name: str, campaign_id: int | None) -> int:
+    """Safe to run twice or in parallel: a row is claimed by one batch only (SKIP LOCKED), and a
+    claimed row is sent only by the batch that claimed it."""
+    return send_batch(stream_name=stream_name, campaign_id=campaign_id).sent
+
+
+@shared_task(name="norec_network.outbound_sweep")
+def outbound_sweep() -> int:
+    return sum(sweep().values())

@@ -1,0 +1,406 @@
+"""Accepting and declining an invitation from the link in its mail."""
+
+from datetime import timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from invitations import views
+from invitations.models import Invitation
+from invitations.tokens import invitation_token
+from members.models import Participant
+from tests.members.factories import ExchangeFactory
+from tests.members.factories import MemberFactory
+from tests.members.factories import ParticipantFactory
+from tests.members.factories import StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "blue-river-mountain-1987"
+
+
+def sent_invitation(participant=None, **fields) -> Invitation:
+    participant = participant or ParticipantFactory(first_name="Amina", last_name="Odhiambo")
+    fields.setdefault("status", Invitation.Status.SENT)
+    fields.setdefault("expires_at", timezone.now() + timedelta(days=30))
+    return Invitation.objects.create(participant=participant, email=participant.email, **fields)
+
+
+def accept_url(invitation) -> str:
+    return reverse("invitations:accept", args=[invitation_token(invitation)])
+
+
+def decline_url(invitation) -> str:
+    return reverse("invitations:decline", args=[invitation_token(invitation)])
+
+
+def accept_data(**overrides) -> dict:
+    return {"password1": PASSWORD, "password2": PASSWORD, "consent": "on", **overrides}
+
+
+# --- opening the link
+
+
+def test_the_link_greets_the_person_by_name_with_their_exchange(client):
+    invitation = sent_invitation()
+    ExchangeFactory(participant=invitation.participant, year=2009, partner_organisation="KCMC")
+
+    response = client.get(accept_url(invitation))
+
+    assert response.status_code == 200
+    assert "Welcome, Amina" in response.text
+    assert "in 2009 with KCMC" in response.text
+    assert invitation.email in response.text
+
+
+def test_opening_the_link_changes_nothing(client):
+    # Mail scanners follow links: only the person's own POST may accept.
+    invitation = sent_invitation()
+
+    client.get(accept_url(invitation))
+    client.get(accept_url(invitation))
+
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.SENT
+    assert invitation.accepted_at is None
+    assert not get_user_model().objects.exists()
+
+
+def test_the_accept_page_has_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    invitation = sent_invitation()
+    ExchangeFactory(participant=invitation.participant)
+    ExchangeFactory(participant=invitation.participant, year=2019)
+    url = accept_url(invitation)
+
+    with django_assert_max_num_queries(4):
+        client.get(url)
+
+
+# --- accepting
+
+
+def test_accepting_creates_a_verified_account_linked_to_the_participant_and_logs_in(client):
+    invitation = sent_invitation()
+
+    response = client.post(accept_url(invitation), accept_data())
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("members:home")
+    user = get_user_model().objects.get()
+    assert user.email == invitation.email
+    assert user.check_password(PASSWORD)
+    assert EmailAddress.objects.filter(
+        user=user, email=invitation.email, verified=True, primary=True
+    ).exists()
+    participant = Participant.objects.get(pk=invitation.participant_id)
+    assert participant.user == user
+    assert participant.privacy_consent_at is not None
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.ACCEPTED
+    assert invitation.accepted_at is not None
+    # Logged in, on their page, and no verification mail was needed.
+    home = client.get(reverse("members:home"))
+    assert home.status_code == 200
+    assert "Welcome, Amina" in home.text
+    assert mail.outbox == []
+
+
+def test_a_wrong_form_keeps_the_page_and_says_what_is_wrong(client):
+    invitation = sent_invitation()
+
+    response = client.post(
+        accept_url(invitation), accept_data(password2="something-else-2001", consent="")
+    )
+
+    assert response.status_code == 200
+    assert "The two passwords are not the same" in response.text
+    assert "Please accept the privacy notice" in response.text
+    assert not get_user_model().objects.exists()
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.SENT
+
+
+def test_a_weak_password_is_refused(client):
+    invitation = sent_invitation()
+
+    response = client.post(accept_url(invitation), accept_data(password1="123", password2="123"))
+
+    assert response.status_code == 200
+    assert "too short" in response.text
+    assert not get_user_model().objects.exists()
+
+
+def test_a_link_works_once(client):
+    invitation = sent_invitation()
+    client.post(accept_url(invitation), accept_data())
+    client.logout()
+
+    response = client.post(accept_url(invitation), accept_data(password1="x" * 20))
+
+    # A used link sends the person to log in; nothing else changes.
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_login")
+    assert get_user_model().objects.count() == 1
+    assert get_user_model().objects.get().check_password(PASSWORD)
+    page = client.get(response["Location"])
+    assert "already been used" in page.text
+
+
+def test_a_used_link_opened_while_logged_in_as_that_person_goes_home(client):
+    invitation = sent_invitation()
+    client.post(accept_url(invitation), accept_data())
+
+    response = client.get(accept_url(invitation))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("members:home")
+
+
+def test_a_participant_with_an_account_cannot_use_an_open_invitation(client):
+    member = MemberFactory()
+    invitation = sent_invitation(member)
+
+    response = client.get(accept_url(invitation))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_login")
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "text"),
+    [
+        ({"expires_at": timezone.now() - timedelta(minutes=1)}, 410, "has expired"),
+        ({"status": Invitation.Status.EXPIRED}, 410, "has expired"),
+        ({"status": Invitation.Status.REVOKED}, 410, "no longer works"),
+        ({"status": Invitation.Status.BOUNCED}, 410, "no longer works"),
+    ],
+)
+def test_expired_or_revoked_links_give_a_kind_page_and_accept_nothing(client, fields, status, text):
+    invitation = sent_invitation(**fields)
+
+    page = client.get(accept_url(invitation))
+    posted = client.post(accept_url(invitation), accept_data())
+
+    for response in (page, posted):
+        assert response.status_code == status
+        assert text in response.text
+        assert reverse("invitations:request") in response.text
+    assert not get_user_model().objects.exists()
+    assert Participant.objects.get(pk=invitation.participant_id).user is None
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda token: token[:-1] + ("0" if token[-1] != "0" else "1"),  # tampered digest
+        lambda token: token.split("-")[0] + "-" + "a" * 40,  # forged digest
+        lambda token: "zz-" + token.split("-")[1],  # someone else's id
+        lambda token: token[:20],  # cut in two by a mail client
+        lambda token: "nonsense",
+    ],
+)
+def test_tampered_or_unknown_tokens_are_refused(client, mangle):
+    invitation = sent_invitation()
+
+    response = client.post(
+        reverse("invitations:accept", args=[mangle(invitation_token(invitation))]), accept_data()
+    )
+
+    assert response.status_code == 404
+    assert "We do not recognise this link" in response.text
+    assert reverse("invitations:request") in response.text
+    assert not get_user_model().objects.exists()
+
+
+def test_a_token_only_opens_its_own_invitation(client):
+    mine = sent_invitation()
+    other = sent_invitation(ParticipantFactory(first_name="Kofi"))
+
+    client.post(accept_url(mine), accept_data())
+
+    assert Participant.objects.get(pk=mine.participant_id).user is not None
+    assert Participant.objects.get(pk=other.participant_id).user is None
+    other.refresh_from_db()
+    assert other.status == Invitation.Status.SENT
+
+
+def test_someone_logged_in_cannot_take_another_persons_invitation(client):
+    intruder = MemberFactory(first_name="Kofi")
+    client.force_login(intruder.user)
+    invitation = sent_invitation()
+
+    page = client.get(accept_url(invitation))
+    posted = client.post(accept_url(invitation), accept_data())
+
+    assert page.status_code == posted.status_code == 403
+    assert "logged in as someone else" in page.text
+    assert "Amina" not in page.text
+    assert Participant.objects.get(pk=invitation.participant_id).user is None
+    intruder.refresh_from_db()
+    assert intruder.user.email != invitation.email
+
+
+def test_an_address_that_already_logs_in_is_not_taken_over(client):
+    invitation = sent_invitation()
+    StaffUserFactory(email=invitation.email)
+
+    response = client.post(accept_url(invitation), accept_data())
+
+    assert response.status_code == 409
+    assert "already has an account" in response.text
+    assert Participant.objects.get(pk=invitation.participant_id).user is None
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.SENT
+
+
+def test_guessing_tokens_is_rate_limited_per_client(client):
+    invitation = sent_invitation()
+    limit, _period = views.TOKEN_FAILURES_PER_IP
+    for attempt in range(limit + 1):
+        client.get(reverse("invitations:accept", args=[f"{attempt}-{'0' * 40}"]))
+
+    # Even the right link waits now: the client is blocked, not the link.
+    response = client.get(accept_url(invitation))
+
+    assert response.status_code == 429
+    assert "Too many attempts" in response.text
+
+
+# --- signup stays closed
+
+
+def test_public_signup_is_closed(client):
+    page = client.get(reverse("account_signup"))
+    posted = client.post(
+        reverse("account_signup"),
+        {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert "Joining is by invitation" in page.text
+    assert reverse("invitations:request") in page.text
+    assert "Joining is by invitation" in posted.text
+    assert not get_user_model().objects.filter(email="new@example.org").exists()
+
+
+def test_signup_stays_closed_after_opening_an_invitation(client):
+    # The invitation opens its own form only; allauth's signup never opens for the session.
+    invitation = sent_invitation()
+    client.get(accept_url(invitation))
+
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "other@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert "Joining is by invitation" in response.text
+    assert not get_user_model().objects.exists()
+
+
+def test_the_login_page_explains_how_to_get_an_invitation(client):
+    response = client.get(reverse("account_login"))
+
+    assert "sign up" not in response.text.lower()
+    assert reverse("invitations:request") in response.text
+
+
+# --- declining
+
+
+def test_opening_the_decline_link_only_asks(client):
+    invitation = sent_invitation()
+
+    response = client.get(decline_url(invitation))
+
+    assert response.status_code == 200
+    assert "Do not invite me again" in response.text
+    assert not Participant.objects.get(pk=invitation.participant_id).declined_invitations
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.SENT
+
+
+def test_declining_records_it_and_closes_the_invitation(client):
+    invitation = sent_invitation()
+
+    response = client.post(decline_url(invitation))
+
+    assert response.status_code == 200
+    assert "We will not invite you again" in response.text
+    assert Participant.objects.get(pk=invitation.participant_id).declined_invitations
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.REVOKED
+    assert invitation.declined_at is not None
+    # The accept link no longer works, and says so kindly.
+    accept = client.get(accept_url(invitation))
+    assert accept.status_code == 410
+    # Opening the decline link again says it is done.
+    again = client.get(decline_url(invitation))
+    assert "already told us" in again.text
+
+
+def test_declining_an_expired_invitation_still_counts(client):
+    invitation = sent_invitation(status=Invitation.Status.EXPIRED)
+
+    client.post(decline_url(invitation))
+
+    assert Participant.objects.get(pk=invitation.participant_id).declined_invitations
+
+
+def test_declining_from_an_old_link_revokes_a_newer_open_invitation(client):
+    participant = ParticipantFactory()
+    old = sent_invitation(participant, status=Invitation.Status.EXPIRED)
+    new = sent_invitation(participant)
+    new_token = invitation_token(new)
+
+    client.post(decline_url(old))
+
+    new.refresh_from_db()
+    assert new.status == Invitation.Status.REVOKED
+    assert client.get(reverse("invitations:accept", args=[new_token])).status_code == 404
+
+
+def test_declining_with_a_tampered_token_changes_nothing(client):
+    invitation = sent_invitation()
+    token = invitation_token(invitation)
+
+    response = client.post(reverse("invitations:decline", args=[token[:-2] + "00"]))
+
+    assert response.status_code == 404
+    assert not Participant.objects.get(pk=invitation.participant_id).declined_invitations
+
+
+def test_a_registered_member_cannot_decline_with_their_used_link(client):
+    invitation = sent_invitation()
+    client.post(accept_url(invitation), accept_data())
+    client.logout()
+
+    response = client.post(decline_url(invitation))
+
+    assert response.status_code == 302
+    assert not Participant.objects.get(pk=invitation.participant_id).declined_invitations
+
+
+def test_accept_and_decline_need_csrf(client):
+    from django.test import Client
+
+    invitation = sent_invitation()
+    strict = Client(enforce_csrf_checks=True)
+
+    assert strict.post(accept_url(invitation), accept_data()).status_code == 403
+    assert strict.post(decline_url(invitation)).status_code == 403
+    assert not get_user_model().objects.exists()
+
+
+def test_a_login_code_for_an_unknown_address_explains_invitations_not_signup(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_request_login_code"), {"email": "stranger@example.org"})
+
+    (message,) = mail.outbox
+    assert "created from a personal invitation" in message.body
+    assert "sign up for an account" not in message.body
+    assert reverse("account_signup") in message.body

@@ -1,0 +1,404 @@
+"""The shared bulk sender: claims, throttle, window, crash recovery, reputation pause.
+
+Exercised through the invitation stream (the first real user); the rules are the sender's own.
+"""
+
+from datetime import UTC
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from invitations.models import Invitation
+from invitations.models import Wave
+from norec_network import outbound
+from tests.invitations.sending_support import launch
+from tests.invitations.sending_support import make_participants
+from tests.invitations.sending_support import make_wave
+from tests.invitations.sending_support import send_all
+
+pytestmark = pytest.mark.django_db
+
+STREAM = "invitation"
+
+
+@pytest.fixture(autouse=True)
+def _anymail_test_backend(settings):
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
+def stream():
+    return outbound.get_stream(STREAM)
+
+
+def test_every_invitation_is_sent_once_with_metadata_and_the_esp_message_id():
+    make_participants(5)
+    wave = make_wave(batch_size=2)
+    launch(wave)
+
+    assert send_all(campaign_id=wave.pk) == 5
+
+    assert len(mail.outbox) == 5
+    invitations = list(Invitation.objects.filter(wave=wave))
+    assert {i.status for i in invitations} == {"sent"}
+    by_id = {i.pk: i for i in invitations}
+    for message in mail.outbox:
+        row = by_id[message.metadata["id"]]
+        assert message.metadata == {"stream": "invitation", "id": row.pk}
+        assert message.to == [row.email]
+        assert row.esp_message_id == str(message.anymail_status.message_id)
+        assert row.sent_at is not None and row.attempts == 1
+    # Nothing left: another run sends nothing more.
+    assert send_all(campaign_id=wave.pk) == 0
+    assert len(mail.outbox) == 5
+
+
+def test_a_batch_takes_at_most_the_batch_size():
+    make_participants(5)
+    wave = make_wave(batch_size=2, rate_per_hour=1000)
+    launch(wave)
+
+    result = outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk)
+
+    assert (result.claimed, result.sent) == (2, 2)
+    assert Invitation.objects.filter(status="pending").count() == 3
+
+
+def test_the_rate_per_hour_limits_each_minute_and_the_hour():
+    make_participants(10)
+    wave = make_wave(batch_size=100, rate_per_hour=120)  # 2 a minute
+    launch(wave)
+    campaign = outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
+    now = timezone.now()
+
+    first = outbound.claim(stream=stream(), campaign=campaign, now=now)
+    again = outbound.claim(stream=stream(), campaign=campaign, now=now + timedelta(seconds=30))
+    later = outbound.claim(stream=stream(), campaign=campaign, now=now + timedelta(seconds=61))
+
+    assert (len(first), len(again), len(later)) == (2, 0, 2)
+
+
+def test_the_hourly_rate_caps_a_slow_wave():
+    make_participants(6)
+    wave = make_wave(batch_size=100, rate_per_hour=3)  # 1 a minute, 3 an hour
+    launch(wave)
+    campaign = outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
+    now = timezone.now()
+
+    taken = [
+        len(outbound.claim(stream=stream(), campaign=campaign, now=now + timedelta(minutes=m)))
+        for m in range(6)
+    ]
+    after_an_hour = outbound.claim(
+        stream=stream(), campaign=campaign, now=now + timedelta(minutes=61)
+    )
+
+    assert taken == [1, 1, 1, 0, 0, 0]
+    assert len(after_an_hour) == 1
+
+
+def test_the_window_is_read_in_each_recipients_own_time_zone():
+    make_participants(2, country="KE")  # Africa/Nairobi, UTC+3
+    make_participants(2, country="NP")  # Asia/Kathmandu, UTC+5:45
+    wave = make_wave(
+        home_countries=["KE", "NP"],
+        window_start=time(9, 0),
+        window_end=time(17, 0),
+        window_weekdays=[0, 1, 2, 3, 4],
+    )
+    launch(wave)
+    campaign = outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
+    # Monday 2026-11-23 04:00 UTC: 07:00 in Nairobi (closed), 09:45 in Kathmandu (open).
+    monday_early = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+
+    ids = outbound.claim(stream=stream(), campaign=campaign, now=monday_early)
+
+    zones = set(Invitation.objects.filter(pk__in=ids).values_list("time_zone", flat=True))
+    assert zones == {"Asia/Kathmandu"} and len(ids) == 2
+    # Saturday noon everywhere: nobody.
+    saturday = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    assert outbound.claim(stream=stream(), campaign=campaign, now=saturday) == []
+
+
+def test_a_window_across_midnight():
+    window = outbound.SendingWindow(start=time(22, 0), end=time(6, 0), weekdays=frozenset(range(7)))
+
+    assert window.is_open("UTC", datetime(2026, 11, 23, 23, 0, tzinfo=UTC))
+    assert window.is_open("UTC", datetime(2026, 11, 23, 5, 0, tzinfo=UTC))
+    assert not window.is_open("UTC", datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+
+
+def test_two_claims_never_take_the_same_row():
+    make_participants(4)
+    wave = make_wave(batch_size=2)
+    launch(wave)
+    campaign = outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
+
+    first = outbound.claim(stream=stream(), campaign=campaign)
+    second = outbound.claim(stream=stream(), campaign=campaign)
+
+    assert len(first) == len(second) == 2
+    assert not set(first) & set(second)
+    assert Invitation.objects.filter(status="sending").count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_another_worker_has_locked_are_skipped_not_waited_for():
+    import threading
+
+    from django.db import connections
+    from django.db import transaction
+
+    wave = make_wave(batch_size=2, status=Wave.Status.SENDING)
+    for person in make_participants(4):
+        # Made directly, not launched: a launch would send them at once (eager, on commit).
+        Invitation.objects.create(wave=wave, participant=person, email=person.email)
+    campaign = outbound.Campaign(id=wave.pk, batch_size=2)
+    locked, release, held = [], threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                rows = Invitation.objects.select_for_update().filter(status="pending")
+                locked.extend(rows.order_by("pk").values_list("pk", flat=True)[:2])
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert held.wait(10)
+        ids = outbound.claim(stream=stream(), campaign=campaign)
+    finally:
+        release.set()
+        thread.join()
+
+    assert len(ids) == 2
+    assert not set(ids) & set(locked)
+
+
+def test_a_paused_or_cancelled_wave_sends_nothing():
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    Wave.objects.filter(pk=wave.pk).update(status=Wave.Status.PAUSED)
+
+    assert outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk).claimed == 0
+    assert mail.outbox == []
+
+
+def test_a_wave_that_has_not_started_sends_nothing():
+    make_participants(2)
+    wave = make_wave(starts_at=timezone.now() + timedelta(hours=2))
+    launch(wave)
+
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.SCHEDULED
+    assert outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk).claimed == 0
+
+
+def test_a_broken_mail_server_hands_the_batch_back(settings):
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+
+    result = outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk)
+
+    assert result.sent == 0
+    rows = Invitation.objects.filter(wave=wave)
+    assert {row.status for row in rows} == {"pending"}
+    assert {row.attempts for row in rows} == {0}
+
+
+def test_a_message_that_keeps_failing_ends_as_failed():
+    make_participants(1)
+    wave = make_wave()
+    launch(wave)
+
+    def broken(invitation):
+        raise RuntimeError("template exploded")
+
+    outbound.register_stream(
+        outbound.OutboundStream(**{**stream().__dict__, "build_message": broken})
+    )
+    try:
+        for _ in range(outbound.MAX_ATTEMPTS):
+            outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk)
+    finally:
+        from invitations import sending
+
+        sending.register()
+
+    row = Invitation.objects.get(wave=wave)
+    assert row.status == "failed"
+    assert row.attempts == outbound.MAX_ATTEMPTS
+    assert "template exploded" in row.last_error
+
+
+def test_the_sending_of_a_batch_uses_a_fixed_number_of_queries():
+    def queries_for(count, country):
+        make_participants(count, country=country)
+        wave = make_wave(name=f"wave {count}", home_countries=[country], batch_size=100)
+        launch(wave)
+        with CaptureQueriesContext(connection) as captured:
+            outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk)
+        return len(captured)
+
+    few = queries_for(2, "KE")
+    many = queries_for(12, "UG")
+    # One UPDATE per message (its own commit, by design), nothing else per message.
+    assert many - few == 10
+
+
+# --- crash recovery ---------------------------------------------------------------------------
+
+
+def test_the_sweep_returns_rows_of_a_dead_batch_but_keeps_the_one_maybe_in_flight(settings):
+    settings.OUTBOUND_STALE_SECONDS = 60
+    settings.OUTBOUND_UNCERTAIN_SECONDS = 300
+    make_participants(4)
+    wave = make_wave()
+    launch(wave)
+    campaign = outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
+    claimed_at = timezone.now() - timedelta(seconds=120)
+    ids = outbound.claim(stream=stream(), campaign=campaign, now=claimed_at)
+    # The dead worker had handed over the first message and marked it sent.
+    Invitation.objects.filter(pk=ids[0]).update(status="sent", sent_at=claimed_at)
+
+    outbound.sweep()
+
+    statuses = dict(Invitation.objects.values_list("pk", "status"))
+    assert statuses[ids[0]] == "sent"
+    assert statuses[ids[1]] == "sending"  # maybe in flight: waits for a webhook
+    assert statuses[ids[2]] == statuses[ids[3]] == "pending"
+
+    outbound.sweep(now=timezone.now() + timedelta(seconds=301))
+    assert Invitation.objects.get(pk=ids[1]).status == "pending"
+
+
+def test_a_fresh_batch_is_left_alone_by_the_sweep(settings):
+    settings.OUTBOUND_STALE_SECONDS = 60
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    campaign = outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
+    outbound.claim(stream=stream(), campaign=campaign)
+
+    assert outbound.sweep() == {"invitation": 0, "invitation_reminder": 0}
+    assert Invitation.objects.filter(status="sending").count() == 2
+
+
+def test_a_webhook_for_a_row_left_sending_marks_it_sent_so_it_is_never_sent_again(settings):
+    from anymail.signals import AnymailTrackingEvent
+
+    settings.OUTBOUND_STALE_SECONDS = 60
+    settings.OUTBOUND_UNCERTAIN_SECONDS = 60
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    campaign = outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
+    ids = outbound.claim(
+        stream=stream(), campaign=campaign, now=timezone.now() - timedelta(hours=1)
+    )
+    outbound.apply_event(
+        AnymailTrackingEvent(
+            event_type="delivered",
+            message_id="esp-42",
+            metadata={"stream": "invitation", "id": str(ids[0])},
+            timestamp=timezone.now(),
+        )
+    )
+
+    outbound.sweep()
+    send_all(campaign_id=wave.pk)
+
+    first = Invitation.objects.get(pk=ids[0])
+    assert (first.status, first.esp_message_id) == ("sent", "esp-42")
+    assert first.delivered_at is not None and first.expires_at is not None
+    assert [m.metadata["id"] for m in mail.outbox] == [ids[1]]
+
+
+# --- reputation -------------------------------------------------------------------------------
+
+
+def _bounce(row, event_type="bounced"):
+    from anymail.signals import AnymailTrackingEvent
+
+    outbound.apply_event(
+        AnymailTrackingEvent(
+            event_type=event_type,
+            message_id=row.esp_message_id,
+            metadata={"stream": "invitation", "id": row.pk},
+            timestamp=timezone.now(),
+        )
+    )
+
+
+def test_a_wave_pauses_itself_when_bounces_pass_three_percent(settings):
+    settings.OUTBOUND_MIN_SAMPLE = 50
+    make_participants(100)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    rows = list(Invitation.objects.filter(wave=wave).order_by("pk"))
+
+    for row in rows[:3]:
+        _bounce(row)
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED  # 3 % is the limit
+
+    _bounce(rows[3])
+    wave.refresh_from_db()
+    assert wave.status == Wave.Status.PAUSED
+    assert "Bounce rate 4.0%" in wave.paused_reason
+
+
+def test_a_wave_pauses_itself_on_complaints_above_008_percent(settings):
+    settings.OUTBOUND_MIN_SAMPLE = 50
+    make_participants(60)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+
+    _bounce(Invitation.objects.filter(wave=wave).first(), "complained")
+
+    wave.refresh_from_db()
+    assert wave.status == Wave.Status.PAUSED
+    assert "Complaint rate" in wave.paused_reason
+
+
+def test_no_pause_before_the_minimum_sample(settings):
+    settings.OUTBOUND_MIN_SAMPLE = 100
+    make_participants(10)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+
+    for row in Invitation.objects.filter(wave=wave)[:5]:
+        _bounce(row)
+
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED
+
+
+def test_tick_enqueues_one_batch_per_sending_wave():
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    other = make_wave(name="paused", home_countries=["NP"])
+    make_participants(1, country="NP")
+    launch(other)
+    Wave.objects.filter(pk=other.pk).update(status=Wave.Status.PAUSED)
+
+    # Eager in unit tests: the tick's batch runs at once.
+    assert outbound.tick() == 1
+    assert len(mail.outbox) == 3
+    # Once the last batch finds nothing left, the wave is completed.
+    outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk)
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED

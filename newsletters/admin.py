@@ -262,12 +262,31 @@ class NewsletterAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["newsletter", "participant", "address", "created_at"]
-    list_filter = ["newsletter"]
-    search_fields = ["address", "participant__first_name", "participant__last_name"]
+    """Read-only: deliveries are made by sending and changed by the sender and the ESP's events."""
+
+    list_display = ["newsletter", "participant", "email", "status", "sent_at", "delivered_at"]
+    list_filter = ["status", ("delivered_at", admin.EmptyFieldListFilter), "newsletter"]
+    search_fields = ["email", "participant__first_name", "participant__last_name"]
     list_select_related = ["newsletter", "participant"]
-    autocomplete_fields = ["participant"]
-    readonly_fields = ["newsletter", "participant", "address", "created_at"]
+    readonly_fields = [
+        "newsletter",
+        "participant",
+        "email",
+        "status",
+        "claimed_at",
+        "sent_at",
+        "esp_message_id",
+        "attempts",
+        "last_error",
+        "delivered_at",
+        "bounced_at",
+        "complained_at",
+        "created_at",
+    ]
+    fields = readonly_fields
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -8,5 +8,7 @@ class NewslettersConfig(AppConfig):
 
     def ready(self) -> None:
         from newsletters import hooks
+        from newsletters import sending
 
         hooks.register()
+        sending.register()

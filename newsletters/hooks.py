@@ -64,9 +64,10 @@ def export_deliveries(participant) -> list[dict]:
         {
             "newsletter": delivery.newsletter.subject,
             "month": delivery.newsletter.month.strftime("%Y-%m"),
-            "address": delivery.address,
-            "status": getattr(delivery, "status", ""),
-            "created_at": delivery.created_at.isoformat(),
+            "address": delivery.email,
+            "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
+            "status": delivery.status,
+            "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
         }
         for delivery in deliveries
     ]
@@ -76,7 +77,7 @@ def erase_deliveries(participant) -> None:
     """Forget who received what, keep the anonymous rows so that each issue's counts stay right."""
     from newsletters.models import Delivery
 
-    Delivery.objects.filter(participant=participant).update(participant=None, address="")
+    Delivery.objects.filter(participant=participant).update(participant=None, email="")
 
 
 DEMO_SENT_SUBJECT = "News from the network: meet the class of 2025"

@@ -9,6 +9,8 @@ from django_countries.fields import CountryField
 
 from members.models import Participant
 from members.models import TimestampedModel
+from norec_network.outbound_model import OutboundMessage
+from norec_network.outbound_model import OutboundStatus
 
 
 class Newsletter(TimestampedModel):
@@ -66,6 +68,11 @@ class Newsletter(TimestampedModel):
     )
     # Frozen when sending starts, so every recipient and the archive read the same list.
     activities_snapshot = models.JSONField(_("activities section"), default=list, blank=True)
+    rate_per_hour = models.PositiveIntegerField(
+        _("messages per hour"),
+        default=3000,
+        help_text=_("How fast it goes out. 0 sends as fast as the server can."),
+    )
     recipient_count = models.PositiveIntegerField(
         _("recipients"), default=0, help_text=_("How many deliveries sending created.")
     )
@@ -91,9 +98,25 @@ class Newsletter(TimestampedModel):
         return self.status == self.Status.DRAFT
 
 
-class Delivery(models.Model):
-    """One newsletter to one recipient. The unique pair is what makes "nobody twice" hold even
-    when a worker is killed and the send is started again."""
+class Delivery(OutboundMessage):
+    """One newsletter to one recipient, sent by the shared bulk sender (`norec_network.outbound`).
+    The unique pair is what makes "nobody twice" hold even when a worker is killed and the send is
+    started again; `email` is the address used."""
+
+    class Status(models.TextChoices):
+        PENDING = OutboundStatus.PENDING.value, OutboundStatus.PENDING.label
+        SENDING = OutboundStatus.SENDING.value, OutboundStatus.SENDING.label
+        SENT = OutboundStatus.SENT.value, OutboundStatus.SENT.label
+        BOUNCED = OutboundStatus.BOUNCED.value, OutboundStatus.BOUNCED.label
+        FAILED = OutboundStatus.FAILED.value, OutboundStatus.FAILED.label
+        # Our own ends, which the sender never claims: the member unsubscribed or their address
+        # went bad after sending started; or the newsletter was cancelled.
+        SKIPPED = "skipped", _("skipped (unsubscribed or bad address)")
+        CANCELLED = "cancelled", _("cancelled")
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
 
     newsletter = models.ForeignKey(
         Newsletter,
@@ -110,7 +133,6 @@ class Delivery(models.Model):
         blank=True,
         related_name="newsletter_deliveries",
     )
-    address = models.EmailField(_("address used"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -122,6 +144,8 @@ class Delivery(models.Model):
                 fields=["newsletter", "participant"], name="delivery_once_per_recipient"
             ),
         ]
+        # The sender claims a newsletter's pending rows; the progress page counts per status.
+        indexes = [models.Index(fields=["newsletter", "status"], name="delivery_newsletter_status")]
 
     def __str__(self) -> str:
-        return f"{self.newsletter_id} → {self.address or '(erased)'}"
+        return f"{self.newsletter_id} → {self.email or '(erased)'}"

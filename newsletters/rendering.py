@@ -147,10 +147,11 @@ class IssueRenderer:
         )
         if subject_prefix:
             message.subject = f"{subject_prefix}{message.subject}"
-        message.alternatives = [
-            (_inliner.inline(content), mimetype) if mimetype == "text/html" else (content, mimetype)
-            for content, mimetype in message.alternatives
-        ]
+        alternatives, message.alternatives = message.alternatives, []
+        for content, mimetype in alternatives:
+            if mimetype == "text/html":
+                content = _inliner.inline(content)
+            message.attach_alternative(content, mimetype)
         return message
 
 

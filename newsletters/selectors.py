@@ -75,8 +75,38 @@ def newsletter_latest() -> Newsletter | None:
     return newsletter_archive_list().only("pk", "subject", "month", "started_at").first()
 
 
-def newsletter_progress(*, newsletter: Newsletter) -> dict[str, int]:
-    """Deliveries per status, in one query (the counts stay after sending)."""
+def newsletter_progress(*, newsletter: Newsletter) -> dict:
+    """Deliveries per status in one query; they stay after sending, so the counts do too.
+    `delivered` is a subset of `sent` (the ESP confirmed it), as bounces may come after `sent`."""
+    from django.utils.translation import gettext as _
+
     from newsletters.models import Delivery
 
-    return {"total": Delivery.objects.filter(newsletter=newsletter).count(), "rows": []}
+    Status = Delivery.Status
+    counts = Delivery.objects.filter(newsletter=newsletter).aggregate(
+        total=Count("pk"),
+        queued=Count("pk", filter=Q(status__in=[Status.PENDING, Status.SENDING])),
+        sent=Count("pk", filter=Q(status=Status.SENT)),
+        delivered=Count("pk", filter=Q(delivered_at__isnull=False)),
+        bounced=Count("pk", filter=Q(status=Status.BOUNCED)),
+        complained=Count("pk", filter=Q(complained_at__isnull=False)),
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+        skipped=Count("pk", filter=Q(status=Status.SKIPPED)),
+        cancelled=Count("pk", filter=Q(status=Status.CANCELLED)),
+    )
+    labels = {
+        "queued": _("Queued"),
+        "sent": _("Sent"),
+        "delivered": _("Delivered (confirmed)"),
+        "bounced": _("Bounced"),
+        "complained": _("Complaints"),
+        "failed": _("Failed"),
+        "skipped": _("Skipped (unsubscribed or bad address since)"),
+        "cancelled": _("Not sent (cancelled)"),
+    }
+    rows = [
+        {"key": key, "label": label, "count": counts[key]}
+        for key, label in labels.items()
+        if counts[key] or key in ("queued", "sent", "delivered", "bounced", "failed")
+    ]
+    return {"total": counts["total"], "rows": rows, **counts}

@@ -10,6 +10,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,8 +25,11 @@ from newsletters.rendering import IssueRenderer
 from newsletters.rendering import Recipient
 from newsletters.rendering import activities_for_month
 from newsletters.rendering import participant_pk_from_token
+from newsletters.selectors import BAD_STATUSES
 from newsletters.selectors import newsletter_audience_counts
 from newsletters.selectors import newsletter_recipients
+from newsletters.sending import STREAM
+from norec_network import outbound
 from norec_network.mail import send_later
 
 Status = Newsletter.Status
@@ -120,6 +124,10 @@ def newsletter_cancel(*, newsletter: Newsletter) -> Newsletter:
     _require(newsletter, *before_sent, action=_("cancelled"))
     newsletter.status = Status.CANCELLED
     newsletter.save(update_fields=["status", "updated_at"])
+    # Rows already claimed finish their batch; everything still waiting is cancelled.
+    newsletter.deliveries.filter(status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.CANCELLED
+    )
     return newsletter
 
 
@@ -156,7 +164,15 @@ def newsletter_unsubscribe(*, token: str) -> Participant | None:
     participant = Participant.objects.filter(pk=pk).first()
     if participant is None:
         return None
-    return participant_set_newsletter_subscription(participant=participant, subscribed=False)
+    with transaction.atomic():
+        participant = participant_set_newsletter_subscription(
+            participant=participant, subscribed=False
+        )
+        # At once, not only at the next batch: their waiting deliveries will not go out.
+        Delivery.objects.filter(participant=participant, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.SKIPPED
+        )
+    return participant
 
 
 # --- sending --------------------------------------------------------------------------------------
@@ -171,16 +187,19 @@ def newsletter_start(*, newsletter: Newsletter) -> Newsletter:
         return newsletter
     if newsletter.include_activities:
         newsletter.activities_snapshot = activities_for_month(newsletter.month)
-    recipients = newsletter_recipients(newsletter=newsletter).values_list("pk", "user__email")
+    recipients = (
+        newsletter_recipients(newsletter=newsletter).order_by("pk").values_list("pk", "user__email")
+    )
     Delivery.objects.bulk_create(
         [
-            Delivery(newsletter=newsletter, participant_id=pk, address=address)
+            Delivery(newsletter=newsletter, participant_id=pk, email=address)
             for pk, address in recipients.iterator(chunk_size=2000)
         ],
         batch_size=2000,
         ignore_conflicts=True,
     )
     newsletter.recipient_count = newsletter.deliveries.count()
+    transaction.on_commit(lambda: outbound.kick(stream=STREAM, campaign_id=newsletter.pk))
     newsletter.status = Status.SENDING
     newsletter.started_at = timezone.now()
     newsletter.save(
@@ -205,3 +224,32 @@ def newsletters_start_due(*, now: datetime.datetime | None = None) -> list[int]:
         if newsletter.status == Status.SENDING:
             started.append(pk)
     return started
+
+
+@transaction.atomic
+def newsletter_mark_sent(*, newsletter: Newsletter) -> Newsletter:
+    """The sender found nothing left to send: the newsletter is sent (its counts stay)."""
+    newsletter = _locked(newsletter)
+    if newsletter.status != Status.SENDING:
+        return newsletter
+    if newsletter.deliveries.filter(
+        status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+    ).exists():
+        return newsletter
+    newsletter.status = Status.SENT
+    newsletter.sent_at = timezone.now()
+    newsletter.save(update_fields=["status", "sent_at", "updated_at"])
+    return newsletter
+
+
+def deliveries_skip_ineligible(*, newsletter_id: int) -> int:
+    """Waiting deliveries whose recipient unsubscribed, lost their address (bounced, complained)
+    or was erased since sending started: they are never sent. Returns how many."""
+    ineligible = Participant.objects.filter(
+        Q(newsletter_subscribed=False) | Q(email_status__in=BAD_STATUSES) | Q(user__isnull=True)
+    )
+    return (
+        Delivery.objects.filter(newsletter_id=newsletter_id, status=Delivery.Status.PENDING)
+        .filter(Q(participant__isnull=True) | Q(participant__in=ineligible))
+        .update(status=Delivery.Status.SKIPPED)
+    )

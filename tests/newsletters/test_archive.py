@@ -90,7 +90,7 @@ def test_the_plan_shows_months_with_a_newsletter():
 def test_personal_data_export_and_erase_keep_the_counts():
     member = MemberFactory()
     issue = sent(subject="November news")
-    Delivery.objects.create(newsletter=issue, participant=member, address="a@example.org")
+    Delivery.objects.create(newsletter=issue, participant=member, email="a@example.org")
     source = next(s for s in personal_data_sources() if s.name == "newsletters")
 
     exported = source.export(member)
@@ -100,7 +100,7 @@ def test_personal_data_export_and_erase_keep_the_counts():
     source.erase(member)
     assert source.export(member) == []
     assert issue.deliveries.count() == 1
-    assert issue.deliveries.get().address == ""
+    assert issue.deliveries.get().email == ""
 
 
 def test_the_demo_seeder_adds_a_sent_and_a_draft_issue_once():

@@ -73,7 +73,7 @@ def test_starting_creates_one_delivery_per_eligible_member_and_never_a_second(po
     expected = {p.pk for p in population["ke"]} | {population["np"].pk}
     assert set(Delivery.objects.values_list("participant_id", flat=True)) == expected
     delivery = Delivery.objects.get(participant=population["np"])
-    assert delivery.address == population["np"].user.email
+    assert delivery.email == population["np"].user.email
 
 
 def test_scheduling_is_recorded_in_the_audit_log_with_the_audience_count(population):

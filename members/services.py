@@ -463,3 +463,19 @@ def participant_allow_invitations(*, participant: Participant) -> Participant:
         participant.declined_invitations = False
         participant.save(update_fields=["declined_invitations", "updated_at"])
     return participant
+
+
+# --- for newsletters ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def participant_set_newsletter_subscription(
+    *, participant: Participant, subscribed: bool
+) -> Participant:
+    """Subscribe or unsubscribe (the newsletter's one-click link, the profile). Takes effect at
+    once: the newsletter's next batch reads this flag under its own lock."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.newsletter_subscribed != subscribed:
+        participant.newsletter_subscribed = subscribed
+        participant.save(update_fields=["newsletter_subscribed", "updated_at"])
+    return participant

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class NewslettersConfig(AppConfig):
     name = "newsletters"
     verbose_name = _("Newsletters")
+
+    def ready(self) -> None:
+        from newsletters import hooks
+        from newsletters import sending
+
+        hooks.register()
+        sending.register()

@@ -247,10 +247,14 @@ CELERY_TASK_ROUTES = {
     "norec_network.outbound_tick": {"queue": "bulk"},
     "norec_network.outbound_send_batch": {"queue": "bulk"},
     "norec_network.outbound_sweep": {"queue": "bulk"},
+    "newsletters.newsletters_send_due": {"queue": "bulk"},
 }
 # Periodic jobs (batch senders, reminders) are added here by the apps that need them. Workers need
 # no heartbeat: /healthz pings them, which works on Redis and on the filesystem broker alike.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Newsletters: start the ones whose scheduled time has come.
+    "newsletters-send-due": {"task": "newsletters.newsletters_send_due", "schedule": 60.0},
+}
 # Activities: the reminder the day before (once per registration; registrations_send_reminders).
 CELERY_BEAT_SCHEDULE["activities-reminders"] = {
     "task": "activities.registrations_send_reminders",

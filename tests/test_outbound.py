@@ -292,7 +292,9 @@ def test_a_fresh_batch_is_left_alone_by_the_sweep(settings):
     campaign = outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
     outbound.claim(stream=stream(), campaign=campaign)
 
-    assert outbound.sweep() == {"invitation": 0, "invitation_reminder": 0}
+    # Other apps register streams too (newsletters): only the invitation streams matter here.
+    recovered = outbound.sweep()
+    assert (recovered["invitation"], recovered["invitation_reminder"]) == (0, 0)
     assert Invitation.objects.filter(status="sending").count() == 2
 
 

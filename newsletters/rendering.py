@@ -1,0 +1,159 @@
+"""Building a newsletter message: the same function makes the admin preview, the test mail and
+every sent message, so that the preview is exactly what recipients get.
+
+Per newsletter, the Markdown body and the activities section are rendered once (`IssueRenderer`);
+per recipient only the greeting, the unsubscribe link and the CSS inlining remain, which keeps a
+worker well above 200 messages a second.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import css_inline
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+from django.utils.crypto import salted_hmac
+from django.utils.safestring import SafeString
+
+from norec_network.mail import render_email
+from norec_network.markdown import render_markdown
+
+TEMPLATE_PREFIX = "emails/newsletters/newsletter"
+TOKEN_SALT = "newsletters.unsubscribe"
+# The inliner keeps @media rules in a <style> block: phones' mail apps use them, others ignore them.
+_inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+# --- unsubscribe tokens ---------------------------------------------------------------------------
+
+
+def _token_digest(participant_pk: int) -> str:
+    # An HMAC with the secret key: nothing stored in the database is enough to build a token.
+    # 128 bits (32 hex characters) is plenty against guessing.
+    return salted_hmac(TOKEN_SALT, str(participant_pk), algorithm="sha256").hexdigest()[:32]
+
+
+def unsubscribe_token(participant_pk: int) -> str:
+    return f"{participant_pk}-{_token_digest(participant_pk)}"
+
+
+def participant_pk_from_token(token: str) -> int | None:
+    """The participant id a token was made for, or None when it is not one of ours."""
+    pk_text, _, digest = token.partition("-")
+    if not pk_text.isdigit() or len(pk_text) > 18:
+        return None
+    pk = int(pk_text)
+    return pk if constant_time_compare(digest, _token_digest(pk)) else None
+
+
+def unsubscribe_url(participant_pk: int) -> str:
+    path = reverse("newsletters:unsubscribe", kwargs={"token": unsubscribe_token(participant_pk)})
+    return f"{settings.SITE_URL}{path}"
+
+
+# --- the activities section -----------------------------------------------------------------------
+
+
+def next_month(month: datetime.date) -> datetime.date:
+    return (month.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+
+
+def activities_for_month(month: datetime.date) -> list[dict]:
+    """Next month's activities as the activities app lists them in the monthly plan (this app does
+    not import activities): [{"title", "date" (ISO), "url"}], by date."""
+    from norec_network.monthly_plan import plan_for_year
+
+    target = next_month(month)
+    plan = plan_for_year(target.year)[target.month - 1]
+    items = plan.items.get("activities", [])
+    return [
+        {
+            "title": item.title,
+            "date": item.date.isoformat(),
+            "url": getattr(item, "public_url", "") or "",
+        }
+        for item in items
+    ]
+
+
+def activities_section(newsletter) -> list[dict]:
+    """What the issue lists: frozen once sending started, live while it is a draft."""
+    if not newsletter.include_activities:
+        return []
+    if newsletter.started_at is not None:
+        return list(newsletter.activities_snapshot)
+    return activities_for_month(newsletter.month)
+
+
+# --- the message ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    first_name: str
+    address: str
+    participant_pk: int | None
+    language: str = "en"
+
+
+class IssueRenderer:
+    """Renders one newsletter for many recipients; build one per newsletter and batch."""
+
+    def __init__(self, newsletter, *, activities: list[dict] | None = None):
+        self.newsletter = newsletter
+        self.body_html: SafeString = render_markdown(newsletter.body)
+        items = activities if activities is not None else activities_section(newsletter)
+        self.activities = [
+            {**item, "date": datetime.date.fromisoformat(item["date"])} for item in items
+        ]
+        self.next_month = next_month(newsletter.month)
+        self.archive_url = f"{settings.SITE_URL}{reverse('newsletters:archive')}"
+
+    def context(self, recipient: Recipient) -> dict:
+        return {
+            "newsletter": self.newsletter,
+            "subject": self.newsletter.subject,
+            "body_html": self.body_html,
+            "body_text": self.newsletter.body,
+            "activities": self.activities,
+            "next_month": self.next_month,
+            "first_name": recipient.first_name,
+            "unsubscribe_url": (
+                unsubscribe_url(recipient.participant_pk)
+                if recipient.participant_pk is not None
+                else ""
+            ),
+            "archive_url": self.archive_url,
+            "profile_url": f"{settings.SITE_URL}{reverse('members:home')}",
+        }
+
+    def message(self, recipient: Recipient, *, subject_prefix: str = "") -> EmailMultiAlternatives:
+        context = self.context(recipient)
+        headers = {}
+        if context["unsubscribe_url"]:
+            # RFC 8058 one-click: mail apps POST "List-Unsubscribe=One-Click" to this https URL.
+            headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message = render_email(
+            TEMPLATE_PREFIX,
+            context,
+            to=[recipient.address],
+            language=recipient.language,
+            headers=headers,
+        )
+        if subject_prefix:
+            message.subject = f"{subject_prefix}{message.subject}"
+        alternatives, message.alternatives = message.alternatives, []
+        for content, mimetype in alternatives:
+            if mimetype == "text/html":
+                content = _inliner.inline(content)
+            message.attach_alternative(content, mimetype)
+        return message
+
+
+def message_html(message: EmailMultiAlternatives) -> str:
+    return next(content for content, mimetype in message.alternatives if mimetype == "text/html")

@@ -1,0 +1,100 @@
+"""Newsletters on the shared bulk sender (`norec_network.outbound`): the "newsletter" stream.
+
+The sender claims pending deliveries in batches, throttled by the newsletter's rate, sends them
+over one connection with one commit per message, recovers rows of killed workers, maps tracking
+events back to deliveries (and marks participants' addresses bad through members' services), and
+pauses a newsletter whose bounce or complaint rate passes the limits. This module only says which
+newsletters may send and how to build a delivery's message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections import OrderedDict
+from collections.abc import Iterator
+
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+
+from newsletters.models import Delivery
+from newsletters.models import Newsletter
+from newsletters.rendering import IssueRenderer
+from newsletters.rendering import Recipient
+from norec_network import outbound
+
+STREAM = "newsletter"
+BATCH_SIZE = 200
+# Rendered issues kept per worker process (the Markdown body and activities are the same for all).
+_RENDERERS_KEPT = 4
+_renderers: OrderedDict[tuple[int, str], IssueRenderer] = OrderedDict()
+
+
+def _renderer(newsletter: Newsletter) -> IssueRenderer:
+    # A newsletter cannot change once sending started; started_at is in the key all the same so
+    # that a re-sent copy never reuses a stale rendering.
+    key = (newsletter.pk, str(newsletter.started_at))
+    renderer = _renderers.get(key)
+    if renderer is None:
+        renderer = IssueRenderer(newsletter)
+        _renderers[key] = renderer
+        while len(_renderers) > _RENDERERS_KEPT:
+            _renderers.popitem(last=False)
+    return renderer
+
+
+def active_newsletters(now: datetime.datetime) -> Iterator[outbound.Campaign]:
+    from newsletters import services
+
+    sending = Newsletter.objects.filter(status=Newsletter.Status.SENDING).values_list(
+        "pk", "rate_per_hour"
+    )
+    for pk, rate_per_hour in sending:
+        # Whoever unsubscribed, or whose address went bad, since sending started (through any
+        # path: the one-click link, the profile, a bounce of another mail) is skipped before
+        # the next batch is claimed.
+        services.deliveries_skip_ineligible(newsletter_id=pk)
+        yield outbound.Campaign(id=pk, rate_per_hour=rate_per_hour, batch_size=BATCH_SIZE)
+
+
+def build_delivery_message(delivery: Delivery) -> EmailMessage:
+    participant = delivery.participant
+    recipient = Recipient(
+        first_name=participant.first_name if participant else "",
+        address=delivery.email,
+        participant_pk=delivery.participant_id,
+        language=(participant.preferred_language if participant else "") or "en",
+    )
+    return _renderer(delivery.newsletter).message(recipient)
+
+
+def pause_newsletter(newsletter_id: int, reason: str) -> None:
+    from newsletters import services
+
+    # Already paused, cancelled or finished: nothing more to stop.
+    with contextlib.suppress(ValidationError):
+        services.newsletter_pause(newsletter=Newsletter(pk=newsletter_id), reason=reason)
+
+
+def newsletter_finished(newsletter_id: int | None) -> None:
+    from newsletters import services
+
+    if newsletter_id is not None:
+        services.newsletter_mark_sent(newsletter=Newsletter(pk=newsletter_id))
+
+
+def register() -> None:
+    outbound.register_stream(
+        outbound.OutboundStream(
+            name=STREAM,
+            model=Delivery,
+            campaign_field="newsletter",
+            active_campaigns=active_newsletters,
+            build_message=build_delivery_message,
+            prepare=lambda rows: rows.select_related("newsletter", "participant"),
+            participant_path="participant",
+            pause_campaign=pause_newsletter,
+            campaign_finished=newsletter_finished,
+            tags=("newsletter",),
+        )
+    )

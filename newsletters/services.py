@@ -1,0 +1,255 @@
+"""Every state change of a newsletter goes through a function here (views, admin, tasks call them).
+
+draft -> scheduled -> sending <-> paused -> sent      (cancelled from any state before sent)
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.audit import record_staff_action
+from members.models import Participant
+from members.models import StaffAction
+from members.services import participant_set_newsletter_subscription
+from newsletters.models import Delivery
+from newsletters.models import Newsletter
+from newsletters.rendering import IssueRenderer
+from newsletters.rendering import Recipient
+from newsletters.rendering import activities_for_month
+from newsletters.rendering import participant_pk_from_token
+from newsletters.selectors import BAD_STATUSES
+from newsletters.selectors import newsletter_audience_counts
+from newsletters.selectors import newsletter_recipients
+from newsletters.sending import STREAM
+from norec_network import outbound
+from norec_network.mail import send_later
+
+Status = Newsletter.Status
+
+
+def _locked(newsletter: Newsletter) -> Newsletter:
+    return Newsletter.objects.select_for_update().get(pk=newsletter.pk)
+
+
+def _require(newsletter: Newsletter, *allowed: str, action: str) -> None:
+    if newsletter.status not in allowed:
+        raise ValidationError(
+            _("A %(status)s newsletter cannot be %(action)s.")
+            % {"status": newsletter.get_status_display(), "action": action}
+        )
+
+
+@transaction.atomic
+def newsletter_schedule(
+    *, newsletter: Newsletter, actor, send_at: datetime.datetime | None = None
+) -> Newsletter:
+    """Schedule a draft for `send_at`, or for now (the next run of the sender picks it up).
+    Recorded in the audit log with the number of people it will reach."""
+    newsletter = _locked(newsletter)
+    _require(newsletter, Status.DRAFT, action=_("scheduled"))
+    now = timezone.now()
+    if send_at is not None and send_at < now - datetime.timedelta(minutes=5):
+        raise ValidationError({"scheduled_for": _("Choose a time in the future.")})
+    counts = newsletter_audience_counts(newsletter=newsletter)
+    if counts.receive == 0:
+        raise ValidationError(_("Nobody would receive this newsletter: check the audience."))
+    newsletter.status = Status.SCHEDULED
+    newsletter.scheduled_for = send_at or now
+    newsletter.paused_reason = ""
+    newsletter.save(update_fields=["status", "scheduled_for", "paused_reason", "updated_at"])
+    when = timezone.localtime(newsletter.scheduled_for).strftime("%Y-%m-%d %H:%M")
+    record_staff_action(
+        actor=actor,
+        kind=StaffAction.Kind.NEWSLETTER_SEND,
+        summary=f"Newsletter “{newsletter.subject}” scheduled for {when}",
+        affected_count=counts.receive,
+        target_url=reverse("admin:newsletters_newsletter_change", args=[newsletter.pk]),
+    )
+    if send_at is None:
+        from newsletters.tasks import newsletters_send_due
+
+        newsletters_send_due.delay_on_commit()
+    return newsletter
+
+
+@transaction.atomic
+def newsletter_unschedule(*, newsletter: Newsletter) -> Newsletter:
+    """Back to draft before sending started (to edit it or pick another time)."""
+    newsletter = _locked(newsletter)
+    _require(newsletter, Status.SCHEDULED, action=_("put back to draft"))
+    newsletter.status = Status.DRAFT
+    newsletter.scheduled_for = None
+    newsletter.save(update_fields=["status", "scheduled_for", "updated_at"])
+    return newsletter
+
+
+@transaction.atomic
+def newsletter_pause(*, newsletter: Newsletter, reason: str) -> Newsletter:
+    """Stop sending after the message in flight; `newsletter_resume` goes on where it stopped."""
+    newsletter = _locked(newsletter)
+    _require(newsletter, Status.SENDING, Status.SCHEDULED, action=_("paused"))
+    newsletter.status = Status.PAUSED
+    newsletter.paused_reason = reason[:300]
+    newsletter.save(update_fields=["status", "paused_reason", "updated_at"])
+    return newsletter
+
+
+@transaction.atomic
+def newsletter_resume(*, newsletter: Newsletter) -> Newsletter:
+    newsletter = _locked(newsletter)
+    _require(newsletter, Status.PAUSED, action=_("resumed"))
+    # A newsletter paused before it started goes back to waiting for its time.
+    newsletter.status = Status.SENDING if newsletter.started_at else Status.SCHEDULED
+    newsletter.paused_reason = ""
+    newsletter.save(update_fields=["status", "paused_reason", "updated_at"])
+    from newsletters.tasks import newsletters_send_due
+
+    newsletters_send_due.delay_on_commit()
+    return newsletter
+
+
+@transaction.atomic
+def newsletter_cancel(*, newsletter: Newsletter) -> Newsletter:
+    """Nothing more goes out; what was already sent stays counted."""
+    newsletter = _locked(newsletter)
+    before_sent = (Status.DRAFT, Status.SCHEDULED, Status.SENDING, Status.PAUSED)
+    _require(newsletter, *before_sent, action=_("cancelled"))
+    newsletter.status = Status.CANCELLED
+    newsletter.save(update_fields=["status", "updated_at"])
+    # Rows already claimed finish their batch; everything still waiting is cancelled.
+    newsletter.deliveries.filter(status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.CANCELLED
+    )
+    return newsletter
+
+
+# --- recipients -----------------------------------------------------------------------------------
+
+
+def recipient_for(participant: Participant, *, address: str | None = None) -> Recipient:
+    return Recipient(
+        first_name=participant.first_name,
+        address=address or participant.address_of_record,
+        participant_pk=participant.pk,
+        language=participant.preferred_language or settings.LANGUAGE_CODE,
+    )
+
+
+def newsletter_send_test(*, newsletter: Newsletter, user) -> str:
+    """Send the newsletter to a staff member's own address, marked as a test. Their own roster row
+    (if any) personalises it; otherwise the greeting uses their account's first name."""
+    participant = Participant.objects.filter(user=user).first()
+    if participant is not None:
+        recipient = recipient_for(participant, address=user.email)
+    else:
+        recipient = Recipient(first_name=user.first_name, address=user.email, participant_pk=None)
+    message = IssueRenderer(newsletter).message(recipient, subject_prefix=_("[Test] "))
+    send_later(message)
+    return user.email
+
+
+def newsletter_unsubscribe(*, token: str) -> Participant | None:
+    """The one-click unsubscribe: None when the token is not a valid one."""
+    pk = participant_pk_from_token(token)
+    if pk is None:
+        return None
+    participant = Participant.objects.filter(pk=pk).first()
+    if participant is None:
+        return None
+    with transaction.atomic():
+        participant = participant_set_newsletter_subscription(
+            participant=participant, subscribed=False
+        )
+        # At once, not only at the next batch: their waiting deliveries will not go out.
+        Delivery.objects.filter(participant=participant, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.SKIPPED
+        )
+    return participant
+
+
+# --- sending --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def newsletter_start(*, newsletter: Newsletter) -> Newsletter:
+    """Freeze the issue and create one Delivery per eligible recipient (a unique pair, so running
+    this twice, or after a crash, never creates a second one)."""
+    newsletter = _locked(newsletter)
+    if newsletter.status != Status.SCHEDULED or newsletter.started_at is not None:
+        return newsletter
+    if newsletter.include_activities:
+        newsletter.activities_snapshot = activities_for_month(newsletter.month)
+    recipients = (
+        newsletter_recipients(newsletter=newsletter).order_by("pk").values_list("pk", "user__email")
+    )
+    Delivery.objects.bulk_create(
+        [
+            Delivery(newsletter=newsletter, participant_id=pk, email=address)
+            for pk, address in recipients.iterator(chunk_size=2000)
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    newsletter.recipient_count = newsletter.deliveries.count()
+    transaction.on_commit(lambda: outbound.kick(stream=STREAM, campaign_id=newsletter.pk))
+    newsletter.status = Status.SENDING
+    newsletter.started_at = timezone.now()
+    newsletter.save(
+        update_fields=[
+            "activities_snapshot",
+            "recipient_count",
+            "status",
+            "started_at",
+            "updated_at",
+        ]
+    )
+    return newsletter
+
+
+def newsletters_start_due(*, now: datetime.datetime | None = None) -> list[int]:
+    """Start every scheduled newsletter whose time has come; returns their ids."""
+    now = now or timezone.now()
+    due = Newsletter.objects.filter(status=Status.SCHEDULED, scheduled_for__lte=now)
+    started = []
+    for pk in due.values_list("pk", flat=True):
+        newsletter = newsletter_start(newsletter=Newsletter(pk=pk))
+        if newsletter.status == Status.SENDING:
+            started.append(pk)
+    return started
+
+
+@transaction.atomic
+def newsletter_mark_sent(*, newsletter: Newsletter) -> Newsletter:
+    """The sender found nothing left to send: the newsletter is sent (its counts stay)."""
+    newsletter = _locked(newsletter)
+    if newsletter.status != Status.SENDING:
+        return newsletter
+    if newsletter.deliveries.filter(
+        status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+    ).exists():
+        return newsletter
+    newsletter.status = Status.SENT
+    newsletter.sent_at = timezone.now()
+    newsletter.save(update_fields=["status", "sent_at", "updated_at"])
+    return newsletter
+
+
+def deliveries_skip_ineligible(*, newsletter_id: int) -> int:
+    """Waiting deliveries whose recipient unsubscribed, lost their address (bounced, complained)
+    or was erased since sending started: they are never sent. Returns how many."""
+    ineligible = Participant.objects.filter(
+        Q(newsletter_subscribed=False) | Q(email_status__in=BAD_STATUSES) | Q(user__isnull=True)
+    )
+    return (
+        Delivery.objects.filter(newsletter_id=newsletter_id, status=Delivery.Status.PENDING)
+        .filter(Q(participant__isnull=True) | Q(participant__in=ineligible))
+        .update(status=Delivery.Status.SKIPPED)
+    )

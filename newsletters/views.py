@@ -1,0 +1,79 @@
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
+
+from newsletters import selectors
+from newsletters import services
+from newsletters.models import Newsletter
+from newsletters.rendering import IssueRenderer
+from newsletters.rendering import participant_pk_from_token
+
+ARCHIVE_PAGE_SIZE = 12
+# Wrong unsubscribe tokens from one address: after this many in the window, answer 429 (guessing).
+BAD_TOKEN_LIMIT = 20
+BAD_TOKEN_WINDOW_S = 600
+
+
+@login_required
+@require_GET
+def newsletter_archive_view(request):
+    page = Paginator(selectors.newsletter_archive_list(), ARCHIVE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "newsletters/newsletter_archive.html", {"page": page})
+
+
+@login_required
+@require_GET
+def newsletter_detail_view(request, pk: int):
+    try:
+        newsletter = selectors.newsletter_archive_get(pk=pk)
+    except Newsletter.DoesNotExist:
+        raise Http404 from None
+    renderer = IssueRenderer(newsletter)
+    return render(
+        request,
+        "newsletters/newsletter_detail.html",
+        {"newsletter": newsletter, "body_html": renderer.body_html, "renderer": renderer},
+    )
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _too_many_bad_tokens(request) -> bool:
+    return (cache.get(f"newsletters:bad-token:{_client_ip(request)}") or 0) >= BAD_TOKEN_LIMIT
+
+
+def _count_bad_token(request) -> None:
+    key = f"newsletters:bad-token:{_client_ip(request)}"
+    cache.add(key, 0, BAD_TOKEN_WINDOW_S)
+    cache.incr(key)
+
+
+# CSRF exemption, on this view only: RFC 8058's one-click unsubscribe is a POST that the mail app
+# (Gmail, Apple Mail, ...) sends from its own servers with the body "List-Unsubscribe=One-Click",
+# without cookies or a CSRF token, and it must work without a login. The capability is the
+# unguessable HMAC token in the URL, and the only thing a POST can do is unsubscribe its owner, so
+# a forged cross-site POST gains nothing that the token's holder could not do anyway.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def newsletter_unsubscribe_view(request, token: str):
+    if _too_many_bad_tokens(request):
+        return render(request, "newsletters/unsubscribe_invalid.html", status=429)
+    if participant_pk_from_token(token) is None:
+        _count_bad_token(request)
+        return render(request, "newsletters/unsubscribe_invalid.html", status=404)
+    if request.method == "GET":
+        # Mail scanners open every link: a GET only shows the button and changes nothing.
+        return render(request, "newsletters/unsubscribe_confirm.html", {"token": token})
+    participant = services.newsletter_unsubscribe(token=token)
+    if participant is None:
+        return render(request, "newsletters/unsubscribe_invalid.html", status=404)
+    return render(request, "newsletters/unsubscribe_done.html", {"participant": participant})

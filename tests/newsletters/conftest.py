@@ -1,0 +1,34 @@
+import pytest
+
+from norec_network import monthly_plan
+
+
+@pytest.fixture
+def activities_in_plan(monkeypatch):
+    """Stands in for the activities app's plan source (this app never imports activities)."""
+    import datetime
+
+    from norec_network.monthly_plan import PlanItem
+    from norec_network.monthly_plan import PlanSource
+
+    sources = dict(monthly_plan._sources)
+    monkeypatch.setattr(monthly_plan, "_sources", sources)
+
+    def items_for_year(year):
+        if year != 2026:
+            return {}
+        return {
+            12: [
+                PlanItem(
+                    title="Webinar: climate & health",
+                    date=datetime.date(2026, 12, 9),
+                    url="/admin/activities/activity/1/change/",
+                    public_url="https://network.example/activities/1/",
+                ),
+                PlanItem(title="Nairobi meeting", date=datetime.date(2026, 12, 2)),
+            ]
+        }
+
+    monthly_plan.register_plan_source(
+        PlanSource(name="activities", label="Activities", items_for_year=items_for_year, order=10)
+    )

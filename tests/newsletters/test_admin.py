@@ -1,0 +1,207 @@
+"""The back office: compose, audience counts, preview as sent, test, schedule, permissions."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.urls import reverse
+
+from members.models import StaffAction
+from newsletters.models import Newsletter
+from newsletters.rendering import IssueRenderer
+from newsletters.rendering import message_html
+from newsletters.services import recipient_for
+from tests.members.factories import MemberFactory
+from tests.members.factories import StaffUserFactory
+from tests.newsletters.factories import NewsletterFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def activity_staff():
+    """Activity staff: only the newsletter permissions, no superuser."""
+    user = StaffUserFactory(email="activities@example.org")
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="newsletters",
+            codename__in=["view_newsletter", "add_newsletter", "change_newsletter"],
+        )
+    )
+    return user
+
+
+def send_url(newsletter):
+    return reverse("admin:newsletters_newsletter_send", args=[newsletter.pk])
+
+
+def action_url(newsletter, action):
+    return reverse("admin:newsletters_newsletter_action", args=[newsletter.pk, action])
+
+
+def test_activity_staff_compose_a_draft_and_land_on_the_send_page(client, activity_staff):
+    client.force_login(activity_staff)
+
+    response = client.post(
+        reverse("admin:newsletters_newsletter_add"),
+        {
+            "subject": "December news",
+            "month": "2026-12-17",
+            "body": "Hello **all**",
+            "include_activities": "on",
+            "audience": "all",
+            "_save": "Save",
+        },
+    )
+
+    newsletter = Newsletter.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == send_url(newsletter)
+    assert newsletter.month.isoformat() == "2026-12-01"
+    assert newsletter.status == Newsletter.Status.DRAFT
+    assert newsletter.created_by == activity_staff
+
+
+def test_some_countries_without_a_country_is_refused_and_the_text_is_kept(client, activity_staff):
+    client.force_login(activity_staff)
+    response = client.post(
+        reverse("admin:newsletters_newsletter_add"),
+        {
+            "subject": "Kenya news",
+            "month": "2026-12-01",
+            "body": "Typed text",
+            "audience": "countries",
+        },
+    )
+    assert response.status_code == 200
+    assert "Choose at least one country" in response.content.decode()
+    assert "Typed text" in response.content.decode()
+    assert not Newsletter.objects.exists()
+
+
+def test_the_send_page_shows_the_audience_and_the_preview_exactly_as_sent(
+    client, activity_staff, django_assert_max_num_queries
+):
+    member = MemberFactory(first_name="Amina", home_country="KE")
+    MemberFactory(newsletter_subscribed=False)
+    newsletter = NewsletterFactory(subject="December news")
+    client.force_login(activity_staff)
+
+    with django_assert_max_num_queries(20):
+        response = client.get(send_url(newsletter))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<td class="count-receive">1</td>' in page
+    assert '<td class="count-unsubscribed">1</td>' in page
+    expected = IssueRenderer(newsletter).message(recipient_for(member))
+    preview_html = client.get(
+        reverse("admin:newsletters_newsletter_preview_html", args=[newsletter.pk])
+    )
+    assert preview_html.content.decode() == message_html(expected)
+    assert preview_html["X-Frame-Options"] == "SAMEORIGIN"
+    assert "Hello Amina," in page
+
+
+def test_send_a_test_to_oneself(client, activity_staff, django_capture_on_commit_callbacks):
+    newsletter = NewsletterFactory(subject="December news")
+    client.force_login(activity_staff)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(action_url(newsletter, "test"))
+
+    assert response.status_code == 302
+    (sent,) = mail.outbox
+    assert sent.to == ["activities@example.org"]
+    assert sent.subject == "[Test] December news"
+
+
+def test_schedule_for_a_time_and_send_now_are_recorded(client, activity_staff):
+    MemberFactory()
+    first, second = NewsletterFactory(), NewsletterFactory()
+    client.force_login(activity_staff)
+
+    client.post(action_url(first, "schedule"), {"send_at": "2099-01-02T09:30"})
+    client.post(action_url(second, "send-now"))
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == Newsletter.Status.SCHEDULED
+    assert first.scheduled_for.isoformat().startswith("2099-01-02T")
+    assert second.status in (Newsletter.Status.SCHEDULED, Newsletter.Status.SENDING)
+    assert StaffAction.objects.filter(kind=StaffAction.Kind.NEWSLETTER_SEND).count() == 2
+
+
+def test_a_bad_schedule_time_says_what_is_wrong(client, activity_staff):
+    MemberFactory()
+    newsletter = NewsletterFactory()
+    client.force_login(activity_staff)
+
+    response = client.post(
+        action_url(newsletter, "schedule"), {"send_at": "2001-01-01T09:00"}, follow=True
+    )
+
+    assert "Choose a time in the future." in response.content.decode()
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.DRAFT
+
+
+def test_a_scheduled_newsletter_can_no_longer_be_edited(client, activity_staff):
+    MemberFactory()
+    newsletter = NewsletterFactory(body="Original")
+    client.force_login(activity_staff)
+    client.post(action_url(newsletter, "schedule"), {"send_at": "2099-01-02T09:30"})
+
+    client.post(
+        reverse("admin:newsletters_newsletter_change", args=[newsletter.pk]),
+        {"subject": "Changed", "month": "2026-11-01", "body": "Changed", "audience": "all"},
+    )
+
+    newsletter.refresh_from_db()
+    assert newsletter.body == "Original"
+
+
+def test_view_only_staff_cannot_send(client):
+    viewer = StaffUserFactory()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_newsletter"))
+    newsletter = NewsletterFactory()
+    client.force_login(viewer)
+
+    assert client.get(send_url(newsletter)).status_code == 200
+    assert client.post(action_url(newsletter, "send-now")).status_code == 403
+    assert client.post(action_url(newsletter, "test")).status_code == 403
+
+
+def test_a_member_cannot_reach_the_newsletter_admin(client):
+    member = MemberFactory()
+    newsletter = NewsletterFactory()
+    client.force_login(member.user)
+
+    for url in (
+        reverse("admin:newsletters_newsletter_changelist"),
+        send_url(newsletter),
+        reverse("admin:newsletters_newsletter_preview_html", args=[newsletter.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code in (302, 403), url
+        assert b"Hello" not in response.content
+    response = client.post(action_url(newsletter, "send-now"))
+    assert response.status_code in (302, 403)
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.DRAFT
+
+
+def test_anonymous_visitors_are_sent_to_the_login(client):
+    newsletter = NewsletterFactory()
+    response = client.get(send_url(newsletter))
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_the_changelist_has_a_fixed_number_of_queries(
+    client, activity_staff, django_assert_max_num_queries
+):
+    NewsletterFactory.create_batch(15)
+    client.force_login(activity_staff)
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("admin:newsletters_newsletter_changelist"))
+    assert response.status_code == 200

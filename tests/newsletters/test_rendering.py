@@ -1,0 +1,93 @@
+"""A newsletter message: personal, HTML with inlined CSS plus plain text, RFC 8058 headers."""
+
+import re
+
+import pytest
+
+from newsletters.rendering import IssueRenderer
+from newsletters.rendering import message_html
+from newsletters.rendering import participant_pk_from_token
+from newsletters.rendering import unsubscribe_token
+from newsletters.services import recipient_for
+from norec_network.markdown import render_markdown
+from tests.members.factories import MemberFactory
+from tests.newsletters.factories import NewsletterFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_message_is_personal_with_html_inlined_css_text_and_one_click_headers(settings):
+    settings.SITE_URL = "https://network.example"
+    member = MemberFactory(first_name="Amina", email="amina@example.org")
+    newsletter = NewsletterFactory(subject="November news")
+
+    message = IssueRenderer(newsletter).message(recipient_for(member))
+
+    assert message.to == ["amina@example.org"]
+    assert message.subject == "November news"
+    token = unsubscribe_token(member.pk)
+    url = f"https://network.example/newsletters/unsubscribe/{token}/"
+    assert message.extra_headers["List-Unsubscribe"] == f"<{url}>"
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Hello Amina," in message.body
+    assert url in message.body
+    html = message_html(message)
+    assert "Hello Amina," in html
+    assert f'href="{url}"' in html
+    assert ">Unsubscribe</a>" in html
+    # CSS is inlined (mail apps drop <style> blocks); only the @media rule stays in one.
+    assert re.search(r'class="masthead" style="[^"]*background: #0b5d52', html)
+    assert ".sheet {" not in html
+    assert "@media (max-width: 480px)" in html
+    assert re.search(r"<h2 style=\"[^\"]+\">What happened</h2>", html)
+    assert "webinar</a>" in html
+
+
+def test_the_token_is_an_hmac_that_the_database_cannot_rebuild(settings):
+    token = unsubscribe_token(42)
+    assert participant_pk_from_token(token) == 42
+    assert participant_pk_from_token("42-" + "0" * 32) is None
+    assert participant_pk_from_token("43" + token[2:]) is None
+    assert participant_pk_from_token("nonsense") is None
+    settings.SECRET_KEY = "another-secret-key-entirely-0123456789"
+    assert participant_pk_from_token(token) is None
+
+
+def test_markdown_is_sanitised_but_keeps_headings_links_and_images():
+    html = render_markdown(
+        "# Title\n\n[site](https://example.org) ![a photo](https://example.org/p.jpg)\n\n"
+        "<script>alert(1)</script> [bad](javascript:alert(1))"
+    )
+    assert "<h1>Title</h1>" in html
+    assert '<a href="https://example.org" rel="noopener noreferrer">site</a>' in html
+    assert '<img alt="a photo" src="https://example.org/p.jpg">' in html
+    assert "<script" not in html
+    assert "javascript:" not in html
+
+
+def test_next_months_activities_are_listed_with_their_public_links(activities_in_plan):
+    member = MemberFactory(first_name="Amina")
+    newsletter = NewsletterFactory(include_activities=True)  # November 2026
+
+    message = IssueRenderer(newsletter).message(recipient_for(member))
+
+    html = message_html(message)
+    assert "Activities in December 2026" in html
+    assert '<a href="https://network.example/activities/1/"' in html
+    assert "Webinar: climate &amp; health</a>" in html
+    assert html.index("Nairobi meeting") < html.index("Webinar")
+    assert "2 December: Nairobi meeting" in message.body
+    assert "https://network.example/activities/1/" in message.body
+
+
+def test_without_the_flag_there_is_no_activities_section(activities_in_plan):
+    newsletter = NewsletterFactory(include_activities=False)
+    message = IssueRenderer(newsletter).message(recipient_for(MemberFactory()))
+    assert "Activities in" not in message.body
+
+
+def test_the_text_part_is_not_html_escaped():
+    newsletter = NewsletterFactory(body="Health & education <together>", subject="Q&A")
+    message = IssueRenderer(newsletter).message(recipient_for(MemberFactory()))
+    assert "Health & education <together>" in message.body
+    assert message.subject == "Q&A"

@@ -1,0 +1,149 @@
+"""Audience, scheduling, state changes, materialising deliveries."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from members.models import Participant
+from members.models import StaffAction
+from newsletters import services
+from newsletters.models import Delivery
+from newsletters.models import Newsletter
+from newsletters.selectors import newsletter_audience_counts
+from tests.members.factories import MemberFactory
+from tests.members.factories import ParticipantFactory
+from tests.members.factories import StaffUserFactory
+from tests.newsletters.factories import NewsletterFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def population():
+    return {
+        "ke": MemberFactory.create_batch(3, home_country="KE"),
+        "np": MemberFactory(home_country="NP"),
+        "unsubscribed": MemberFactory(home_country="KE", newsletter_subscribed=False),
+        "bounced": MemberFactory(home_country="KE", email_status=Participant.EmailStatus.BOUNCED),
+        "complained": MemberFactory(
+            home_country="NP", email_status=Participant.EmailStatus.COMPLAINED
+        ),
+        "roster_only": ParticipantFactory(home_country="KE"),
+    }
+
+
+def test_audience_counts_say_who_receives_and_who_is_left_out_and_why(population):
+    everybody = NewsletterFactory()
+    counts = newsletter_audience_counts(newsletter=everybody)
+    assert (counts.receive, counts.unsubscribed, counts.bad_address, counts.not_registered) == (
+        4,
+        1,
+        2,
+        1,
+    )
+    kenya = NewsletterFactory(audience=Newsletter.Audience.COUNTRIES, countries=["KE"])
+    counts = newsletter_audience_counts(newsletter=kenya)
+    assert (counts.receive, counts.unsubscribed, counts.bad_address, counts.not_registered) == (
+        3,
+        1,
+        1,
+        1,
+    )
+
+
+def test_starting_creates_one_delivery_per_eligible_member_and_never_a_second(population):
+    staff = StaffUserFactory()
+    newsletter = NewsletterFactory()
+    services.newsletter_schedule(
+        newsletter=newsletter, actor=staff, send_at=timezone.now() + datetime.timedelta(hours=1)
+    )
+    assert services.newsletters_start_due() == []
+
+    later = timezone.now() + datetime.timedelta(hours=2)
+    assert services.newsletters_start_due(now=later) == [newsletter.pk]
+    assert services.newsletters_start_due(now=later) == []
+    services.newsletter_start(newsletter=newsletter)
+
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.SENDING
+    assert newsletter.recipient_count == 4
+    expected = {p.pk for p in population["ke"]} | {population["np"].pk}
+    assert set(Delivery.objects.values_list("participant_id", flat=True)) == expected
+    delivery = Delivery.objects.get(participant=population["np"])
+    assert delivery.email == population["np"].user.email
+
+
+def test_scheduling_is_recorded_in_the_audit_log_with_the_audience_count(population):
+    staff = StaffUserFactory(email="staff@example.org")
+    newsletter = NewsletterFactory(subject="November news")
+
+    services.newsletter_schedule(newsletter=newsletter, actor=staff)
+
+    action = StaffAction.objects.get()
+    assert action.kind == StaffAction.Kind.NEWSLETTER_SEND
+    assert action.actor == staff
+    assert action.affected_count == 4
+    assert "November news" in action.summary
+
+
+def test_a_newsletter_cannot_be_scheduled_twice_or_in_the_past_or_to_nobody(population):
+    staff = StaffUserFactory()
+    newsletter = NewsletterFactory()
+    with pytest.raises(ValidationError):
+        services.newsletter_schedule(
+            newsletter=newsletter, actor=staff, send_at=timezone.now() - datetime.timedelta(days=1)
+        )
+    services.newsletter_schedule(newsletter=newsletter, actor=staff)
+    with pytest.raises(ValidationError):
+        services.newsletter_schedule(newsletter=newsletter, actor=staff)
+    nobody = NewsletterFactory(audience=Newsletter.Audience.COUNTRIES, countries=["BO"])
+    with pytest.raises(ValidationError, match="Nobody would receive"):
+        services.newsletter_schedule(newsletter=nobody, actor=staff)
+
+
+def test_pause_resume_cancel_follow_the_states(population):
+    staff = StaffUserFactory()
+    newsletter = NewsletterFactory()
+    services.newsletter_schedule(newsletter=newsletter, actor=staff)
+    services.newsletter_start(newsletter=newsletter)
+
+    services.newsletter_pause(newsletter=newsletter, reason="checking a typo")
+    newsletter.refresh_from_db()
+    assert (newsletter.status, newsletter.paused_reason) == ("paused", "checking a typo")
+    services.newsletter_resume(newsletter=newsletter)
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.SENDING
+    services.newsletter_cancel(newsletter=newsletter)
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.CANCELLED
+    with pytest.raises(ValidationError):
+        services.newsletter_resume(newsletter=newsletter)
+
+
+def test_back_to_draft_before_it_starts(population):
+    newsletter = NewsletterFactory()
+    services.newsletter_schedule(
+        newsletter=newsletter,
+        actor=StaffUserFactory(),
+        send_at=timezone.now() + datetime.timedelta(days=1),
+    )
+    services.newsletter_unschedule(newsletter=newsletter)
+    newsletter.refresh_from_db()
+    assert (newsletter.status, newsletter.scheduled_for) == ("draft", None)
+
+
+def test_a_test_mail_goes_to_the_staff_member_marked_as_test(django_capture_on_commit_callbacks):
+    staff = StaffUserFactory(email="staff@example.org", first_name="Kari")
+    newsletter = NewsletterFactory(subject="November news")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.newsletter_send_test(newsletter=newsletter, user=staff)
+
+    (sent,) = mail.outbox
+    assert sent.to == ["staff@example.org"]
+    assert sent.subject == "[Test] November news"
+    assert "Hello Kari," in sent.body
+    assert not Delivery.objects.exists()

@@ -1,0 +1,75 @@
+"""One-click unsubscribe: no login; a GET changes nothing; the RFC 8058 POST unsubscribes."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from newsletters.rendering import unsubscribe_token
+from tests.members.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def url_for(participant):
+    return reverse("newsletters:unsubscribe", kwargs={"token": unsubscribe_token(participant.pk)})
+
+
+def test_opening_the_link_shows_a_button_and_changes_nothing(client):
+    member = MemberFactory()
+
+    response = client.get(url_for(member))
+
+    assert response.status_code == 200
+    assert b'<form method="post"' in response.content
+    assert b">Unsubscribe</button>" in response.content
+    member.refresh_from_db()
+    assert member.newsletter_subscribed is True
+
+
+def test_the_one_click_post_unsubscribes_without_login_or_csrf_token():
+    member = MemberFactory()
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(
+        url_for(member),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    assert b"You are unsubscribed" in response.content
+    member.refresh_from_db()
+    assert member.newsletter_subscribed is False
+
+
+def test_the_confirmation_button_unsubscribes_and_a_second_click_is_harmless(client):
+    member = MemberFactory()
+    assert client.post(url_for(member)).status_code == 200
+    assert client.post(url_for(member)).status_code == 200
+    member.refresh_from_db()
+    assert member.newsletter_subscribed is False
+
+
+def test_a_wrong_token_changes_nobody_and_says_so(client):
+    member = MemberFactory()
+    other = MemberFactory()
+    forged = f"{other.pk}-{unsubscribe_token(member.pk).split('-')[1]}"
+
+    response = client.post(reverse("newsletters:unsubscribe", kwargs={"token": forged}))
+
+    assert response.status_code == 404
+    assert b"This link does not work" in response.content
+    other.refresh_from_db()
+    member.refresh_from_db()
+    assert other.newsletter_subscribed and member.newsletter_subscribed
+
+
+def test_guessing_tokens_is_rate_limited_but_valid_links_still_work(client):
+    member = MemberFactory()
+    bad = reverse("newsletters:unsubscribe", kwargs={"token": "1-" + "0" * 32})
+    for _ in range(20):
+        assert client.post(bad).status_code == 404
+    assert client.post(bad).status_code == 429
+    # The limit counts failures per address: another sender's valid link is unaffected.
+    other_client = Client(REMOTE_ADDR="10.0.0.9")
+    assert other_client.post(url_for(member)).status_code == 200

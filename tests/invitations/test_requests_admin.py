@@ -227,3 +227,29 @@ def test_members_do_not_reach_the_triage(client):
     assert response.status_code in (302, 403)
     assert not Invitation.objects.exists()
     assert InvitationRequest.objects.get().status == InvitationRequest.Status.OPEN
+
+
+def test_the_list_filters_by_the_countries_requests_came_from(client, adviser):
+    make_request(first_name="Kenyan", home_country="KE")
+    make_request(first_name="Ghanaian", home_country="GH")
+    changelist = reverse("admin:invitations_invitationrequest_changelist")
+
+    response = client.get(changelist)
+    ghana = client.get(changelist + "?home_country=GH")
+
+    assert "Ghana" in response.text and "Kenya" in response.text
+    assert "Norway" not in response.text
+    assert "Ghanaian Odhiambo" in ghana.text
+    assert "Kenyan Odhiambo" not in ghana.text
+
+
+def test_the_list_has_a_fixed_number_of_queries(client, adviser, django_assert_max_num_queries):
+    changelist = reverse("admin:invitations_invitationrequest_changelist")
+    make_request()
+    with django_assert_max_num_queries(40) as few:
+        client.get(changelist)
+    for number in range(10):
+        make_request(email=f"person{number}@example.org")
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(changelist)

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
@@ -259,7 +260,8 @@ class InvitationRequestAdmin(admin.ModelAdmin):
                 dismissed += 1
         self.message_user(
             request,
-            gettext("%(count)d requests dismissed.") % {"count": dismissed},
+            ngettext("%(count)d request dismissed.", "%(count)d requests dismissed.", dismissed)
+            % {"count": dismissed},
             messages.SUCCESS,
         )
 

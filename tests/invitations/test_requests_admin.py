@@ -253,3 +253,42 @@ def test_the_list_has_a_fixed_number_of_queries(client, adviser, django_assert_m
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(changelist)
+
+
+def test_the_list_action_dismisses_the_selected_open_requests(client, adviser):
+    first, second = make_request(), make_request(email="spam@example.org")
+    handled = make_request(status=InvitationRequest.Status.INVITED)
+
+    response = client.post(
+        reverse("admin:invitations_invitationrequest_changelist") + "?status=all",
+        {"action": "dismiss_action", "_selected_action": [first.pk, second.pk, handled.pk]},
+        follow=True,
+    )
+
+    assert "2 requests dismissed." in response.text
+    assert "already handled" in response.text
+    statuses = dict(InvitationRequest.objects.values_list("pk", "status"))
+    assert statuses == {
+        first.pk: InvitationRequest.Status.DISMISSED,
+        second.pk: InvitationRequest.Status.DISMISSED,
+        handled.pk: InvitationRequest.Status.INVITED,
+    }
+
+
+def test_viewers_do_not_get_the_dismiss_action(client):
+    viewer = with_permissions(StaffUserFactory(), "view_invitationrequest")
+    client.force_login(viewer)
+    request_row = make_request()
+
+    response = client.post(
+        reverse("admin:invitations_invitationrequest_changelist"),
+        {"action": "dismiss_action", "_selected_action": [request_row.pk]},
+    )
+
+    assert (
+        "dismiss_action"
+        not in client.get(reverse("admin:invitations_invitationrequest_changelist")).text
+    )
+    assert response.status_code in (200, 302)
+    request_row.refresh_from_db()
+    assert request_row.status == InvitationRequest.Status.OPEN

@@ -438,3 +438,17 @@ def test_two_simultaneous_acceptances_create_one_account():
 
     assert sorted(outcomes) == ["accepted", "used"]
     assert get_user_model().objects.count() == 1
+
+
+def test_the_participant_pages_are_small_with_few_queries(client, django_assert_max_num_queries):
+    invitation = sent_invitation()
+    ExchangeFactory(participant=invitation.participant)
+
+    with django_assert_max_num_queries(4):
+        accept_page = client.get(accept_url(invitation))
+    with django_assert_max_num_queries(3):
+        decline_page = client.get(decline_url(invitation))
+    problem_page = client.get(reverse("invitations:accept", args=["unknown-link"]))
+
+    for page in (accept_page, decline_page, problem_page):
+        assert len(page.content) < 60_000

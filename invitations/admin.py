@@ -626,5 +626,5 @@ def participant_invite_link(participant: Participant) -> str | None:
 
 
 # --- invitation requests: registered in invitations/admin_requests.py (the participant side),
-# imported here once that module is committed, so that the admin autodiscovery finds it.
+# imported here so that the admin autodiscovery finds it.
 from invitations import admin_requests  # noqa: E402, F401

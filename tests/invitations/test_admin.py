@@ -339,6 +339,8 @@ def test_bad_addresses_by_country_and_fixing_one(
     kenya = adviser_client.get(url + "?country=KE")
 
     assert rows == {"KE": 2, "UG": 1}
+    waves = adviser_client.get(reverse("admin:invitations_wave_changelist"))
+    assert url.encode() in waves.content
     assert bounced.email.encode() in kenya.content
     fix = reverse("admin:invitations_fix_address", args=[bounced.pk])
     with django_capture_on_commit_callbacks(execute=True):

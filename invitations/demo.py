@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import time
 from datetime import timedelta
 
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,9 +24,14 @@ DRAFT_WAVE = "Demo: Uganda and Tanzania"
 
 @transaction.atomic
 def invitations_seed_demo() -> str:
+    adviser = User.objects.filter(email="adviser@norec.test").first()
+    if adviser is not None:
+        # The demo adviser runs waves and triages requests.
+        adviser.user_permissions.add(
+            *Permission.objects.filter(content_type__app_label="invitations")
+        )
     if Wave.objects.filter(name__in=[SENT_WAVE, DRAFT_WAVE]).exists():
         return "invitation waves: already there"
-    adviser = User.objects.filter(email="adviser@norec.test").first()
     now = timezone.now()
     weekdays = {"window_start": time(9, 0), "window_end": time(17, 0)}
     sent = Wave.objects.create(

@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -203,6 +205,10 @@ def wave_resend(*, wave: Wave, actor, target_url: str = "") -> int:
     rows = selectors.wave_resendable(wave=wave)
     ids = list(rows.values_list("pk", flat=True))
     count = Invitation.objects.filter(pk__in=ids).update(
+        # To the address of record now: the adviser may have corrected it since.
+        email=Subquery(
+            Participant.objects.filter(pk=OuterRef("participant_id")).values("email")[:1]
+        ),
         status=Invitation.Status.PENDING,
         claimed_at=None,
         sent_at=None,

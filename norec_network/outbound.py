@@ -184,6 +184,9 @@ class OutboundStream:
     - `campaign_finished(campaign_id)`: called when a campaign has nothing pending or sending.
     - `on_event(row, event_type)`: the stream's own reaction after the common one (e.g. an
       invitation whose reminder bounced is bounced too).
+    - `skip_reason(row)`: checked right before sending; a reason (text) means the message is no
+      longer wanted (the person registered, declined, or their address went bad meanwhile): the
+      row becomes `skipped` with that reason instead of being sent.
     """
 
     name: str
@@ -197,6 +200,7 @@ class OutboundStream:
     pause_campaign: Callable[[int, str], None] | None = None
     campaign_finished: Callable[[int | None], None] | None = None
     on_event: Callable[[OutboundMessage, str], None] | None = None
+    skip_reason: Callable[[OutboundMessage], str | None] | None = None
     tags: tuple[str, ...] = field(default=())
 
     def rows_of(self, campaign_id: int | None) -> models.QuerySet:
@@ -241,6 +245,7 @@ class BatchResult:
     failed: int = 0
     refused: int = 0
     released: int = 0
+    skipped: int = 0
 
 
 def _allowance(stream: OutboundStream, campaign: Campaign, now: datetime) -> int:
@@ -364,6 +369,13 @@ def _send_rows(stream: OutboundStream, rows: list, result: BatchResult, deadline
             if time.monotonic() > deadline:
                 result.released += _release(stream, [r.pk for r in rows[index:]])
                 break
+            reason = stream.skip_reason(row) if stream.skip_reason else None
+            if reason:
+                manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
+                    status=OutboundStatus.SKIPPED, last_error=reason[:500]
+                )
+                result.skipped += 1
+                continue
             try:
                 message = stream.build_message(row)
                 _stamp(message, stream, row)
@@ -569,6 +581,28 @@ def check_campaign_health(*, stream: OutboundStream, campaign_id: int | None) ->
 # --- tracking -----------------------------------------------------------------------------------
 
 BAD_ADDRESS_EVENTS = {"bounced": "bounced", "rejected": "bounced", "complained": "complained"}
+# How ESPs say "temporary" in the raw event, when anymail normalises a soft bounce to `bounced`
+# (Postmark SoftBounce, SES Transient, SendGrid blocked, Brevo soft_bounce, Mailgun temporary).
+SOFT_BOUNCE_MARKERS = {"softbounce", "transient", "blocked", "soft_bounce", "temporary"}
+
+
+def is_soft_bounce(event) -> bool:
+    """A `bounced` event the ESP itself calls temporary: the address is not dead (yet)."""
+    if event.event_type != "bounced":
+        return False
+    raw = getattr(event, "esp_event", None)
+    if not isinstance(raw, dict):
+        return False
+    candidates = [
+        raw.get("Type"),  # Postmark
+        raw.get("type"),  # SendGrid ("blocked"), Brevo
+        raw.get("event"),  # Brevo ("soft_bounce"), SendGrid
+        raw.get("severity"),  # Mailgun ("temporary")
+        (raw.get("bounce") or {}).get("bounceType")
+        if isinstance(raw.get("bounce"), dict)
+        else None,
+    ]
+    return any(str(value).lower() in SOFT_BOUNCE_MARKERS for value in candidates if value)
 
 
 def _row_for_event(event) -> tuple[OutboundStream, OutboundMessage] | None:
@@ -655,6 +689,12 @@ def apply_event(event) -> str | None:
         row.refresh_from_db()
 
     event_type = event.event_type
+    if is_soft_bounce(event):
+        # Noted, not held against the address: most soft bounces are followed by a delivery.
+        manager.filter(pk=row.pk).update(
+            last_error=f"soft bounce: {event.description or event.mta_response or ''}"[:500]
+        )
+        return stream.name
     changed = False
     if event_type == "delivered":
         changed = bool(

@@ -128,6 +128,12 @@ def test_the_draft_page_previews_counts_with_links_in_few_queries(
     listing = reverse("admin:invitations_wave_participants", args=[wave.pk, "no_address"])
     assert listing.encode() in response.content
     assert b"Launch the wave" in response.content
+    # The action buttons are forms of their own, outside the change form: browsers ignore a
+    # <form> nested in another and would submit the change form instead.
+    content = response.content.decode()
+    launch_form = content.index(reverse("admin:invitations_wave_launch", args=[wave.pk]))
+    change_form_start = content.index('id="wave_form"')
+    assert launch_form < change_form_start
 
 
 def test_the_list_behind_a_preview_line(adviser_client, django_assert_max_num_queries):

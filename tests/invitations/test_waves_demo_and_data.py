@@ -14,6 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_waves_are_seeded_once_and_send_nothing(mailoutbox):
+    from tests.members.factories import StaffUserFactory
+
+    adviser = StaffUserFactory(email="adviser@norec.test")
     for n in range(12):
         ParticipantFactory(participant_id=f"DEMO-{n:05d}", home_country="KE")
 
@@ -26,6 +29,9 @@ def test_the_demo_waves_are_seeded_once_and_send_nothing(mailoutbox):
     assert {"sent", "bounced", "expired"} <= set(sent.invitations.values_list("status", flat=True))
     assert Wave.objects.get(name=demo.DRAFT_WAVE).status == "draft"
     assert mailoutbox == []
+    adviser = type(adviser).objects.get(pk=adviser.pk)
+    assert adviser.has_perm("invitations.change_wave")
+    assert adviser.has_perm("invitations.change_invitationrequest")
     assert {"invitations", "invitation_requests"} <= {s.name for s in demo_seeders()}
 
 

@@ -22,6 +22,7 @@ from django.db.models import When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from invitations import services as sending
 from invitations.models import Invitation
 from invitations.models import InvitationRequest
 from members import services as member_services
@@ -119,8 +120,6 @@ def invitation_decline(*, invitation: Invitation) -> Participant:
         invitation.revoked_at = now
         fields += ["status", "revoked_at"]
     invitation.save(update_fields=fields)
-    from invitations import services as sending
-
     for other in Invitation.objects.filter(
         participant=participant, status__in=Invitation.OPEN_STATUSES
     ).exclude(pk=invitation.pk):
@@ -223,8 +222,6 @@ def _invite_now(*, participant: Participant, actor) -> Invitation:
     """Invite through the sending side's one direct-invitation path. The request is the person's
     own wish, so an old decline is lifted, and an open invitation to an old address is revoked
     (its links die) before the new one goes out."""
-    from invitations import services as sending
-
     participant = member_services.participant_allow_invitations(participant=participant)
     for open_invitation in Invitation.objects.filter(
         participant=participant, status__in=Invitation.OPEN_STATUSES

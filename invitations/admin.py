@@ -121,6 +121,7 @@ def _counts_queryset(queryset):
 class WaveAdmin(admin.ModelAdmin):
     form = WaveForm
     change_form_template = "admin/invitations/wave/change_form.html"
+    change_list_template = "admin/invitations/wave/change_list.html"
     list_display = [
         "name",
         "countries_column",
@@ -626,4 +627,5 @@ def participant_invite_link(participant: Participant) -> str | None:
 
 
 # --- invitation requests: registered in invitations/admin_requests.py (the participant side),
-# imported here once that module is committed, so that the admin autodiscovery finds it.
+# imported here so that the admin autodiscovery finds it.
+from invitations import admin_requests  # noqa: E402, F401

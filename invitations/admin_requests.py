@@ -18,7 +18,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+from django_countries import countries
 
 from invitations import accept
 from invitations.models import InvitationRequest
@@ -54,6 +56,26 @@ class RequestStatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=value)
 
 
+class RequestCountryFilter(admin.SimpleListFilter):
+    """Only the countries requests came from (the full list has 250)."""
+
+    title = _("home country")
+    parameter_name = "home_country"
+
+    def lookups(self, request, model_admin):
+        codes = (
+            InvitationRequest.objects.order_by().values_list("home_country", flat=True).distinct()
+        )
+        return sorted(
+            ((code, countries.name(code) or code) for code in codes if code),
+            key=lambda pair: pair[1],
+        )
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        return queryset if value is None else queryset.filter(home_country=value.upper())
+
+
 @admin.register(InvitationRequest)
 class InvitationRequestAdmin(admin.ModelAdmin):
     list_display = [
@@ -66,10 +88,13 @@ class InvitationRequestAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_display_links = ["full_name_column", "email"]
-    list_filter = [RequestStatusFilter, "home_country", ("created_at", admin.DateFieldListFilter)]
+    list_filter = [
+        RequestStatusFilter,
+        RequestCountryFilter,
+        ("created_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["first_name", "last_name", "email", "partner_organisation"]
     date_hierarchy = "created_at"
-    list_select_related = ["handled_by"]
     list_per_page = 50
     ordering = ["created_at", "id"]  # oldest first: a queue
     actions = ["dismiss_action"]
@@ -235,7 +260,8 @@ class InvitationRequestAdmin(admin.ModelAdmin):
                 dismissed += 1
         self.message_user(
             request,
-            gettext("%(count)d requests dismissed.") % {"count": dismissed},
+            ngettext("%(count)d request dismissed.", "%(count)d requests dismissed.", dismissed)
+            % {"count": dismissed},
             messages.SUCCESS,
         )
 

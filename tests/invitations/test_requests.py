@@ -208,3 +208,41 @@ def test_the_demo_requests_are_seeded_once():
 
     assert InvitationRequest.objects.count() == 2
     assert InvitationRequest.objects.filter(home_country="TZ").count() == 1
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The cache production uses for rate limits (Redis), under a key prefix of this test's own,
+    so that nothing else in that Redis database is touched."""
+    import uuid
+
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    yield
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def test_the_rate_limit_holds_in_redis_across_clients(redis_cache, submit):
+    from django.core.cache import caches
+
+    assert type(caches["default"]).__name__ == "RedisCache"
+    limit, _period = views.REQUESTS_PER_EMAIL
+    for number in range(limit):
+        submit(Client(REMOTE_ADDR=f"10.0.2.{number + 1}"), request_data())
+
+    response = submit(Client(REMOTE_ADDR="10.0.3.1"), request_data())
+
+    assert response.status_code == 429
+    assert InvitationRequest.objects.count() == limit

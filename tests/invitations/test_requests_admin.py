@@ -227,3 +227,68 @@ def test_members_do_not_reach_the_triage(client):
     assert response.status_code in (302, 403)
     assert not Invitation.objects.exists()
     assert InvitationRequest.objects.get().status == InvitationRequest.Status.OPEN
+
+
+def test_the_list_filters_by_the_countries_requests_came_from(client, adviser):
+    make_request(first_name="Kenyan", home_country="KE")
+    make_request(first_name="Ghanaian", home_country="GH")
+    changelist = reverse("admin:invitations_invitationrequest_changelist")
+
+    response = client.get(changelist)
+    ghana = client.get(changelist + "?home_country=GH")
+
+    assert "Ghana" in response.text and "Kenya" in response.text
+    assert "Norway" not in response.text
+    assert "Ghanaian Odhiambo" in ghana.text
+    assert "Kenyan Odhiambo" not in ghana.text
+
+
+def test_the_list_has_a_fixed_number_of_queries(client, adviser, django_assert_max_num_queries):
+    changelist = reverse("admin:invitations_invitationrequest_changelist")
+    make_request()
+    with django_assert_max_num_queries(40) as few:
+        client.get(changelist)
+    for number in range(10):
+        make_request(email=f"person{number}@example.org")
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(changelist)
+
+
+def test_the_list_action_dismisses_the_selected_open_requests(client, adviser):
+    first, second = make_request(), make_request(email="spam@example.org")
+    handled = make_request(status=InvitationRequest.Status.INVITED)
+
+    response = client.post(
+        reverse("admin:invitations_invitationrequest_changelist") + "?status=all",
+        {"action": "dismiss_action", "_selected_action": [first.pk, second.pk, handled.pk]},
+        follow=True,
+    )
+
+    assert "2 requests dismissed." in response.text
+    assert "already handled" in response.text
+    statuses = dict(InvitationRequest.objects.values_list("pk", "status"))
+    assert statuses == {
+        first.pk: InvitationRequest.Status.DISMISSED,
+        second.pk: InvitationRequest.Status.DISMISSED,
+        handled.pk: InvitationRequest.Status.INVITED,
+    }
+
+
+def test_viewers_do_not_get_the_dismiss_action(client):
+    viewer = with_permissions(StaffUserFactory(), "view_invitationrequest")
+    client.force_login(viewer)
+    request_row = make_request()
+
+    response = client.post(
+        reverse("admin:invitations_invitationrequest_changelist"),
+        {"action": "dismiss_action", "_selected_action": [request_row.pk]},
+    )
+
+    assert (
+        "dismiss_action"
+        not in client.get(reverse("admin:invitations_invitationrequest_changelist")).text
+    )
+    assert response.status_code in (200, 302)
+    request_row.refresh_from_db()
+    assert request_row.status == InvitationRequest.Status.OPEN

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import lru_cache
+from html import escape
 
 import phonenumbers
 from django import forms
 from django.conf import settings
 from django.forms.utils import flatatt
-from django.utils.html import format_html
-from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -218,15 +217,13 @@ class QuickSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
         selected = "" if value is None else str(value)
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, mark_safe(" selected") if str(key) == selected else "", label)
-                for key, label in self.choices
-            ),
+        options = "".join(
+            f'<option value="{escape(str(key))}"'
+            f"{' selected' if str(key) == selected else ''}>{escape(str(label))}</option>"
+            for key, label in self.choices
         )
-        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+        # Keys and labels are escaped above.
+        return mark_safe(f"<select{flatatt(final_attrs)}>{options}</select>")
 
 
 class DirectorySearchForm(forms.Form):

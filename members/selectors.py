@@ -31,7 +31,7 @@ def directory_visible() -> QuerySet[Participant]:
         directory_visibility=Participant.Visibility.MEMBERS,
         user__isnull=False,
         deleted_at__isnull=True,
-    ).exclude(user_id__in=User.objects.filter(is_active=False).values("id"))
+    ).filter(~Exists(User.objects.filter(pk=OuterRef("user_id"), is_active=False)))
 
 
 def _approved_expertise() -> Prefetch:

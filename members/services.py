@@ -353,12 +353,12 @@ def participant_export_data(*, participant: Participant) -> dict:
 def participant_delete_account(*, participant: Participant) -> Participant:
     """Erase the member's login and profile; keep only the roster's own columns.
 
-    Kept: the roster id, names, roster address, phone and home country as Norec's records hold
-    them, and the exchanges, so that a re-import does not bring the person back as new; the
+    Kept: the roster id, names, address and home country as Norec's records hold them, and the
+    exchanges, so that a re-import does not bring the person back as new; the
     declined-invitations flag is set so that no wave invites them again by mistake. `deleted_at`
     tells staff that it happened. Erased: the account (login, its addresses, authenticators,
-    sessions), every profile field, the messages they sent or received, and whatever the other
-    apps registered as personal data (invitations, registrations, deliveries).
+    sessions), the phone number, every profile field, the messages they sent or received, and
+    whatever the other apps registered as personal data (invitations, registrations, deliveries).
     """
     from members.extensions import personal_data_sources
 
@@ -371,6 +371,7 @@ def participant_delete_account(*, participant: Participant) -> Participant:
     participant.languages.clear()
     user = participant.user
     defaults = {
+        "phone": "",
         "residence_country": "",
         "city": "",
         "organisation": "",

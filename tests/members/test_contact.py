@@ -144,3 +144,14 @@ def test_anonymous_cannot_contact(client, recipient):
     response = send(client, recipient)
     assert response.status_code == 302
     assert not ContactMessage.objects.exists()
+
+
+def test_plain_text_mail_is_not_html_escaped(
+    client, sender, recipient, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        send(client, recipient, subject="Rock & roll", body="It's <fine>")
+    sent = mail.outbox[0]
+    assert "Rock & roll" in sent.subject
+    assert "It's <fine>" in sent.body
+    assert "It&#x27;s &lt;fine&gt;" in sent.alternatives[0][0]

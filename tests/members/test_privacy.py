@@ -121,6 +121,7 @@ def test_delete_erases_login_profile_and_other_apps_data_but_keeps_the_roster(
     # Everything they added is gone.
     assert member.user is None
     assert (member.city, member.organisation, member.bio, member.search_text) == ("", "", "", "")
+    assert not member.phone
     assert member.expertise.count() == 0
     assert member.resource_person is False
     assert member.directory_visibility == Participant.Visibility.HIDDEN

@@ -96,7 +96,9 @@ class Activity(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.starts_at:%Y-%m-%d})"
+        if self.starts_at is None:
+            return self.title
+        return f"{self.title} ({self.starts_at.astimezone(self.zone):%Y-%m-%d})"
 
     def clean(self) -> None:
         errors = {}

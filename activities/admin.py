@@ -451,7 +451,12 @@ class ActivityCancelForm(forms.Form):
 class RegistrationAdmin(admin.ModelAdmin):
     list_display = ["participant", "activity", "status", "waitlist_number", "created_at"]
     list_filter = ["status", "activity__kind"]
-    search_fields = ["participant__first_name", "participant__last_name", "participant__email"]
+    search_fields = [
+        "participant__first_name",
+        "participant__last_name",
+        "participant__email",
+        "activity__title",
+    ]
     list_select_related = ["participant", "activity"]
     readonly_fields = [
         "activity",

@@ -163,6 +163,14 @@ def activity_detail_view(request, pk: int):
         # The online link is for members with a seat only (not the waitlist, not visitors).
         "show_online_link": active and registration.holds_seat and bool(activity.online_url),
         "is_past": activity.ends_at <= timezone.now(),
+        "registration_closes": (
+            formats.date_format(
+                activity.registration_closes_at.astimezone(zone_for(participant, activity)),
+                "D j M Y, H:i",
+            )
+            if activity.registration_closes_at
+            else ""
+        ),
     }
     return render(request, "activities/activity_detail.html", context)
 

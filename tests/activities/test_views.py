@@ -113,6 +113,20 @@ def test_a_full_activity_shows_waitlist_and_the_members_place_in_the_queue(clien
     assert SECRET_LINK not in body
 
 
+def test_the_registration_deadline_is_shown_in_the_members_zone(client):
+    import zoneinfo
+
+    closes = datetime.datetime(2030, 1, 5, 12, 0, tzinfo=datetime.UTC)
+    start = datetime.datetime(2030, 1, 10, 12, 0, tzinfo=datetime.UTC)
+    activity = ActivityFactory(
+        starts_at=start, ends_at=start + datetime.timedelta(hours=1), registration_closes_at=closes
+    )
+    client.force_login(MemberFactory(time_zone="Asia/Kathmandu").user)
+    body = client.get(activity.get_absolute_url()).content.decode()
+    local = closes.astimezone(zoneinfo.ZoneInfo("Asia/Kathmandu"))
+    assert f"Sat 5 Jan 2030, {local:%H:%M}" in body and "17:45" in body
+
+
 def test_seats_left_are_shown(client):
     ActivityFactory(capacity=5)
     assert "5 seats left" in client.get(reverse("activities:list")).content.decode()

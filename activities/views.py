@@ -99,9 +99,8 @@ def _seats_left(activity: Activity) -> int | None:
 @require_GET
 def activity_list_view(request):
     participant = _participant(request)
-    base = selectors.activity_list_upcoming(participant=participant)
-    country_codes = base.exclude(country="").values_list("country", flat=True).distinct()
-    form = ActivityFilterForm(request.GET or None, country_codes=list(country_codes))
+    country_codes = selectors.activity_countries_upcoming(participant=participant)
+    form = ActivityFilterForm(request.GET or None, country_codes=country_codes)
     qs = selectors.activity_list_upcoming(participant=participant, filters=form.filters())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     registrations = selectors.registrations_by_activity(

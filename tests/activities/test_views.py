@@ -183,6 +183,12 @@ def test_filters_by_kind_month_country_and_mode(client):
     assert client.get(url, {"month": "nonsense", "kind": "<b>"}).status_code == 200
 
 
+def test_the_country_filter_offers_each_country_once(client):
+    PhysicalActivityFactory.create_batch(3)
+    body = client.get(reverse("activities:list")).content.decode()
+    assert body.count('<option value="KE">Kenya</option>') == 1
+
+
 def test_times_show_in_the_members_zone_with_the_activitys_beside(client):
     import zoneinfo
 

@@ -112,6 +112,7 @@ def activity_list_view(request):
             "when": when(activity, zone_for(participant, activity)),
             "seats_left": _seats_left(activity),
             "registration": registrations.get(activity.pk),
+            "closed_because": services.registration_window_problem(activity),
         }
         for activity in page.object_list
     ]

@@ -127,6 +127,12 @@ def test_the_registration_deadline_is_shown_in_the_members_zone(client):
     assert f"Sat 5 Jan 2030, {local:%H:%M}" in body and "17:45" in body
 
 
+def test_the_list_says_when_registration_is_not_open(client):
+    ActivityFactory(registration_opens_at=timezone.now() + datetime.timedelta(days=2))
+    body = client.get(reverse("activities:list")).content.decode()
+    assert "Registration has not opened yet." in body
+
+
 def test_seats_left_are_shown(client):
     ActivityFactory(capacity=5)
     assert "5 seats left" in client.get(reverse("activities:list")).content.decode()

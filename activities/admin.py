@@ -93,7 +93,7 @@ class ActivityAdmin(admin.ModelAdmin):
     list_display = [
         "title",
         "kind",
-        "starts_at",
+        "starts_local",
         "where",
         "status",
         "seats",
@@ -141,6 +141,11 @@ class ActivityAdmin(admin.ModelAdmin):
                 ),
             )
         )
+
+    @admin.display(description=_("starts (local time there)"), ordering="starts_at")
+    def starts_local(self, obj):
+        local = obj.starts_at.astimezone(obj.zone)
+        return f"{local:%Y-%m-%d %H:%M} {obj.time_zone}"
 
     @admin.display(description=_("where"))
     def where(self, obj):
@@ -446,7 +451,12 @@ class ActivityCancelForm(forms.Form):
 class RegistrationAdmin(admin.ModelAdmin):
     list_display = ["participant", "activity", "status", "waitlist_number", "created_at"]
     list_filter = ["status", "activity__kind"]
-    search_fields = ["participant__first_name", "participant__last_name", "participant__email"]
+    search_fields = [
+        "participant__first_name",
+        "participant__last_name",
+        "participant__email",
+        "activity__title",
+    ]
     list_select_related = ["participant", "activity"]
     readonly_fields = [
         "activity",

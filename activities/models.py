@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -15,8 +16,14 @@ from members.models import Participant
 from members.models import TimestampedModel
 
 
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    # Reading the zone database takes a while; it does not change while the process runs.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in _zone_names():
         raise ValidationError(
             _("“%(value)s” is not a time zone name such as Africa/Nairobi or Asia/Kathmandu."),
             params={"value": value},
@@ -96,7 +103,9 @@ class Activity(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.starts_at:%Y-%m-%d})"
+        if self.starts_at is None:
+            return self.title
+        return f"{self.title} ({self.starts_at.astimezone(self.zone):%Y-%m-%d})"
 
     def clean(self) -> None:
         errors = {}

@@ -58,6 +58,18 @@ def activity_list_upcoming(
     return _with_counts(qs.defer("description")).order_by("starts_at", "id")
 
 
+def activity_countries_upcoming(*, participant: Participant | None) -> list[str]:
+    """The countries that upcoming activities take place in, for the filter's choices."""
+    return list(
+        _visible(participant=participant)
+        .filter(ends_at__gt=timezone.now())
+        .exclude(country="")
+        .order_by()
+        .values_list("country", flat=True)
+        .distinct()
+    )
+
+
 def activity_list_past(*, participant: Participant | None) -> QuerySet[Activity]:
     return (
         _visible(participant=participant)

@@ -16,6 +16,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from activities.calendar import activity_ics
@@ -58,10 +59,13 @@ def _mail(
         return False
     from django.conf import settings
 
+    with translation.override(participant.preferred_language):
+        # Day and month names in the reader's language, the time in their zone.
+        local_when = when(activity, zone_for(participant, activity))
     context = {
         "participant": participant,
         "activity": activity,
-        "when": when(activity, zone_for(participant, activity)),
+        "when": local_when,
         "activity_url": f"{settings.SITE_URL}{activity.get_absolute_url()}",
         "site_url": settings.SITE_URL,
         **(extra or {}),

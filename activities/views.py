@@ -99,9 +99,8 @@ def _seats_left(activity: Activity) -> int | None:
 @require_GET
 def activity_list_view(request):
     participant = _participant(request)
-    base = selectors.activity_list_upcoming(participant=participant)
-    country_codes = base.exclude(country="").values_list("country", flat=True).distinct()
-    form = ActivityFilterForm(request.GET or None, country_codes=list(country_codes))
+    country_codes = selectors.activity_countries_upcoming(participant=participant)
+    form = ActivityFilterForm(request.GET or None, country_codes=country_codes)
     qs = selectors.activity_list_upcoming(participant=participant, filters=form.filters())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     registrations = selectors.registrations_by_activity(
@@ -113,6 +112,7 @@ def activity_list_view(request):
             "when": when(activity, zone_for(participant, activity)),
             "seats_left": _seats_left(activity),
             "registration": registrations.get(activity.pk),
+            "closed_because": services.registration_window_problem(activity),
         }
         for activity in page.object_list
     ]
@@ -163,6 +163,14 @@ def activity_detail_view(request, pk: int):
         # The online link is for members with a seat only (not the waitlist, not visitors).
         "show_online_link": active and registration.holds_seat and bool(activity.online_url),
         "is_past": activity.ends_at <= timezone.now(),
+        "registration_closes": (
+            formats.date_format(
+                activity.registration_closes_at.astimezone(zone_for(participant, activity)),
+                "D j M Y, H:i",
+            )
+            if activity.registration_closes_at
+            else ""
+        ),
     }
     return render(request, "activities/activity_detail.html", context)
 

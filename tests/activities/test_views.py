@@ -113,6 +113,26 @@ def test_a_full_activity_shows_waitlist_and_the_members_place_in_the_queue(clien
     assert SECRET_LINK not in body
 
 
+def test_the_registration_deadline_is_shown_in_the_members_zone(client):
+    import zoneinfo
+
+    closes = datetime.datetime(2030, 1, 5, 12, 0, tzinfo=datetime.UTC)
+    start = datetime.datetime(2030, 1, 10, 12, 0, tzinfo=datetime.UTC)
+    activity = ActivityFactory(
+        starts_at=start, ends_at=start + datetime.timedelta(hours=1), registration_closes_at=closes
+    )
+    client.force_login(MemberFactory(time_zone="Asia/Kathmandu").user)
+    body = client.get(activity.get_absolute_url()).content.decode()
+    local = closes.astimezone(zoneinfo.ZoneInfo("Asia/Kathmandu"))
+    assert f"Sat 5 Jan 2030, {local:%H:%M}" in body and "17:45" in body
+
+
+def test_the_list_says_when_registration_is_not_open(client):
+    ActivityFactory(registration_opens_at=timezone.now() + datetime.timedelta(days=2))
+    body = client.get(reverse("activities:list")).content.decode()
+    assert "Registration has not opened yet." in body
+
+
 def test_seats_left_are_shown(client):
     ActivityFactory(capacity=5)
     assert "5 seats left" in client.get(reverse("activities:list")).content.decode()
@@ -167,6 +187,12 @@ def test_filters_by_kind_month_country_and_mode(client):
     assert titles(month=f"{timezone.localtime(webinar.starts_at):%Y-%m}") >= {"The webinar"}
     # Bad input is ignored, never a 500.
     assert client.get(url, {"month": "nonsense", "kind": "<b>"}).status_code == 200
+
+
+def test_the_country_filter_offers_each_country_once(client):
+    PhysicalActivityFactory.create_batch(3)
+    body = client.get(reverse("activities:list")).content.decode()
+    assert body.count('<option value="KE">Kenya</option>') == 1
 
 
 def test_times_show_in_the_members_zone_with_the_activitys_beside(client):

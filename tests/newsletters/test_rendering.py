@@ -91,3 +91,22 @@ def test_the_text_part_is_not_html_escaped():
     message = IssueRenderer(newsletter).message(recipient_for(MemberFactory()))
     assert "Health & education <together>" in message.body
     assert message.subject == "Q&A"
+
+
+def test_names_are_escaped_in_html_and_kept_in_text_and_each_message_is_its_own():
+    newsletter = NewsletterFactory()
+    renderer = IssueRenderer(newsletter)
+    odd = MemberFactory(first_name="Zoë <b>&")
+    plain = MemberFactory(first_name="Amina")
+
+    first = renderer.message(recipient_for(odd))
+    second = renderer.message(recipient_for(plain))
+
+    assert "Hello Zoë <b>&," in first.body
+    assert "Hello Zoë &lt;b&gt;&amp;," in message_html(first)
+    assert "<b>&" not in message_html(first)
+    assert "Hello Amina," in second.body and "Zoë" not in second.body
+    assert unsubscribe_token(odd.pk) in first.body
+    assert unsubscribe_token(odd.pk) not in second.body
+    assert unsubscribe_token(plain.pk) in message_html(second)
+

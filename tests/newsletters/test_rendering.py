@@ -109,4 +109,3 @@ def test_names_are_escaped_in_html_and_kept_in_text_and_each_message_is_its_own(
     assert unsubscribe_token(odd.pk) in first.body
     assert unsubscribe_token(odd.pk) not in second.body
     assert unsubscribe_token(plain.pk) in message_html(second)
-

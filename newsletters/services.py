@@ -250,7 +250,10 @@ def deliveries_skip_ineligible(*, newsletter_id: int) -> int:
     """Waiting deliveries whose recipient unsubscribed, lost their address (bounced, complained)
     or was erased since sending started: they are never sent. Returns how many."""
     ineligible = Participant.objects.filter(
-        Q(newsletter_subscribed=False) | Q(email_status__in=BAD_STATUSES) | Q(user__isnull=True)
+        Q(newsletter_subscribed=False)
+        | Q(email_status__in=BAD_STATUSES)
+        | Q(user__isnull=True)
+        | Q(user__is_active=False)
     )
     return (
         Delivery.objects.filter(newsletter_id=newsletter_id, status=Delivery.Status.PENDING)

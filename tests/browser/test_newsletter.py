@@ -142,6 +142,10 @@ def test_staff_write_preview_test_and_schedule_then_a_member_unsubscribes(
     assert f'href="{link}"' in amina_mail.html()
 
     member_page = phone_page
+    # The mail itself, as a phone's mail app shows it (360 px wide).
+    member_page.set_content(amina_mail.html())
+    expect(member_page.get_by_text("Hello Amina,")).to_be_visible()
+    snap(member_page, "newsletter-mail", sizes=("phone",))
     member_page.goto(live_server.url + reverse("account_login"))
     member_page.get_by_label("Email").fill("amina@example.org")
     member_page.get_by_label("Password").fill(DEFAULT_PASSWORD)

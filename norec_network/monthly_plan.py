@@ -21,8 +21,7 @@ class PlanItem:
     date: datetime.date
     url: str = ""
     note: str = ""
-    # Where members (not staff) open it, e.g. an activity's public page; the newsletter links it.
-    public_url: str = ""
+    public_url: str = ""  # the member-facing page (newsletters link to it), if there is one
 
 
 @dataclass(frozen=True)

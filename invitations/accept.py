@@ -7,6 +7,7 @@ the admin call these and never re-implement a rule.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
@@ -14,11 +15,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Case
+from django.db.models import Q
+from django.db.models import Value
+from django.db.models import When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from invitations import services as sending
 from invitations.models import Invitation
 from invitations.models import InvitationRequest
-from invitations.models import new_token_nonce
 from members import services as member_services
 from members.models import Participant
 from members.models import User
@@ -114,16 +120,10 @@ def invitation_decline(*, invitation: Invitation) -> Participant:
         invitation.revoked_at = now
         fields += ["status", "revoked_at"]
     invitation.save(update_fields=fields)
-    others = (
-        Invitation.objects.select_for_update()
-        .filter(participant=participant, status__in=Invitation.OPEN_STATUSES)
-        .exclude(pk=invitation.pk)
-    )
-    for other in others:
-        other.status = Invitation.Status.REVOKED
-        other.revoked_at = now
-        other.token_nonce = new_token_nonce()
-        other.save(update_fields=["status", "revoked_at", "token_nonce", "updated_at"])
+    for other in Invitation.objects.filter(
+        participant=participant, status__in=Invitation.OPEN_STATUSES
+    ).exclude(pk=invitation.pk):
+        sending.invitation_revoke(invitation=other)
     return participant
 
 
@@ -188,3 +188,240 @@ def invitation_request_create(
         )
     )
     return request_row
+
+
+# --- the adviser's triage of requests -----------------------------------------------------------
+
+
+class TriageError(Exception):
+    """A triage action that cannot be done; the message is for the adviser."""
+
+
+def _lock_open_request(invitation_request: InvitationRequest) -> InvitationRequest:
+    locked = InvitationRequest.objects.select_for_update().get(pk=invitation_request.pk)
+    if locked.status != InvitationRequest.Status.OPEN:
+        raise TriageError(
+            _("This request was already handled (%(status)s).")
+            % {"status": locked.get_status_display()}
+        )
+    return locked
+
+
+def _refuse_taken_address(email: str) -> None:
+    if get_user_model().objects.filter(email__iexact=email).exists():
+        raise TriageError(
+            _(
+                "An account already logs in with %(email)s. The person can log in, or set a new "
+                "password from the login page; no invitation is needed."
+            )
+            % {"email": email}
+        )
+
+
+def _invite_now(*, participant: Participant, actor) -> Invitation:
+    """Invite through the sending side's one direct-invitation path. The request is the person's
+    own wish, so an old decline is lifted, and an open invitation to an old address is revoked
+    (its links die) before the new one goes out."""
+    participant = member_services.participant_allow_invitations(participant=participant)
+    for open_invitation in Invitation.objects.filter(
+        participant=participant, status__in=Invitation.OPEN_STATUSES
+    ):
+        sending.invitation_revoke(invitation=open_invitation)
+    try:
+        return sending.invitation_send_direct(participant=participant, actor=actor)
+    except sending.InvitationError as error:
+        raise TriageError(str(error)) from None
+
+
+def _close_request(
+    request_row: InvitationRequest, *, status: str, participant: Participant | None, actor
+) -> None:
+    request_row.status = status
+    request_row.matched_participant = participant
+    request_row.handled_by = actor
+    request_row.handled_at = timezone.now()
+    request_row.save(update_fields=["status", "matched_participant", "handled_by", "handled_at"])
+
+
+@transaction.atomic
+def invitation_request_invite_participant(
+    *, invitation_request: InvitationRequest, participant: Participant, actor
+) -> Invitation:
+    """The request is from this roster participant: take the address from the request (the
+    adviser's correction) and invite them now."""
+    request_row = _lock_open_request(invitation_request)
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.user_id is not None:
+        raise TriageError(
+            _(
+                "%(name)s is already registered. They can log in, or set a new password from "
+                "the login page."
+            )
+            % {"name": participant.full_name}
+        )
+    _refuse_taken_address(request_row.email)
+    if participant.email != request_row.email or participant.has_bad_address:
+        participant = member_services.participant_set_email(
+            participant=participant,
+            email=request_row.email,
+            source=Participant.EmailSource.ADVISER,
+        )
+    invitation = _invite_now(participant=participant, actor=actor)
+    _close_request(
+        request_row, status=InvitationRequest.Status.INVITED, participant=participant, actor=actor
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_request_create_participant(
+    *, invitation_request: InvitationRequest, actor
+) -> Invitation:
+    """The person is not on the roster (the adviser checked): add them and invite them now."""
+    request_row = _lock_open_request(invitation_request)
+    _refuse_taken_address(request_row.email)
+    participant = member_services.participant_create(
+        # Requests get their own id space, so a later roster import cannot collide with it.
+        participant_id=f"REQ-{request_row.pk}",
+        first_name=request_row.first_name,
+        last_name=request_row.last_name,
+        email=request_row.email,
+        home_country=str(request_row.home_country),
+        exchange_year=request_row.exchange_year,
+        partner_organisation=request_row.partner_organisation,
+    )
+    invitation = _invite_now(participant=participant, actor=actor)
+    _close_request(
+        request_row, status=InvitationRequest.Status.CREATED, participant=participant, actor=actor
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_request_dismiss(
+    *, invitation_request: InvitationRequest, actor
+) -> InvitationRequest:
+    """Nothing to do (spam, a duplicate, not a former participant)."""
+    request_row = _lock_open_request(invitation_request)
+    _close_request(
+        request_row, status=InvitationRequest.Status.DISMISSED, participant=None, actor=actor
+    )
+    return request_row
+
+
+def invitation_request_matches(*, invitation_request: InvitationRequest, limit: int = 10):
+    """Roster participants who may be the person behind a request, best first.
+
+    Simple, indexed conditions (no fuzzy matching is installed): the same address, the same
+    address local part (`email` has a pattern index), or a name part equal to the first or last
+    name within the same home country (the country index narrows the scan to one country).
+    """
+    email = invitation_request.email.strip().lower()
+    local_part = email.split("@")[0]
+    first = invitation_request.first_name.strip()
+    last = invitation_request.last_name.strip()
+    parts = {part for part in re.split(r"[\s\-'.,]+", f"{first} {last}") if len(part) >= 2}
+    condition = Q(email=email)
+    if local_part:
+        condition |= Q(email__startswith=f"{local_part}@")
+    if parts and invitation_request.home_country:
+        name_condition = Q()
+        for part in parts:
+            name_condition |= Q(first_name__iexact=part) | Q(last_name__iexact=part)
+        condition |= Q(home_country=invitation_request.home_country) & name_condition
+
+    def points(value: int, **lookup) -> Case:
+        return Case(When(**lookup, then=Value(value)), default=Value(0))
+
+    return (
+        Participant.objects.filter(condition)
+        .select_related("user")
+        .prefetch_related("exchanges")
+        .annotate(
+            match_score=points(100, email=email)
+            + points(40, email__startswith=f"{local_part}@")
+            + points(20, last_name__iexact=last)
+            + points(10, first_name__iexact=first)
+            + points(5, home_country=invitation_request.home_country)
+        )
+        .order_by("-match_score", "last_name", "first_name", "pk")[:limit]
+    )
+
+
+# --- personal data and demo data (registered from the app config) -------------------------------
+
+
+def _requests_of(participant: Participant):
+    addresses = {
+        address for address in (participant.email, participant.address_of_record) if address
+    }
+    return InvitationRequest.objects.filter(
+        Q(matched_participant=participant) | Q(email__in=[a.lower() for a in addresses])
+    ).order_by("created_at", "pk")
+
+
+def invitation_requests_export(participant: Participant) -> list[dict]:
+    """For "Download my data": the invitation requests this person sent."""
+    return [
+        {
+            "received": row.created_at.isoformat(),
+            "first_name": row.first_name,
+            "last_name": row.last_name,
+            "email": row.email,
+            "home_country": str(row.home_country),
+            "exchange_year": row.exchange_year,
+            "partner_organisation": row.partner_organisation,
+            "message": row.message,
+            "status": row.status,
+        }
+        for row in _requests_of(participant)
+    ]
+
+
+def invitation_requests_erase(participant: Participant) -> None:
+    """When the member deletes their account, their requests go too."""
+    _requests_of(participant).delete()
+
+
+DEMO_REQUEST_EMAILS = ("demo.request.moved@example.net", "demo.request.stranger@example.net")
+
+
+@transaction.atomic
+def invitation_requests_seed_demo() -> str:
+    """Two open requests for the adviser to triage: a roster participant whose address changed,
+    and someone the roster does not know. Safe to re-run."""
+    if InvitationRequest.objects.filter(email__in=DEMO_REQUEST_EMAILS).exists():
+        return "invitation requests: already there"
+    moved = (
+        Participant.objects.filter(user__isnull=True, participant_id__startswith="DEMO-")
+        .exclude(home_country="")
+        .order_by("participant_id")
+        .first()
+    )
+    rows = []
+    if moved is not None:
+        exchange = moved.exchanges.order_by("year").first()
+        rows.append(
+            InvitationRequest(
+                first_name=moved.first_name,
+                last_name=moved.last_name,
+                email=DEMO_REQUEST_EMAILS[0],
+                home_country=moved.home_country,
+                exchange_year=exchange.year if exchange else None,
+                partner_organisation=exchange.partner_organisation if exchange else "",
+                message="I have a new email address. The old one at work is closed.",
+            )
+        )
+    rows.append(
+        InvitationRequest(
+            first_name="Grace",
+            last_name="Nanyonjo",
+            email=DEMO_REQUEST_EMAILS[1],
+            home_country="UG",
+            exchange_year=2016,
+            partner_organisation="Mengo Hospital",
+            message="I was on an exchange in Norway but never received an invitation.",
+        )
+    )
+    InvitationRequest.objects.bulk_create(rows)
+    return f"invitation requests: {len(rows)} open"

@@ -12,3 +12,11 @@ class InvitationsConfig(AppConfig):
         from invitations import sending
 
         sending.register()
+
+        from invitations.admin import participant_invite_link
+        from members.extensions import ParticipantAdminLink
+        from members.extensions import register_participant_admin_link
+
+        register_participant_admin_link(
+            ParticipantAdminLink(name="invitations.invite", render=participant_invite_link)
+        )

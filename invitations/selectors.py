@@ -122,17 +122,16 @@ def wave_participants_for_reason(*, wave: Wave, reason: str) -> QuerySet[Partici
 
 
 def participant_exclusion(*, participant: Participant) -> str | None:
-    """Why this participant cannot be invited now, or None."""
-    return (
-        (
-            Participant.objects.filter(pk=participant.pk)
-            .annotate(exclusion=_exclusion_case())
-            .values_list("exclusion", flat=True)
-            .first()
-        )
-        if participant.pk
-        else None
+    """Why this participant cannot be invited now, or None when they can."""
+    if participant.pk is None:
+        return None
+    reason = (
+        Participant.objects.filter(pk=participant.pk)
+        .annotate(exclusion=_exclusion_case())
+        .values_list("exclusion", flat=True)
+        .first()
     )
+    return None if reason == ELIGIBLE else reason
 
 
 PROGRESS_KEYS = ("pending", "sent", "delivered", "bounced", "failed", "accepted", "expired")

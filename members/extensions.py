@@ -80,3 +80,24 @@ def register_demo_seeder(seeder: DemoSeeder) -> None:
 
 def demo_seeders() -> list[DemoSeeder]:
     return sorted(_demo_seeders.values(), key=lambda seeder: (seeder.order, seeder.name))
+
+
+@dataclass(frozen=True)
+class ParticipantAdminLink:
+    """A button on a participant's admin page, offered by another app (invitations: "Invite
+    now"). `render(participant)` returns safe HTML (format_html) or None to show nothing."""
+
+    name: str
+    render: Callable[[Participant], str | None]
+    order: int = 100
+
+
+_participant_admin_links: dict[str, ParticipantAdminLink] = {}
+
+
+def register_participant_admin_link(link: ParticipantAdminLink) -> None:
+    _participant_admin_links[link.name] = link
+
+
+def participant_admin_links() -> list[ParticipantAdminLink]:
+    return sorted(_participant_admin_links.values(), key=lambda link: (link.order, link.name))

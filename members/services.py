@@ -83,6 +83,52 @@ def participant_decline_invitations(*, participant: Participant) -> Participant:
     return participant
 
 
+# --- added for the invitations app (triage of "I was not invited" requests) --------------------
+
+
+@transaction.atomic
+def participant_create(
+    *,
+    participant_id: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    home_country: str,
+    exchange_year: int | None = None,
+    partner_organisation: str = "",
+) -> Participant:
+    """Add a person the roster lacks (an adviser confirmed a request), with their exchange when
+    they gave one. The address was typed by the adviser's source, so it starts as unknown."""
+    participant = Participant.objects.create(
+        participant_id=participant_id,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email.strip().lower(),
+        email_source=Participant.EmailSource.ADVISER,
+        email_status=Participant.EmailStatus.UNKNOWN,
+        home_country=home_country,
+    )
+    if exchange_year or partner_organisation:
+        from members.models import Exchange
+
+        Exchange.objects.create(
+            participant=participant,
+            year=exchange_year,
+            partner_organisation=partner_organisation.strip(),
+        )
+    return participant
+
+
+@transaction.atomic
+def participant_allow_invitations(*, participant: Participant) -> Participant:
+    """The person asked to be invited after all (an invitation request): undo their decline."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.declined_invitations:
+        participant.declined_invitations = False
+        participant.save(update_fields=["declined_invitations", "updated_at"])
+    return participant
+
+
 # --- for newsletters ----------------------------------------------------------------------------
 
 

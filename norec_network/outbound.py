@@ -425,13 +425,10 @@ def send_batch(*, stream_name: str, campaign_id: int | None) -> BatchResult:
     if campaign is None:
         return BatchResult()
     result = send_claimed(stream=stream, ids=claim(stream=stream, campaign=campaign, now=now))
-    if result.claimed == 0:
+    if result.claimed < campaign.batch_size:
+        # A short batch may have been the last one.
         _finish_if_done(stream, campaign_id)
-    elif (
-        campaign.rate_per_hour <= 0
-        and result.claimed == campaign.batch_size
-        and not (result.released)
-    ):
+    elif campaign.rate_per_hour <= 0 and not result.released:
         # No throttle and a full batch: go on at once rather than wait for the next tick.
         outbound_send_batch.delay(stream_name, campaign_id)
     return result

@@ -404,3 +404,51 @@ def test_a_login_code_for_an_unknown_address_explains_invitations_not_signup(
     assert "created from a personal invitation" in message.body
     assert "sign up for an account" not in message.body
     assert reverse("account_signup") in message.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_acceptances_create_one_account():
+    # Two tabs, or a double tap: the invitation row lock lets exactly one through.
+    import threading
+
+    from django.db import connection
+
+    from invitations.accept import InvitationNotUsable
+    from invitations.accept import invitation_accept
+
+    invitation = sent_invitation()
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def accept_once():
+        try:
+            start.wait()
+            invitation_accept(invitation=invitation, password=PASSWORD)
+            outcomes.append("accepted")
+        except InvitationNotUsable as error:
+            outcomes.append(error.problem)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["accepted", "used"]
+    assert get_user_model().objects.count() == 1
+
+
+def test_the_participant_pages_are_small_with_few_queries(client, django_assert_max_num_queries):
+    invitation = sent_invitation()
+    ExchangeFactory(participant=invitation.participant)
+
+    with django_assert_max_num_queries(4):
+        accept_page = client.get(accept_url(invitation))
+    with django_assert_max_num_queries(3):
+        decline_page = client.get(decline_url(invitation))
+    problem_page = client.get(reverse("invitations:accept", args=["unknown-link"]))
+
+    for page in (accept_page, decline_page, problem_page):
+        assert len(page.content) < 60_000

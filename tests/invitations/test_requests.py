@@ -14,7 +14,7 @@ from tests.members.factories import ParticipantFactory
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("invitations:request")
+URL = "/invitations/request/"
 
 
 def request_data(**overrides) -> dict:
@@ -45,6 +45,10 @@ def submit(django_capture_on_commit_callbacks):
 def without_csrf(html: str) -> str:
     # Each page carries its own CSRF token (the language form); everything else must match.
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+def test_the_form_lives_at_its_url():
+    assert reverse("invitations:request") == URL
 
 
 def test_the_form_is_linked_from_the_home_and_login_pages(client):
@@ -162,3 +166,83 @@ def test_the_form_page_is_small_and_has_a_fixed_number_of_queries(
 
     assert response.status_code == 200
     assert len(response.content) < 60_000
+
+
+def test_a_members_requests_are_in_their_data_export_and_erased_with_their_account():
+    from invitations.accept import invitation_requests_erase
+    from invitations.accept import invitation_requests_export
+    from tests.members.factories import MemberFactory
+
+    member = MemberFactory(email="amina@example.org")
+    InvitationRequest.objects.create(
+        first_name="Amina", last_name="O", email="amina@example.org", home_country="KE"
+    )
+    InvitationRequest.objects.create(
+        first_name="Amina",
+        last_name="O",
+        email="amina.old@example.org",
+        home_country="KE",
+        matched_participant=member,
+    )
+    other = InvitationRequest.objects.create(
+        first_name="Kofi", last_name="M", email="kofi@example.org", home_country="GH"
+    )
+
+    exported = invitation_requests_export(member)
+    invitation_requests_erase(member)
+
+    assert sorted(row["email"] for row in exported) == [
+        "amina.old@example.org",
+        "amina@example.org",
+    ]
+    assert list(InvitationRequest.objects.all()) == [other]
+
+
+def test_the_demo_requests_are_seeded_once():
+    from invitations.accept import invitation_requests_seed_demo
+
+    ParticipantFactory(participant_id="DEMO-000001", home_country="TZ")
+
+    invitation_requests_seed_demo()
+    invitation_requests_seed_demo()
+
+    assert InvitationRequest.objects.count() == 2
+    assert InvitationRequest.objects.filter(home_country="TZ").count() == 1
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The cache production uses for rate limits (Redis), under a key prefix of this test's own,
+    so that nothing else in that Redis database is touched."""
+    import uuid
+
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    yield
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def test_the_rate_limit_holds_in_redis_across_clients(redis_cache, submit):
+    from django.core.cache import caches
+
+    assert type(caches["default"]).__name__ == "RedisCache"
+    limit, _period = views.REQUESTS_PER_EMAIL
+    for number in range(limit):
+        submit(Client(REMOTE_ADDR=f"10.0.2.{number + 1}"), request_data())
+
+    response = submit(Client(REMOTE_ADDR="10.0.3.1"), request_data())
+
+    assert response.status_code == 429
+    assert InvitationRequest.objects.count() == limit

@@ -1,0 +1,630 @@
+"""The adviser's back office for invitations: waves (preview, launch, pause, resume, cancel,
+re-send, progress), the invitations themselves, inviting one participant directly, and the
+addresses that bounced or complained, by country, to fix.
+
+The invitation requests' admin (triage) lives in `invitations.admin_requests`, imported at the end.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.core.validators import validate_email
+from django.db.models import Count
+from django.db.models import Q
+from django.http import Http404
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from django_countries import countries
+
+from invitations import selectors
+from invitations import services
+from invitations.models import Invitation
+from invitations.models import Wave
+from members import services as member_services
+from members.models import Exchange
+from members.models import Participant
+
+# --- waves ------------------------------------------------------------------------------------
+
+
+class WaveForm(forms.ModelForm):
+    programmes = forms.MultipleChoiceField(
+        label=_("programmes"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only participants of these programmes. None ticked: all programmes."),
+    )
+    window_weekdays = forms.TypedMultipleChoiceField(
+        label=_("send on these days (recipient's local time)"),
+        choices=Wave.Weekday.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Wave
+        fields = [
+            "name",
+            "home_countries",
+            "programmes",
+            "exchange_year_from",
+            "exchange_year_to",
+            "starts_at",
+            "rate_per_hour",
+            "batch_size",
+            "window_start",
+            "window_end",
+            "window_weekdays",
+            "expiry_days",
+            "reminder_days",
+            "reply_to",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "programmes" not in self.fields:  # a launched wave's form is read-only
+            return
+        programmes = (
+            Exchange.objects.exclude(programme="")
+            .order_by("programme")
+            .values_list("programme", flat=True)
+            .distinct()
+        )
+        self.fields["programmes"].choices = [(name, name) for name in programmes]
+
+    def clean(self):
+        cleaned = super().clean()
+        year_from, year_to = cleaned.get("exchange_year_from"), cleaned.get("exchange_year_to")
+        if year_from and year_to and year_from > year_to:
+            self.add_error(
+                "exchange_year_to", _("The last year must not be before the first year.")
+            )
+        if cleaned.get("batch_size") == 0:
+            self.add_error("batch_size", _("A batch needs at least one message."))
+        days = cleaned.get("reminder_days")
+        expiry = cleaned.get("expiry_days")
+        if days and expiry is not None and days >= expiry:
+            self.add_error(
+                "reminder_days",
+                _("The reminder must come before the invitation expires (%(days)s days).")
+                % {"days": expiry},
+            )
+        if expiry == 0:
+            self.add_error("expiry_days", _("An invitation must be valid for at least one day."))
+        return cleaned
+
+
+def _counts_queryset(queryset):
+    statuses = Invitation.Status
+    return queryset.annotate(
+        invitation_count=Count("invitations"),
+        sent_count=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
+        accepted_count=Count("invitations", filter=Q(invitations__status=statuses.ACCEPTED)),
+        bounced_count=Count("invitations", filter=Q(invitations__status=statuses.BOUNCED)),
+    )
+
+
+@admin.register(Wave)
+class WaveAdmin(admin.ModelAdmin):
+    form = WaveForm
+    change_form_template = "admin/invitations/wave/change_form.html"
+    list_display = [
+        "name",
+        "countries_column",
+        "status",
+        "starts_at",
+        "invitation_count",
+        "sent_count",
+        "accepted_count",
+        "bounced_count",
+    ]
+    list_filter = ["status"]
+    search_fields = ["name"]
+    date_hierarchy = "starts_at"
+    fieldsets = (
+        (
+            _("Who is invited"),
+            {
+                "fields": (
+                    "name",
+                    "home_countries",
+                    "programmes",
+                    ("exchange_year_from", "exchange_year_to"),
+                )
+            },
+        ),
+        (
+            _("Pace and timing"),
+            {
+                "fields": (
+                    "starts_at",
+                    ("rate_per_hour", "batch_size"),
+                    ("window_start", "window_end"),
+                    "window_weekdays",
+                    ("expiry_days", "reminder_days"),
+                    "reply_to",
+                ),
+                "description": _(
+                    "Messages go out only inside the window, in each recipient's own time zone "
+                    "(their profile's, else their home country's)."
+                ),
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return _counts_queryset(super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once launched, the selection and pace are history: what was sent was sent with them.
+        if obj is not None and not obj.is_editable:
+            return [field for fieldset in self.fieldsets for field in _flat(fieldset[1]["fields"])]
+        return []
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        # A launched wave keeps its invitations (and their links); only drafts can go.
+        if obj is not None and not obj.is_editable:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(description=_("home countries"))
+    def countries_column(self, wave: Wave) -> str:
+        return ", ".join(country.code for country in wave.home_countries)
+
+    @admin.display(description=_("invitations"), ordering="invitation_count")
+    def invitation_count(self, wave: Wave) -> int:
+        return wave.invitation_count
+
+    @admin.display(description=_("sent"), ordering="sent_count")
+    def sent_count(self, wave: Wave) -> int:
+        return wave.sent_count
+
+    @admin.display(description=_("accepted"), ordering="accepted_count")
+    def accepted_count(self, wave: Wave) -> int:
+        return wave.accepted_count
+
+    @admin.display(description=_("bounced"), ordering="bounced_count")
+    def bounced_count(self, wave: Wave) -> int:
+        return wave.bounced_count
+
+    # --- the wave page: preview before launch, progress after
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        wave = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if wave is not None:
+            extra.update(self._wave_context(request, wave))
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def _wave_context(self, request, wave: Wave) -> dict:
+        context = {
+            "wave": wave,
+            "can_act": self.has_change_permission(request, wave),
+            "action_urls": {
+                name: reverse(f"admin:invitations_wave_{name}", args=[wave.pk])
+                for name in ("launch", "pause", "resume", "cancel", "resend")
+            },
+        }
+        if wave.is_editable:
+            preview = selectors.wave_preview(wave=wave)
+            for row in preview:
+                row["url"] = reverse(
+                    "admin:invitations_wave_participants", args=[wave.pk, row["reason"]]
+                )
+            context["preview"] = preview
+        else:
+            context["progress"] = selectors.wave_progress(wave=wave)
+            context["resendable_count"] = selectors.wave_resendable(wave=wave).count()
+            context["invitations_url"] = (
+                reverse("admin:invitations_invitation_changelist") + f"?wave__id__exact={wave.pk}"
+            )
+            # The counts move while it sends: the page reloads itself, no JavaScript needed.
+            context["refresh_seconds"] = (
+                10 if wave.status in (Wave.Status.SENDING, Wave.Status.SCHEDULED) else None
+            )
+        return context
+
+    def get_urls(self):
+        def wrap(view, post_only=True):
+            view = require_POST(view) if post_only else view
+            return self.admin_site.admin_view(view)
+
+        return [
+            path("<int:object_id>/launch/", wrap(self.launch_view), name="invitations_wave_launch"),
+            path("<int:object_id>/pause/", wrap(self.pause_view), name="invitations_wave_pause"),
+            path("<int:object_id>/resume/", wrap(self.resume_view), name="invitations_wave_resume"),
+            path("<int:object_id>/cancel/", wrap(self.cancel_view), name="invitations_wave_cancel"),
+            path("<int:object_id>/resend/", wrap(self.resend_view), name="invitations_wave_resend"),
+            path(
+                "<int:object_id>/participants/<slug:reason>/",
+                wrap(self.participants_view, post_only=False),
+                name="invitations_wave_participants",
+            ),
+            path(
+                "bad-addresses/",
+                wrap(self.bad_addresses_view, post_only=False),
+                name="invitations_bad_addresses",
+            ),
+            path(
+                "bad-addresses/<int:participant_id>/fix/",
+                wrap(self.fix_address_view),
+                name="invitations_fix_address",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _wave_for_action(self, request, object_id) -> Wave:
+        wave = get_object_or_404(Wave, pk=object_id)
+        if not self.has_change_permission(request, wave):
+            raise PermissionDenied
+        return wave
+
+    def _back(self, wave: Wave):
+        return HttpResponseRedirect(reverse("admin:invitations_wave_change", args=[wave.pk]))
+
+    def _run(self, request, wave: Wave, action, success: str):
+        try:
+            result = action()
+        except services.WaveError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(request, success % {"count": result}, messages.SUCCESS)
+        return self._back(wave)
+
+    def launch_view(self, request, object_id):
+        wave = self._wave_for_action(request, object_id)
+        url = reverse("admin:invitations_wave_change", args=[wave.pk])
+        return self._run(
+            request,
+            wave,
+            lambda: services.wave_launch(wave=wave, actor=request.user, target_url=url),
+            gettext("The wave is launched: %(count)s invitations will be sent."),
+        )
+
+    def pause_view(self, request, object_id):
+        wave = self._wave_for_action(request, object_id)
+        return self._run(
+            request,
+            wave,
+            lambda: (
+                services.wave_pause(
+                    wave=wave, reason=gettext("Paused by %(who)s.") % {"who": request.user.email}
+                )
+                and 0
+            ),
+            gettext("The wave is paused. Nothing more is sent until you resume it."),
+        )
+
+    def resume_view(self, request, object_id):
+        wave = self._wave_for_action(request, object_id)
+        return self._run(
+            request,
+            wave,
+            lambda: services.wave_resume(wave=wave) and 0,
+            gettext("The wave is sending again."),
+        )
+
+    def cancel_view(self, request, object_id):
+        wave = self._wave_for_action(request, object_id)
+        return self._run(
+            request,
+            wave,
+            lambda: services.wave_cancel(wave=wave),
+            gettext(
+                "The wave is cancelled: %(count)s invitations not yet sent will not be sent. "
+                "Links already sent keep working until they expire."
+            ),
+        )
+
+    def resend_view(self, request, object_id):
+        wave = self._wave_for_action(request, object_id)
+        url = reverse("admin:invitations_wave_change", args=[wave.pk])
+        return self._run(
+            request,
+            wave,
+            lambda: services.wave_resend(wave=wave, actor=request.user, target_url=url),
+            gettext("%(count)s invitations will be sent again to people who have not accepted."),
+        )
+
+    def participants_view(self, request, object_id, reason):
+        """The people behind one line of the preview (eligible, or left out for a reason)."""
+        wave = get_object_or_404(Wave, pk=object_id)
+        if not self.has_view_permission(request, wave):
+            raise PermissionDenied
+        if reason not in selectors.EXCLUSION_LABELS:
+            raise Http404("No such reason")
+        people = selectors.wave_participants_for_reason(wave=wave, reason=reason).select_related(
+            "user"
+        )
+        page = Paginator(
+            people.only(
+                "pk",
+                "first_name",
+                "last_name",
+                "email",
+                "email_status",
+                "home_country",
+                "user__id",
+                "participant_id",
+            ),
+            100,
+        ).get_page(request.GET.get("page"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("%(wave)s: %(reason)s")
+            % {
+                "wave": wave.name,
+                "reason": selectors.EXCLUSION_LABELS[reason],
+            },
+            "opts": self.model._meta,
+            "wave": wave,
+            "reason_label": selectors.EXCLUSION_LABELS[reason],
+            "page": page,
+            "wave_url": reverse("admin:invitations_wave_change", args=[wave.pk]),
+        }
+        return TemplateResponse(request, "admin/invitations/wave/participants.html", context)
+
+    # --- bad addresses
+
+    def bad_addresses_view(self, request):
+        """Addresses that bounced or complained, counted by country; one country's people listed
+        with a form each to correct the address (which makes them invitable again)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = selectors.bad_addresses_by_country()
+        names = dict(countries)
+        base = reverse("admin:invitations_bad_addresses")
+        for row in rows:
+            code = row["home_country"] or ""
+            row["name"] = names.get(code, gettext("No country"))
+            row["url"] = f"{base}?country={code or '-'}"
+        country = request.GET.get("country")
+        page = None
+        if country:
+            people = (
+                Participant.objects.filter(
+                    email_status__in=[
+                        Participant.EmailStatus.BOUNCED,
+                        Participant.EmailStatus.COMPLAINED,
+                    ],
+                    home_country="" if country == "-" else country,
+                )
+                .order_by("last_name", "first_name", "pk")
+                .only(
+                    "pk",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "email_status",
+                    "home_country",
+                    "participant_id",
+                )
+            )
+            page = Paginator(people, 50).get_page(request.GET.get("page"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Addresses that bounced or complained"),
+            "opts": self.model._meta,
+            "rows": rows,
+            "total": sum(row["total"] for row in rows),
+            "country": country,
+            "country_name": names.get(country, gettext("No country")) if country else "",
+            "page": page,
+            "can_fix": self._can_fix_addresses(request),
+        }
+        return TemplateResponse(request, "admin/invitations/bad_addresses.html", context)
+
+    def _can_fix_addresses(self, request) -> bool:
+        return request.user.has_perm("members.change_participant")
+
+    def fix_address_view(self, request, participant_id):
+        if not self._can_fix_addresses(request):
+            raise PermissionDenied
+        participant = get_object_or_404(Participant, pk=participant_id)
+        back = (
+            reverse("admin:invitations_bad_addresses")
+            + "?country="
+            + (str(participant.home_country) or "-")
+        )
+        email = (request.POST.get("email") or "").strip()
+        try:
+            validate_email(email)
+        except ValidationError:
+            self.message_user(
+                request,
+                gettext("“%(email)s” is not a valid email address for %(name)s; nothing changed.")
+                % {"email": email, "name": participant.full_name},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(back)
+        participant = member_services.participant_set_email(
+            participant=participant, email=email, source=Participant.EmailSource.ADVISER
+        )
+        message = gettext("The address of %(name)s is now %(email)s.") % {
+            "name": participant.full_name,
+            "email": participant.email,
+        }
+        if request.POST.get("invite") and request.user.has_perm("invitations.add_invitation"):
+            try:
+                services.invitation_send_direct(participant=participant, actor=request.user)
+            except services.InvitationError as error:
+                message += " " + gettext("Not invited: %(reason)s") % {"reason": error}
+            else:
+                message += " " + gettext("An invitation is on its way.")
+        self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(back)
+
+
+def _flat(fields) -> list[str]:
+    flat: list[str] = []
+    for item in fields:
+        flat.extend(item if isinstance(item, tuple | list) else [item])
+    return flat
+
+
+# --- invitations --------------------------------------------------------------------------------
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = [
+        "participant",
+        "email",
+        "wave",
+        "status",
+        "sent_at",
+        "delivered_column",
+        "expires_at",
+        "accepted_at",
+    ]
+    list_filter = ["status", ("wave", admin.RelatedOnlyFieldListFilter), "reminded_at"]
+    search_fields = [
+        "email",
+        "participant__first_name",
+        "participant__last_name",
+        "participant__participant_id",
+        "esp_message_id",
+    ]
+    list_select_related = ["participant", "wave"]
+    autocomplete_fields = ["participant", "wave"]
+    date_hierarchy = "created_at"
+    actions = ["revoke_action"]
+    fields = [
+        "participant",
+        "wave",
+        "email",
+        "status",
+        "time_zone",
+        "sent_at",
+        "delivered_at",
+        "bounced_at",
+        "complained_at",
+        "expires_at",
+        "reminded_at",
+        "accepted_at",
+        "declined_at",
+        "revoked_at",
+        "esp_message_id",
+        "attempts",
+        "last_error",
+        "created_by",
+        "created_at",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Invitations change only through their services (launch, send, accept, revoke).
+        return self.fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("delivered"), boolean=True, ordering="delivered_at")
+    def delivered_column(self, invitation: Invitation) -> bool:
+        return invitation.delivered_at is not None
+
+    @admin.action(description=_("Revoke the selected invitations (their links stop working)"))
+    def revoke_action(self, request, queryset):
+        done = 0
+        for invitation in queryset.filter(status__in=Invitation.OPEN_STATUSES):
+            try:
+                services.invitation_revoke(invitation=invitation)
+            except services.InvitationError as error:
+                self.message_user(request, f"{invitation}: {error}", messages.WARNING)
+            else:
+                done += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d invitation revoked.", "%(count)d invitations revoked.", done)
+            % {"count": done},
+            messages.SUCCESS if done else messages.INFO,
+        )
+
+    def has_revoke_permission(self, request):
+        return self.has_change_permission(request)
+
+    revoke_action.allowed_permissions = ("revoke",)
+
+    def get_urls(self):
+        return [
+            path(
+                "invite/<int:participant_id>/",
+                self.admin_site.admin_view(self.invite_view),
+                name="invitations_invite_participant",
+            ),
+            *super().get_urls(),
+        ]
+
+    def invite_view(self, request, participant_id):
+        """Invite one participant now, outside any wave: a confirmation page (GET) and the
+        invitation (POST)."""
+        if not request.user.has_perm("invitations.add_invitation"):
+            raise PermissionDenied
+        participant = get_object_or_404(
+            Participant.objects.select_related("user"), pk=participant_id
+        )
+        reason = selectors.participant_exclusion(participant=participant)
+        participant_url = reverse("admin:members_participant_change", args=[participant.pk])
+        if request.method == "POST":
+            try:
+                invitation = services.invitation_send_direct(
+                    participant=participant, actor=request.user
+                )
+            except services.InvitationError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext("An invitation to %(email)s is on its way.")
+                    % {"email": invitation.email},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(participant_url)
+        open_invitation = (
+            participant.invitations.filter(status__in=Invitation.OPEN_STATUSES)
+            .select_related("wave")
+            .first()
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Invite %(name)s") % {"name": participant.full_name},
+            "opts": self.model._meta,
+            "participant": participant,
+            "reason": selectors.EXCLUSION_MESSAGES.get(reason) if reason else None,
+            "open_invitation": open_invitation,
+            "participant_url": participant_url,
+        }
+        return TemplateResponse(request, "admin/invitations/invitation/invite.html", context)
+
+
+def participant_invite_link(participant: Participant) -> str | None:
+    """For the participant's admin page (members' hook): a link to invite them directly."""
+    if participant.pk is None or participant.user_id is not None:
+        return None
+    url = reverse("admin:invitations_invite_participant", args=[participant.pk])
+    return format_html('<a class="button" href="{}">{}</a>', url, gettext("Invite now"))
+
+
+# --- invitation requests: registered in invitations/admin_requests.py (the participant side),
+# imported here so that the admin autodiscovery finds it.
+from invitations import admin_requests  # noqa: E402, F401

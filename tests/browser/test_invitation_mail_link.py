@@ -1,0 +1,64 @@
+"""The whole participant path in a real browser, starting from the invitation mail itself: the
+adviser invites directly, the worker path sends the mail, the person follows its button."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from invitations.models import Invitation
+from invitations.services import invitation_send_direct
+from members.models import Participant
+from tests.members.factories import ExchangeFactory
+from tests.members.factories import ParticipantFactory
+from tests.members.factories import StaffUserFactory
+
+PASSWORD = "green-valley-harbour-2011"
+
+
+@pytest.fixture
+def invitation_mail(transactional_db, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    participant = ParticipantFactory(
+        first_name="Chanda", last_name="Mwale", email="chanda@example.org", home_country="ZM"
+    )
+    ExchangeFactory(participant=participant, year=2014, partner_organisation="Zambia Red Cross")
+    invitation_send_direct(participant=participant, actor=StaffUserFactory())
+    (message,) = [m for m in mail.outbox if m.to == ["chanda@example.org"]]
+    return message
+
+
+def path_of_link(body: str, name: str) -> str:
+    prefix = reverse(name, args=["TOKEN"]).split("TOKEN")[0]
+    url = re.search(r"https?://\S+" + re.escape(prefix) + r"[\w-]+/", body).group(0)
+    return urlsplit(url).path
+
+
+def test_a_participant_follows_the_link_in_the_invitation_mail(
+    desktop_page, live_server, invitation_mail, snap
+):
+    page = desktop_page
+    accept_path = path_of_link(invitation_mail.body, "invitations:accept")
+
+    page.goto(live_server.url + accept_path)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Chanda")
+    expect(page.get_by_text("in 2014 with Zambia Red Cross")).to_be_visible()
+    page.get_by_label("Choose a password").fill(PASSWORD)
+    page.get_by_label("Type the password again").fill(PASSWORD)
+    page.get_by_label("I have read and accept the privacy notice").check()
+    page.get_by_role("button", name="Create my account").click()
+
+    expect(page).to_have_url(live_server.url + reverse("members:home"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Chanda")
+    snap(page, "invitation-from-mail-home")
+    assert Participant.objects.get(email="chanda@example.org").user is not None
+    assert Invitation.objects.get().status == Invitation.Status.ACCEPTED
+
+    # The link works once: a second use, logged out, is sent to log in.
+    page.get_by_role("navigation", name="Main").get_by_role("button", name="Log out").click()
+    page.goto(live_server.url + accept_path)
+    expect(page).to_have_url(re.compile(re.escape(reverse("account_login"))))
+    expect(page.get_by_text("already been used")).to_be_visible()

@@ -1,0 +1,157 @@
+"""Invitation waves through a real worker process, a real broker and a local SMTP server:
+everyone gets exactly one message, also when the worker is SIGKILLed mid-wave or the broker
+loses every queued task."""
+
+import base64
+import collections
+import json
+import re
+import signal
+import time
+
+import pytest
+from django.db.models import Count
+
+from invitations import services
+from invitations.models import Invitation
+from invitations.models import Wave
+from tests.invitations.sending_support import make_participants
+from tests.invitations.sending_support import make_wave
+from tests.members.factories import StaffUserFactory
+from tests.support.worker import purge_queues
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SECRET = "esp:webhook-secret"
+# Fast beat for the test: tick and sweep every second; a batch older than 3 s belongs to a dead
+# worker; the message maybe in flight waits 4 s more for a webhook.
+BEAT_ENV = {
+    "OUTBOUND_TICK_SECONDS": "1",
+    "OUTBOUND_SWEEP_SECONDS": "1",
+    "OUTBOUND_STALE_SECONDS": "3",
+    "OUTBOUND_BATCH_SECONDS": "2",
+    "OUTBOUND_UNCERTAIN_SECONDS": "4",
+}
+
+
+def start_with_beat(start_worker, tmp_path, **env):
+    return start_worker(
+        env={**BEAT_ENV, **env},
+        extra_args=("-B", "-s", str(tmp_path / "beat-schedule")),
+    )
+
+
+def wait_until(condition, timeout=90.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise TimeoutError("condition not met in time")
+
+
+def recipients(sink) -> collections.Counter:
+    return collections.Counter(message.envelope_to[0] for message in sink.messages)
+
+
+def wave_done(wave) -> bool:
+    return not Invitation.objects.filter(wave=wave, status__in=["pending", "sending"]).exists()
+
+
+def test_a_wave_goes_out_through_the_worker_once_per_participant(celery_worker, smtp_sink):
+    people = make_participants(30)
+    wave = make_wave(batch_size=7)
+
+    services.wave_launch(wave=wave, actor=StaffUserFactory())  # commits, then kicks the worker
+
+    smtp_sink.wait_for(30, timeout=90)
+    wait_until(lambda: Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED)
+    assert recipients(smtp_sink) == collections.Counter({p.email: 1 for p in people})
+    by_email = {m.envelope_to[0]: m for m in smtp_sink.messages}
+    for invitation in Invitation.objects.filter(wave=wave):
+        assert invitation.status == "sent"
+        # The row keeps the id of the message that went out (SMTP: our own Message-ID).
+        assert invitation.esp_message_id == by_email[invitation.email]["Message-ID"]
+        assert "/invitations/accept/" in by_email[invitation.email].text()
+
+
+def _postmark_delivery(client, message):
+    """What the ESP would post for a message it took: its metadata maps back to the row."""
+    stream, row_id = re.search(r"\.([a-z_]+)\.(\d+)@", message["Message-ID"]).groups()
+    payload = {
+        "RecordType": "Delivery",
+        "MessageID": message["Message-ID"],
+        "Recipient": message.envelope_to[0],
+        "DeliveredAt": "2026-11-23T10:15:54Z",
+        "Details": "",
+        "Tag": "",
+        "ServerID": 1,
+        "MessageStream": "outbound",
+        "Metadata": {"stream": stream, "id": row_id},
+    }
+    auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
+    response = client.post(
+        "/anymail/postmark/tracking/",
+        data=json.dumps(payload),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert response.status_code == 200
+
+
+def test_a_worker_killed_mid_wave_leaves_nobody_out_and_mails_nobody_twice(
+    start_worker, smtp_sink, tmp_path, client, settings
+):
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+    people = make_participants(300, with_exchange=False)
+    wave = make_wave(batch_size=25)
+    worker = start_with_beat(start_worker, tmp_path)
+
+    services.wave_launch(wave=wave, actor=StaffUserFactory())
+    smtp_sink.wait_for(60, timeout=90)
+    worker.kill(signal.SIGKILL)  # no warm shutdown, nothing cleaned up
+
+    received_before = smtp_sink.messages
+    assert len(received_before) < 300, "the wave finished before the kill: make it longer"
+    stuck = Invitation.objects.filter(wave=wave, status="sending").count()
+    # The ESP's webhooks arrive for what it took, including a message in flight at the kill.
+    for message in received_before:
+        _postmark_delivery(client, message)
+
+    worker.start()
+    wait_until(lambda: wave_done(wave) and len(smtp_sink.messages) >= 300, timeout=120)
+    time.sleep(3)  # a few more ticks and sweeps: nothing else may go out
+
+    counts = recipients(smtp_sink)
+    assert set(counts) == {person.email for person in people}, "somebody was left out"
+    assert max(counts.values()) == 1, [e for e, n in counts.items() if n > 1]
+    statuses = dict(
+        Invitation.objects.filter(wave=wave).values_list("status").annotate(n=Count("pk"))
+    )
+    assert statuses == {"sent": 300}
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED
+    print(f"killed with {len(received_before)} sent and {stuck} rows left sending")
+
+
+def test_losing_every_queued_task_loses_no_message(
+    start_worker, smtp_sink, tmp_path, client, settings
+):
+    # What a Redis restart without persistence does to the broker: every queued task is gone,
+    # here together with the worker. The rows in PostgreSQL still say what is left, and beat's
+    # ticks pick it up again.
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+    people = make_participants(120, with_exchange=False)
+    wave = make_wave(batch_size=10, rate_per_hour=0)
+    worker = start_with_beat(start_worker, tmp_path)
+
+    services.wave_launch(wave=wave, actor=StaffUserFactory())
+    smtp_sink.wait_for(20, timeout=90)
+    worker.kill(signal.SIGKILL)
+    purge_queues()
+    for message in smtp_sink.messages:
+        _postmark_delivery(client, message)
+    worker.start()
+
+    wait_until(lambda: wave_done(wave) and len(smtp_sink.messages) >= 120, timeout=120)
+    time.sleep(2)
+    assert recipients(smtp_sink) == collections.Counter({p.email: 1 for p in people})

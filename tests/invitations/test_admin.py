@@ -1,0 +1,397 @@
+"""The adviser's wave pages in the admin: create, preview, launch, progress, pause, resume,
+cancel, re-send, direct invitations, bad addresses; permissions and query counts."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.urls import reverse
+
+from invitations.models import Invitation
+from invitations.models import Wave
+from members.models import Participant
+from members.models import StaffAction
+from tests.invitations.sending_support import launch
+from tests.invitations.sending_support import make_participants
+from tests.invitations.sending_support import make_wave
+from tests.invitations.sending_support import send_all
+from tests.members.factories import MemberFactory
+from tests.members.factories import ParticipantFactory
+from tests.members.factories import StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _anymail_test_backend(settings):
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
+def grant(user, *codenames):
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+ADVISER_PERMISSIONS = (
+    "view_wave",
+    "add_wave",
+    "change_wave",
+    "view_invitation",
+    "add_invitation",
+    "change_invitation",
+    "view_participant",
+    "change_participant",
+)
+
+
+@pytest.fixture
+def adviser():
+    return grant(StaffUserFactory(email="adviser@example.org"), *ADVISER_PERMISSIONS)
+
+
+@pytest.fixture
+def adviser_client(client, adviser):
+    client.force_login(adviser)
+    return client
+
+
+def change_url(wave):
+    return reverse("admin:invitations_wave_change", args=[wave.pk])
+
+
+def test_the_adviser_creates_a_wave_in_the_admin(adviser_client, adviser):
+    response = adviser_client.post(
+        reverse("admin:invitations_wave_add"),
+        {
+            "name": "Kenya and Uganda",
+            "home_countries": ["KE", "UG"],
+            "starts_at_0": "2026-12-01",
+            "starts_at_1": "09:00",
+            "rate_per_hour": "300",
+            "batch_size": "50",
+            "window_start": "09:00",
+            "window_end": "17:00",
+            "window_weekdays": ["0", "1", "2", "3", "4"],
+            "expiry_days": "30",
+            "reminder_days": "10",
+            "reply_to": "",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    wave = Wave.objects.get()
+    assert [c.code for c in wave.home_countries] == ["KE", "UG"]
+    assert wave.window_weekdays == [0, 1, 2, 3, 4]
+    assert (wave.status, wave.created_by) == ("draft", adviser)
+
+
+def test_bad_wave_input_says_what_is_wrong_and_keeps_what_was_typed(adviser_client):
+    response = adviser_client.post(
+        reverse("admin:invitations_wave_add"),
+        {
+            "name": "Years the wrong way",
+            "home_countries": ["KE"],
+            "exchange_year_from": "2020",
+            "exchange_year_to": "2010",
+            "starts_at_0": "2026-12-01",
+            "starts_at_1": "09:00",
+            "rate_per_hour": "300",
+            "batch_size": "0",
+            "window_start": "09:00",
+            "window_end": "17:00",
+            "window_weekdays": ["0"],
+            "expiry_days": "10",
+            "reminder_days": "12",
+        },
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "exchange_year_to" in errors and "batch_size" in errors and "reminder_days" in errors
+    assert b"Years the wrong way" in response.content
+    assert not Wave.objects.exists()
+
+
+def test_the_draft_page_previews_counts_with_links_in_few_queries(
+    adviser_client, django_assert_max_num_queries
+):
+    make_participants(3)
+    ParticipantFactory(home_country="KE", email="")
+    MemberFactory(home_country="KE")
+    wave = make_wave()
+
+    with django_assert_max_num_queries(20):
+        response = adviser_client.get(change_url(wave))
+
+    assert response.status_code == 200
+    preview = {row["reason"]: row["count"] for row in response.context["preview"]}
+    assert preview["eligible"] == 3 and preview["no_address"] == 1 and preview["registered"] == 1
+    listing = reverse("admin:invitations_wave_participants", args=[wave.pk, "no_address"])
+    assert listing.encode() in response.content
+    assert b"Launch the wave" in response.content
+
+
+def test_the_list_behind_a_preview_line(adviser_client, django_assert_max_num_queries):
+    people = make_participants(3)
+    wave = make_wave()
+
+    with django_assert_max_num_queries(12):
+        response = adviser_client.get(
+            reverse("admin:invitations_wave_participants", args=[wave.pk, "eligible"])
+        )
+
+    assert response.status_code == 200
+    for person in people:
+        assert person.email.encode() in response.content
+    missing = adviser_client.get(
+        reverse("admin:invitations_wave_participants", args=[wave.pk, "nonsense"])
+    )
+    assert missing.status_code == 404
+
+
+def test_launching_from_the_admin(adviser_client, adviser, django_capture_on_commit_callbacks):
+    make_participants(2)
+    wave = make_wave()
+
+    assert (
+        adviser_client.get(reverse("admin:invitations_wave_launch", args=[wave.pk])).status_code
+        == 405
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = adviser_client.post(
+            reverse("admin:invitations_wave_launch", args=[wave.pk]), follow=True
+        )
+
+    assert response.status_code == 200
+    assert b"2 invitations will be sent" in response.content
+    assert Invitation.objects.filter(wave=wave).count() == 2
+    assert len(mail.outbox) == 2  # the launch kicks the first batch
+    assert StaffAction.objects.get().actor == adviser
+    # Launched: the form is read-only, the page shows progress and refreshes itself.
+    page = adviser_client.get(change_url(wave))
+    assert page.context["progress"]["sent"] == 2
+    assert b"Launch the wave" not in page.content
+
+
+def test_the_progress_page_refreshes_while_sending(adviser_client, django_assert_max_num_queries):
+    make_participants(4)
+    wave = make_wave(batch_size=1, rate_per_hour=60)
+    launch(wave)
+    send_all(campaign_id=wave.pk, rounds=1)
+
+    with django_assert_max_num_queries(20):
+        response = adviser_client.get(change_url(wave))
+
+    progress = response.context["progress"]
+    assert (progress["total"], progress["pending"], progress["sent"]) == (4, 3, 1)
+    assert progress["done_percent"] == 25
+    assert b'<meta http-equiv="refresh" content="10">' in response.content
+    assert b"width: 25%" in response.content
+    assert b"Pause" in response.content and b"Cancel the wave" in response.content
+
+
+def test_pause_resume_cancel_and_resend_buttons(adviser_client):
+    make_participants(2)
+    wave = make_wave(batch_size=1, rate_per_hour=60)
+    launch(wave)
+
+    def post(action):
+        return adviser_client.post(
+            reverse(f"admin:invitations_wave_{action}", args=[wave.pk]), follow=True
+        )
+
+    post("pause")
+    wave.refresh_from_db()
+    assert wave.status == "paused" and "adviser@example.org" in wave.paused_reason
+    page = adviser_client.get(change_url(wave))
+    assert b"Resume" in page.content and b"refresh" not in page.content
+
+    post("resume")
+    assert Wave.objects.get(pk=wave.pk).status == "sending"
+
+    response = post("pause")
+    response = post("pause")  # not twice: a clear message, no 500
+    assert b"Only a scheduled or sending wave can be paused." in response.content
+
+    post("cancel")
+    assert Wave.objects.get(pk=wave.pk).status == "cancelled"
+
+
+def test_resend_from_the_wave_page(adviser_client):
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    Invitation.objects.update(status="expired")
+
+    page = adviser_client.get(change_url(wave))
+    assert b"Send again to 2 people who have not accepted" in page.content
+    response = adviser_client.post(
+        reverse("admin:invitations_wave_resend", args=[wave.pk]), follow=True
+    )
+
+    assert b"2 invitations will be sent again" in response.content
+    assert StaffAction.objects.filter(kind=StaffAction.Kind.INVITATIONS_RESENT).count() == 1
+
+
+def test_staff_without_wave_permissions_cannot_act(client):
+    viewer = grant(StaffUserFactory(), "view_wave")
+    client.force_login(viewer)
+    make_participants(1)
+    wave = make_wave()
+
+    page = client.get(change_url(wave))
+    response = client.post(reverse("admin:invitations_wave_launch", args=[wave.pk]))
+
+    assert page.status_code == 200 and b"Launch the wave" not in page.content
+    assert response.status_code == 403
+    assert not Invitation.objects.exists()
+    nobody = StaffUserFactory()
+    client.force_login(nobody)
+    assert client.get(change_url(wave)).status_code == 403
+    assert client.post(reverse("admin:invitations_wave_launch", args=[wave.pk])).status_code == 403
+
+
+def test_members_and_anonymous_never_reach_the_wave_pages(client):
+    wave = make_wave()
+    urls = [
+        change_url(wave),
+        reverse("admin:invitations_bad_addresses"),
+        reverse("admin:invitations_wave_participants", args=[wave.pk, "eligible"]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 302
+    member = MemberFactory()
+    client.force_login(member.user)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (302, 403)
+    assert client.post(reverse("admin:invitations_wave_launch", args=[wave.pk])).status_code in (
+        302,
+        403,
+    )
+    assert Wave.objects.get().status == "draft"
+
+
+# --- direct invitations -------------------------------------------------------------------------
+
+
+def test_the_participant_page_offers_to_invite_now(adviser_client):
+    person = ParticipantFactory()
+
+    page = adviser_client.get(reverse("admin:members_participant_change", args=[person.pk]))
+
+    invite_url = reverse("admin:invitations_invite_participant", args=[person.pk])
+    assert invite_url.encode() in page.content
+
+
+def test_inviting_a_participant_directly(adviser_client, django_capture_on_commit_callbacks):
+    person = ParticipantFactory()
+    url = reverse("admin:invitations_invite_participant", args=[person.pk])
+
+    confirm = adviser_client.get(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = adviser_client.post(url, follow=True)
+
+    assert b"Send the invitation" in confirm.content
+    assert b"is on its way" in response.content
+    invitation = Invitation.objects.get()
+    assert (invitation.wave, invitation.participant, invitation.status) == (None, person, "sent")
+    assert [m.to for m in mail.outbox] == [[person.email]]
+
+
+def test_a_direct_invitation_explains_why_not(adviser_client):
+    person = ParticipantFactory(email_status="bounced")
+    url = reverse("admin:invitations_invite_participant", args=[person.pk])
+
+    page = adviser_client.get(url)
+    response = adviser_client.post(url, follow=True)
+
+    assert b"Fix the address first" in page.content
+    assert b"Fix the address first" in response.content
+    assert not Invitation.objects.exists()
+
+
+def test_staff_without_add_invitation_cannot_invite(client):
+    staff = grant(StaffUserFactory(), "view_participant")
+    client.force_login(staff)
+    person = ParticipantFactory()
+
+    response = client.post(reverse("admin:invitations_invite_participant", args=[person.pk]))
+
+    assert response.status_code == 403
+    assert not Invitation.objects.exists()
+
+
+# --- bad addresses ------------------------------------------------------------------------------
+
+
+def test_bad_addresses_by_country_and_fixing_one(
+    adviser_client, django_capture_on_commit_callbacks
+):
+    bounced = ParticipantFactory(home_country="KE", email_status="bounced")
+    ParticipantFactory(home_country="KE", email_status="complained")
+    ParticipantFactory(home_country="UG", email_status="bounced")
+    ParticipantFactory(home_country="UG")
+    url = reverse("admin:invitations_bad_addresses")
+
+    overview = adviser_client.get(url)
+    rows = {row["home_country"]: row["total"] for row in overview.context["rows"]}
+    kenya = adviser_client.get(url + "?country=KE")
+
+    assert rows == {"KE": 2, "UG": 1}
+    assert bounced.email.encode() in kenya.content
+    fix = reverse("admin:invitations_fix_address", args=[bounced.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = adviser_client.post(
+            fix, {"email": "Amina.New@Example.org", "invite": "1"}, follow=True
+        )
+
+    assert b"is now amina.new@example.org" in response.content
+    bounced.refresh_from_db()
+    assert (bounced.email, bounced.email_status, bounced.email_source) == (
+        "amina.new@example.org",
+        Participant.EmailStatus.UNKNOWN,
+        Participant.EmailSource.ADVISER,
+    )
+    assert Invitation.objects.get().email == "amina.new@example.org"
+    assert [m.to for m in mail.outbox] == [["amina.new@example.org"]]
+
+
+def test_a_wrong_address_is_refused_with_a_message(adviser_client):
+    bounced = ParticipantFactory(home_country="KE", email_status="bounced")
+
+    response = adviser_client.post(
+        reverse("admin:invitations_fix_address", args=[bounced.pk]),
+        {"email": "not an address"},
+        follow=True,
+    )
+
+    assert b"is not a valid email address" in response.content
+    bounced.refresh_from_db()
+    assert bounced.email_status == "bounced"
+
+
+def test_the_bad_address_pages_use_few_queries(adviser_client, django_assert_max_num_queries):
+    for country in ("KE", "UG", "TZ"):
+        ParticipantFactory.create_batch(5, home_country=country, email_status="bounced")
+
+    with django_assert_max_num_queries(12):
+        adviser_client.get(reverse("admin:invitations_bad_addresses") + "?country=KE")
+
+
+def test_the_invitation_list_is_read_only_with_filters(
+    adviser_client, django_assert_max_num_queries
+):
+    make_participants(5)
+    wave = make_wave()
+    launch(wave)
+
+    with django_assert_max_num_queries(15):
+        response = adviser_client.get(reverse("admin:invitations_invitation_changelist"))
+
+    assert response.status_code == 200
+    invitation = Invitation.objects.first()
+    page = adviser_client.get(reverse("admin:invitations_invitation_change", args=[invitation.pk]))
+    assert page.status_code == 200
+    assert b'name="status"' not in page.content
+    assert adviser_client.get(reverse("admin:invitations_invitation_add")).status_code == 403

@@ -1,0 +1,301 @@
+"""Waves: who they invite, the preview's reasons, launch, pause, resume, cancel, re-send, direct
+invitations, and fixing a bad address."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from invitations import selectors
+from invitations import services
+from invitations.models import Invitation
+from invitations.models import Wave
+from members import services as member_services
+from members.models import Participant
+from members.models import StaffAction
+from tests.invitations.sending_support import launch
+from tests.invitations.sending_support import make_participants
+from tests.invitations.sending_support import make_wave
+from tests.invitations.sending_support import send_all
+from tests.members.factories import ExchangeFactory
+from tests.members.factories import MemberFactory
+from tests.members.factories import ParticipantFactory
+from tests.members.factories import StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _anymail_test_backend(settings):
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
+@pytest.fixture
+def roster():
+    """Kenya: two invitable, one of each reason to be left out; plus someone from Uganda."""
+    people = {
+        "ok1": ParticipantFactory(home_country="KE"),
+        "ok2": ParticipantFactory(home_country="KE"),
+        "registered": MemberFactory(home_country="KE"),
+        "declined": ParticipantFactory(home_country="KE", declined_invitations=True),
+        "no_address": ParticipantFactory(home_country="KE", email=""),
+        "bounced": ParticipantFactory(home_country="KE", email_status="bounced"),
+        "complained": ParticipantFactory(home_country="KE", email_status="complained"),
+        "invited": ParticipantFactory(home_country="KE"),
+        "uganda": ParticipantFactory(home_country="UG"),
+    }
+    Invitation.objects.create(participant=people["invited"], email="x@example.org", status="sent")
+    return people
+
+
+def counts(wave):
+    return {row["reason"]: row["count"] for row in selectors.wave_preview(wave=wave)}
+
+
+def test_the_preview_counts_everyone_once_under_their_first_reason(
+    roster, django_assert_num_queries
+):
+    wave = make_wave(home_countries=["KE"])
+
+    with django_assert_num_queries(1):
+        preview = counts(wave)
+
+    assert preview == {
+        "eligible": 2,
+        "registered": 1,
+        "declined": 1,
+        "no_address": 1,
+        "bad_address": 2,
+        "already_invited": 1,
+    }
+
+
+def test_the_lists_behind_the_preview_hold_the_right_people(roster):
+    wave = make_wave(home_countries=["KE"])
+
+    def ids(reason):
+        return set(selectors.wave_participants_for_reason(wave=wave, reason=reason))
+
+    assert ids("eligible") == {roster["ok1"], roster["ok2"]}
+    assert ids("bad_address") == {roster["bounced"], roster["complained"]}
+    assert ids("already_invited") == {roster["invited"]}
+
+
+def test_several_countries_and_narrowing_by_programme_and_years():
+    kenyan = ParticipantFactory(home_country="KE")
+    ugandan = ParticipantFactory(home_country="UG")
+    old = ParticipantFactory(home_country="KE")
+    other_programme = ParticipantFactory(home_country="UG")
+    ExchangeFactory(participant=kenyan, year=2015, programme="Norec Health")
+    ExchangeFactory(participant=ugandan, year=2019, programme="Norec Health")
+    ExchangeFactory(participant=old, year=1990, programme="Norec Health")
+    ExchangeFactory(participant=other_programme, year=2016, programme="Youth")
+
+    wave = make_wave(
+        home_countries=["KE", "UG"],
+        programmes=["Norec Health"],
+        exchange_year_from=2010,
+        exchange_year_to=2020,
+    )
+
+    assert set(selectors.wave_selection(wave=wave)) == {kenyan, ugandan}
+    assert set(selectors.wave_selection(wave=make_wave(home_countries=["KE", "UG"]))) == {
+        kenyan,
+        ugandan,
+        old,
+        other_programme,
+    }
+
+
+def test_launch_materialises_one_invitation_per_eligible_participant_and_records_it(roster):
+    wave = make_wave(home_countries=["KE"], expiry_days=20, reminder_days=7)
+    adviser = StaffUserFactory()
+
+    created = services.wave_launch(wave=wave, actor=adviser, target_url="/admin/x/")
+
+    assert created == 2
+    invitations = Invitation.objects.filter(wave=wave)
+    assert {i.participant for i in invitations} == {roster["ok1"], roster["ok2"]}
+    assert {(i.status, i.valid_days, i.reminder_days) for i in invitations} == {("pending", 20, 7)}
+    assert {i.time_zone for i in invitations} == {"Africa/Nairobi"}
+    assert {i.email for i in invitations} == {roster["ok1"].email, roster["ok2"].email}
+    wave.refresh_from_db()
+    assert wave.status == Wave.Status.SENDING and wave.launched_at is not None
+    action = StaffAction.objects.get(kind=StaffAction.Kind.WAVE_LAUNCH)
+    assert (action.actor, action.affected_count, action.target_url) == (adviser, 2, "/admin/x/")
+
+
+def test_a_participants_own_time_zone_wins_over_the_country(roster):
+    Participant.objects.filter(pk=roster["ok1"].pk).update(time_zone="Europe/Oslo")
+    wave = make_wave(home_countries=["KE"])
+
+    launch(wave)
+
+    assert Invitation.objects.get(participant=roster["ok1"]).time_zone == "Europe/Oslo"
+    assert Invitation.objects.get(participant=roster["ok2"]).time_zone == "Africa/Nairobi"
+
+
+def test_a_wave_launches_once():
+    make_participants(1)
+    wave = make_wave()
+    launch(wave)
+
+    with pytest.raises(services.WaveError):
+        launch(wave)
+    assert Invitation.objects.count() == 1
+    assert StaffAction.objects.filter(kind=StaffAction.Kind.WAVE_LAUNCH).count() == 1
+
+
+def test_nobody_gets_two_invitations_from_two_waves():
+    make_participants(3)
+    first = make_wave(name="first")
+    second = make_wave(name="second")
+
+    assert launch(first) == 3
+    assert launch(second) == 0
+
+
+def test_a_wave_with_a_later_start_is_scheduled_and_starts_on_time():
+    make_participants(1)
+    wave = make_wave(starts_at=timezone.now() + timedelta(hours=1))
+    launch(wave)
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.SCHEDULED
+
+    assert services.wave_start_due(now=timezone.now() + timedelta(minutes=61)) == 1
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.SENDING
+
+
+def test_pause_resume_and_cancel():
+    make_participants(3)
+    wave = make_wave(batch_size=1, rate_per_hour=60)
+    launch(wave)
+    send_all(campaign_id=wave.pk, rounds=1)
+
+    services.wave_pause(wave=wave, reason="Checking a complaint")
+    wave.refresh_from_db()
+    assert (wave.status, wave.paused_reason) == ("paused", "Checking a complaint")
+    with pytest.raises(services.WaveError):
+        services.wave_pause(wave=wave)
+
+    services.wave_resume(wave=wave)
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.SENDING
+
+    revoked = services.wave_cancel(wave=wave)
+    wave.refresh_from_db()
+    assert wave.status == Wave.Status.CANCELLED
+    assert revoked == 2
+    statuses = sorted(wave.invitations.values_list("status", flat=True))
+    assert statuses == ["revoked", "revoked", "sent"]
+    with pytest.raises(services.WaveError):
+        services.wave_cancel(wave=wave)
+    with pytest.raises(services.WaveError):
+        services.wave_resume(wave=wave)
+
+
+def test_a_cancelled_draft_is_never_launched():
+    wave = make_wave()
+    services.wave_cancel(wave=wave)
+
+    with pytest.raises(services.WaveError):
+        launch(wave)
+
+
+def test_resend_goes_to_those_who_have_not_accepted_and_may_still_be_invited():
+    people = make_participants(4)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED
+    rows = {i.participant_id: i for i in wave.invitations.all()}
+    Invitation.objects.filter(pk=rows[people[0].pk].pk).update(status="accepted")
+    Invitation.objects.filter(pk=rows[people[1].pk].pk).update(status="expired")
+    member_services.participant_decline_invitations(participant=people[2])
+    mail.outbox.clear()
+    adviser = StaffUserFactory()
+
+    count = services.wave_resend(wave=wave, actor=adviser)
+    send_all(campaign_id=wave.pk)
+
+    assert count == 2  # the expired one and the one who never answered
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([people[1].email, people[3].email])
+    action = StaffAction.objects.get(kind=StaffAction.Kind.INVITATIONS_RESENT)
+    assert (action.actor, action.affected_count) == (adviser, 2)
+    assert Invitation.objects.get(pk=rows[people[0].pk].pk).status == "accepted"
+
+
+def test_a_draft_cannot_be_resent():
+    wave = make_wave()
+    with pytest.raises(services.WaveError):
+        services.wave_resend(wave=wave, actor=None)
+
+
+# --- direct invitations and bad addresses -------------------------------------------------------
+
+
+def test_inviting_one_participant_directly_sends_at_once():
+    person = ParticipantFactory()
+
+    invitation = services.invitation_send_direct(participant=person, actor=StaffUserFactory())
+    send_all(campaign_id=None)
+
+    invitation.refresh_from_db()
+    assert invitation.wave is None and invitation.status == "sent"
+    assert [m.to for m in mail.outbox] == [[person.email]]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"declined_invitations": True},
+        {"email": ""},
+        {"email_status": "bounced"},
+        {"email_status": "complained"},
+    ],
+)
+def test_a_direct_invitation_is_refused_for_people_who_may_not_be_invited(fields):
+    person = ParticipantFactory(**fields)
+
+    with pytest.raises(services.InvitationError):
+        services.invitation_send_direct(participant=person, actor=None)
+    assert not Invitation.objects.exists()
+
+
+def test_a_direct_invitation_is_refused_for_a_member_or_an_open_invitation():
+    member = MemberFactory()
+    invited = ParticipantFactory()
+    services.invitation_send_direct(participant=invited, actor=None)
+
+    with pytest.raises(services.InvitationError, match="already registered"):
+        services.invitation_send_direct(participant=member, actor=None)
+    with pytest.raises(services.InvitationError, match="open invitation"):
+        services.invitation_send_direct(participant=invited, actor=None)
+
+
+def test_fixing_a_bounced_address_makes_the_person_invitable_again():
+    person = ParticipantFactory(home_country="KE", email_status="bounced")
+    wave = make_wave()
+    assert counts(wave)["bad_address"] == 1
+
+    member_services.participant_set_email(
+        participant=person, email="new@example.org", source=Participant.EmailSource.ADVISER
+    )
+
+    assert counts(wave) == {**counts(wave), "eligible": 1, "bad_address": 0}
+    assert launch(wave) == 1
+    assert Invitation.objects.get().email == "new@example.org"
+
+
+def test_revoking_an_invitation_kills_its_link():
+    from invitations.tokens import invitation_for_token
+    from invitations.tokens import invitation_token
+
+    invitation = services.invitation_send_direct(participant=ParticipantFactory(), actor=None)
+    token = invitation_token(invitation)
+
+    services.invitation_revoke(invitation=invitation)
+
+    assert invitation_for_token(token) is None
+    assert Invitation.objects.get(pk=invitation.pk).status == "revoked"
+    with pytest.raises(services.InvitationError):
+        services.invitation_revoke(invitation=invitation)

@@ -93,6 +93,7 @@ class NewsletterAdmin(admin.ModelAdmin):
         "audience",
         "scheduled_for",
         "recipient_count",
+        "send_link",
     ]
     list_filter = ["status", "audience", ("month", admin.DateFieldListFilter)]
     search_fields = ["subject"]
@@ -111,6 +112,12 @@ class NewsletterAdmin(admin.ModelAdmin):
     @admin.display(description=_("month"), ordering="month")
     def month_display(self, obj):
         return obj.month.strftime("%B %Y")
+
+    @admin.display(description=_("preview and send"))
+    def send_link(self, obj):
+        label = _("Preview and send") if obj.status == Status.DRAFT else _("Progress")
+        url = reverse("admin:newsletters_newsletter_send", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, label)
 
     @admin.display(description=_("preview and send"))
     def send_page_link(self, obj):

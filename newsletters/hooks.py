@@ -84,6 +84,30 @@ DEMO_SENT_SUBJECT = "News from the network: meet the class of 2025"
 DEMO_DRAFT_SUBJECT = "Next month in Norec Network"
 
 
+def _seed_demo_deliveries(newsletter, sent_at) -> None:
+    """The demo issue "went" to the demo members (no mail is sent): the progress page has counts."""
+    from newsletters.models import Delivery
+    from newsletters.selectors import newsletter_recipients
+
+    recipients = newsletter_recipients(newsletter=newsletter).values_list("pk", "user__email")
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                newsletter=newsletter,
+                participant_id=pk,
+                email=email,
+                status=Delivery.Status.SENT,
+                sent_at=sent_at,
+                delivered_at=sent_at,
+            )
+            for pk, email in recipients
+        ],
+        ignore_conflicts=True,
+    )
+    newsletter.recipient_count = newsletter.deliveries.count()
+    newsletter.save(update_fields=["recipient_count"])
+
+
 def seed_demo_newsletters() -> str:
     from newsletters.models import Newsletter
 
@@ -93,7 +117,7 @@ def seed_demo_newsletters() -> str:
     created = []
     if not Newsletter.objects.filter(Q(subject=DEMO_SENT_SUBJECT)).exists():
         sent_at = timezone.now() - datetime.timedelta(days=20)
-        Newsletter.objects.create(
+        sent = Newsletter.objects.create(
             subject=DEMO_SENT_SUBJECT,
             month=last_month,
             body=(
@@ -113,6 +137,7 @@ def seed_demo_newsletters() -> str:
             started_at=sent_at,
             sent_at=sent_at,
         )
+        _seed_demo_deliveries(sent, sent_at)
         created.append("1 sent")
     if not Newsletter.objects.filter(subject=DEMO_DRAFT_SUBJECT).exists():
         Newsletter.objects.create(

@@ -35,7 +35,7 @@ class Newsletter(TimestampedModel):
     body = models.TextField(
         _("text"),
         help_text=_(
-            "Markdown: # for a heading, **bold**, [link text](https://...), "
+            "Markdown: ## for a heading, **bold**, [link text](https://...), "
             "![image description](https://.../image.jpg), - for a list."
         ),
     )

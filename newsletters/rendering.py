@@ -17,6 +17,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.crypto import salted_hmac
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from norec_network.mail import render_email
@@ -100,8 +101,27 @@ class Recipient:
     language: str = "en"
 
 
+# Stand-ins for the personal parts while an issue is rendered once per language; plain letters and
+# digits survive HTML escaping and CSS inlining untouched.
+_FIRST_NAME = "NLxFIRSTxNAMEx7f3a"
+_TOKEN = "NLxTOKENx7f3a"
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    subject: str
+    text: str
+    html: str | None
+
+
 class IssueRenderer:
-    """Renders one newsletter for many recipients; build one per newsletter and batch."""
+    """Renders one newsletter for many recipients; build one per newsletter and reuse it.
+
+    The templates are rendered and the CSS inlined once per language (and greeting and unsubscribe
+    variant) with stand-ins for the first name and the unsubscribe token; each message then only
+    substitutes them (HTML-escaped in the HTML part). Preview, test and sent mail all come from
+    `message()`, so the preview is what recipients get.
+    """
 
     def __init__(self, newsletter, *, activities: list[dict] | None = None):
         self.newsletter = newsletter
@@ -112,8 +132,12 @@ class IssueRenderer:
         ]
         self.next_month = next_month(newsletter.month)
         self.archive_url = f"{settings.SITE_URL}{reverse('newsletters:archive')}"
+        self._unsubscribe_url_template = (
+            f"{settings.SITE_URL}{reverse('newsletters:unsubscribe', kwargs={'token': _TOKEN})}"
+        )
+        self._rendered: dict[tuple[str, bool, bool], _Rendered] = {}
 
-    def context(self, recipient: Recipient) -> dict:
+    def _context(self, *, first_name: str, unsubscribe_url: str) -> dict:
         return {
             "newsletter": self.newsletter,
             "subject": self.newsletter.subject,
@@ -121,37 +145,61 @@ class IssueRenderer:
             "body_text": self.newsletter.body,
             "activities": self.activities,
             "next_month": self.next_month,
-            "first_name": recipient.first_name,
-            "unsubscribe_url": (
-                unsubscribe_url(recipient.participant_pk)
-                if recipient.participant_pk is not None
-                else ""
-            ),
+            "first_name": first_name,
+            "unsubscribe_url": unsubscribe_url,
             "archive_url": self.archive_url,
-            "profile_url": f"{settings.SITE_URL}{reverse('members:home')}",
         }
 
+    def _render(self, language: str, greeting: bool, unsubscribe: bool) -> _Rendered:
+        key = (language, greeting, unsubscribe)
+        if key not in self._rendered:
+            built = render_email(
+                TEMPLATE_PREFIX,
+                self._context(
+                    first_name=_FIRST_NAME if greeting else "",
+                    unsubscribe_url=self._unsubscribe_url_template if unsubscribe else "",
+                ),
+                to=["recipient@example.org"],
+                language=language,
+            )
+            html = next(
+                (content for content, mimetype in built.alternatives if mimetype == "text/html"),
+                None,
+            )
+            self._rendered[key] = _Rendered(
+                subject=built.subject,
+                text=built.body,
+                html=_inliner.inline(html) if html is not None else None,
+            )
+        return self._rendered[key]
+
     def message(self, recipient: Recipient, *, subject_prefix: str = "") -> EmailMultiAlternatives:
-        context = self.context(recipient)
+        has_link = recipient.participant_pk is not None
+        rendered = self._render(
+            recipient.language or settings.LANGUAGE_CODE, bool(recipient.first_name), has_link
+        )
+        text, html = rendered.text, rendered.html
         headers = {}
-        if context["unsubscribe_url"]:
+        if has_link:
+            token = unsubscribe_token(recipient.participant_pk)
+            url = self._unsubscribe_url_template.replace(_TOKEN, token)
             # RFC 8058 one-click: mail apps POST "List-Unsubscribe=One-Click" to this https URL.
-            headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+            headers["List-Unsubscribe"] = f"<{url}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message = render_email(
-            TEMPLATE_PREFIX,
-            context,
+            text = text.replace(_TOKEN, token)
+            html = html.replace(_TOKEN, token) if html is not None else None
+        text = text.replace(_FIRST_NAME, recipient.first_name)
+        if html is not None:
+            html = html.replace(_FIRST_NAME, escape(recipient.first_name))
+        message = EmailMultiAlternatives(
+            subject=f"{subject_prefix}{rendered.subject}",
+            body=text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
             to=[recipient.address],
-            language=recipient.language,
             headers=headers,
         )
-        if subject_prefix:
-            message.subject = f"{subject_prefix}{message.subject}"
-        alternatives, message.alternatives = message.alternatives, []
-        for content, mimetype in alternatives:
-            if mimetype == "text/html":
-                content = _inliner.inline(content)
-            message.attach_alternative(content, mimetype)
+        if html is not None:
+            message.attach_alternative(html, "text/html")
         return message
 
 

@@ -33,6 +33,7 @@ from norec_network import outbound
 from norec_network.mail import send_later
 
 Status = Newsletter.Status
+PARALLEL_BATCHES = 2
 
 
 def _locked(newsletter: Newsletter) -> Newsletter:
@@ -199,7 +200,10 @@ def newsletter_start(*, newsletter: Newsletter) -> Newsletter:
         ignore_conflicts=True,
     )
     newsletter.recipient_count = newsletter.deliveries.count()
-    transaction.on_commit(lambda: outbound.kick(stream=STREAM, campaign_id=newsletter.pk))
+    # Two chains of batches from the start, one per worker process (a full batch enqueues the
+    # next at once); SKIP LOCKED claims keep them on different rows. Beat's tick adds more.
+    for _chain in range(PARALLEL_BATCHES):
+        transaction.on_commit(lambda: outbound.kick(stream=STREAM, campaign_id=newsletter.pk))
     newsletter.status = Status.SENDING
     newsletter.started_at = timezone.now()
     newsletter.save(
@@ -246,7 +250,10 @@ def deliveries_skip_ineligible(*, newsletter_id: int) -> int:
     """Waiting deliveries whose recipient unsubscribed, lost their address (bounced, complained)
     or was erased since sending started: they are never sent. Returns how many."""
     ineligible = Participant.objects.filter(
-        Q(newsletter_subscribed=False) | Q(email_status__in=BAD_STATUSES) | Q(user__isnull=True)
+        Q(newsletter_subscribed=False)
+        | Q(email_status__in=BAD_STATUSES)
+        | Q(user__isnull=True)
+        | Q(user__is_active=False)
     )
     return (
         Delivery.objects.filter(newsletter_id=newsletter_id, status=Delivery.Status.PENDING)

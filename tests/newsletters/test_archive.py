@@ -109,3 +109,11 @@ def test_the_demo_seeder_adds_a_sent_and_a_draft_issue_once():
     assert "1 sent" in first and "1 draft" in first
     assert "nothing new" in again
     assert sorted(Newsletter.objects.values_list("status", flat=True)) == ["draft", "sent"]
+
+
+def test_the_demo_sent_issue_went_to_the_demo_members():
+    members = MemberFactory.create_batch(3)
+    seed_demo_newsletters()
+    issue = Newsletter.objects.get(status="sent")
+    assert set(issue.deliveries.values_list("participant_id", flat=True)) == {m.pk for m in members}
+    assert issue.recipient_count == 3

@@ -55,10 +55,10 @@ def test_the_token_is_an_hmac_that_the_database_cannot_rebuild(settings):
 
 def test_markdown_is_sanitised_but_keeps_headings_links_and_images():
     html = render_markdown(
-        "# Title\n\n[site](https://example.org) ![a photo](https://example.org/p.jpg)\n\n"
+        "## Title\n\n[site](https://example.org) ![a photo](https://example.org/p.jpg)\n\n"
         "<script>alert(1)</script> [bad](javascript:alert(1))"
     )
-    assert "<h1>Title</h1>" in html
+    assert "<h2>Title</h2>" in html
     assert '<a href="https://example.org" rel="noopener noreferrer">site</a>' in html
     assert '<img alt="a photo" src="https://example.org/p.jpg">' in html
     assert "<script" not in html
@@ -91,3 +91,21 @@ def test_the_text_part_is_not_html_escaped():
     message = IssueRenderer(newsletter).message(recipient_for(MemberFactory()))
     assert "Health & education <together>" in message.body
     assert message.subject == "Q&A"
+
+
+def test_names_are_escaped_in_html_and_kept_in_text_and_each_message_is_its_own():
+    newsletter = NewsletterFactory()
+    renderer = IssueRenderer(newsletter)
+    odd = MemberFactory(first_name="Zoë <b>&")
+    plain = MemberFactory(first_name="Amina")
+
+    first = renderer.message(recipient_for(odd))
+    second = renderer.message(recipient_for(plain))
+
+    assert "Hello Zoë <b>&," in first.body
+    assert "Hello Zoë &lt;b&gt;&amp;," in message_html(first)
+    assert "<b>&" not in message_html(first)
+    assert "Hello Amina," in second.body and "Zoë" not in second.body
+    assert unsubscribe_token(odd.pk) in first.body
+    assert unsubscribe_token(odd.pk) not in second.body
+    assert unsubscribe_token(plain.pk) in message_html(second)

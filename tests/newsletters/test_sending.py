@@ -245,3 +245,34 @@ def test_a_paused_newsletter_resumes_where_it_stopped(staff, django_capture_on_c
     outbound.tick()
 
     assert by_recipient() == {m.user.email: 1 for m in members}
+
+
+def test_the_beat_task_runs_twice_and_sends_once(staff, django_capture_on_commit_callbacks):
+    from newsletters.tasks import newsletters_send_due
+
+    members = MemberFactory.create_batch(3)
+    newsletter = NewsletterFactory(rate_per_hour=0)
+    services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        newsletters_send_due.delay()
+        newsletters_send_due.delay()
+    outbound.tick()
+
+    assert by_recipient() == {m.user.email: 1 for m in members}
+    assert Delivery.objects.count() == 3
+
+
+def test_staff_see_deliveries_read_only(client, staff, django_capture_on_commit_callbacks):
+    MemberFactory.create_batch(3)
+    staff.is_superuser = True
+    staff.save()
+    start(NewsletterFactory(rate_per_hour=0), staff, django_capture_on_commit_callbacks)
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:newsletters_delivery_changelist"))
+    assert response.status_code == 200
+    delivery = Delivery.objects.first()
+    page = client.get(reverse("admin:newsletters_delivery_change", args=[delivery.pk]))
+    assert page.status_code == 200
+    assert b'name="status"' not in page.content

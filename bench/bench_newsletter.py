@@ -1,0 +1,246 @@
+"""Benchmark: a newsletter to 12,000 members, sent by a real Celery worker (prefork, concurrency 2)
+to a local SMTP sink, throttling off. Rendering (Markdown, templates, CSS inlining) is included.
+
+Run by `make bench` (which sets DATABASE_URL and CELERY_BROKER_URL). Creates a scratch database
+`norec_bench_newsletter`, migrates it, adds 12,000 registered members, schedules a newsletter for
+now and runs what beat would run (the newsletter starter, then the sender's tick every 15 s) until
+the sink has every message. Prints `bench: <name> <value> <unit>` lines: messages per second from
+"send now" to the last message, and the worker's peak memory (resident set size).
+"""
+
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "norec_bench_newsletter"
+MEMBERS = int(os.environ.get("BENCH_NEWSLETTER_MEMBERS", "12000"))
+TICK_SECONDS = 15.0
+BODY = """## News from the network
+
+This month **forty** former participants registered. Read their stories on
+[the website](https://www.norec.no/), and keep your profile up to date.
+
+![A meeting in Nairobi](https://www.norec.no/images/nairobi.jpg)
+
+- A webinar on climate and health
+- A physical meeting in Kathmandu
+- New e-learning on project management
+
+> "The exchange taught me to listen first." (Grace, Malawi 2019)
+"""
+
+
+class CountingHandler:
+    """An SMTP server that only counts: parsing 12,000 mails would steal a core from the worker."""
+
+    def __init__(self):
+        self.recipients: Counter = Counter()
+        self.lock = threading.Lock()
+        self.bytes = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.recipients.update(envelope.rcpt_tos)
+            self.bytes += len(envelope.original_content or b"")
+        return "250 OK"
+
+    @property
+    def count(self) -> int:
+        with self.lock:
+            return sum(self.recipients.values())
+
+
+def add_members(count: int) -> None:
+    from django.contrib.auth.hashers import make_password
+
+    from members.models import Participant
+    from members.models import User
+
+    password = make_password(None)
+    users = User.objects.bulk_create(
+        [User(email=f"member{n}@example.org", password=password) for n in range(count)],
+        batch_size=2000,
+    )
+    countries = ["KE", "TZ", "UG", "NP", "BD", "VN", "MZ", "MW", "ET", "NO"]
+    Participant.objects.bulk_create(
+        [
+            Participant(
+                participant_id=f"BENCH-{n:06d}",
+                first_name=f"Name{n}",
+                last_name=f"Family{n % 997}",
+                email=user.email,
+                email_source=Participant.EmailSource.MEMBER,
+                email_status=Participant.EmailStatus.OK,
+                home_country=countries[n % len(countries)],
+                user=user,
+            )
+            for n, user in enumerate(users)
+        ],
+        batch_size=2000,
+    )
+
+
+def tree_rss(process) -> tuple[int, int]:
+    """(largest single process, whole tree) resident memory in bytes."""
+    import psutil
+
+    sizes = []
+    for proc in [process, *process.children(recursive=True)]:
+        try:
+            sizes.append(proc.memory_info().rss)
+        except psutil.NoSuchProcess:
+            continue
+    return (max(sizes) if sizes else 0, sum(sizes))
+
+
+def tree_cpu_seconds(process) -> float:
+    """User and system CPU time of the worker and its pool processes so far."""
+    import psutil
+
+    total = 0.0
+    for proc in [process, *process.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def main() -> int:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        print(
+            "bench_newsletter needs DATABASE_URL=postgres://... (make bench sets it)",
+            file=sys.stderr,
+        )
+        return 2
+    import psycopg2
+
+    parts = urlsplit(url)
+    server = urlunsplit(parts._replace(path="/postgres"))
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "norec_network.settings")
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+
+    def admin_sql(sql: str) -> None:
+        conn = psycopg2.connect(server)
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+        conn.close()
+
+    admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+    admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    worker = None
+    controller = None
+    try:
+        import django
+
+        django.setup()
+        import psutil
+        from aiosmtpd.controller import Controller
+        from django.core.management import call_command
+        from django.db import connections
+        from django.utils import timezone
+
+        from newsletters import services
+        from newsletters.models import Delivery
+        from newsletters.models import Newsletter
+        from newsletters.tasks import newsletters_send_due
+        from norec_network.outbound import outbound_tick
+        from tests.support.smtp import free_port
+        from tests.support.worker import WorkerProcess
+        from tests.support.worker import purge_queues
+
+        call_command("migrate", verbosity=0)
+        add_members(MEMBERS)
+
+        handler = CountingHandler()
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        purge_queues()
+        worker = WorkerProcess(
+            database_url=os.environ["DATABASE_URL"],
+            env={
+                "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(port),
+                "DJANGO_LOG_LEVEL": "WARNING",
+                # A production worker: no debug query log.
+                "DJANGO_DEBUG": "false",
+                "DJANGO_SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
+            },
+            concurrency=2,
+            loglevel="WARNING",
+        )
+        worker.start()
+        process = psutil.Process(worker.pid)
+        idle_single, idle_tree = tree_rss(process)
+
+        newsletter = Newsletter.objects.create(
+            subject="News from the network",
+            month=timezone.localdate().replace(day=1),
+            body=BODY,
+            include_activities=True,
+            rate_per_hour=0,  # throttling off
+        )
+        cpu_before = tree_cpu_seconds(process)
+        load_before = os.getloadavg()[0]
+        started = time.perf_counter()
+        services.newsletter_schedule(newsletter=newsletter, actor=None)
+        newsletters_send_due.delay()
+        peak_single, peak_tree = idle_single, idle_tree
+        next_tick = started + TICK_SECONDS
+        deadline = started + 900
+        while handler.count < MEMBERS and time.perf_counter() < deadline:
+            time.sleep(0.2)
+            single, tree = tree_rss(process)
+            peak_single, peak_tree = max(peak_single, single), max(peak_tree, tree)
+            if time.perf_counter() >= next_tick:  # what beat does
+                outbound_tick.delay()
+                next_tick += TICK_SECONDS
+        # The last rows are marked sent a moment after the sink has their message.
+        while (
+            Delivery.objects.filter(status="sent").count() < MEMBERS
+            and time.perf_counter() < deadline
+        ):
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        worker_cpu = tree_cpu_seconds(process) - cpu_before
+        assert handler.count == MEMBERS, f"only {handler.count} of {MEMBERS} arrived"
+        twice = [address for address, times in handler.recipients.items() if times > 1]
+        assert not twice, f"{len(twice)} recipients got it twice"
+        assert Delivery.objects.filter(status="sent").count() == MEMBERS
+
+        size = handler.bytes / MEMBERS
+        print(f"sent {MEMBERS} messages in {elapsed:.1f} s, {size:.0f} bytes each")
+        print(f"bench: newsletter_messages_per_s {MEMBERS / elapsed:.0f} messages/s")
+        print(f"bench: newsletter_{MEMBERS}_s {elapsed:.1f} s")
+        # CPU per message is what the machine's other load does not change: on an otherwise idle
+        # 2-core machine the worker alone could send about 2000 / this figure messages a second.
+        print(f"bench: newsletter_worker_cpu_ms_per_message {worker_cpu * 1000 / MEMBERS:.2f} ms")
+        print(f"load average before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
+        print(f"bench: newsletter_worker_peak_rss_mb {peak_single / 2**20:.0f} MB")
+        print(f"bench: newsletter_worker_tree_peak_rss_mb {peak_tree / 2**20:.0f} MB")
+        connections.close_all()
+    finally:
+        if worker is not None:
+            worker.stop()
+        if controller is not None:
+            controller.stop()
+        admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

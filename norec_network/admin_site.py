@@ -19,5 +19,5 @@ class NorecAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         from norec_network.dashboard import dashboard_context
 
-        context = dashboard_context(today=timezone.localdate())
+        context = dashboard_context(today=timezone.localdate(), user=request.user)
         return super().index(request, {**context, **(extra_context or {})})

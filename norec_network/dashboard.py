@@ -15,10 +15,26 @@ from django.db.models import Count
 from django.db.models import Q
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
+from django_countries import countries as country_names
 
+from activities.models import Activity
+from activities.models import Registration
+from invitations.models import Invitation
+from invitations.models import InvitationRequest
+from invitations.models import Wave
 from members.models import Participant
+from newsletters.models import Newsletter
+from newsletters.selectors import newsletter_progress
+from norec_network.charts import Bar
+from norec_network.charts import bar_chart
+from norec_network.charts import funnel_chart
 from norec_network.charts import line_chart
+from norec_network.monthly_plan import MonthPlan
+from norec_network.monthly_plan import PlanSource
+from norec_network.monthly_plan import plan_for_year
+from norec_network.monthly_plan import plan_sources
 
 # The roster Norec has sent abroad since 1963: the line the registrations chart measures against.
 ROSTER_GOAL_LABEL = "On the roster"
@@ -94,8 +110,272 @@ def bad_addresses_url() -> str:
     )
 
 
-def dashboard_context(*, today: date) -> dict:
-    return {
-        "members_panel": members_panel(today=today),
-        "bad_addresses_url": bad_addresses_url(),
+# --- Invitations
+
+
+@dataclass(frozen=True)
+class CountryInvitations:
+    """People of one home country: on the roster, and how far their invitations got. A person
+    invited in two waves counts once."""
+
+    code: str
+    name: str
+    roster: int
+    invited: int
+    delivered: int
+    bounced: int
+    accepted: int
+
+    @property
+    def acceptance_rate(self) -> float:
+        return self.accepted / self.invited if self.invited else 0.0
+
+    @property
+    def acceptance_percent(self) -> int:
+        return round(100 * self.acceptance_rate)
+
+    @property
+    def not_yet_invited(self) -> bool:
+        return self.invited == 0
+
+
+@dataclass(frozen=True)
+class WaveFunnel:
+    wave: Wave
+    invitations: int
+    sent: int
+    delivered: int
+    bounced: int
+    accepted: int
+    chart: str
+
+
+@dataclass(frozen=True)
+class InvitationsPanel:
+    countries: list[CountryInvitations]
+    chart: str
+    waves: list[WaveFunnel]
+    open_requests: int
+
+    @property
+    def countries_not_invited(self) -> int:
+        return sum(1 for country in self.countries if country.not_yet_invited)
+
+
+def _people(condition: Q) -> Count:
+    return Count("participant_id", filter=condition, distinct=True)
+
+
+# Handed to the mail server: the point from which an invitation counts as "invited".
+_HANDED_OVER = Q(sent_at__isnull=False)
+_DELIVERED = Q(delivered_at__isnull=False)
+_BOUNCED = Q(status=Invitation.Status.BOUNCED) | Q(bounced_at__isnull=False)
+_ACCEPTED = Q(status=Invitation.Status.ACCEPTED)
+RECENT_WAVES = 20
+
+
+def invitations_panel() -> InvitationsPanel:
+    """Four queries: the roster by country, invitations by country, the latest waves, requests."""
+    roster = dict(
+        Participant.objects.exclude(home_country="")
+        .values_list("home_country")
+        .annotate(n=Count("id"))
+        .values_list("home_country", "n")
+    )
+    by_country = {
+        row["participant__home_country"]: row
+        for row in Invitation.objects.values("participant__home_country").annotate(
+            invited=_people(_HANDED_OVER),
+            delivered=_people(_DELIVERED),
+            bounced=_people(_BOUNCED),
+            accepted=_people(_ACCEPTED),
+        )
     }
+    rows = []
+    for code, on_roster in roster.items():
+        figures = by_country.get(code, {})
+        rows.append(
+            CountryInvitations(
+                code=code,
+                name=str(country_names.name(code) or code),
+                roster=on_roster,
+                invited=figures.get("invited", 0),
+                delivered=figures.get("delivered", 0),
+                bounced=figures.get("bounced", 0),
+                accepted=figures.get("accepted", 0),
+            )
+        )
+    # Countries not yet invited first (they are the next waves), then the largest rosters.
+    rows.sort(key=lambda row: (not row.not_yet_invited, -row.roster, row.name))
+    chart = bar_chart(
+        [
+            Bar(
+                row.name,
+                row.invited,
+                note="not yet invited"
+                if row.not_yet_invited
+                else f"{row.acceptance_rate:.0%} accepted",
+                highlight=row.not_yet_invited,
+            )
+            for row in rows
+        ],
+        title="People invited per home country",
+    )
+    waves = (
+        Wave.objects.exclude(status__in=[Wave.Status.DRAFT])
+        .annotate(
+            n_invitations=Count("invitations"),
+            n_sent=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
+            n_delivered=Count("invitations", filter=Q(invitations__delivered_at__isnull=False)),
+            n_bounced=Count(
+                "invitations",
+                filter=Q(invitations__status=Invitation.Status.BOUNCED)
+                | Q(invitations__bounced_at__isnull=False),
+            ),
+            n_accepted=Count(
+                "invitations", filter=Q(invitations__status=Invitation.Status.ACCEPTED)
+            ),
+        )
+        .order_by("-launched_at", "-id")[:RECENT_WAVES]
+    )
+    funnels = [
+        WaveFunnel(
+            wave=wave,
+            invitations=wave.n_invitations,
+            sent=wave.n_sent,
+            delivered=wave.n_delivered,
+            bounced=wave.n_bounced,
+            accepted=wave.n_accepted,
+            chart=funnel_chart(
+                [
+                    ("Invitations", wave.n_invitations),
+                    ("Sent", wave.n_sent),
+                    ("Delivered", wave.n_delivered),
+                    ("Accepted", wave.n_accepted),
+                ],
+                title=f"Wave {wave.name}",
+                width=480,
+            ),
+        )
+        for wave in waves
+    ]
+    open_requests = InvitationRequest.objects.filter(status=InvitationRequest.Status.OPEN).count()
+    return InvitationsPanel(countries=rows, chart=chart, waves=funnels, open_requests=open_requests)
+
+
+def open_requests_url() -> str:
+    return (
+        reverse("admin:invitations_invitationrequest_changelist")
+        + "?"
+        + urlencode({"status": InvitationRequest.Status.OPEN})
+    )
+
+
+# --- Activities and the monthly plan
+
+NEXT_ACTIVITIES = 6
+
+
+def next_activities(*, now) -> list[Activity]:
+    """The next published activities that have not ended, with `confirmed` and `waitlisted`
+    counts annotated: one query."""
+    return list(
+        Activity.objects.filter(status=Activity.Status.PUBLISHED, ends_at__gt=now)
+        .annotate(
+            confirmed=Count(
+                "registrations",
+                filter=Q(
+                    registrations__status__in=[
+                        Registration.Status.CONFIRMED,
+                        Registration.Status.ATTENDED,
+                    ]
+                ),
+            ),
+            waitlisted=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)
+            ),
+        )
+        .defer("description")
+        .order_by("starts_at", "id")[:NEXT_ACTIVITIES]
+    )
+
+
+@dataclass(frozen=True)
+class PlanPanel:
+    year: int
+    sources: list[PlanSource]
+    months: list[MonthPlan]
+
+    @property
+    def rows(self) -> list[tuple[MonthPlan, list[list]]]:
+        """(month, [its items of each source, in the order of `sources`]) for a table."""
+        return [
+            (month, [month.items.get(source.name, []) for source in self.sources])
+            for month in self.months
+        ]
+
+    @property
+    def months_missing_something(self) -> int:
+        return sum(1 for month in self.months if not month.is_complete)
+
+
+def plan_panel(*, today: date) -> PlanPanel:
+    """This year's monthly plan: the goal is at least one activity and one newsletter a month."""
+    return PlanPanel(year=today.year, sources=plan_sources(), months=plan_for_year(today.year))
+
+
+# --- Newsletters
+
+
+@dataclass(frozen=True)
+class NewsletterPanel:
+    newsletter: Newsletter
+    progress: dict  # newsletters.selectors.newsletter_progress: counts per delivery status
+    chart: str
+
+
+def last_newsletter_panel() -> NewsletterPanel | None:
+    """The newsletter whose sending started last, with its delivery figures; two queries."""
+    newsletter = (
+        Newsletter.objects.filter(started_at__isnull=False)
+        .only("pk", "subject", "month", "status", "started_at", "sent_at", "recipient_count")
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    if newsletter is None:
+        return None
+    progress = newsletter_progress(newsletter=newsletter)
+    chart = funnel_chart(
+        [
+            ("Recipients", progress["total"]),
+            ("Handed to the mail service", progress["sent"] + progress["bounced"]),
+            ("Delivered (confirmed)", progress["delivered"]),
+        ],
+        title=f"Newsletter {newsletter.subject}",
+        width=480,
+    )
+    return NewsletterPanel(newsletter=newsletter, progress=progress, chart=chart)
+
+
+def dashboard_context(*, today: date, user=None) -> dict:
+    """The panels `user` may see: each needs the view permission of what it counts (an activity
+    staff account sees no invitation figures). Without a user (tests, benchmarks), all panels."""
+
+    def allowed(permission: str) -> bool:
+        return user is None or user.has_perm(permission)
+
+    context: dict = {"members_panel": members_panel(today=today)}
+    if allowed("members.view_participant"):
+        context["bad_addresses_url"] = bad_addresses_url()
+    if allowed("invitations.view_invitation"):
+        context["invitations_panel"] = invitations_panel()
+        if allowed("invitations.view_invitationrequest"):
+            context["open_requests_url"] = open_requests_url()
+    if allowed("activities.view_activity"):
+        context["next_activities"] = next_activities(now=timezone.now())
+    if allowed("newsletters.view_newsletter"):
+        context["newsletters_visible"] = True
+        context["newsletter_panel"] = last_newsletter_panel()
+    if allowed("activities.view_activity") or allowed("newsletters.view_newsletter"):
+        context["plan_panel"] = plan_panel(today=today)
+    return context

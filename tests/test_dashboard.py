@@ -1,16 +1,30 @@
 """The admin's first page shows the network at a glance, with figures counted from the database."""
 
+import datetime
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from activities.models import Activity
+from activities.models import Registration
+from invitations.models import Invitation
+from invitations.models import InvitationRequest
+from invitations.models import Wave
 from members.models import Participant
+from newsletters.models import Delivery
+from norec_network.dashboard import invitations_panel
+from norec_network.dashboard import last_newsletter_panel
 from norec_network.dashboard import members_panel
+from norec_network.dashboard import next_activities
+from norec_network.dashboard import plan_panel
+from tests.activities.factories import ActivityFactory
 from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
+from tests.newsletters.factories import NewsletterFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +69,7 @@ def test_the_panel_costs_the_same_queries_for_a_small_and_a_larger_roster(
 
 
 def test_staff_see_the_dashboard_on_the_admin_first_page(client, roster):
-    client.force_login(StaffUserFactory())
+    client.force_login(StaffUserFactory(is_superuser=True))
 
     response = client.get(reverse("admin:index"))
 
@@ -73,3 +87,241 @@ def test_an_empty_roster_shows_an_empty_dashboard_not_an_error(client):
 
     assert response.status_code == 200
     assert "no data yet" in response.content.decode()
+
+
+# --- Invitations per country and per wave
+
+
+@pytest.fixture
+def invited_roster():
+    """Kenya: 4 on the roster; Nepal: 2; Tanzania: 1 and never invited. Amina was invited twice
+    (her first invitation expired, the second was accepted): she counts once."""
+    now = timezone.now()
+    first = Wave.objects.create(
+        name="Kenya and Nepal", home_countries=["KE", "NP"], status="completed", launched_at=now
+    )
+    second = Wave.objects.create(
+        name="Kenya again",
+        home_countries=["KE"],
+        status="sending",
+        launched_at=now + timedelta(days=1),
+    )
+    amina, baraka, chege, dalia = ParticipantFactory.create_batch(4, home_country="KE")
+    bishnu, _ = ParticipantFactory.create_batch(2, home_country="NP")
+    ParticipantFactory(home_country="TZ")
+    sent = {"sent_at": now}
+    Invitation.objects.create(
+        wave=first, participant=amina, status="expired", delivered_at=now, **sent
+    )
+    Invitation.objects.create(
+        wave=second, participant=amina, status="accepted", delivered_at=now, **sent
+    )
+    Invitation.objects.create(
+        wave=first, participant=baraka, status="accepted", delivered_at=now, **sent
+    )
+    Invitation.objects.create(
+        wave=first, participant=chege, status="bounced", bounced_at=now, **sent
+    )
+    Invitation.objects.create(wave=second, participant=dalia, status="pending")
+    Invitation.objects.create(wave=first, participant=bishnu, status="sent", **sent)
+    InvitationRequest.objects.create(
+        first_name="Ana", last_name="Silva", email="ana@example.org", home_country="MZ"
+    )
+    InvitationRequest.objects.create(
+        first_name="Joe", last_name="Banda", email="joe@example.org", status="dismissed"
+    )
+    return first, second
+
+
+def straight_counts(country: str) -> dict:
+    people = Participant.objects.filter(home_country=country)
+    return {
+        "roster": people.count(),
+        "invited": people.filter(invitations__sent_at__isnull=False).distinct().count(),
+        "delivered": people.filter(invitations__delivered_at__isnull=False).distinct().count(),
+        "bounced": people.filter(invitations__status="bounced").distinct().count(),
+        "accepted": people.filter(invitations__status="accepted").distinct().count(),
+    }
+
+
+def test_invitations_per_country_equal_counts_taken_straight_from_the_database(invited_roster):
+    panel = invitations_panel()
+
+    rows = {row.code: row for row in panel.countries}
+    for code in ("KE", "NP", "TZ"):
+        row = rows[code]
+        assert {
+            "roster": row.roster,
+            "invited": row.invited,
+            "delivered": row.delivered,
+            "bounced": row.bounced,
+            "accepted": row.accepted,
+        } == straight_counts(code)
+    assert (rows["KE"].invited, rows["KE"].accepted) == (3, 2)
+    assert rows["KE"].acceptance_percent == 67
+    assert panel.open_requests == InvitationRequest.objects.filter(status="open").count() == 1
+
+
+def test_countries_not_yet_invited_stand_out_first(invited_roster):
+    panel = invitations_panel()
+
+    assert panel.countries[0].code == "TZ"
+    assert panel.countries[0].not_yet_invited
+    assert panel.countries_not_invited == 1
+    assert "not yet invited" in panel.chart
+    assert "stroke-dasharray" in panel.chart  # drawn differently, not only in another colour
+
+
+def test_each_wave_is_a_funnel_of_its_own_invitations(invited_roster):
+    first, second = invited_roster
+    funnels = {funnel.wave: funnel for funnel in invitations_panel().waves}
+
+    assert [funnel.wave for funnel in invitations_panel().waves] == [second, first]
+    assert (
+        funnels[first].invitations,
+        funnels[first].sent,
+        funnels[first].delivered,
+        funnels[first].bounced,
+        funnels[first].accepted,
+    ) == (4, 4, 2, 1, 1)
+    assert (funnels[second].invitations, funnels[second].accepted) == (2, 1)
+    assert "Accepted" in funnels[first].chart
+
+
+def test_the_invitations_panel_costs_the_same_queries_whatever_the_number_of_waves(
+    invited_roster, django_assert_num_queries
+):
+    with django_assert_num_queries(4):
+        invitations_panel()
+    for n in range(5):
+        wave = Wave.objects.create(name=f"Wave {n}", home_countries=["NP"], status="completed")
+        Invitation.objects.create(wave=wave, participant=ParticipantFactory(home_country="NP"))
+    with django_assert_num_queries(4):
+        invitations_panel()
+
+
+def test_the_adviser_sees_invitation_figures_on_the_first_page(client, invited_roster):
+    client.force_login(StaffUserFactory(is_superuser=True))
+
+    content = client.get(reverse("admin:index")).content.decode()
+
+    assert "Invitations per home country" in content
+    assert "invitation requests waiting" in content
+    assert "Kenya again" in content
+
+
+def test_staff_without_invitation_permissions_see_no_invitation_figures(client, invited_roster):
+    client.force_login(StaffUserFactory())  # staff, but no permission on invitations
+
+    content = client.get(reverse("admin:index")).content.decode()
+
+    assert "Registered members over time" in content
+    assert "Invitations per home country" not in content
+    assert "invitation requests waiting" not in content
+    assert "bad addresses to fix" not in content  # the roster is the advisers' business
+
+
+# --- Next activities and the monthly plan
+
+
+def test_next_activities_carry_registration_counts_taken_straight_from_the_database():
+    now = timezone.now()
+    soon = ActivityFactory(title="Soon", starts_at=now + timedelta(days=2), capacity=2)
+    later = ActivityFactory(title="Later", starts_at=now + timedelta(days=9))
+    ActivityFactory(title="Draft", status=Activity.Status.DRAFT)
+    ActivityFactory(
+        title="Over", starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=3)
+    )
+    for status in ("confirmed", "attended", "waitlisted", "cancelled"):
+        Registration.objects.create(activity=soon, participant=ParticipantFactory(), status=status)
+
+    rows = next_activities(now=now)
+
+    assert [activity.title for activity in rows] == ["Soon", "Later"]
+    assert (rows[0].confirmed, rows[0].waitlisted) == (
+        soon.registrations.filter(status__in=["confirmed", "attended"]).count(),
+        soon.registrations.filter(status="waitlisted").count(),
+    )
+    assert (rows[0].confirmed, rows[0].waitlisted) == (2, 1)
+    assert (rows[1].confirmed, rows[1].waitlisted) == (later.registrations.count(), 0)
+
+
+def test_the_plan_marks_the_months_without_an_activity():
+    today = timezone.localdate()
+    noon = timezone.make_aware(datetime.datetime(today.year, 3, 10, 12, 0))
+    ActivityFactory(title="March webinar", starts_at=noon, ends_at=noon + timedelta(hours=1))
+
+    panel = plan_panel(today=today)
+
+    march = panel.months[2]
+    assert [item.title for item in march.items["activities"]] == ["March webinar"]
+    assert "activities" not in march.missing
+    assert "activities" in panel.months[3].missing
+    assert panel.months_missing_something >= 11
+
+
+def test_activity_staff_see_the_plan_and_next_activities_but_no_invitation_figures(client):
+    staff = StaffUserFactory()
+    staff.user_permissions.add(Permission.objects.get(codename="view_activity"))
+    ActivityFactory(title="Monthly webinar", starts_at=timezone.now() + timedelta(days=3))
+    client.force_login(staff)
+
+    content = client.get(reverse("admin:index")).content.decode()
+
+    assert "Next activities" in content
+    assert "Monthly webinar" in content
+    assert "The plan for" in content
+    assert "Invitations per home country" not in content
+
+
+def test_the_whole_first_page_costs_a_fixed_number_of_queries(
+    client, invited_roster, django_assert_max_num_queries
+):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    client.get(reverse("admin:index"))  # warm caches (sessions, content types)
+    with django_assert_max_num_queries(25) as small:
+        client.get(reverse("admin:index"))
+    for n in range(6):
+        wave = Wave.objects.create(name=f"More {n}", home_countries=["NP"], status="completed")
+        Invitation.objects.create(wave=wave, participant=ParticipantFactory(home_country="UG"))
+        activity = ActivityFactory(starts_at=timezone.now() + timedelta(days=n + 1))
+        Registration.objects.create(
+            activity=activity, participant=ParticipantFactory(), status="confirmed"
+        )
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(reverse("admin:index"))
+
+
+# --- The last newsletter
+
+
+def test_the_last_newsletter_figures_equal_its_deliveries_in_the_database(client):
+    now = timezone.now()
+    older = NewsletterFactory(subject="October", status="sent", started_at=now - timedelta(30))
+    last = NewsletterFactory(subject="November", status="sending", started_at=now)
+    NewsletterFactory(subject="December draft", status="draft")
+    for status, delivered in [("sent", True), ("sent", True), ("sent", False), ("bounced", False)]:
+        Delivery.objects.create(
+            newsletter=last,
+            participant=ParticipantFactory(),
+            status=status,
+            delivered_at=now if delivered else None,
+        )
+    Delivery.objects.create(newsletter=older, participant=ParticipantFactory(), status="sent")
+
+    panel = last_newsletter_panel()
+
+    assert panel.newsletter == last
+    assert panel.progress["total"] == Delivery.objects.filter(newsletter=last).count() == 4
+    assert panel.progress["delivered"] == 2
+    assert panel.progress["bounced"] == 1
+    client.force_login(StaffUserFactory(is_superuser=True))
+    content = client.get(reverse("admin:index")).content.decode()
+    assert "The last newsletter" in content
+    assert "November" in content
+
+
+def test_no_newsletter_yet_says_so(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+
+    assert "No newsletter has been sent yet." in client.get(reverse("admin:index")).content.decode()

@@ -1,0 +1,54 @@
+"""A scratch PostgreSQL database for a benchmark: created next to DATABASE_URL's, dropped after.
+
+with scratch_database("norec_bench_x"):
+    django.setup()  # settings now point at the scratch database
+    ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@contextlib.contextmanager
+def scratch_database(name: str, *, keep: bool = False):
+    """Point DATABASE_URL (and so Django's settings) at a fresh database `name`; drop it on exit
+    unless `keep`. Exits with a message when DATABASE_URL is not PostgreSQL."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit(f"{name} needs DATABASE_URL=postgres://... (make bench sets it)")
+    import psycopg2
+
+    parts = urlsplit(url)
+    server = urlunsplit(parts._replace(path="/postgres"))
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "norec_network.settings")
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+
+    def server_sql(sql: str) -> None:
+        conn = psycopg2.connect(server)
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+        conn.close()
+
+    server_sql(f"DROP DATABASE IF EXISTS {name}")
+    server_sql(f"CREATE DATABASE {name}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            from django.db import connections
+
+            connections.close_all()
+        if not keep:
+            server_sql(f"DROP DATABASE IF EXISTS {name}")

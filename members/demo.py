@@ -15,7 +15,7 @@ from dataclasses import field
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
@@ -405,12 +405,12 @@ def _seed_members(roster: list[dict], ids: dict[str, int], result: DemoResult) -
 
 
 def _seed_staff(result: DemoResult) -> None:
-    members_permissions = list(Permission.objects.filter(content_type__app_label="members"))
-    for email, password in (ADVISER, STAFF):
+    # The groups come from a data migration (members 0007); each demo account gets its role.
+    for (email, password), group_name in ((ADVISER, "Network advisers"), (STAFF, "Activity staff")):
         user, created = _ensure_account(email, password, result, is_staff=True)
-        if created:
-            # A later issue replaces this with proper groups for advisers and activity staff.
-            user.user_permissions.set(members_permissions)
+        group = Group.objects.filter(name=group_name).first()
+        if group is not None:
+            user.groups.add(group)
         _ensure_demo_totp(user)
     superuser, _ = _ensure_account(
         SUPERUSER[0], SUPERUSER[1], result, is_staff=True, is_superuser=True

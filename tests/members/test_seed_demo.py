@@ -184,3 +184,21 @@ def test_other_apps_add_their_demo_data_through_registered_seeders(monkeypatch):
 
     assert seeded == [1]
     assert "activities: 3 activities" in output
+
+
+def test_demo_staff_get_their_roles():
+    from tests.support.roles import ensure_staff_groups
+
+    ensure_staff_groups()
+    run("--participants", "60")
+
+    adviser = User.objects.get(email=demo.ADVISER[0])
+    staff = User.objects.get(email=demo.STAFF[0])
+    assert list(adviser.groups.values_list("name", flat=True)) == ["Network advisers"]
+    assert list(staff.groups.values_list("name", flat=True)) == ["Activity staff"]
+    assert adviser.has_perm("invitations.add_wave") and not adviser.has_perm(
+        "activities.add_activity"
+    )
+    assert staff.has_perm("newsletters.add_newsletter") and not staff.has_perm(
+        "invitations.view_wave"
+    )

@@ -125,7 +125,10 @@ def bar_chart(
     bars: Sequence[Bar], *, title: str, width: int = 640, bar_height: int = 22
 ) -> SafeString:
     """Horizontal bars with their label on the left and the figure on the right of each bar."""
-    label_w, value_w, gap = 170, 90, 8
+    figures = [f"{bar.value:,}" + (f" · {bar.note}" if bar.note else "") for bar in bars]
+    # Room on the right for the longest figure (about 7 px a character at 12 px).
+    label_w, gap = 170, 8
+    value_w = max([90] + [7 * len(figure) + 12 for figure in figures])
     plot_w = width - label_w - value_w
     height = max(len(bars), 1) * (bar_height + gap) + gap
     highest = max([bar.value for bar in bars] + [1])
@@ -134,7 +137,7 @@ def bar_chart(
         top = gap + index * (bar_height + gap)
         length = plot_w * bar.value / highest
         colour, dash = (WARN, " stroke-dasharray='4 3'") if bar.highlight else (ACCENT, "")
-        figure = f"{bar.value:,}" + (f" · {bar.note}" if bar.note else "")
+        figure = figures[index]
         body.append(
             f"<g class='bar'>"
             f"<text x='{label_w - 8}' y='{top + bar_height * 0.7:.1f}' text-anchor='end' "

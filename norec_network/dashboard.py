@@ -211,15 +211,15 @@ def invitations_panel() -> InvitationsPanel:
         [
             Bar(
                 row.name,
-                row.invited,
+                row.roster,
                 note="not yet invited"
                 if row.not_yet_invited
-                else f"{row.acceptance_rate:.0%} accepted",
+                else f"{row.invited:,} invited, {row.acceptance_percent}% accepted",
                 highlight=row.not_yet_invited,
             )
             for row in rows
         ],
-        title="People invited per home country",
+        title="People on the roster per home country, and how far their invitations got",
     )
     waves = (
         Wave.objects.exclude(status__in=[Wave.Status.DRAFT])

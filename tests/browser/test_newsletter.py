@@ -150,7 +150,7 @@ def test_staff_write_preview_test_and_schedule_then_a_member_unsubscribes(
     member_page.get_by_label("Email").fill("amina@example.org")
     member_page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     member_page.get_by_role("button", name="Sign In").click()
-    member_page.get_by_role("link", name="Newsletters").click()
+    member_page.get_by_role("link", name="Newsletters", exact=True).click()
     expect(member_page.get_by_role("heading", name="Newsletters", level=1)).to_be_visible()
     snap(member_page, "newsletter-archive")
     member_page.get_by_role("link", name="News from the network").click()

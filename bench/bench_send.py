@@ -8,6 +8,8 @@ at once, as after the second beat tick in production. Prints `bench: <name> <val
 
 - `send_materialise_12000_s`: launching the wave (one invitation row per participant)
 - `send_messages_per_s`: messages handed to the SMTP server per second, launch to last message
+- `send_worker_cpu_ms_per_message`: the worker's CPU time per message (user + system), a figure
+  that does not depend on what else the machine is doing (2 cores / this = the worker's ceiling)
 - `send_worker_peak_rss_mb`: the worker's peak memory (main process plus its two pool children)
 - `send_worker_process_peak_rss_mb`: the largest of those processes at its peak
 
@@ -75,6 +77,25 @@ def tree_rss(pid: int) -> tuple[int, int]:
         except psutil.NoSuchProcess:
             continue
     return sum(sizes), max(sizes, default=0)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by the worker and its pool children."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        processes = [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in processes:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def make_roster(count: int) -> None:
@@ -198,6 +219,7 @@ def main() -> int:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
 
+        cpu_before = tree_cpu_seconds(worker.pid)
         started = time.perf_counter()
         created = services.wave_launch(wave=wave, actor=None)  # kicks the first batch chain
         materialised = time.perf_counter() - started
@@ -211,6 +233,7 @@ def main() -> int:
                 raise RuntimeError("the worker died:\n" + worker.log()[-3000:])
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
+        cpu_ms = (tree_cpu_seconds(worker.pid) - cpu_before) * 1000 / count
         stop.set()
         sampler.join()
         time.sleep(1)  # anything sent twice would arrive now
@@ -224,6 +247,7 @@ def main() -> int:
         print(f"bench: send_materialise{label or '_12000'}_s {materialised:.2f} s")
         print(f"bench: send{label}_messages_per_s {rate:.0f} messages/s")
         print(f"bench: send{label}_launch_to_last_message_s {elapsed:.1f} s")
+        print(f"bench: send{label}_worker_cpu_ms_per_message {cpu_ms:.2f} ms")
         print(f"bench: send{label}_worker_peak_rss_mb {peak[0] / 1024 / 1024:.0f} MB")
         print(f"bench: send{label}_worker_process_peak_rss_mb {peak[1] / 1024 / 1024:.0f} MB")
         connections.close_all()

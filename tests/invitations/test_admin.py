@@ -403,3 +403,17 @@ def test_the_invitation_list_is_read_only_with_filters(
     assert page.status_code == 200
     assert b'name="status"' not in page.content
     assert adviser_client.get(reverse("admin:invitations_invitation_add")).status_code == 403
+
+
+def test_the_wave_list_shows_counts_in_a_fixed_number_of_queries(
+    adviser_client, django_assert_max_num_queries
+):
+    for country in ("KE", "UG", "TZ"):
+        make_participants(3, country=country, with_exchange=False)
+        launch(make_wave(name=f"Wave {country}", home_countries=[country]))
+
+    with django_assert_max_num_queries(12):
+        response = adviser_client.get(reverse("admin:invitations_wave_changelist"))
+
+    assert response.status_code == 200
+    assert b"Wave UG" in response.content

@@ -254,3 +254,17 @@ def test_home_page_query_count_is_fixed(client, member, django_assert_max_num_qu
     with django_assert_max_num_queries(8):
         response = client.get(reverse("members:home"))
     assert response.status_code == 200
+
+
+def test_no_member_page_edits_another_members_profile(client, member):
+    other = MemberFactory(first_name="Other", city="Kampala")
+    for params in ({"pk": other.pk}, {"id": other.pk}, {"participant": other.pk}):
+        response = client.post(
+            reverse("members:profile_edit") + f"?pk={other.pk}",
+            profile_data(city="Changed", **{k: str(v) for k, v in params.items()}),
+        )
+        assert response.status_code == 302
+    other.refresh_from_db()
+    member.refresh_from_db()
+    assert other.city == "Kampala"
+    assert member.city == "Changed"

@@ -28,6 +28,7 @@ from members.admin_filters import HomeCountryFilter
 from members.admin_filters import HostCountryFilter
 from members.admin_filters import ProgrammeFilter
 from members.admin_filters import RegisteredFilter
+from members.admin_filters import ResidenceCountryFilter
 from members.admin_reports import participant_counts_by_country
 from members.admin_reports import participant_export_lines
 from members.audit import record_staff_action
@@ -409,7 +410,12 @@ class ResourcePersonAdmin(admin.ModelAdmin):
         "expertise_column",
         "languages_column",
     ]
-    list_filter = ["expertise", "languages", "residence_country", HomeCountryFilter]
+    list_filter = [
+        ("expertise", admin.RelatedOnlyFieldListFilter),
+        ("languages", admin.RelatedOnlyFieldListFilter),
+        ResidenceCountryFilter,
+        HomeCountryFilter,
+    ]
     search_fields = ["first_name", "last_name", "organisation", "position", "expertise__name"]
     list_select_related = ["user"]
     list_per_page = 100

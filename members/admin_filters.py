@@ -197,3 +197,24 @@ class AccountDeletedFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(deleted_at__isnull=True)
         return queryset
+
+
+class ResidenceCountryFilter(admin.SimpleListFilter):
+    """Only the countries where the listed people live (not all 250)."""
+
+    title = _("country of residence")
+    parameter_name = "residence_country"
+
+    def lookups(self, request, model_admin):
+        return _country_lookups(
+            model_admin.get_queryset(request)
+            .order_by()
+            .values_list("residence_country", flat=True)
+            .distinct()
+        )
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(residence_country="" if value == NO_COUNTRY else value.upper())

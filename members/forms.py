@@ -28,7 +28,11 @@ def time_zone_choices() -> list[tuple[str, str]]:
         for zone in zoneinfo.available_timezones()
         if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
     )
-    return [("", _("Choose your time zone")), *((zone, zone.replace("_", " ")) for zone in zones)]
+    return [
+        ("", _("Choose your time zone")),
+        *((zone, zone.replace("_", " ")) for zone in zones),
+        ("UTC", "UTC"),
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -180,6 +184,12 @@ class ProfileForm(forms.ModelForm):
             # The country's code, suggested: the member types the rest.
             self.initial["phone"] = f"{prefix} "
         self.fields["phone"].widget.attrs["placeholder"] = example
+        if participant.time_zone and participant.time_zone not in dict(time_zone_choices()):
+            # A zone set elsewhere (an import, the admin) stays valid on the member's form.
+            self.fields["time_zone"].choices = [
+                *time_zone_choices(),
+                (participant.time_zone, participant.time_zone),
+            ]
         if not participant.time_zone and not self.is_bound:
             # The country's main time zone, suggested; the member can choose another.
             self.initial["time_zone"] = suggested_time_zone(region or "")

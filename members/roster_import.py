@@ -59,6 +59,7 @@ from members.audit import record_staff_action
 from members.models import Exchange
 from members.models import Participant
 from members.models import StaffAction
+from members.services import participant_refresh_search_text
 
 logger = logging.getLogger(__name__)
 
@@ -794,6 +795,10 @@ def roster_import(
             ],
             batch_size=500,
         )
+        # A renamed member stays findable under the new name in the directory.
+        for participant in to_update:
+            if participant.user_id is not None:
+                participant_refresh_search_text(participant=participant)
         pks = {participant.participant_id: participant.pk for participant in existing.values()}
         pks.update({participant.participant_id: participant.pk for participant in to_create})
         Exchange.objects.bulk_create(

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_POST
@@ -189,6 +190,7 @@ def directory_contact_view(request, pk: int):
     )
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def message_view(request, pk: int):
@@ -205,6 +207,7 @@ def message_view(request, pk: int):
     return render(request, "members/message_detail.html", {"message": message, "form": form})
 
 
+@never_cache
 @login_required
 @require_GET
 def data_download_view(request):

@@ -199,3 +199,17 @@ def test_the_profile_page_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         response = client.get(reverse("members:directory_profile", args=[member.pk]))
     assert response.status_code == 200
+
+
+def test_a_member_renamed_by_a_roster_import_is_found_by_the_new_name(client, viewer):
+    from members.roster_import import roster_import
+
+    member = make_member(first_name="Old", last_name="Name", home_country="KE")
+    csv = (
+        "participant_id,first_name,last_name,email,home_country\n"
+        f"{member.participant_id},Nuru,Wanjiku,{member.email},KE\n"
+    ).encode()
+    report = roster_import(data=csv, source="test.csv")
+    assert report.updated == 1, report.summary()
+    assert names(client.get(reverse("members:directory"), {"q": "wanjiku"})) == ["Nuru"]
+    assert names(client.get(reverse("members:directory"), {"q": "old name"})) == []

@@ -70,6 +70,7 @@ def test_download_my_data_holds_everything_including_other_apps(client, member, 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert "attachment" in response["Content-Disposition"]
+    assert "no-store" in response["Cache-Control"]  # personal data stays out of caches
     data = json.loads(response.content)
     assert data["roster"]["roster_id"] == member.participant_id
     assert data["profile"]["city"] == "Nairobi"

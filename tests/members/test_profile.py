@@ -254,3 +254,49 @@ def test_home_page_query_count_is_fixed(client, member, django_assert_max_num_qu
     with django_assert_max_num_queries(8):
         response = client.get(reverse("members:home"))
     assert response.status_code == 200
+
+
+def test_no_member_page_edits_another_members_profile(client, member):
+    other = MemberFactory(first_name="Other", city="Kampala")
+    for params in ({"pk": other.pk}, {"id": other.pk}, {"participant": other.pk}):
+        response = client.post(
+            reverse("members:profile_edit") + f"?pk={other.pk}",
+            profile_data(city="Changed", **{k: str(v) for k, v in params.items()}),
+        )
+        assert response.status_code == 302
+    other.refresh_from_db()
+    member.refresh_from_db()
+    assert other.city == "Kampala"
+    assert member.city == "Changed"
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Etc/GMT-3"])
+def test_a_time_zone_set_elsewhere_does_not_block_saving(client, member, zone):
+    Participant.objects.filter(pk=member.pk).update(time_zone=zone)
+    response = client.post(reverse("members:profile_edit"), profile_data(time_zone=zone))
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.time_zone == zone
+
+
+def test_saving_the_form_as_shown_keeps_everything(client, member):
+    """What the form shows, sent back untouched, saves and changes nothing (no data lost)."""
+    health = ExpertiseFieldFactory(name="Health")
+    client.post(
+        reverse("members:profile_edit"),
+        profile_data(expertise=[health.pk], phone="+254 712 345678"),
+    )
+    member.refresh_from_db()
+    before = {field: getattr(member, field) for field in ["phone", "city", "bio", "time_zone"]}
+    form = client.get(reverse("members:profile_edit")).context["form"]
+    data = {}
+    for bound in form:
+        value = bound.value()
+        if value in (None, False, ""):
+            continue
+        data[bound.html_name] = [str(v) for v in value] if isinstance(value, list) else value
+    response = client.post(reverse("members:profile_edit"), data)
+    assert response.status_code == 302, response.context["form"].errors
+    member.refresh_from_db()
+    assert {field: getattr(member, field) for field in before} == before
+    assert list(member.expertise.all()) == [health]

@@ -121,6 +121,7 @@ def _counts_queryset(queryset):
 class WaveAdmin(admin.ModelAdmin):
     form = WaveForm
     change_form_template = "admin/invitations/wave/change_form.html"
+    change_list_template = "admin/invitations/wave/change_list.html"
     list_display = [
         "name",
         "countries_column",

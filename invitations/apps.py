@@ -20,3 +20,34 @@ class InvitationsConfig(AppConfig):
         register_participant_admin_link(
             ParticipantAdminLink(name="invitations.invite", render=participant_invite_link)
         )
+
+        from invitations import accept
+        from invitations import demo
+        from invitations import services
+        from members.extensions import DemoSeeder
+        from members.extensions import PersonalDataSource
+        from members.extensions import register_demo_seeder
+        from members.extensions import register_personal_data_source
+
+        register_personal_data_source(
+            PersonalDataSource(
+                name="invitations",
+                export=services.invitations_export,
+                erase=services.invitations_erase,
+            )
+        )
+        register_personal_data_source(
+            PersonalDataSource(
+                name="invitation_requests",
+                export=accept.invitation_requests_export,
+                erase=accept.invitation_requests_erase,
+            )
+        )
+        register_demo_seeder(
+            DemoSeeder(name="invitations", seed=demo.invitations_seed_demo, order=20)
+        )
+        register_demo_seeder(
+            DemoSeeder(
+                name="invitation_requests", seed=accept.invitation_requests_seed_demo, order=21
+            )
+        )

@@ -145,6 +145,7 @@ class Invitation(OutboundMessage):
         FAILED = "failed", _("failed")
         EXPIRED = "expired", _("expired")
         REVOKED = "revoked", _("revoked")
+        SKIPPED = "skipped", _("not sent (no longer invitable)")
 
     # Open: the person may still get or use it. At most one open invitation per participant.
     OPEN_STATUSES = (Status.PENDING, Status.SENDING, Status.SENT)

@@ -153,6 +153,7 @@ def wave_progress(*, wave: Wave) -> dict:
         accepted=Count("pk", filter=Q(status=statuses.ACCEPTED)),
         expired=Count("pk", filter=Q(status=statuses.EXPIRED)),
         revoked=Count("pk", filter=Q(status=statuses.REVOKED)),
+        skipped=Count("pk", filter=Q(status=statuses.SKIPPED)),
     )
     total = counts["total"]
     done = total - counts["pending"]
@@ -162,7 +163,8 @@ def wave_progress(*, wave: Wave) -> dict:
 
 
 def wave_resendable(*, wave: Wave) -> QuerySet[Invitation]:
-    """The wave's invitations that may be sent again: sent, expired or failed, not accepted,
+    """The wave's invitations that may be sent again: sent, expired, failed or skipped (never
+    accepted or bounced),
     to people who still may be invited and hold no other open invitation."""
     other_open = Invitation.objects.filter(
         participant=OuterRef("participant"), status__in=Invitation.OPEN_STATUSES
@@ -173,6 +175,7 @@ def wave_resendable(*, wave: Wave) -> QuerySet[Invitation]:
                 Invitation.Status.SENT,
                 Invitation.Status.EXPIRED,
                 Invitation.Status.FAILED,
+                Invitation.Status.SKIPPED,
             ],
             participant__user__isnull=True,
             participant__declined_invitations=False,

@@ -136,6 +136,30 @@ def prepare_reminders(rows):
     )
 
 
+def _participant_skip_reason(participant, email: str) -> str | None:
+    if participant.user_id is not None:
+        return "registered meanwhile"
+    if participant.declined_invitations:
+        return "asked not to be invited"
+    if participant.has_bad_address:
+        return "address bounced or complained meanwhile"
+    if (participant.email or "").lower() != (email or "").lower():
+        return "address changed since the invitation was made"
+    return None
+
+
+def invitation_skip_reason(invitation: Invitation) -> str | None:
+    """Checked right before sending: a wave takes days, and people change meanwhile."""
+    return _participant_skip_reason(invitation.participant, invitation.email)
+
+
+def reminder_skip_reason(reminder: InvitationReminder) -> str | None:
+    invitation = reminder.invitation
+    if invitation.status != Invitation.Status.SENT or invitation.is_expired:
+        return "the invitation is no longer open"
+    return _participant_skip_reason(invitation.participant, reminder.email)
+
+
 def reminder_event(reminder: InvitationReminder, event_type: str) -> None:
     """A reminder that bounced means the invitation's address is bad too."""
     if event_type in ("bounced", "rejected"):
@@ -159,6 +183,7 @@ def register() -> None:
                 wave_id=wave_id, reason=reason
             ),
             campaign_finished=lambda wave_id: services.wave_complete(wave_id=wave_id),
+            skip_reason=invitation_skip_reason,
         )
     )
     outbound.register_stream(
@@ -174,5 +199,6 @@ def register() -> None:
                 wave_id=wave_id, reason=reason
             ),
             on_event=reminder_event,
+            skip_reason=reminder_skip_reason,
         )
     )

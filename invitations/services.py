@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -203,6 +205,10 @@ def wave_resend(*, wave: Wave, actor, target_url: str = "") -> int:
     rows = selectors.wave_resendable(wave=wave)
     ids = list(rows.values_list("pk", flat=True))
     count = Invitation.objects.filter(pk__in=ids).update(
+        # To the address of record now: the adviser may have corrected it since.
+        email=Subquery(
+            Participant.objects.filter(pk=OuterRef("participant_id")).values("email")[:1]
+        ),
         status=Invitation.Status.PENDING,
         claimed_at=None,
         sent_at=None,
@@ -314,3 +320,28 @@ def _chunks(iterable, size):
 
 def invitation_expiry_for(*, valid_days: int, sent_at: datetime) -> datetime:
     return sent_at + timedelta(days=valid_days)
+
+
+# --- personal data ------------------------------------------------------------------------------
+
+
+def invitations_export(participant: Participant) -> list[dict]:
+    """For "Download my data": the invitations sent to this person."""
+    rows = Invitation.objects.filter(participant=participant).select_related("wave")
+    return [
+        {
+            "wave": row.wave.name if row.wave else None,
+            "sent_to": row.email,
+            "status": row.status,
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+            "accepted_at": row.accepted_at.isoformat() if row.accepted_at else None,
+            "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        }
+        for row in rows.order_by("created_at", "pk")
+    ]
+
+
+def invitations_erase(participant: Participant) -> None:
+    """When the member deletes their account, the record of their invitations goes too."""
+    Invitation.objects.filter(participant=participant).delete()

@@ -64,6 +64,7 @@ Example: newsletters
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -85,6 +86,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail import get_connection
 from django.core.mail.utils import DNS_NAME
+from django.db import connection as db_connection
 from django.db import models
 from django.db import transaction
 from django.db.models import Count
@@ -182,6 +184,9 @@ class OutboundStream:
     - `campaign_finished(campaign_id)`: called when a campaign has nothing pending or sending.
     - `on_event(row, event_type)`: the stream's own reaction after the common one (e.g. an
       invitation whose reminder bounced is bounced too).
+    - `skip_reason(row)`: checked right before sending; a reason (text) means the message is no
+      longer wanted (the person registered, declined, or their address went bad meanwhile): the
+      row becomes `skipped` with that reason instead of being sent.
     """
 
     name: str
@@ -195,6 +200,7 @@ class OutboundStream:
     pause_campaign: Callable[[int, str], None] | None = None
     campaign_finished: Callable[[int | None], None] | None = None
     on_event: Callable[[OutboundMessage, str], None] | None = None
+    skip_reason: Callable[[OutboundMessage], str | None] | None = None
     tags: tuple[str, ...] = field(default=())
 
     def rows_of(self, campaign_id: int | None) -> models.QuerySet:
@@ -239,6 +245,7 @@ class BatchResult:
     failed: int = 0
     refused: int = 0
     released: int = 0
+    skipped: int = 0
 
 
 def _allowance(stream: OutboundStream, campaign: Campaign, now: datetime) -> int:
@@ -325,6 +332,31 @@ def send_claimed(*, stream: OutboundStream, ids: list[int]) -> BatchResult:
         stream.prepare(manager.filter(pk__in=ids, status=OutboundStatus.SENDING)).order_by("pk")
     )
     deadline = time.monotonic() + batch_seconds()
+    with _fast_commits():
+        return _send_rows(stream, rows, result, deadline)
+
+
+@contextlib.contextmanager
+def _fast_commits():
+    """Each `sent` mark is its own commit; waiting for each one's WAL flush would cap a worker at a
+    few hundred messages a second. Without it a worker killed at any moment still loses nothing
+    (the server has the commit); only a crash of PostgreSQL itself could forget the last fraction
+    of a second of marks, and those rows then wait OUTBOUND_STALE_SECONDS as `sending`, which
+    gives the ESP's webhooks time to mark them sent before the sweep would send them again."""
+    if db_connection.vendor != "postgresql" or not _setting("OUTBOUND_ASYNC_COMMIT", True):
+        yield
+        return
+    with db_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with db_connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def _send_rows(stream: OutboundStream, rows: list, result: BatchResult, deadline: float):
+    manager = stream.model._default_manager
     connection = get_connection()
     try:
         connection.open()
@@ -337,6 +369,13 @@ def send_claimed(*, stream: OutboundStream, ids: list[int]) -> BatchResult:
             if time.monotonic() > deadline:
                 result.released += _release(stream, [r.pk for r in rows[index:]])
                 break
+            reason = stream.skip_reason(row) if stream.skip_reason else None
+            if reason:
+                manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
+                    status=OutboundStatus.SKIPPED, last_error=reason[:500]
+                )
+                result.skipped += 1
+                continue
             try:
                 message = stream.build_message(row)
                 _stamp(message, stream, row)
@@ -542,6 +581,28 @@ def check_campaign_health(*, stream: OutboundStream, campaign_id: int | None) ->
 # --- tracking -----------------------------------------------------------------------------------
 
 BAD_ADDRESS_EVENTS = {"bounced": "bounced", "rejected": "bounced", "complained": "complained"}
+# How ESPs say "temporary" in the raw event, when anymail normalises a soft bounce to `bounced`
+# (Postmark SoftBounce, SES Transient, SendGrid blocked, Brevo soft_bounce, Mailgun temporary).
+SOFT_BOUNCE_MARKERS = {"softbounce", "transient", "blocked", "soft_bounce", "temporary"}
+
+
+def is_soft_bounce(event) -> bool:
+    """A `bounced` event the ESP itself calls temporary: the address is not dead (yet)."""
+    if event.event_type != "bounced":
+        return False
+    raw = getattr(event, "esp_event", None)
+    if not isinstance(raw, dict):
+        return False
+    candidates = [
+        raw.get("Type"),  # Postmark
+        raw.get("type"),  # SendGrid ("blocked"), Brevo
+        raw.get("event"),  # Brevo ("soft_bounce"), SendGrid
+        raw.get("severity"),  # Mailgun ("temporary")
+        (raw.get("bounce") or {}).get("bounceType")
+        if isinstance(raw.get("bounce"), dict)
+        else None,
+    ]
+    return any(str(value).lower() in SOFT_BOUNCE_MARKERS for value in candidates if value)
 
 
 def _row_for_event(event) -> tuple[OutboundStream, OutboundMessage] | None:
@@ -628,6 +689,12 @@ def apply_event(event) -> str | None:
         row.refresh_from_db()
 
     event_type = event.event_type
+    if is_soft_bounce(event):
+        # Noted, not held against the address: most soft bounces are followed by a delivery.
+        manager.filter(pk=row.pk).update(
+            last_error=f"soft bounce: {event.description or event.mta_response or ''}"[:500]
+        )
+        return stream.name
     changed = False
     if event_type == "delivered":
         changed = bool(

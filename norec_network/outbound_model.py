@@ -18,6 +18,7 @@ class OutboundStatus(models.TextChoices):
     SENT = "sent", _("sent")
     BOUNCED = "bounced", _("bounced")
     FAILED = "failed", _("failed")
+    SKIPPED = "skipped", _("not sent (no longer wanted)")
 
 
 class OutboundMessage(models.Model):

@@ -137,3 +137,5 @@ def test_an_anonymous_visitor_asks_for_an_invitation(
     request_row = InvitationRequest.objects.get()
     assert (request_row.first_name, request_row.email) == ("Kofi", "kofi@example.org")
     assert request_row.home_country == "GH"
+    (confirmation,) = [m for m in mail.outbox if m.to == ["kofi@example.org"]]
+    assert "Hello Kofi" in confirmation.body

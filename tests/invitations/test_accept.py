@@ -177,6 +177,8 @@ def test_a_participant_with_an_account_cannot_use_an_open_invitation(client):
         ({"status": Invitation.Status.EXPIRED}, 410, "has expired"),
         ({"status": Invitation.Status.REVOKED}, 410, "no longer works"),
         ({"status": Invitation.Status.BOUNCED}, 410, "no longer works"),
+        # The sender skipped it (registered, declined or address changed meanwhile): never mailed.
+        ({"status": Invitation.Status.SKIPPED}, 410, "no longer works"),
     ],
 )
 def test_expired_or_revoked_links_give_a_kind_page_and_accept_nothing(client, fields, status, text):

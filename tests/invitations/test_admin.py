@@ -128,6 +128,12 @@ def test_the_draft_page_previews_counts_with_links_in_few_queries(
     listing = reverse("admin:invitations_wave_participants", args=[wave.pk, "no_address"])
     assert listing.encode() in response.content
     assert b"Launch the wave" in response.content
+    # The action buttons are forms of their own, outside the change form: browsers ignore a
+    # <form> nested in another and would submit the change form instead.
+    content = response.content.decode()
+    launch_form = content.index(reverse("admin:invitations_wave_launch", args=[wave.pk]))
+    change_form_start = content.index('id="wave_form"')
+    assert launch_form < change_form_start
 
 
 def test_the_list_behind_a_preview_line(adviser_client, django_assert_max_num_queries):
@@ -339,6 +345,8 @@ def test_bad_addresses_by_country_and_fixing_one(
     kenya = adviser_client.get(url + "?country=KE")
 
     assert rows == {"KE": 2, "UG": 1}
+    waves = adviser_client.get(reverse("admin:invitations_wave_changelist"))
+    assert url.encode() in waves.content
     assert bounced.email.encode() in kenya.content
     fix = reverse("admin:invitations_fix_address", args=[bounced.pk])
     with django_capture_on_commit_callbacks(execute=True):
@@ -395,3 +403,17 @@ def test_the_invitation_list_is_read_only_with_filters(
     assert page.status_code == 200
     assert b'name="status"' not in page.content
     assert adviser_client.get(reverse("admin:invitations_invitation_add")).status_code == 403
+
+
+def test_the_wave_list_shows_counts_in_a_fixed_number_of_queries(
+    adviser_client, django_assert_max_num_queries
+):
+    for country in ("KE", "UG", "TZ"):
+        make_participants(3, country=country, with_exchange=False)
+        launch(make_wave(name=f"Wave {country}", home_countries=[country]))
+
+    with django_assert_max_num_queries(12):
+        response = adviser_client.get(reverse("admin:invitations_wave_changelist"))
+
+    assert response.status_code == 200
+    assert b"Wave UG" in response.content

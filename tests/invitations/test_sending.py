@@ -173,3 +173,61 @@ def test_the_tasks_run_the_services(amina):
 
     assert tasks.invitation_remind_due.delay().get() == 0
     assert tasks.invitation_expire_due.delay().get() == 0
+
+
+def test_people_who_changed_during_a_long_wave_are_skipped_not_mailed():
+    from members import services as member_services
+    from tests.members.factories import UserFactory
+
+    people = [ParticipantFactory(home_country="KE") for _ in range(4)]
+    wave = make_wave()
+    launch(wave)
+    member_services.participant_decline_invitations(participant=people[0])
+    member_services.participant_mark_email_status(participant=people[1], status="bounced")
+    member_services.participant_link_user(
+        participant=people[2], user=UserFactory(email=people[2].email)
+    )
+
+    send_all(campaign_id=wave.pk)
+
+    assert [m.to for m in mail.outbox] == [[people[3].email]]
+    skipped = dict(
+        Invitation.objects.filter(status="skipped").values_list("participant_id", "last_error")
+    )
+    assert skipped == {
+        people[0].pk: "asked not to be invited",
+        people[1].pk: "address bounced or complained meanwhile",
+        people[2].pk: "registered meanwhile",
+    }
+
+
+def test_a_corrected_address_is_skipped_then_resent_to_the_new_address():
+    from members import services as member_services
+    from members.models import Participant
+
+    person = ParticipantFactory(home_country="KE")
+    wave = make_wave()
+    launch(wave)
+    member_services.participant_set_email(
+        participant=person, email="moved@example.org", source=Participant.EmailSource.ADVISER
+    )
+    send_all(campaign_id=wave.pk)
+    assert mail.outbox == [] and Invitation.objects.get().status == "skipped"
+
+    assert services.wave_resend(wave=wave, actor=None) == 1
+    send_all(campaign_id=wave.pk)
+
+    assert [m.to for m in mail.outbox] == [["moved@example.org"]]
+    assert Invitation.objects.get().email == "moved@example.org"
+
+
+def test_no_reminder_goes_out_for_an_invitation_accepted_after_it_was_queued(amina):
+    wave = sent_wave(reminder_days=3)
+    services.invitation_remind_due(now=timezone.now() + timedelta(days=4))
+    Invitation.objects.update(status="accepted")
+    mail.outbox.clear()
+
+    send_all(stream="invitation_reminder", campaign_id=wave.pk)
+
+    assert mail.outbox == []
+    assert InvitationReminder.objects.get().status == "skipped"

@@ -181,3 +181,14 @@ def test_a_bounce_after_acceptance_keeps_the_invitation_accepted(client, sent):
     post(client, bounce(sent[0]))
 
     assert Invitation.objects.get(pk=sent[0].pk).status == "accepted"
+
+
+def test_a_soft_bounce_is_noted_but_does_not_mark_the_address_bad(client, sent):
+    payload = bounce(sent[0], Type="SoftBounce", TypeCode=4096, Name="Soft bounce")
+
+    assert post(client, payload).status_code == 200
+
+    invitation = Invitation.objects.get(pk=sent[0].pk)
+    assert invitation.status == "sent" and invitation.bounced_at is None
+    assert invitation.last_error.startswith("soft bounce")
+    assert invitation.participant.email_status == Participant.EmailStatus.UNKNOWN

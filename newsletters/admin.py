@@ -44,6 +44,22 @@ class NewsletterForm(forms.ModelForm):
         fields = ["subject", "month", "body", "include_activities", "audience", "countries"]
         widgets = {"body": forms.Textarea(attrs={"rows": 20, "cols": 80})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        countries = self.fields.get("countries")
+        if countries is not None:
+            # Only the home countries on the roster (some 25), not all 250 of the world; a country
+            # already chosen stays listed.
+            codes = set(
+                Participant.objects.exclude(home_country="")
+                .order_by()
+                .values_list("home_country", flat=True)
+                .distinct()
+            )
+            codes |= {country.code for country in (self.instance.countries or [])}
+            countries.choices = [(code, name) for code, name in countries.choices if code in codes]
+            countries.widget.attrs["size"] = min(max(len(codes), 4), 12)
+
     def clean_month(self):
         # An issue is for a month: keep the first day, whatever day was picked.
         return self.cleaned_data["month"].replace(day=1)
@@ -95,7 +111,7 @@ class NewsletterAdmin(admin.ModelAdmin):
         "recipient_count",
         "send_link",
     ]
-    list_filter = ["status", "audience", ("month", admin.DateFieldListFilter)]
+    list_filter = ["status", "audience"]
     search_fields = ["subject"]
     date_hierarchy = "month"
     readonly_fields = ["send_page_link", "status", "scheduled_for", "created_by"]

@@ -21,6 +21,7 @@ from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import Recipient
+from newsletters.selectors import BAD_STATUSES
 from norec_network import outbound
 
 STREAM = "newsletter"
@@ -68,6 +69,21 @@ def build_delivery_message(delivery: Delivery) -> EmailMessage:
     return _renderer(delivery.newsletter).message(recipient)
 
 
+def delivery_skip_reason(delivery: Delivery) -> str | None:
+    """Checked by the sender right before each message: who unsubscribed, lost their address or
+    their account since the batch was claimed is not mailed."""
+    participant = delivery.participant
+    if participant is None:
+        return "the member's data was erased"
+    if not participant.newsletter_subscribed:
+        return "unsubscribed"
+    if participant.email_status in BAD_STATUSES:
+        return f"address {participant.email_status}"
+    if participant.user is None or not participant.user.is_active:
+        return "no active account"
+    return None
+
+
 def pause_newsletter(newsletter_id: int, reason: str) -> None:
     from newsletters import services
 
@@ -91,7 +107,8 @@ def register() -> None:
             campaign_field="newsletter",
             active_campaigns=active_newsletters,
             build_message=build_delivery_message,
-            prepare=lambda rows: rows.select_related("newsletter", "participant"),
+            prepare=lambda rows: rows.select_related("newsletter", "participant__user"),
+            skip_reason=delivery_skip_reason,
             participant_path="participant",
             pause_campaign=pause_newsletter,
             campaign_finished=newsletter_finished,

@@ -36,6 +36,13 @@ Status = Newsletter.Status
 PARALLEL_BATCHES = 2
 
 
+def _kick(newsletter: Newsletter) -> None:
+    """Start sending once the transaction commits: two chains of batches, one per worker process
+    (a full batch enqueues the next at once); SKIP LOCKED claims keep them on different rows."""
+    for _chain in range(PARALLEL_BATCHES):
+        outbound.kick(stream=STREAM, campaign_id=newsletter.pk)
+
+
 def _locked(newsletter: Newsletter) -> Newsletter:
     return Newsletter.objects.select_for_update().get(pk=newsletter.pk)
 
@@ -111,9 +118,8 @@ def newsletter_resume(*, newsletter: Newsletter) -> Newsletter:
     newsletter.status = Status.SENDING if newsletter.started_at else Status.SCHEDULED
     newsletter.paused_reason = ""
     newsletter.save(update_fields=["status", "paused_reason", "updated_at"])
-    from newsletters.tasks import newsletters_send_due
-
-    newsletters_send_due.delay_on_commit()
+    if newsletter.started_at:
+        _kick(newsletter)  # go on now rather than at the sender's next tick
     return newsletter
 
 
@@ -200,10 +206,7 @@ def newsletter_start(*, newsletter: Newsletter) -> Newsletter:
         ignore_conflicts=True,
     )
     newsletter.recipient_count = newsletter.deliveries.count()
-    # Two chains of batches from the start, one per worker process (a full batch enqueues the
-    # next at once); SKIP LOCKED claims keep them on different rows. Beat's tick adds more.
-    for _chain in range(PARALLEL_BATCHES):
-        transaction.on_commit(lambda: outbound.kick(stream=STREAM, campaign_id=newsletter.pk))
+    _kick(newsletter)
     newsletter.status = Status.SENDING
     newsletter.started_at = timezone.now()
     newsletter.save(

@@ -205,3 +205,37 @@ def test_the_changelist_has_a_fixed_number_of_queries(
     with django_assert_max_num_queries(15):
         response = client.get(reverse("admin:newsletters_newsletter_changelist"))
     assert response.status_code == 200
+
+
+def test_the_country_choice_lists_the_roster_home_countries(client, activity_staff):
+    from tests.members.factories import ParticipantFactory
+
+    ParticipantFactory(home_country="NP")
+    ParticipantFactory(home_country="KE")
+    client.force_login(activity_staff)
+
+    response = client.get(reverse("admin:newsletters_newsletter_add"))
+
+    field = response.context["adminform"].form.fields["countries"]
+    choices = [code for code, _name in field.choices]
+    assert sorted(choices) == ["KE", "NP"]
+
+
+def test_some_countries_reaches_only_those_countries(client, activity_staff):
+    kenya = MemberFactory(home_country="KE")
+    MemberFactory(home_country="NP")
+    client.force_login(activity_staff)
+    client.post(
+        reverse("admin:newsletters_newsletter_add"),
+        {
+            "subject": "Kenya news",
+            "month": "2026-12",
+            "body": "Habari",
+            "audience": "countries",
+            "countries": ["KE"],
+        },
+    )
+    newsletter = Newsletter.objects.get()
+    page = client.get(send_url(newsletter)).content.decode()
+    assert '<td class="count-receive">1</td>' in page
+    assert f"({kenya.user.email})" in page

@@ -117,3 +117,24 @@ def test_the_demo_sent_issue_went_to_the_demo_members():
     issue = Newsletter.objects.get(status="sent")
     assert set(issue.deliveries.values_list("participant_id", flat=True)) == {m.pk for m in members}
     assert issue.recipient_count == 3
+
+
+def test_the_home_section_template_links_the_latest_issue(rf):
+    from django.template.loader import render_to_string
+
+    latest = sent(subject="New")
+    section = next(s for s in home_sections() if s.name == "newsletters")
+    html = render_to_string(section.template_name, section.context(rf.get("/"), MemberFactory()))
+    assert reverse("newsletters:detail", args=[latest.pk]) in html
+    assert "New" in html
+
+
+def test_an_issue_page_is_small_and_has_a_fixed_number_of_queries(
+    client, django_assert_max_num_queries
+):
+    issue = sent(body="## Hello\n\n" + "Some news. " * 200)
+    client.force_login(MemberFactory().user)
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("newsletters:detail", args=[issue.pk]))
+    assert response.status_code == 200
+    assert len(response.content) < 60_000

@@ -240,9 +240,9 @@ def test_a_paused_newsletter_resumes_where_it_stopped(staff, django_capture_on_c
     outbound.tick()
     assert len(mail.outbox) == 2
 
+    # Resuming goes on at once, without waiting for the sender's next tick.
     with django_capture_on_commit_callbacks(execute=True):
         services.newsletter_resume(newsletter=newsletter)
-    outbound.tick()
 
     assert by_recipient() == {m.user.email: 1 for m in members}
 
@@ -276,3 +276,19 @@ def test_staff_see_deliveries_read_only(client, staff, django_capture_on_commit_
     page = client.get(reverse("admin:newsletters_delivery_change", args=[delivery.pk]))
     assert page.status_code == 200
     assert b'name="status"' not in page.content
+
+
+def test_who_unsubscribes_after_the_batch_was_claimed_is_skipped_at_send_time(staff):
+    first, second = MemberFactory.create_batch(2)
+    newsletter = NewsletterFactory(rate_per_hour=0)
+    services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
+    services.newsletter_start(newsletter=newsletter)
+    stream = outbound.get_stream(sending.STREAM)
+    ids = outbound.claim(stream=stream, campaign=outbound.Campaign(id=newsletter.pk, batch_size=2))
+
+    participant_set_newsletter_subscription(participant=second, subscribed=False)
+    result = outbound.send_claimed(stream=stream, ids=ids)
+
+    assert (result.sent, result.skipped) == (1, 1)
+    assert by_recipient() == {first.user.email: 1}
+    assert Delivery.objects.get(participant=second).status == Delivery.Status.SKIPPED

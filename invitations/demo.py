@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import time
 from datetime import timedelta
 
-from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,12 +23,9 @@ DRAFT_WAVE = "Demo: Uganda and Tanzania"
 
 @transaction.atomic
 def invitations_seed_demo() -> str:
+    # The demo adviser launched the waves; their permissions come from the Network advisers
+    # group (members.demo).
     adviser = User.objects.filter(email="adviser@norec.test").first()
-    if adviser is not None:
-        # The demo adviser runs waves and triages requests.
-        adviser.user_permissions.add(
-            *Permission.objects.filter(content_type__app_label="invitations")
-        )
     if Wave.objects.filter(name__in=[SENT_WAVE, DRAFT_WAVE]).exists():
         return "invitation waves: already there"
     now = timezone.now()

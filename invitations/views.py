@@ -126,7 +126,7 @@ def invitation_accept_view(request, token: str):
         )
         # allauth finishes the signup: the user_signed_up signal, the login and its records.
         return complete_signup(
-            request, user, email_verification=None, success_url=reverse("members:home")
+            request, user, email_verification=None, success_url=reverse("members:profile_edit")
         )
     # The latest exchange with a year (PostgreSQL sorts missing years first otherwise).
     exchange = participant.exchanges.order_by(F("year").desc(nulls_last=True), "-pk").first()

@@ -51,7 +51,11 @@ def test_a_participant_follows_the_link_in_the_invitation_mail(
     page.get_by_label("I have read and accept the privacy notice").check()
     page.get_by_role("button", name="Create my account").click()
 
-    expect(page).to_have_url(live_server.url + reverse("members:home"))
+    # They land on their profile, to complete it.
+    expect(page).to_have_url(live_server.url + reverse("members:profile_edit"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("My profile")
+    expect(page.get_by_text("Your account is ready")).to_be_visible()
+    page.goto(live_server.url + reverse("members:home"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Chanda")
     snap(page, "invitation-from-mail-home")
     assert Participant.objects.get(email="chanda@example.org").user is not None

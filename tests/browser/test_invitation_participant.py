@@ -60,9 +60,12 @@ def test_an_invited_participant_sets_a_password_and_lands_on_their_page(
     page.get_by_label("I have read and accept the privacy notice").check()
     page.get_by_role("button", name="Create my account").click()
 
-    expect(page).to_have_url(live_server.url + reverse("members:home"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Amina")
+    # They land on their profile, to complete it.
+    expect(page).to_have_url(live_server.url + reverse("members:profile_edit"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("My profile")
     expect(page.get_by_text("Your account is ready")).to_be_visible()
+    page.goto(live_server.url + reverse("members:home"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Amina")
     navigation = page.get_by_role("navigation", name="Main")
     expect(navigation.get_by_role("button", name="Log out")).to_be_visible()
     snap(page, "invitation-accepted-home")

@@ -89,7 +89,7 @@ def test_accepting_creates_a_verified_account_linked_to_the_participant_and_logs
     response = client.post(accept_url(invitation), accept_data())
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("members:home")
+    assert response["Location"] == reverse("members:profile_edit")
     user = get_user_model().objects.get()
     assert user.email == invitation.email
     assert user.check_password(PASSWORD)

@@ -294,9 +294,17 @@ def claim(*, stream: OutboundStream, campaign: Campaign, now: datetime | None = 
             .values_list("pk", flat=True)[:limit]
         )
         if ids:
-            stream.model._default_manager.filter(pk__in=ids).update(
+            manager = stream.model._default_manager
+            manager.filter(pk__in=ids, status=OutboundStatus.PENDING).update(
                 status=OutboundStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
             )
+            if db_connection.vendor != "postgresql":
+                # No row locks (SQLite under `make run`): keep only what this claim took.
+                ids = list(
+                    manager.filter(pk__in=ids, status=OutboundStatus.SENDING, claimed_at=now)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
     return ids
 
 

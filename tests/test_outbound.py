@@ -404,3 +404,28 @@ def test_tick_enqueues_one_batch_per_sending_wave():
     # Once the last batch finds nothing left, the wave is completed.
     outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk)
     assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED
+
+
+def test_the_batch_task_runs_twice_and_sends_once():
+    make_participants(3)
+    wave = make_wave(batch_size=10)
+    launch(wave)
+
+    first = outbound.outbound_send_batch.delay(STREAM, wave.pk).get()
+    second = outbound.outbound_send_batch.delay(STREAM, wave.pk).get()
+
+    assert (first, second) == (3, 0)
+    assert len(mail.outbox) == 3
+
+
+def test_the_sweep_and_tick_tasks_are_safe_to_repeat():
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+
+    outbound.outbound_tick.delay().get()
+    outbound.outbound_tick.delay().get()
+    assert outbound.outbound_sweep.delay().get() == 0
+    assert outbound.outbound_sweep.delay().get() == 0
+
+    assert len(mail.outbox) == 2

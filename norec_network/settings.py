@@ -104,7 +104,15 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rate limits (allauth's and ours) live in the cache, so production needs a shared one (Redis).
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Without CACHE_URL, production (DEBUG off) with a Redis broker uses that Redis (database 1), so
+# that limits hold across web processes; a developer's machine uses local memory.
+_broker = env("CELERY_BROKER_URL", default="")
+_default_cache = (
+    _broker.rsplit("/", 1)[0] + "/1"
+    if not DEBUG and _broker.startswith(("redis://", "rediss://"))
+    else "locmemcache://"
+)
+CACHES = {"default": env.cache("CACHE_URL", default=_default_cache)}
 
 # --- Accounts ---------------------------------------------------------------------------------
 

@@ -80,6 +80,29 @@ def test_development_runs_without_any_configuration():
     assert result.returncode == 0, result.stderr
 
 
+def cache_backend(env: dict) -> dict:
+    script = (
+        "import json; from django.conf import settings;"
+        "print(json.dumps(settings.CACHES['default']))"
+    )
+    result = manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_shares_rate_limits_through_the_brokers_redis_by_default():
+    # Rate limits in local memory would be per web process: a limit of 5 becomes 5 per worker.
+    production = cache_backend({**PRODUCTION, "CELERY_BROKER_URL": "redis://redis:6379/0"})
+    assert production["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert production["LOCATION"] == "redis://redis:6379/1"
+
+    explicit = cache_backend(
+        {**PRODUCTION, "CELERY_BROKER_URL": "redis://redis:6379/0", "CACHE_URL": "redis://c:6379/4"}
+    )
+    assert explicit["LOCATION"] == "redis://c:6379/4"
+    assert cache_backend({})["BACKEND"].endswith("LocMemCache")  # `make run` needs no Redis
+
+
 def test_an_esp_is_chosen_by_configuration_alone():
     script = (
         "import json; from django.conf import settings;"

@@ -17,6 +17,7 @@ from members.models import Exchange
 from members.models import ExpertiseField
 from members.models import Participant
 from members.models import User
+from members.services import fold_for_search
 
 # The longest search a member can type is cut to this many words (each is one indexed LIKE).
 MAX_SEARCH_WORDS = 5
@@ -60,7 +61,7 @@ def directory_list(
     and the same exchange (host country, programme and year together).
     """
     queryset = directory_visible()
-    for word in text.lower().split()[:MAX_SEARCH_WORDS]:
+    for word in fold_for_search(text).split()[:MAX_SEARCH_WORDS]:
         queryset = queryset.filter(search_text__contains=word)
     if expertise is not None:
         queryset = queryset.filter(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -92,6 +94,14 @@ PROFILE_FIELDS = [
 ]
 
 
+def fold_for_search(text: str) -> str:
+    """Lower case without accents, for the stored search text and the words searched alike, so
+    that "jose" finds "José" and "cote d'ivoire" finds "Côte d'Ivoire" (members type on phones
+    and keyboards without those letters)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 def _search_text(participant: Participant) -> str:
     expertise = [field.name for field in participant.expertise.all() if field.is_approved]
     parts = [
@@ -102,7 +112,7 @@ def _search_text(participant: Participant) -> str:
         *expertise,
         participant.bio,
     ]
-    return " ".join(part for part in parts if part).lower()
+    return fold_for_search(" ".join(part for part in parts if part))
 
 
 def participant_refresh_search_text(*, participant: Participant) -> Participant:

@@ -111,6 +111,20 @@ def test_free_text_searches_name_organisation_expertise_and_bio(client, viewer):
         assert names(response) == expected, text
 
 
+def test_search_ignores_accents_both_ways(client, viewer):
+    make_member(first_name="José", last_name="Muñoz", organisation="Université Côte d'Ivoire")
+    make_member(first_name="Jose", last_name="Plain")
+
+    for text, expected in {
+        "jose": ["José", "Jose"],
+        "JOSÉ munoz": ["José"],
+        "cote d'ivoire": ["José"],
+        "muñoz": ["José"],
+    }.items():
+        response = client.get(reverse("members:directory"), {"q": text})
+        assert sorted(names(response)) == sorted(expected), text
+
+
 def test_an_unapproved_expertise_is_not_searchable(client, viewer):
     pending = ExpertiseFieldFactory(name="Beekeeping", is_approved=False)
     make_member(first_name="Bee", expertise=[pending])

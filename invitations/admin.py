@@ -169,11 +169,34 @@ class WaveAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return _counts_queryset(super().get_queryset(request))
 
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or obj.is_editable:
+            return self.fieldsets
+        # Read-only, the weekdays read as names rather than the stored numbers.
+        return [
+            (
+                title,
+                {
+                    **options,
+                    "fields": [
+                        _replace(item, "window_weekdays", "weekdays_column")
+                        for item in options["fields"]
+                    ],
+                },
+            )
+            for title, options in self.fieldsets
+        ]
+
     def get_readonly_fields(self, request, obj=None):
         # Once launched, the selection and pace are history: what was sent was sent with them.
         if obj is not None and not obj.is_editable:
-            return [field for fieldset in self.fieldsets for field in _flat(fieldset[1]["fields"])]
+            fieldsets = self.get_fieldsets(request, obj)
+            return [field for fieldset in fieldsets for field in _flat(fieldset[1]["fields"])]
         return []
+
+    @admin.display(description=_("send on these days (recipient's local time)"))
+    def weekdays_column(self, wave: Wave) -> str:
+        return ", ".join(str(Wave.Weekday(day).label) for day in sorted(wave.window_weekdays))
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -213,6 +236,11 @@ class WaveAdmin(admin.ModelAdmin):
         extra = dict(extra_context or {})
         if wave is not None:
             extra.update(self._wave_context(request, wave))
+            if not wave.is_editable:
+                # Nothing on a launched wave can be saved: its actions are the buttons above.
+                extra.update(
+                    show_save=False, show_save_and_continue=False, show_save_and_add_another=False
+                )
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def _wave_context(self, request, wave: Wave) -> dict:
@@ -472,6 +500,13 @@ class WaveAdmin(admin.ModelAdmin):
                 message += " " + gettext("An invitation is on its way.")
         self.message_user(request, message, messages.SUCCESS)
         return HttpResponseRedirect(back)
+
+
+def _replace(item, old: str, new: str):
+    """A fieldset entry (a name or a tuple of names) with `old` renamed to `new`."""
+    if isinstance(item, tuple | list):
+        return type(item)(new if name == old else name for name in item)
+    return new if item == old else item
 
 
 def _flat(fields) -> list[str]:

@@ -176,6 +176,9 @@ def test_launching_from_the_admin(adviser_client, adviser, django_capture_on_com
     page = adviser_client.get(change_url(wave))
     assert page.context["progress"]["sent"] == 2
     assert b"Launch the wave" not in page.content
+    content = page.content.decode()
+    assert 'name="_save"' not in content and 'name="_continue"' not in content
+    assert "Monday, Tuesday, Wednesday, Thursday, Friday" in content
 
 
 def test_the_progress_page_refreshes_while_sending(adviser_client, django_assert_max_num_queries):

@@ -5,13 +5,13 @@ on the same server, migrates it, imports the file twice (first import, then an u
 re-import) and drops the database again. Prints `bench: <name> <value> <unit>` lines.
 """
 
-import os
+import contextlib
 import random
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.parse import urlunsplit
+
+from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -72,29 +72,8 @@ def generate(rows: int = ROWS, people: int = PEOPLE, seed: int = 1963) -> bytes:
 
 
 def main() -> int:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        print(
-            "bench_import needs DATABASE_URL=postgres://... (make bench sets it)", file=sys.stderr
-        )
-        return 2
-    import psycopg2
-
-    parts = urlsplit(url)
-    server = urlunsplit(parts._replace(path="/postgres"))
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "norec_network.settings")
-    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-
-    def admin_sql(sql: str) -> None:
-        conn = psycopg2.connect(server)
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(sql)
-        conn.close()
-
-    admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    scratch = contextlib.ExitStack()
+    scratch.enter_context(scratch_database(BENCH_DB))
     try:
         import django
 
@@ -126,7 +105,7 @@ def main() -> int:
         print(f"bench: reimport_12000_rows_s {again_s:.2f} s")
         connections.close_all()
     finally:
-        admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        scratch.close()
     return 0
 
 

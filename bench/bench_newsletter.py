@@ -8,14 +8,15 @@ the sink has every message. Prints `bench: <name> <value> <unit>` lines: message
 "send now" to the last message, and the worker's peak memory (resident set size).
 """
 
+import contextlib
 import os
 import sys
 import threading
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.parse import urlunsplit
+
+from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -115,31 +116,9 @@ def tree_cpu_seconds(process) -> float:
 
 
 def main() -> int:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        print(
-            "bench_newsletter needs DATABASE_URL=postgres://... (make bench sets it)",
-            file=sys.stderr,
-        )
-        return 2
-    import psycopg2
-
-    parts = urlsplit(url)
-    server = urlunsplit(parts._replace(path="/postgres"))
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "norec_network.settings")
-    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-
-    def admin_sql(sql: str) -> None:
-        conn = psycopg2.connect(server)
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(sql)
-        conn.close()
-
-    admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    scratch = contextlib.ExitStack()
+    scratch.enter_context(scratch_database(BENCH_DB))
     worker = None
     controller = None
     try:
@@ -238,7 +217,7 @@ def main() -> int:
             worker.stop()
         if controller is not None:
             controller.stop()
-        admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        scratch.close()
     return 0
 
 

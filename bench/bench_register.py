@@ -10,6 +10,7 @@ web request with its row lock, not the SMTP server. Prints `bench: <name> <value
 fails if the confirmed count is not exactly 100.
 """
 
+import contextlib
 import datetime
 import http.client
 import os
@@ -22,8 +23,8 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.parse import urlunsplit
+
+from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,30 +41,8 @@ def free_port() -> int:
 
 
 def main() -> int:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        print(
-            "bench_register needs DATABASE_URL=postgres://... (make bench sets it)", file=sys.stderr
-        )
-        return 2
-    import psycopg2
-
-    parts = urlsplit(url)
-    server_url = urlunsplit(parts._replace(path="/postgres"))
-    bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "norec_network.settings")
-    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-
-    def admin_sql(sql: str) -> None:
-        conn = psycopg2.connect(server_url)
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(sql)
-        conn.close()
-
-    admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    scratch = contextlib.ExitStack()
+    bench_url = scratch.enter_context(scratch_database(BENCH_DB))
     web = None
     try:
         import django
@@ -241,7 +220,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(web.pid, signal.SIGKILL)
                 web.wait()
-        admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        scratch.close()
     return 0
 
 

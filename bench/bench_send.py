@@ -18,13 +18,14 @@ count). Every recipient must have received exactly one message, or the benchmark
 """
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.parse import urlunsplit
+
+from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -136,33 +137,13 @@ def main() -> int:
     args = parser.parse_args()
     count = args.recipients
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        print("bench_send needs DATABASE_URL=postgres://... (make bench sets it)", file=sys.stderr)
-        return 2
     if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
         print(
             "bench_send needs CELERY_BROKER_URL=redis://... (make bench sets it)", file=sys.stderr
         )
         return 2
-    import psycopg2
-
-    parts = urlsplit(url)
-    server = urlunsplit(parts._replace(path="/postgres"))
-    bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "norec_network.settings")
-    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-
-    def admin_sql(sql: str) -> None:
-        conn = psycopg2.connect(server)
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(sql)
-        conn.close()
-
-    admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    scratch = contextlib.ExitStack()
+    bench_url = scratch.enter_context(scratch_database(BENCH_DB))
     controller = worker = None
     try:
         import django
@@ -262,7 +243,7 @@ def main() -> int:
             connections.close_all()
         except Exception:  # Django may not have been set up
             pass
-        admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        scratch.close()
     return 0
 
 

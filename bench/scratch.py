@@ -41,14 +41,15 @@ def scratch_database(name: str, *, keep: bool = False):
             cursor.execute(sql)
         conn.close()
 
-    server_sql(f"DROP DATABASE IF EXISTS {name}")
+    server_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     server_sql(f"CREATE DATABASE {name}")
     try:
-        yield
+        yield os.environ["DATABASE_URL"]
     finally:
         with contextlib.suppress(Exception):
             from django.db import connections
 
             connections.close_all()
         if not keep:
-            server_sql(f"DROP DATABASE IF EXISTS {name}")
+            # FORCE: a killed worker's connections may linger for a moment.
+            server_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

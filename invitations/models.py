@@ -222,8 +222,10 @@ class Invitation(OutboundMessage):
 
     @property
     def can_be_accepted(self) -> bool:
-        """The link works: it was handed to the mail server, and is not used, revoked or expired."""
-        return self.status == self.Status.SENT and not self.is_expired
+        """The link works: the invitation is open (not used, revoked, bounced or failed) and not
+        expired. A re-sent invitation waits as `pending` for its new message, and the link of the
+        first message keeps working meanwhile (only mailed links carry the token)."""
+        return self.status in self.OPEN_STATUSES and not self.is_expired
 
 
 class InvitationReminder(OutboundMessage):

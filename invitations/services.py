@@ -7,7 +7,6 @@ sending machinery is `norec_network.outbound`; `invitations.sending` plugs waves
 from __future__ import annotations
 
 from datetime import datetime
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -213,6 +212,9 @@ def wave_resend(*, wave: Wave, actor, target_url: str = "") -> int:
         claimed_at=None,
         sent_at=None,
         delivered_at=None,
+        # The address may have been corrected since: old marks must not count against the wave.
+        bounced_at=None,
+        complained_at=None,
         expires_at=None,
         reminded_at=None,
         attempts=0,
@@ -316,10 +318,6 @@ def _chunks(iterable, size):
             chunk = []
     if chunk:
         yield chunk
-
-
-def invitation_expiry_for(*, valid_days: int, sent_at: datetime) -> datetime:
-    return sent_at + timedelta(days=valid_days)
 
 
 # --- personal data ------------------------------------------------------------------------------

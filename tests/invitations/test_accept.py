@@ -454,3 +454,16 @@ def test_the_participant_pages_are_small_with_few_queries(client, django_assert_
 
     for page in (accept_page, decline_page, problem_page):
         assert len(page.content) < 60_000
+
+
+def test_the_first_link_keeps_working_while_a_resend_waits_to_go_out(client):
+    # `wave_resend` puts the invitation back to pending (no expiry) until the new message leaves;
+    # in a throttled wave that can take days, and the person may use the mail they already have.
+    invitation = sent_invitation(status=Invitation.Status.PENDING, expires_at=None)
+
+    assert client.get(accept_url(invitation)).status_code == 200
+    response = client.post(accept_url(invitation), accept_data())
+
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.ACCEPTED

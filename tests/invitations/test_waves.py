@@ -211,10 +211,13 @@ def test_resend_goes_to_those_who_have_not_accepted_and_may_still_be_invited():
     Invitation.objects.filter(pk=rows[people[0].pk].pk).update(status="accepted")
     Invitation.objects.filter(pk=rows[people[1].pk].pk).update(status="expired")
     member_services.participant_decline_invitations(participant=people[2])
+    # An old complaint on the address before it was corrected must not count against the wave.
+    Invitation.objects.filter(pk=rows[people[3].pk].pk).update(complained_at=timezone.now())
     mail.outbox.clear()
     adviser = StaffUserFactory()
 
     count = services.wave_resend(wave=wave, actor=adviser)
+    assert not Invitation.objects.filter(wave=wave, complained_at__isnull=False).exists()
     send_all(campaign_id=wave.pk)
 
     assert count == 2  # the expired one and the one who never answered

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.core.validators import validate_email
 from django.db.models import Count
 from django.db.models import Q
 from django.http import Http404
@@ -475,7 +474,7 @@ class WaveAdmin(admin.ModelAdmin):
         )
         email = (request.POST.get("email") or "").strip()
         try:
-            validate_email(email)
+            forms.EmailField(max_length=254).clean(email)
         except ValidationError:
             self.message_user(
                 request,

@@ -77,6 +77,7 @@ class InvitationRequestForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     email = forms.EmailField(
         label=_("Your email address"),
+        max_length=254,  # the column's size; Django's own limit (320) would end in a 500
         help_text=_("We send the invitation to this address."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

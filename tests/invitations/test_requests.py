@@ -246,3 +246,14 @@ def test_the_rate_limit_holds_in_redis_across_clients(redis_cache, submit):
 
     assert response.status_code == 429
     assert InvitationRequest.objects.count() == limit
+
+
+def test_an_address_too_long_for_the_roster_is_a_form_error_not_a_crash(client):
+    long_address = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".org"  # valid, over 254
+
+    response = client.post(URL, request_data(email=long_address))
+
+    assert response.status_code == 200
+    assert "at most 254 characters" in response.text
+    assert 'value="Odhiambo"' in response.text
+    assert not InvitationRequest.objects.exists()

@@ -72,4 +72,5 @@ def feed_token(feed: CalendarFeed) -> str:
 
 
 def feed_token_matches(feed: CalendarFeed, token: str) -> bool:
-    return hmac.compare_digest(feed_token(feed), token)
+    # compare_digest refuses non-ASCII str (a 500 for a mangled URL): compare bytes.
+    return hmac.compare_digest(feed_token(feed).encode(), token.encode())

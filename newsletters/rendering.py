@@ -45,7 +45,7 @@ def unsubscribe_token(participant_pk: int) -> str:
 def participant_pk_from_token(token: str) -> int | None:
     """The participant id a token was made for, or None when it is not one of ours."""
     pk_text, _, digest = token.partition("-")
-    if not pk_text.isdigit() or len(pk_text) > 18:
+    if not (pk_text.isascii() and pk_text.isdigit()) or len(pk_text) > 18:
         return None
     pk = int(pk_text)
     return pk if constant_time_compare(digest, _token_digest(pk)) else None

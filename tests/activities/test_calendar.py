@@ -118,3 +118,12 @@ def test_feed_create_and_revoke_are_post_only(client):
     assert client.get(reverse("activities:feed-create")).status_code == 405
     assert client.get(reverse("activities:feed-revoke")).status_code == 405
     assert not CalendarFeed.objects.exists()
+
+
+def test_a_mangled_feed_token_is_a_404_not_a_crash(client):
+    member = MemberFactory()
+    client.force_login(member.user)
+    client.post(reverse("activities:feed-create"))
+    feed = CalendarFeed.objects.get(participant=member)
+
+    assert client.get(reverse("activities:feed", args=[feed.key, "éé"])).status_code == 404

@@ -73,3 +73,10 @@ def test_guessing_tokens_is_rate_limited_but_valid_links_still_work(client):
     # The limit counts failures per address: another sender's valid link is unaffected.
     other_client = Client(REMOTE_ADDR="10.0.0.9")
     assert other_client.post(url_for(member)).status_code == 200
+
+
+def test_a_token_with_non_ascii_digits_is_a_kind_404(client):
+    # "²" passes str.isdigit() but not int(): it must not become a 500.
+    for token in ["²-abc", "٣-abc"]:
+        response = client.get(reverse("newsletters:unsubscribe", kwargs={"token": token}))
+        assert response.status_code == 404

@@ -75,9 +75,10 @@ class ActivityFilterForm(forms.Form):
         )
 
     def filters(self) -> selectors.ActivityFilters:
-        if not self.is_valid():
-            return selectors.ActivityFilters()
-        data = self.cleaned_data
+        # A bad value (an old bookmarked month, a country with nothing upcoming) drops only that
+        # filter, which the form marks; the member's other choices still apply.
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})  # an unbound form (no filters) has none
         month = None
         if data.get("month"):
             year, number = data["month"].split("-")

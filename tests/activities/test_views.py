@@ -187,6 +187,9 @@ def test_filters_by_kind_month_country_and_mode(client):
     assert titles(month=f"{timezone.localtime(webinar.starts_at):%Y-%m}") >= {"The webinar"}
     # Bad input is ignored, never a 500.
     assert client.get(url, {"month": "nonsense", "kind": "<b>"}).status_code == 200
+    # One bad value drops that filter only; the others still apply, and the form says what.
+    assert titles(kind="physical", month="nonsense") == {"The Nairobi meeting"}
+    assert "Select a valid choice" in client.get(url, {"month": "nonsense"}).content.decode()
 
 
 def test_the_country_filter_offers_each_country_once(client):

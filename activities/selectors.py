@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count
 from django.db.models import Q
 from django.db.models import QuerySet
@@ -154,7 +155,8 @@ def plan_items_for_year(year: int) -> dict:
                 title=activity.title,
                 date=local.date(),
                 url=reverse("admin:activities_activity_change", args=[activity.pk]),
-                public_url=activity.get_absolute_url(),
+                # Absolute: newsletters put it in mail, where a path leads nowhere.
+                public_url=f"{settings.SITE_URL}{activity.get_absolute_url()}",
                 note=activity.get_kind_display(),
             )
         )

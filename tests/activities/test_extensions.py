@@ -4,6 +4,7 @@ personal data (export and erase) and the demo data."""
 import datetime
 
 import pytest
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
@@ -39,7 +40,9 @@ def test_the_plan_lists_published_activities_by_month_with_admin_and_public_link
     (item,) = may.items["activities"]
     assert item.title == "May webinar"
     assert item.url == f"/admin/activities/activity/{published.pk}/change/"
-    assert item.public_url == published.get_absolute_url()
+    # Absolute: the newsletter's activities section puts it in mail, where a bare path is dead.
+    assert item.public_url == settings.SITE_URL + published.get_absolute_url()
+    assert item.public_url.startswith(("http://", "https://"))
     assert "activities" not in may.missing
     assert june.items["activities"] == [] and "activities" in june.missing
 

@@ -54,8 +54,8 @@ def _mail(
 ) -> bool:
     """One transactional mail to a participant, sent by the worker after commit. Returns False
     (and sends nothing) when the address is missing, bounced or complained about."""
-    address = participant.address_of_record
-    if not address or participant.has_bad_address:
+    address = participant.mailable_address
+    if not address:
         return False
     from django.conf import settings
 

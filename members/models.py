@@ -256,6 +256,12 @@ class Participant(TimestampedModel):
         return self.email_status in (self.EmailStatus.BOUNCED, self.EmailStatus.COMPLAINED)
 
     @property
+    def mailable_address(self) -> str:
+        """The address of record, or "" when there is none or it bounced or was complained
+        about: every one-off mail (activities, the contact relay) asks this before sending."""
+        return "" if self.has_bad_address else self.address_of_record
+
+    @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 

@@ -196,6 +196,10 @@ class ContactRateLimited(Exception):
     """The sender has written too many messages lately."""
 
 
+class ContactUndeliverable(Exception):
+    """The recipient's address bounced or was complained about: the message could not arrive."""
+
+
 def _contact_rate_limit_hit(sender: Participant) -> bool:
     """Count one message against each window; True when a window is full. The counters live in
     the shared cache (Redis), keyed by sender and window start."""
@@ -219,6 +223,8 @@ def contact_message_send(
     """Relay a message from one member to another (see `ContactMessage` for what is revealed)."""
     if sender.pk == recipient.pk:
         raise ValueError("A member cannot write to themselves.")
+    if not recipient.mailable_address:
+        raise ContactUndeliverable
     if _contact_rate_limit_hit(sender):
         raise ContactRateLimited
     message = ContactMessage.objects.create(
@@ -234,7 +240,7 @@ def contact_message_send(
         render_email(
             "emails/members/contact_message",
             context,
-            to=[recipient.address_of_record],
+            to=[recipient.mailable_address],
             language=recipient.preferred_language,
         )
     )
@@ -256,11 +262,14 @@ def contact_message_reply(*, message: ContactMessage, body: str) -> ContactMessa
         "replier_email": recipient.address_of_record,
         "sender_name": sender.first_name,
     }
+    if not sender.mailable_address:
+        # The sender's address no longer works: the reply is recorded, no mail is attempted.
+        return message
     send_later(
         render_email(
             "emails/members/contact_reply",
             context,
-            to=[sender.address_of_record],
+            to=[sender.mailable_address],
             language=sender.preferred_language,
             reply_to=[recipient.address_of_record],
         )

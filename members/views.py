@@ -159,6 +159,7 @@ def directory_contact_view(request, pk: int):
     if member.pk == viewer.pk:
         raise Http404
     form = ContactForm(request.POST)
+    status = 200
     if form.is_valid():
         try:
             services.contact_message_send(
@@ -167,7 +168,16 @@ def directory_contact_view(request, pk: int):
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
             )
+        except services.ContactUndeliverable:
+            form.add_error(
+                None,
+                _(
+                    "Messages to this member cannot be delivered at the moment: their email "
+                    "address does not work. Please try another way."
+                ),
+            )
         except services.ContactRateLimited:
+            status = 429
             form.add_error(
                 None,
                 _(
@@ -186,7 +196,7 @@ def directory_contact_view(request, pk: int):
         request,
         "members/directory_profile.html",
         {"member": member, "viewer": viewer, "form": form, "can_contact": True},
-        status=429 if form.non_field_errors() else 200,
+        status=status,
     )
 
 

@@ -155,3 +155,36 @@ def test_plain_text_mail_is_not_html_escaped(
     assert "Rock & roll" in sent.subject
     assert "It's <fine>" in sent.body
     assert "It&#x27;s &lt;fine&gt;" in sent.alternatives[0][0]
+
+
+@pytest.mark.parametrize("status", ["bounced", "complained"])
+def test_a_bad_address_is_not_mailed_and_the_sender_is_told(
+    client, sender, recipient, status, django_capture_on_commit_callbacks
+):
+    Participant.objects.filter(pk=recipient.pk).update(email_status=status)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send(client, recipient, subject="Keep this subject")
+
+    assert response.status_code == 200
+    assert "cannot be delivered" in response.content.decode()
+    assert "Keep this subject" in response.content.decode()  # nothing typed is lost
+    assert mail.outbox == []
+    assert not ContactMessage.objects.exists()
+
+
+def test_a_reply_to_a_sender_whose_address_went_bad_is_kept_but_not_mailed(
+    sender, recipient, django_capture_on_commit_callbacks
+):
+    message = services.contact_message_send(
+        sender=sender, recipient=recipient, subject="Hello", body="Hi"
+    )
+    Participant.objects.filter(pk=sender.pk).update(email_status="bounced")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.contact_message_reply(message=message, body="Thanks!")
+
+    message.refresh_from_db()
+    assert message.reply_body == "Thanks!"
+    assert mail.outbox == []

@@ -82,6 +82,13 @@ def _exchange_count_subquery():
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
+def _refresh_search_text_of(participants) -> None:
+    """After a staff edit: the directory's search text of these participants (approved field
+    names become searchable for the members who suggested them)."""
+    for participant in participants.distinct():
+        services.participant_refresh_search_text(participant=participant)
+
+
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
     change_list_template = "admin/members/participant/roster_change_list.html"
@@ -217,6 +224,11 @@ class ParticipantAdmin(admin.ModelAdmin):
     def exchange_count_column(self, participant: Participant) -> int:
         return participant.exchange_count
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Names, organisation, bio or expertise edited by staff must reach the directory's search.
+        services.participant_refresh_search_text(participant=form.instance)
+
     # --- actions
 
     @admin.action(description=_("Export selected participants as CSV"), permissions=["view"])
@@ -338,6 +350,13 @@ class ExchangeAdmin(admin.ModelAdmin):
 @admin.register(ExpertiseField)
 class ExpertiseFieldAdmin(admin.ModelAdmin):
     list_display = ["name", "is_approved"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Approving (the tick in the list) or renaming changes what the directory finds.
+        if change and {"is_approved", "name"} & set(form.changed_data):
+            _refresh_search_text_of(obj.participants.all())
+
     list_filter = ["is_approved"]
     search_fields = ["name"]
     # Approving a member's suggestion is a tick in the list.
@@ -347,9 +366,7 @@ class ExpertiseFieldAdmin(admin.ModelAdmin):
     @admin.action(description=_("Approve the selected fields of expertise"), permissions=["change"])
     def approve_action(self, request, queryset):
         changed = queryset.filter(is_approved=False).update(is_approved=True)
-        # Approved names become searchable in the directory for the members who suggested them.
-        for participant in Participant.objects.filter(expertise__in=queryset).distinct():
-            services.participant_refresh_search_text(participant=participant)
+        _refresh_search_text_of(Participant.objects.filter(expertise__in=queryset))
         self.message_user(
             request,
             ngettext(

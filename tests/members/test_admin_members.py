@@ -88,3 +88,47 @@ def test_approving_a_suggestion_makes_it_searchable(admin_client):
     member.refresh_from_db()
     assert field.is_approved
     assert "beekeeping" in member.search_text
+
+
+def test_approving_with_the_tick_in_the_form_makes_it_searchable(admin_client):
+    member = MemberFactory()
+    services.participant_update_profile(
+        participant=member, data={}, expertise=[], suggested_expertise="Beekeeping"
+    )
+    field = ExpertiseField.objects.get(name="Beekeeping")
+
+    admin_client.post(
+        reverse("admin:members_expertisefield_change", args=[field.pk]),
+        {"name": "Beekeeping", "is_approved": "on"},
+    )
+
+    member.refresh_from_db()
+    assert "beekeeping" in member.search_text
+
+
+def test_a_name_corrected_by_staff_is_what_the_directory_finds(admin_client):
+    member = MemberFactory(first_name="Amina", last_name="Odhiambo")
+    services.participant_refresh_search_text(participant=member)
+    url = reverse("admin:members_participant_change", args=[member.pk])
+    page = admin_client.get(url)
+    form = page.context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None and not isinstance(value, list)
+    }
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+            data[f"{management.prefix}-{name}"] = management.initial.get(name, 0)
+    data.update(
+        first_name="Aminata",
+        home_country=str(member.home_country),
+        email_status=member.email_status,
+    )
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    member.refresh_from_db()
+    assert "aminata" in member.search_text

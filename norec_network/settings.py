@@ -7,6 +7,8 @@ written to `var/mail/`.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -106,10 +108,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Rate limits (allauth's and ours) live in the cache, so production needs a shared one (Redis).
 # Without CACHE_URL, production (DEBUG off) with a Redis broker uses that Redis (database 1), so
 # that limits hold across web processes; a developer's machine uses local memory.
-_broker = env("CELERY_BROKER_URL", default="")
+_broker = urlsplit(env("CELERY_BROKER_URL", default=""))
 _default_cache = (
-    _broker.rsplit("/", 1)[0] + "/1"
-    if not DEBUG and _broker.startswith(("redis://", "rediss://"))
+    urlunsplit(_broker._replace(path="/1"))  # keeps credentials and options such as TLS
+    if not DEBUG and _broker.scheme in ("redis", "rediss")
     else "locmemcache://"
 )
 CACHES = {"default": env.cache("CACHE_URL", default=_default_cache)}

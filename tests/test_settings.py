@@ -100,6 +100,8 @@ def test_production_shares_rate_limits_through_the_brokers_redis_by_default():
         {**PRODUCTION, "CELERY_BROKER_URL": "redis://redis:6379/0", "CACHE_URL": "redis://c:6379/4"}
     )
     assert explicit["LOCATION"] == "redis://c:6379/4"
+    without_db = cache_backend({**PRODUCTION, "CELERY_BROKER_URL": "rediss://:pw@r:6380?ssl=1"})
+    assert without_db["LOCATION"] == "rediss://:pw@r:6380/1"  # options go to OPTIONS
     assert cache_backend({})["BACKEND"].endswith("LocMemCache")  # `make run` needs no Redis
 
 

@@ -90,7 +90,7 @@ def members_panel(*, today: date) -> MembersPanel:
     points: list[tuple[date, int]] = []
     if by_month:
         # Registrations before the chart's first month count in its starting point.
-        first = max(min(by_month), today.replace(day=1) - timedelta(days=365 * 2))
+        first = max(min(by_month), (today.replace(day=1) - timedelta(days=365 * 2)).replace(day=1))
         running = sum(n for month, n in by_month.items() if month < first)
         for month in _month_starts(first, today):
             running += by_month.get(month, 0)

@@ -152,6 +152,9 @@ ACCOUNT_RATE_LIMITS = {
 PRIVACY_NOTICE_VERSION = "2026-11"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Norec Network"
+# One 30-second step either side: a phone's clock drifts and typing the code takes a moment
+# (RFC 6238 recommends allowing it); without it a code typed at the end of its step fails.
+MFA_TOTP_TOLERANCE = 1
 
 # --- Internationalisation ---------------------------------------------------------------------
 

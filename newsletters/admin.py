@@ -25,7 +25,6 @@ from newsletters import services
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from newsletters.rendering import IssueRenderer
-from newsletters.rendering import Recipient
 from newsletters.rendering import message_html
 
 Status = Newsletter.Status
@@ -79,24 +78,6 @@ class ScheduleForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-
-
-def preview_recipient(request, newsletter: Newsletter) -> tuple[Recipient, Participant | None]:
-    """Whom the preview is rendered for: the staff member's own roster row if they have one, else
-    the first recipient; the exact message that person gets."""
-    participant = Participant.objects.filter(user=request.user).first()
-    if participant is None:
-        participant = (
-            selectors.newsletter_recipients(newsletter=newsletter)
-            .select_related("user")
-            .order_by("pk")
-            .first()
-        )
-    if participant is None:
-        return Recipient(
-            first_name=request.user.first_name, address=request.user.email, participant_pk=None
-        ), None
-    return services.recipient_for(participant), participant
 
 
 @admin.register(Newsletter)
@@ -189,10 +170,9 @@ class NewsletterAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return get_object_or_404(Newsletter, pk=pk)
 
-    def send_view(self, request, pk: int):
+    def send_view(self, request, pk: int, schedule_form: ScheduleForm | None = None):
         newsletter = self._get(request, pk, change=False)
-        recipient, participant = preview_recipient(request, newsletter)
-        message = IssueRenderer(newsletter).message(recipient)
+        message = IssueRenderer(newsletter).message(services.staff_recipient(request.user))
         progress = selectors.newsletter_progress(newsletter=newsletter)
         refresh = newsletter.status in (Status.SENDING, Status.SCHEDULED)
         context = {
@@ -207,8 +187,9 @@ class NewsletterAdmin(admin.ModelAdmin):
             ),
             "progress": progress,
             "message": message,
-            "preview_for": participant,
-            "schedule_form": ScheduleForm(
+            # A refused time comes back with its error and what staff typed.
+            "schedule_form": schedule_form
+            or ScheduleForm(
                 initial={"send_at": timezone.localtime().replace(second=0, microsecond=0)}
             ),
             "can_change": self.has_change_permission(request, newsletter),
@@ -219,8 +200,7 @@ class NewsletterAdmin(admin.ModelAdmin):
 
     def preview_html_view(self, request, pk: int):
         newsletter = self._get(request, pk, change=False)
-        recipient, _participant = preview_recipient(request, newsletter)
-        message = IssueRenderer(newsletter).message(recipient)
+        message = IssueRenderer(newsletter).message(services.staff_recipient(request.user))
         return HttpResponse(message_html(message))
 
     def action_view(self, request, pk: int, action: str):
@@ -236,13 +216,17 @@ class NewsletterAdmin(admin.ModelAdmin):
                 )
             elif action == "schedule":
                 form = ScheduleForm(request.POST)
-                if not form.is_valid():
-                    for error in form.errors.get("send_at", []):
-                        self.message_user(request, error, messages.ERROR)
-                    return HttpResponseRedirect(send_url)
-                newsletter = services.newsletter_schedule(
-                    newsletter=newsletter, actor=request.user, send_at=form.cleaned_data["send_at"]
-                )
+                if form.is_valid():
+                    try:
+                        newsletter = services.newsletter_schedule(
+                            newsletter=newsletter,
+                            actor=request.user,
+                            send_at=form.cleaned_data["send_at"],
+                        )
+                    except ValidationError as error:
+                        form.add_error("send_at", error.messages)
+                if form.errors:
+                    return self.send_view(request, pk, schedule_form=form)
                 self.message_user(
                     request,
                     _("Scheduled for %(when)s.")

@@ -150,14 +150,24 @@ def recipient_for(participant: Participant, *, address: str | None = None) -> Re
     )
 
 
-def newsletter_send_test(*, newsletter: Newsletter, user) -> str:
-    """Send the newsletter to a staff member's own address, marked as a test. Their own roster row
-    (if any) personalises it; otherwise the greeting uses their account's first name."""
+def staff_recipient(user) -> Recipient:
+    """The staff member as a recipient, for the preview and the test mail: their own roster row
+    personalises it if they have one, else their account's first name. Never a real member: the
+    preview must not show a member's address to staff, nor carry a member's unsubscribe link."""
     participant = Participant.objects.filter(user=user).first()
     if participant is not None:
-        recipient = recipient_for(participant, address=user.email)
-    else:
-        recipient = Recipient(first_name=user.first_name, address=user.email, participant_pk=None)
+        return recipient_for(participant, address=user.email)
+    return Recipient(
+        first_name=user.first_name,
+        address=user.email,
+        participant_pk=None,
+        language=settings.LANGUAGE_CODE,
+    )
+
+
+def newsletter_send_test(*, newsletter: Newsletter, user) -> str:
+    """Send the newsletter to a staff member's own address, marked as a test."""
+    recipient = staff_recipient(user)
     message = IssueRenderer(newsletter).message(recipient, subject_prefix=_("[Test] "))
     send_later(message)
     return user.email

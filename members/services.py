@@ -26,10 +26,11 @@ def participant_link_user(*, participant: Participant, user: User) -> Participan
     if participant.user_id is not None and participant.user_id != user.pk:
         raise ValueError(f"Participant {participant.pk} is already linked to another account.")
     participant.user = user
+    # The account's address is the one the invitation went to (the roster's, or the adviser's
+    # correction), so its source stays; only the member's own change makes it theirs (MEMBER).
     participant.email = user.email
-    participant.email_source = Participant.EmailSource.MEMBER
     participant.email_status = Participant.EmailStatus.OK
-    participant.save(update_fields=["user", "email", "email_source", "email_status", "updated_at"])
+    participant.save(update_fields=["user", "email", "email_status", "updated_at"])
     return participant
 
 
@@ -411,6 +412,10 @@ def participant_delete_account(*, participant: Participant) -> Participant:
         setattr(participant, field, value)
     participant.user = None
     participant.declined_invitations = True
+    if participant.email_source == Participant.EmailSource.MEMBER:
+        # An address the member chose is not Norec's record: it goes with the account (the
+        # declined flag, not the address, keeps them from being invited again).
+        participant.email = ""
     participant.email_source = Participant.EmailSource.ROSTER
     participant.deleted_at = timezone.now()
     participant.save()

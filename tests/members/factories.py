@@ -81,7 +81,8 @@ class MemberFactory(ParticipantFactory):
     """A registered member: a participant with a linked, verified account."""
 
     user = factory.SubFactory(UserFactory, email=factory.SelfAttribute("..email"))
-    email_source = Participant.EmailSource.MEMBER
+    # A member's address is the one they were invited at (the roster's) until they change it.
+    email_source = Participant.EmailSource.ROSTER
     email_status = Participant.EmailStatus.OK
 
 

@@ -236,3 +236,16 @@ def test_login_by_emailed_code_lands_on_the_page_the_mail_linked_to(
     response = client.post(response["Location"], {"code": code, "next": target})
     assert response.status_code == 302
     assert response["Location"] == target
+
+
+def test_delete_drops_an_address_the_member_chose_themselves(client, member):
+    Participant.objects.filter(pk=member.pk).update(
+        email="amina.private@example.org", email_source=Participant.EmailSource.MEMBER
+    )
+
+    client.post(reverse("members:account_delete"), {"password": DEFAULT_PASSWORD})
+
+    member.refresh_from_db()
+    assert member.email == ""  # Norec's records never held it
+    assert member.declined_invitations is True
+    assert member.deleted_at is not None

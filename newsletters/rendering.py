@@ -51,11 +51,6 @@ def participant_pk_from_token(token: str) -> int | None:
     return pk if constant_time_compare(digest, _token_digest(pk)) else None
 
 
-def unsubscribe_url(participant_pk: int) -> str:
-    path = reverse("newsletters:unsubscribe", kwargs={"token": unsubscribe_token(participant_pk)})
-    return f"{settings.SITE_URL}{path}"
-
-
 # --- the activities section -----------------------------------------------------------------------
 
 

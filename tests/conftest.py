@@ -14,6 +14,10 @@ def pytest_configure(config):
         pytest.exit(
             "The tests need PostgreSQL: run them with `make test` (it sets DATABASE_URL).", 2
         )
+    # A real PBKDF2 hash costs ~0.65 s on these machines and the suite creates hundreds of users;
+    # what a test checks about passwords does not depend on the hasher (cookiecutter-django does
+    # the same). The worker subprocesses never hash passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

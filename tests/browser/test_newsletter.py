@@ -25,11 +25,6 @@ from tests.support.worker import purge_queues
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def smtp_sink():
     with SmtpSink() as sink:

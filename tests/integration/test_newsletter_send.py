@@ -28,12 +28,6 @@ RECIPIENTS = 400
 DELIVERY_IN_MESSAGE_ID = re.compile(r"\.newsletter\.(\d+)@")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Hundreds of members: their passwords need not cost a real hash each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def worker_env(smtp_sink):
     # Recover a dead worker's rows within seconds rather than minutes.

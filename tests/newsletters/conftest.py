@@ -3,12 +3,6 @@ import pytest
 from norec_network import monthly_plan
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Members by the dozen: their passwords need not cost a real hash each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def activities_in_plan(monkeypatch):
     """Stands in for the activities app's plan source (this app never imports activities)."""

@@ -1,6 +1,9 @@
 """Shared fixtures. Tests run on PostgreSQL and Redis: `make test` sets DATABASE_URL and
 CELERY_BROKER_URL."""
 
+import os
+from urllib.parse import urlsplit
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -18,6 +21,22 @@ def pytest_configure(config):
     # what a test checks about passwords does not depend on the hasher (cookiecutter-django does
     # the same). The worker subprocesses never hash passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    _own_broker_per_xdist_worker()
+
+
+def _own_broker_per_xdist_worker():
+    """With `pytest -n N`, each xdist process has its own test database but would share the
+    broker's queues, so one process's real worker could take another's tasks. Give each process
+    its own Redis database (gw0 keeps the configured one)."""
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    url = urlsplit(settings.CELERY_BROKER_URL)
+    if not index or url.scheme not in ("redis", "rediss"):
+        return
+    database = int(url.path.strip("/") or 0) + index
+    own = url._replace(path=f"/{database}").geturl()
+    # Celery reads the variable before its configuration (see tests/support/worker.py).
+    os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL = own
+    celery_app.conf.broker_url = own
 
 
 @pytest.fixture(autouse=True)

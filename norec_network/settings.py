@@ -143,6 +143,11 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Norec Network] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+# Rate limits (allauth's and ours, norec_network/ratelimit.py) are per client address. Behind the
+# TLS proxy every request comes from the proxy: set this to the number of proxies of our own in
+# front (1 for the documented set-up) so that the client is read from the X-Forwarded-For entry
+# the proxy wrote. 0 (the default) ignores the header, which a client could fill with anything.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",

@@ -332,9 +332,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"redact_secrets": {"()": "norec_network.log_redaction.RedactSecretsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # It logs the path of failed requests ("Not Found: /invitations/accept/..."): a filter on
+        # the logger reaches every handler, Django's own included.
+        "django.request": {"filters": ["redact_secrets"]},
     },
 }

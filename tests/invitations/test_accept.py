@@ -83,13 +83,72 @@ def test_opening_the_link_changes_nothing(client):
     # Mail scanners follow links: only the person's own POST may accept.
     invitation = sent_invitation()
 
-    open_link(client, accept_url(invitation))
-    open_link(client, accept_url(invitation))
+    before = database_state()
 
+    open_link(client, accept_url(invitation))
+    open_link(client, accept_url(invitation))
+    open_link(client, decline_url(invitation))
+
+    assert database_state() == before
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.SENT
     assert invitation.accepted_at is None
     assert not get_user_model().objects.exists()
+
+
+def database_state() -> dict:
+    """Everything opening a link could touch, except the session that keeps its token."""
+    return {
+        "invitations": list(Invitation.objects.order_by("pk").values()),
+        "participants": list(Participant.objects.order_by("pk").values()),
+        "users": list(get_user_model().objects.order_by("pk").values()),
+        "addresses": list(EmailAddress.objects.order_by("pk").values()),
+    }
+
+
+@pytest.mark.parametrize("link", [accept_url, decline_url])
+def test_a_link_moves_its_token_to_the_session_and_redirects_to_a_page_without_it(client, link):
+    invitation = sent_invitation()
+    token = invitation_token(invitation)
+    before = database_state()
+
+    response = client.get(link(invitation))
+    page = client.get(response["Location"])
+
+    assert response.status_code == 302
+    assert response["Location"] in (ACCEPT_FORM, DECLINE_FORM)
+    assert token not in response["Location"]
+    assert response["Cache-Control"].startswith("max-age=0")
+    assert client.session["invitations:token"] == token
+    assert page.status_code == 200
+    assert "Amina" in page.text
+    # Neither the page's links nor its form give the token back.
+    assert token not in page.text
+    assert database_state() == before
+
+
+def test_the_pages_behind_a_link_show_nothing_to_a_browser_that_did_not_open_it(client):
+    # Another browser (a colleague's, a shared computer's next user) has no token in its session.
+    invitation = sent_invitation()
+    Client().get(accept_url(invitation))
+
+    pages = [client.get(ACCEPT_FORM), client.get(DECLINE_FORM)]
+    posted = [client.post(ACCEPT_FORM, accept_data()), client.post(DECLINE_FORM)]
+
+    for response in pages + posted:
+        assert response.status_code == 400
+        assert "Please open the link from your email again" in response.text
+        assert "Amina" not in response.text
+    assert not get_user_model().objects.exists()
+    assert not Participant.objects.get(pk=invitation.participant_id).declined_invitations
+
+
+def test_after_accepting_the_token_leaves_the_session(client):
+    invitation = sent_invitation()
+
+    accept(client, invitation, accept_data())
+
+    assert "invitations:token" not in client.session
 
 
 def test_the_accept_page_has_a_fixed_number_of_queries(client, django_assert_max_num_queries):

@@ -41,7 +41,9 @@ from norec_network.ratelimit import client_ip
 # unknown ones is stopped anyway. Only wrong tokens count, so that a real link always works,
 # whoever else shares the client's address. Real people open one or two links.
 TOKEN_FAILURES_PER_CLIENT = RateLimit(scope="invitations:token-failure", amount=20, period=3600)
-# The public request form: a person sends one, perhaps two; robots send many. Every post counts.
+# The public request form: a person sends one, perhaps two; robots send many. Every request it
+# would record counts, not only failures (a form with errors, or a robot caught by the honeypot,
+# records and mails nothing, so it is not counted).
 REQUESTS_PER_CLIENT = RateLimit(scope="invitations:request-client", amount=5, period=3600)
 REQUESTS_PER_ADDRESS = RateLimit(scope="invitations:request-address", amount=3, period=86400)
 

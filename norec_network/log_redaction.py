@@ -3,18 +3,14 @@
 An invitation link's token lets whoever holds it create the invitee's account; an unsubscribe
 token, a password-reset key and an email-confirmation key are capabilities too. Whoever reads the
 logs must not be able to use them, so that path segment is replaced wherever a log line could
-show it: in gunicorn's access log (`RedactingGunicornLogger`: the request line, the path, the
-Referer, any header or environ value a custom format picks; the Dockerfile and
-docker-compose.yml start gunicorn with it) and in Django's log of failed requests ("Not Found:
-<path>", `RedactSecretsFilter` on the `django.request` logger).
+show it: in gunicorn's access log (norec_network/gunicorn_logger.py) and in Django's log of
+failed requests ("Not Found: <path>", `RedactSecretsFilter` on the `django.request` logger).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-
-from gunicorn.glogging import Logger
 
 # The path prefixes whose next segment is a secret.
 SECRET_PATH = re.compile(
@@ -30,12 +26,6 @@ def redact(value):
     if isinstance(value, str):
         return SECRET_PATH.sub(rf"\g<1>{REDACTED}", value)
     return value
-
-
-class RedactingGunicornLogger(Logger):
-    def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        return {name: redact(value) for name, value in atoms.items()}
 
 
 class RedactSecretsFilter(logging.Filter):

@@ -20,7 +20,7 @@ from newsletters.rendering import unsubscribe_token
 from norec_network.log_redaction import redact
 from tests.members.factories import ParticipantFactory
 
-LOGGER_CLASS = "norec_network.log_redaction.RedactingGunicornLogger"
+LOGGER_CLASS = "norec_network.gunicorn_logger.RedactingLogger"
 
 
 @pytest.mark.parametrize(

@@ -16,4 +16,5 @@ RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only python manage.py col
 # Celery refuses to be comfortable as root; everything runs as an ordinary user.
 USER norec
 EXPOSE 8000
-CMD ["gunicorn", "norec_network.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# The access log goes to stdout with the tokens of invitation (and other secret) links redacted.
+CMD ["gunicorn", "norec_network.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "norec_network.gunicorn_logger.RedactingLogger"]

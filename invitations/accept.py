@@ -6,14 +6,11 @@ the admin call these and never re-implement a rule.
 
 from __future__ import annotations
 
-import hashlib
 import re
 
-from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case
 from django.db.models import Q
@@ -125,31 +122,6 @@ def invitation_decline(*, invitation: Invitation) -> Participant:
     ).exclude(pk=invitation.pk):
         sending.invitation_revoke(invitation=other)
     return participant
-
-
-def rate_limit_exceeded(*, scope: str, key: str, limit: int, period: int) -> bool:
-    """Count one attempt for (scope, key) in the cache; True once more than `limit` attempts
-    fall in `period` seconds. The key is hashed so addresses never sit in the cache in clear."""
-    digest = hashlib.sha256(key.strip().lower().encode()).hexdigest()[:32]
-    cache_key = f"invitations:rl:{scope}:{digest}"
-    cache.add(cache_key, 0, period)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, period)
-        count = 1
-    return count > limit
-
-
-def rate_limit_reached(*, scope: str, key: str, limit: int) -> bool:
-    """Whether (scope, key) is already over its limit, without counting an attempt."""
-    digest = hashlib.sha256(key.strip().lower().encode()).hexdigest()[:32]
-    return (cache.get(f"invitations:rl:{scope}:{digest}") or 0) > limit
-
-
-def client_ip(request) -> str:
-    # allauth's view of the client address, so our limits and its limits agree behind a proxy.
-    return get_adapter(request).get_client_ip(request)
 
 
 @transaction.atomic

@@ -2,6 +2,11 @@
 
 Opening a link (GET) never changes anything, because mail security scanners follow links: only
 the person's own form submission (POST) accepts or declines.
+
+The link in the mail carries the secret token. As Django's password reset does, its first GET
+puts the token in the session and redirects to a URL without it (`accept_form`, `decline_form`),
+so the token stays out of access logs, browser history and Referer headers; those pages and
+their forms read the token from the session.
 """
 
 from __future__ import annotations
@@ -22,35 +27,32 @@ from django.views.decorators.http import require_http_methods
 
 from invitations.accept import InvitationNotUsable
 from invitations.accept import InvitationProblem
-from invitations.accept import client_ip
 from invitations.accept import invitation_accept
 from invitations.accept import invitation_decline
 from invitations.accept import invitation_problem
 from invitations.accept import invitation_request_create
-from invitations.accept import rate_limit_exceeded
-from invitations.accept import rate_limit_reached
 from invitations.forms import InvitationAcceptForm
 from invitations.forms import InvitationRequestForm
 from invitations.tokens import invitation_for_token
+from norec_network.ratelimit import RateLimit
+from norec_network.ratelimit import client_ip
 
-# Guessing tokens: the tokens cannot be guessed (128 bits), but a client that keeps trying
-# unknown ones is stopped anyway. Real people open one or two links.
-TOKEN_FAILURES_PER_IP = (20, 60 * 60)
-# The public request form: a person sends one, perhaps two; robots send many.
-REQUESTS_PER_IP = (5, 60 * 60)
-REQUESTS_PER_EMAIL = (3, 24 * 60 * 60)
+# Guessing tokens: the tokens cannot be guessed (160 bits), but a client that keeps trying
+# unknown ones is stopped anyway. Only wrong tokens count, so that a real link always works,
+# whoever else shares the client's address. Real people open one or two links.
+TOKEN_FAILURES_PER_CLIENT = RateLimit(scope="invitations:token-failure", amount=20, period=3600)
+# The public request form: a person sends one, perhaps two; robots send many. Every request it
+# would record counts, not only failures (a form with errors, or a robot caught by the honeypot,
+# records and mails nothing, so it is not counted).
+REQUESTS_PER_CLIENT = RateLimit(scope="invitations:request-client", amount=5, period=3600)
+REQUESTS_PER_ADDRESS = RateLimit(scope="invitations:request-address", amount=3, period=86400)
 
+# The token of the invitation link last opened in this browser (accept and decline share it).
+SESSION_TOKEN_KEY = "invitations:token"
 
-def _invitation_from_link(request, token: str):
-    """(invitation or None, rate limited?) for the token in a link."""
-    limit, period = TOKEN_FAILURES_PER_IP
-    ip = client_ip(request)
-    if rate_limit_reached(scope="token", key=ip, limit=limit):
-        return None, True
-    invitation = invitation_for_token(token)
-    if invitation is None:
-        rate_limit_exceeded(scope="token", key=ip, limit=limit, period=period)
-    return invitation, False
+# Why the token-free pages found no invitation in the session: cookies refused, the session
+# expired, or the person logged out.
+NO_LINK_IN_SESSION = "no_link"
 
 
 def _link_problem_page(request, problem: str, *, status: int):
@@ -60,6 +62,29 @@ def _link_problem_page(request, problem: str, *, status: int):
         {"problem": problem, "adviser_email": settings.NETWORK_ADVISER_EMAIL},
         status=status,
     )
+
+
+def _open_link(request, token: str, *, then: str):
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        if TOKEN_FAILURES_PER_CLIENT.hit(client_ip(request)):
+            return _link_problem_page(request, "rate_limited", status=429)
+        return _link_problem_page(request, InvitationProblem.UNKNOWN, status=404)
+    # Whatever the invitation's state: the next page explains it, without the token in its URL.
+    request.session[SESSION_TOKEN_KEY] = token
+    return redirect(then)
+
+
+def _invitation_from_session(request):
+    """(invitation or None, problem page or None) for the link opened in this browser."""
+    token = request.session.get(SESSION_TOKEN_KEY)
+    if not token:
+        return None, _link_problem_page(request, NO_LINK_IN_SESSION, status=400)
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        # Revoked since it was opened: the nonce, hence every link to it, changed.
+        return None, _link_problem_page(request, InvitationProblem.UNKNOWN, status=404)
+    return invitation, None
 
 
 def _used_link_response(request, invitation):
@@ -84,13 +109,27 @@ PROBLEM_STATUS = {
 }
 
 
+# POST too: a page opened before links moved the token to the session posts to the link itself;
+# the person lands on the form again instead of an error.
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def invitation_accept_link_view(request, token: str):
+    return _open_link(request, token, then="invitations:accept_form")
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def invitation_decline_link_view(request, token: str):
+    return _open_link(request, token, then="invitations:decline_form")
+
+
 @never_cache
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
-def invitation_accept_view(request, token: str):
-    invitation, limited = _invitation_from_link(request, token)
-    if limited:
-        return _link_problem_page(request, "rate_limited", status=429)
+def invitation_accept_view(request):
+    invitation, problem_page = _invitation_from_session(request)
+    if problem_page:
+        return problem_page
     problem = invitation_problem(invitation=invitation)
     if problem == InvitationProblem.USED:
         return _used_link_response(request, invitation)
@@ -120,6 +159,7 @@ def invitation_accept_view(request, token: str):
             return _link_problem_page(
                 request, error.problem, status=PROBLEM_STATUS.get(error.problem, 410)
             )
+        request.session.pop(SESSION_TOKEN_KEY, None)
         messages.success(
             request,
             _("Welcome to Norec Network! Your account is ready. Please complete your profile."),
@@ -133,24 +173,16 @@ def invitation_accept_view(request, token: str):
     return render(
         request,
         "invitations/invitation_accept.html",
-        {
-            "invitation": invitation,
-            "participant": participant,
-            "exchange": exchange,
-            "form": form,
-            "token": token,
-        },
+        {"invitation": invitation, "participant": participant, "exchange": exchange, "form": form},
     )
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def invitation_decline_view(request, token: str):
-    invitation, limited = _invitation_from_link(request, token)
-    if limited:
-        return _link_problem_page(request, "rate_limited", status=429)
-    if invitation is None:
-        return _link_problem_page(request, InvitationProblem.UNKNOWN, status=404)
+def invitation_decline_view(request):
+    invitation, problem_page = _invitation_from_session(request)
+    if problem_page:
+        return problem_page
     # A decline is honoured even from an expired or revoked link: the wish still holds.
     if invitation_problem(invitation=invitation) == InvitationProblem.USED:
         return _used_link_response(request, invitation)
@@ -160,7 +192,7 @@ def invitation_decline_view(request, token: str):
     return render(
         request,
         "invitations/invitation_decline.html",
-        {"invitation": invitation, "participant": invitation.participant, "token": token},
+        {"invitation": invitation, "participant": invitation.participant},
     )
 
 
@@ -172,14 +204,8 @@ def invitation_request_create_view(request):
         if form.is_spam:
             # Answer a robot as if it had succeeded, so that it learns nothing.
             return redirect("invitations:request_done")
-        ip_limit, ip_period = REQUESTS_PER_IP
-        email_limit, email_period = REQUESTS_PER_EMAIL
         data = form.cleaned_data
-        if rate_limit_exceeded(
-            scope="request-ip", key=client_ip(request), limit=ip_limit, period=ip_period
-        ) or rate_limit_exceeded(
-            scope="request-email", key=data["email"], limit=email_limit, period=email_period
-        ):
+        if REQUESTS_PER_CLIENT.hit(client_ip(request)) or REQUESTS_PER_ADDRESS.hit(data["email"]):
             form.add_error(
                 None,
                 _(

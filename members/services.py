@@ -5,7 +5,6 @@ from __future__ import annotations
 import unicodedata
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from members.models import Participant
 from members.models import User
 from norec_network.mail import render_email
 from norec_network.mail import send_later
+from norec_network.ratelimit import RateLimit
 
 
 @transaction.atomic
@@ -190,7 +190,11 @@ def participant_apply_verified_email(*, user: User, email: str) -> Participant |
 
 # --- contact relay (members) ---------------------------------------------------------------
 
-CONTACT_LIMITS = [(60 * 60, 5), (24 * 60 * 60, 20)]  # (window in seconds, messages per window)
+# Per sender (a logged-in member, so not per client address); every message counts.
+CONTACT_LIMITS = (
+    RateLimit(scope="members:contact-hour", amount=5, period=60 * 60),
+    RateLimit(scope="members:contact-day", amount=20, period=24 * 60 * 60),
+)
 
 
 class ContactRateLimited(Exception):
@@ -199,22 +203,6 @@ class ContactRateLimited(Exception):
 
 class ContactUndeliverable(Exception):
     """The recipient's address bounced or was complained about: the message could not arrive."""
-
-
-def _contact_rate_limit_hit(sender: Participant) -> bool:
-    """Count one message against each window; True when a window is full. The counters live in
-    the shared cache (Redis), keyed by sender and window start."""
-    now = int(timezone.now().timestamp())
-    keys = []
-    for window, limit in CONTACT_LIMITS:
-        key = f"members:contact:{sender.pk}:{window}:{now // window}"
-        if (cache.get(key) or 0) >= limit:
-            return True
-        keys.append((key, window))
-    for key, window in keys:
-        cache.add(key, 0, timeout=window)
-        cache.incr(key)
-    return False
 
 
 @transaction.atomic
@@ -226,7 +214,7 @@ def contact_message_send(
         raise ValueError("A member cannot write to themselves.")
     if not recipient.mailable_address:
         raise ContactUndeliverable
-    if _contact_rate_limit_hit(sender):
+    if any(limit.hit(str(sender.pk)) for limit in CONTACT_LIMITS):
         raise ContactRateLimited
     message = ContactMessage.objects.create(
         sender=sender, recipient=recipient, subject=subject.strip(), body=body.strip()

@@ -1,5 +1,4 @@
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -12,11 +11,14 @@ from newsletters import services
 from newsletters.models import Newsletter
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import participant_pk_from_token
+from norec_network.ratelimit import RateLimit
+from norec_network.ratelimit import client_ip
 
 ARCHIVE_PAGE_SIZE = 12
-# Wrong unsubscribe tokens from one address: after this many in the window, answer 429 (guessing).
-BAD_TOKEN_LIMIT = 20
-BAD_TOKEN_WINDOW_S = 600
+# Wrong unsubscribe tokens from one client: past this many, answer 429 (guessing). Only wrong
+# tokens count: mailbox providers send every member's one-click POST from a few addresses, and a
+# valid one must always work.
+BAD_TOKENS_PER_CLIENT = RateLimit(scope="newsletters:unsubscribe-failure", amount=20, period=600)
 
 
 @login_required
@@ -43,20 +45,6 @@ def newsletter_detail_view(request, pk: int):
     )
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _too_many_bad_tokens(request) -> bool:
-    return (cache.get(f"newsletters:bad-token:{_client_ip(request)}") or 0) >= BAD_TOKEN_LIMIT
-
-
-def _count_bad_token(request) -> None:
-    key = f"newsletters:bad-token:{_client_ip(request)}"
-    cache.add(key, 0, BAD_TOKEN_WINDOW_S)
-    cache.incr(key)
-
-
 # CSRF exemption, on this view only: RFC 8058's one-click unsubscribe is a POST that the mail app
 # (Gmail, Apple Mail, ...) sends from its own servers with the body "List-Unsubscribe=One-Click",
 # without cookies or a CSRF token, and it must work without a login. The capability is the
@@ -65,11 +53,9 @@ def _count_bad_token(request) -> None:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def newsletter_unsubscribe_view(request, token: str):
-    if _too_many_bad_tokens(request):
-        return render(request, "newsletters/unsubscribe_invalid.html", status=429)
     if participant_pk_from_token(token) is None:
-        _count_bad_token(request)
-        return render(request, "newsletters/unsubscribe_invalid.html", status=404)
+        status = 429 if BAD_TOKENS_PER_CLIENT.hit(client_ip(request)) else 404
+        return render(request, "newsletters/unsubscribe_invalid.html", status=status)
     if request.method == "GET":
         # Mail scanners open every link: a GET only shows the button and changes nothing.
         return render(request, "newsletters/unsubscribe_confirm.html", {"token": token})

@@ -143,6 +143,11 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Norec Network] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+# Rate limits (allauth's and ours, norec_network/ratelimit.py) are per client address. Behind the
+# TLS proxy every request comes from the proxy: set this to the number of proxies of our own in
+# front (1 for the documented set-up) so that the client is read from the X-Forwarded-For entry
+# the proxy wrote. 0 (the default) ignores the header, which a client could fill with anything.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
@@ -327,9 +332,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"redact_secrets": {"()": "norec_network.log_redaction.RedactSecretsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # It logs the path of failed requests ("Not Found: /invitations/accept/..."): a filter on
+        # the logger reaches every handler, Django's own included.
+        "django.request": {"filters": ["redact_secrets"]},
     },
 }

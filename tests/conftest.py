@@ -70,6 +70,30 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture
+def redis_cache(settings):
+    """The cache production uses for rate limits (Redis), under a key prefix of this test's own,
+    so that nothing else in that Redis database is touched."""
+    import uuid
+
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    yield
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
 def admin_user(admin_user):
     """pytest-django's superuser, with the authenticator app every staff account must have."""
     from tests.members.factories import give_totp

@@ -206,3 +206,24 @@ def test_every_scheduled_or_routed_task_exists():
     named |= set(settings.CELERY_TASK_ROUTES)
 
     assert named <= set(celery_app.tasks), named - set(celery_app.tasks)
+
+
+def trusted_proxy_count(env: dict) -> str:
+    script = "from django.conf import settings; print(settings.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    result = manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_trusted_proxy_count_comes_from_the_environment_and_trusts_none_by_default():
+    assert trusted_proxy_count({}) == "0"
+    assert trusted_proxy_count({"DJANGO_TRUSTED_PROXY_COUNT": "1"}) == "1"
+
+
+def test_compose_trusts_the_one_proxy_in_front_and_lets_only_this_host_reach_gunicorn():
+    compose = (settings.BASE_DIR / "docker-compose.yml").read_text()
+
+    assert "DJANGO_TRUSTED_PROXY_COUNT: ${DJANGO_TRUSTED_PROXY_COUNT:-1}" in compose
+    # Trusting X-Forwarded-For is only safe when clients cannot reach gunicorn directly.
+    assert '- "127.0.0.1:8000:8000"' in compose
+    assert '- "8000:8000"' not in compose

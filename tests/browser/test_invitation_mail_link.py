@@ -66,3 +66,39 @@ def test_a_participant_follows_the_link_in_the_invitation_mail(
     page.goto(live_server.url + accept_path)
     expect(page).to_have_url(re.compile(re.escape(reverse("account_login"))))
     expect(page.get_by_text("already been used")).to_be_visible()
+
+
+def test_the_token_leaves_the_address_bar_at_once_and_never_travels_in_a_referer(
+    phone_page, live_server, invitation_mail, snap
+):
+    page = phone_page
+    accept_path = path_of_link(invitation_mail.body, "invitations:accept")
+    token = accept_path.strip("/").rsplit("/", 1)[1]
+    sent = []
+    page.on("request", lambda request: sent.append((request.url, request.header_value("referer"))))
+
+    page.goto(live_server.url + accept_path)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Chanda")
+    assert page.url == live_server.url + reverse("invitations:accept_form")
+    snap(page, "invitation-accept-token-free-url")
+    # Around the page: to the decline page and back, then the form.
+    page.get_by_role("link", name="Do not invite me again").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Chanda")
+    assert page.url == live_server.url + reverse("invitations:decline_form")
+    page.get_by_role("link", name="Join the network").click()
+    page.get_by_label("Choose a password").fill(PASSWORD)
+    page.get_by_label("Type the password again").fill(PASSWORD)
+    page.get_by_label("I have read and accept the privacy notice").check()
+    page.get_by_role("button", name="Create my account").click()
+    expect(page).to_have_url(live_server.url + reverse("members:profile_edit"))
+
+    # Only the click on the link itself carried the token; nothing after it did, neither in its
+    # address nor in its Referer (the stylesheet, the links, the form all sent one).
+    assert sent[0] == (live_server.url + accept_path, None)
+    later = sent[1:]
+    referers = [referer for _url, referer in later if referer]
+    assert live_server.url + reverse("invitations:accept_form") in referers
+    assert live_server.url + reverse("invitations:decline_form") in referers
+    for url, referer in later:
+        assert token not in url
+        assert token not in (referer or "")

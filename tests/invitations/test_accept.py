@@ -6,6 +6,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,11 +32,32 @@ def sent_invitation(participant=None, **fields) -> Invitation:
 
 
 def accept_url(invitation) -> str:
+    """The link in the invitation mail."""
     return reverse("invitations:accept", args=[invitation_token(invitation)])
 
 
 def decline_url(invitation) -> str:
     return reverse("invitations:decline", args=[invitation_token(invitation)])
+
+
+ACCEPT_FORM = "/invitations/accept/"
+DECLINE_FORM = "/invitations/decline/"
+
+
+def open_link(client, url: str):
+    """Open a link from the mail as a browser does, following its redirect to the page."""
+    return client.get(url, follow=True)
+
+
+def accept(client, invitation, data: dict):
+    """Open the invitation's link, then submit the form on the page it leads to."""
+    open_link(client, accept_url(invitation))
+    return client.post(ACCEPT_FORM, data)
+
+
+def decline(client, invitation):
+    open_link(client, decline_url(invitation))
+    return client.post(DECLINE_FORM)
 
 
 def accept_data(**overrides) -> dict:
@@ -49,7 +71,7 @@ def test_the_link_greets_the_person_by_name_with_their_exchange(client):
     invitation = sent_invitation()
     ExchangeFactory(participant=invitation.participant, year=2009, partner_organisation="KCMC")
 
-    response = client.get(accept_url(invitation))
+    response = open_link(client, accept_url(invitation))
 
     assert response.status_code == 200
     assert "Welcome, Amina" in response.text
@@ -61,23 +83,83 @@ def test_opening_the_link_changes_nothing(client):
     # Mail scanners follow links: only the person's own POST may accept.
     invitation = sent_invitation()
 
-    client.get(accept_url(invitation))
-    client.get(accept_url(invitation))
+    before = database_state()
 
+    open_link(client, accept_url(invitation))
+    open_link(client, accept_url(invitation))
+    open_link(client, decline_url(invitation))
+
+    assert database_state() == before
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.SENT
     assert invitation.accepted_at is None
     assert not get_user_model().objects.exists()
 
 
+def database_state() -> dict:
+    """Everything opening a link could touch, except the session that keeps its token."""
+    return {
+        "invitations": list(Invitation.objects.order_by("pk").values()),
+        "participants": list(Participant.objects.order_by("pk").values()),
+        "users": list(get_user_model().objects.order_by("pk").values()),
+        "addresses": list(EmailAddress.objects.order_by("pk").values()),
+    }
+
+
+@pytest.mark.parametrize("link", [accept_url, decline_url])
+def test_a_link_moves_its_token_to_the_session_and_redirects_to_a_page_without_it(client, link):
+    invitation = sent_invitation()
+    token = invitation_token(invitation)
+    before = database_state()
+
+    response = client.get(link(invitation))
+    page = client.get(response["Location"])
+
+    assert response.status_code == 302
+    assert response["Location"] in (ACCEPT_FORM, DECLINE_FORM)
+    assert token not in response["Location"]
+    assert response["Cache-Control"].startswith("max-age=0")
+    assert client.session["invitations:token"] == token
+    assert page.status_code == 200
+    assert "Amina" in page.text
+    # Neither the page's links nor its form give the token back.
+    assert token not in page.text
+    assert database_state() == before
+
+
+def test_the_pages_behind_a_link_show_nothing_to_a_browser_that_did_not_open_it(client):
+    # Another browser (a colleague's, a shared computer's next user) has no token in its session.
+    invitation = sent_invitation()
+    Client().get(accept_url(invitation))
+
+    pages = [client.get(ACCEPT_FORM), client.get(DECLINE_FORM)]
+    posted = [client.post(ACCEPT_FORM, accept_data()), client.post(DECLINE_FORM)]
+
+    for response in pages + posted:
+        assert response.status_code == 400
+        assert "Please open the link from your email again" in response.text
+        assert "Amina" not in response.text
+    assert not get_user_model().objects.exists()
+    assert not Participant.objects.get(pk=invitation.participant_id).declined_invitations
+
+
+def test_after_accepting_the_token_leaves_the_session(client):
+    invitation = sent_invitation()
+
+    accept(client, invitation, accept_data())
+
+    assert "invitations:token" not in client.session
+
+
 def test_the_accept_page_has_a_fixed_number_of_queries(client, django_assert_max_num_queries):
     invitation = sent_invitation()
     ExchangeFactory(participant=invitation.participant)
     ExchangeFactory(participant=invitation.participant, year=2019)
-    url = accept_url(invitation)
+    client.get(accept_url(invitation))
 
+    # The session (where the token waits), the invitation with its participant, the exchange.
     with django_assert_max_num_queries(4):
-        client.get(url)
+        assert client.get(ACCEPT_FORM).status_code == 200
 
 
 # --- accepting
@@ -86,7 +168,7 @@ def test_the_accept_page_has_a_fixed_number_of_queries(client, django_assert_max
 def test_accepting_creates_a_verified_account_linked_to_the_participant_and_logs_in(client):
     invitation = sent_invitation()
 
-    response = client.post(accept_url(invitation), accept_data())
+    response = accept(client, invitation, accept_data())
 
     assert response.status_code == 302
     assert response["Location"] == reverse("members:profile_edit")
@@ -112,9 +194,7 @@ def test_accepting_creates_a_verified_account_linked_to_the_participant_and_logs
 def test_a_wrong_form_keeps_the_page_and_says_what_is_wrong(client):
     invitation = sent_invitation()
 
-    response = client.post(
-        accept_url(invitation), accept_data(password2="something-else-2001", consent="")
-    )
+    response = accept(client, invitation, accept_data(password2="something-else-2001", consent=""))
 
     assert response.status_code == 200
     assert "The two passwords are not the same" in response.text
@@ -127,7 +207,7 @@ def test_a_wrong_form_keeps_the_page_and_says_what_is_wrong(client):
 def test_a_weak_password_is_refused(client):
     invitation = sent_invitation()
 
-    response = client.post(accept_url(invitation), accept_data(password1="123", password2="123"))
+    response = accept(client, invitation, accept_data(password1="123", password2="123"))
 
     assert response.status_code == 200
     assert "too short" in response.text
@@ -136,10 +216,10 @@ def test_a_weak_password_is_refused(client):
 
 def test_a_link_works_once(client):
     invitation = sent_invitation()
-    client.post(accept_url(invitation), accept_data())
+    accept(client, invitation, accept_data())
     client.logout()
 
-    response = client.post(accept_url(invitation), accept_data(password1="x" * 20))
+    response = accept(client, invitation, accept_data(password1="x" * 20))
 
     # A used link sends the person to log in; nothing else changes.
     assert response.status_code == 302
@@ -152,22 +232,22 @@ def test_a_link_works_once(client):
 
 def test_a_used_link_opened_while_logged_in_as_that_person_goes_home(client):
     invitation = sent_invitation()
-    client.post(accept_url(invitation), accept_data())
+    accept(client, invitation, accept_data())
 
-    response = client.get(accept_url(invitation))
+    response = open_link(client, accept_url(invitation))
 
-    assert response.status_code == 302
-    assert response["Location"] == reverse("members:home")
+    assert response.redirect_chain[-1][0] == reverse("members:home")
+    assert "already registered" in response.text
 
 
 def test_a_participant_with_an_account_cannot_use_an_open_invitation(client):
     member = MemberFactory()
     invitation = sent_invitation(member)
 
-    response = client.get(accept_url(invitation))
+    response = open_link(client, accept_url(invitation))
 
-    assert response.status_code == 302
-    assert response["Location"] == reverse("account_login")
+    assert response.redirect_chain[-1][0] == reverse("account_login")
+    assert "already been used" in response.text
 
 
 @pytest.mark.parametrize(
@@ -184,8 +264,8 @@ def test_a_participant_with_an_account_cannot_use_an_open_invitation(client):
 def test_expired_or_revoked_links_give_a_kind_page_and_accept_nothing(client, fields, status, text):
     invitation = sent_invitation(**fields)
 
-    page = client.get(accept_url(invitation))
-    posted = client.post(accept_url(invitation), accept_data())
+    page = open_link(client, accept_url(invitation))
+    posted = accept(client, invitation, accept_data())
 
     for response in (page, posted):
         assert response.status_code == status
@@ -222,7 +302,7 @@ def test_a_token_only_opens_its_own_invitation(client):
     mine = sent_invitation()
     other = sent_invitation(ParticipantFactory(first_name="Kofi"))
 
-    client.post(accept_url(mine), accept_data())
+    accept(client, mine, accept_data())
 
     assert Participant.objects.get(pk=mine.participant_id).user is not None
     assert Participant.objects.get(pk=other.participant_id).user is None
@@ -235,8 +315,8 @@ def test_someone_logged_in_cannot_take_another_persons_invitation(client):
     client.force_login(intruder.user)
     invitation = sent_invitation()
 
-    page = client.get(accept_url(invitation))
-    posted = client.post(accept_url(invitation), accept_data())
+    page = open_link(client, accept_url(invitation))
+    posted = accept(client, invitation, accept_data())
 
     assert page.status_code == posted.status_code == 403
     assert "logged in as someone else" in page.text
@@ -250,7 +330,7 @@ def test_an_address_that_already_logs_in_is_not_taken_over(client):
     invitation = sent_invitation()
     StaffUserFactory(email=invitation.email)
 
-    response = client.post(accept_url(invitation), accept_data())
+    response = accept(client, invitation, accept_data())
 
     assert response.status_code == 409
     assert "already has an account" in response.text
@@ -259,17 +339,78 @@ def test_an_address_that_already_logs_in_is_not_taken_over(client):
     assert invitation.status == Invitation.Status.SENT
 
 
-def test_guessing_tokens_is_rate_limited_per_client(client):
-    invitation = sent_invitation()
-    limit, _period = views.TOKEN_FAILURES_PER_IP
-    for attempt in range(limit + 1):
-        client.get(reverse("invitations:accept", args=[f"{attempt}-{'0' * 40}"]))
+PROXY = "10.0.0.1"  # the TLS proxy: behind it, every request comes from its address
 
-    # Even the right link waits now: the client is blocked, not the link.
-    response = client.get(accept_url(invitation))
+
+def behind_the_proxy(client_address: str, **headers) -> Client:
+    return Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=client_address, **headers)
+
+
+def guess_tokens(client, count: int) -> list[int]:
+    return [
+        client.get(reverse("invitations:accept", args=[f"{n}-{'0' * 40}"])).status_code
+        for n in range(count)
+    ]
+
+
+def test_guessing_tokens_is_rate_limited_per_client(client):
+    limit = views.TOKEN_FAILURES_PER_CLIENT.amount
+
+    assert set(guess_tokens(client, limit)) == {404}
+    response = client.get(reverse("invitations:accept", args=["zz-" + "0" * 40]))
 
     assert response.status_code == 429
     assert "Too many attempts" in response.text
+
+
+def test_a_valid_link_works_from_a_client_over_the_limit(client):
+    # Only wrong tokens count, and a real link is never refused: the invitee may share an
+    # address (an office, a mobile operator's NAT) with whoever made the wrong attempts.
+    invitation = sent_invitation()
+    assert guess_tokens(client, views.TOKEN_FAILURES_PER_CLIENT.amount + 1)[-1] == 429
+
+    page = open_link(client, accept_url(invitation))
+    accepted = client.post(ACCEPT_FORM, accept_data())
+
+    assert page.status_code == 200
+    assert "Welcome, Amina" in page.text
+    assert accepted.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.ACCEPTED
+    # The decline link too.
+    other = sent_invitation(ParticipantFactory(first_name="Kofi"))
+    assert open_link(client, decline_url(other)).status_code == 200
+
+
+def test_behind_the_proxy_one_guessing_client_does_not_block_another(settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    invitation = sent_invitation()
+    guesser = behind_the_proxy("203.0.113.7")
+    invitee = behind_the_proxy("198.51.100.23")
+
+    assert guess_tokens(guesser, views.TOKEN_FAILURES_PER_CLIENT.amount + 1)[-1] == 429
+    # The other person behind the same proxy: a link cut in two is "unknown", not "too many".
+    assert guess_tokens(invitee, 1) == [404]
+    assert open_link(invitee, accept_url(invitation)).status_code == 200
+
+
+@pytest.mark.parametrize("trusted_proxies", [0, 1])
+def test_a_client_cannot_escape_the_limit_by_writing_its_own_forwarded_for(
+    settings, trusted_proxies
+):
+    # Without a trusted proxy, X-Forwarded-For is the client's own words and is ignored; behind
+    # one, only the entry the proxy appended (the address it saw) counts.
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = trusted_proxies
+    limit = views.TOKEN_FAILURES_PER_CLIENT.amount
+
+    def spoofing_client(n: int) -> Client:
+        if trusted_proxies:
+            return behind_the_proxy(f"192.0.2.{n}, 203.0.113.7")
+        return Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+
+    statuses = [guess_tokens(spoofing_client(n), 1)[0] for n in range(limit + 1)]
+
+    assert statuses == [404] * limit + [429]
 
 
 # --- signup stays closed
@@ -291,7 +432,7 @@ def test_public_signup_is_closed(client):
 def test_signup_stays_closed_after_opening_an_invitation(client):
     # The invitation opens its own form only; allauth's signup never opens for the session.
     invitation = sent_invitation()
-    client.get(accept_url(invitation))
+    open_link(client, accept_url(invitation))
 
     response = client.post(
         reverse("account_signup"),
@@ -315,7 +456,7 @@ def test_the_login_page_explains_how_to_get_an_invitation(client):
 def test_opening_the_decline_link_only_asks(client):
     invitation = sent_invitation()
 
-    response = client.get(decline_url(invitation))
+    response = open_link(client, decline_url(invitation))
 
     assert response.status_code == 200
     assert "Do not invite me again" in response.text
@@ -327,7 +468,7 @@ def test_opening_the_decline_link_only_asks(client):
 def test_declining_records_it_and_closes_the_invitation(client):
     invitation = sent_invitation()
 
-    response = client.post(decline_url(invitation))
+    response = decline(client, invitation)
 
     assert response.status_code == 200
     assert "We will not invite you again" in response.text
@@ -336,17 +477,17 @@ def test_declining_records_it_and_closes_the_invitation(client):
     assert invitation.status == Invitation.Status.REVOKED
     assert invitation.declined_at is not None
     # The accept link no longer works, and says so kindly.
-    accept = client.get(accept_url(invitation))
-    assert accept.status_code == 410
+    accept_page = open_link(client, accept_url(invitation))
+    assert accept_page.status_code == 410
     # Opening the decline link again says it is done.
-    again = client.get(decline_url(invitation))
+    again = open_link(client, decline_url(invitation))
     assert "already told us" in again.text
 
 
 def test_declining_an_expired_invitation_still_counts(client):
     invitation = sent_invitation(status=Invitation.Status.EXPIRED)
 
-    client.post(decline_url(invitation))
+    decline(client, invitation)
 
     assert Participant.objects.get(pk=invitation.participant_id).declined_invitations
 
@@ -357,7 +498,7 @@ def test_declining_from_an_old_link_revokes_a_newer_open_invitation(client):
     new = sent_invitation(participant)
     new_token = invitation_token(new)
 
-    client.post(decline_url(old))
+    decline(client, old)
 
     new.refresh_from_db()
     assert new.status == Invitation.Status.REVOKED
@@ -376,23 +517,22 @@ def test_declining_with_a_tampered_token_changes_nothing(client):
 
 def test_a_registered_member_cannot_decline_with_their_used_link(client):
     invitation = sent_invitation()
-    client.post(accept_url(invitation), accept_data())
+    accept(client, invitation, accept_data())
     client.logout()
 
-    response = client.post(decline_url(invitation))
+    response = decline(client, invitation)
 
     assert response.status_code == 302
     assert not Participant.objects.get(pk=invitation.participant_id).declined_invitations
 
 
 def test_accept_and_decline_need_csrf(client):
-    from django.test import Client
 
     invitation = sent_invitation()
     strict = Client(enforce_csrf_checks=True)
 
-    assert strict.post(accept_url(invitation), accept_data()).status_code == 403
-    assert strict.post(decline_url(invitation)).status_code == 403
+    assert accept(strict, invitation, accept_data()).status_code == 403
+    assert decline(strict, invitation).status_code == 403
     assert not get_user_model().objects.exists()
 
 
@@ -446,10 +586,11 @@ def test_the_participant_pages_are_small_with_few_queries(client, django_assert_
     invitation = sent_invitation()
     ExchangeFactory(participant=invitation.participant)
 
+    client.get(accept_url(invitation))
     with django_assert_max_num_queries(4):
-        accept_page = client.get(accept_url(invitation))
+        accept_page = client.get(ACCEPT_FORM)
     with django_assert_max_num_queries(3):
-        decline_page = client.get(decline_url(invitation))
+        decline_page = client.get(DECLINE_FORM)
     problem_page = client.get(reverse("invitations:accept", args=["unknown-link"]))
 
     for page in (accept_page, decline_page, problem_page):
@@ -461,8 +602,8 @@ def test_the_first_link_keeps_working_while_a_resend_waits_to_go_out(client):
     # in a throttled wave that can take days, and the person may use the mail they already have.
     invitation = sent_invitation(status=Invitation.Status.PENDING, expires_at=None)
 
-    assert client.get(accept_url(invitation)).status_code == 200
-    response = client.post(accept_url(invitation), accept_data())
+    assert open_link(client, accept_url(invitation)).status_code == 200
+    response = accept(client, invitation, accept_data())
 
     assert response.status_code == 302
     invitation.refresh_from_db()

@@ -126,7 +126,7 @@ def test_a_filled_honeypot_looks_like_success_but_stores_and_sends_nothing(clien
 
 
 def test_requests_are_rate_limited_per_address(client):
-    limit, _period = views.REQUESTS_PER_EMAIL
+    limit = views.REQUESTS_PER_ADDRESS.amount
     for number in range(limit):
         # Different clients, same address.
         Client(REMOTE_ADDR=f"10.0.0.{number + 1}").post(URL, request_data())
@@ -140,7 +140,7 @@ def test_requests_are_rate_limited_per_address(client):
 
 
 def test_requests_are_rate_limited_per_client(client, submit):
-    limit, _period = views.REQUESTS_PER_IP
+    limit = views.REQUESTS_PER_CLIENT.amount
     for number in range(limit):
         submit(client, request_data(email=f"person{number}@example.org"))
 
@@ -149,6 +149,23 @@ def test_requests_are_rate_limited_per_client(client, submit):
     assert response.status_code == 429
     assert InvitationRequest.objects.count() == limit
     assert len(mail.outbox) == limit
+
+
+def test_behind_the_proxy_each_client_has_its_own_limit(settings, submit):
+    # Every visitor arrives from the proxy's address; the limit is per real client.
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    limit = views.REQUESTS_PER_CLIENT.amount
+    busy = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    other = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.23")
+    for number in range(limit):
+        submit(busy, request_data(email=f"person{number}@example.org"))
+
+    refused = submit(busy, request_data(email="one-more@example.org"))
+    accepted = submit(other, request_data(email="someone.else@example.org"))
+
+    assert refused.status_code == 429
+    assert accepted.status_code == 302
+    assert InvitationRequest.objects.filter(email="someone.else@example.org").exists()
 
 
 def test_the_form_needs_csrf():
@@ -210,35 +227,11 @@ def test_the_demo_requests_are_seeded_once():
     assert InvitationRequest.objects.filter(home_country="TZ").count() == 1
 
 
-@pytest.fixture
-def redis_cache(settings):
-    """The cache production uses for rate limits (Redis), under a key prefix of this test's own,
-    so that nothing else in that Redis database is touched."""
-    import uuid
-
-    import redis
-
-    prefix = f"test-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.CELERY_BROKER_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
-    yield
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    keys = list(client.scan_iter(f"{prefix}:*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
 def test_the_rate_limit_holds_in_redis_across_clients(redis_cache, submit):
     from django.core.cache import caches
 
     assert type(caches["default"]).__name__ == "RedisCache"
-    limit, _period = views.REQUESTS_PER_EMAIL
+    limit = views.REQUESTS_PER_ADDRESS.amount
     for number in range(limit):
         submit(Client(REMOTE_ADDR=f"10.0.2.{number + 1}"), request_data())
 

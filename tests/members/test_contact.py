@@ -119,7 +119,7 @@ def test_empty_message_says_what_is_missing_and_keeps_the_subject(client, sender
 
 
 def test_messages_are_rate_limited_per_sender(client, sender, recipient):
-    limit = services.CONTACT_LIMITS[0][1]
+    limit = services.CONTACT_LIMITS[0].amount
     for _ in range(limit):
         assert send(client, recipient).status_code == 302
     response = send(client, recipient, body="One too many")

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from newsletters import views
 from newsletters.rendering import unsubscribe_token
 from tests.members.factories import MemberFactory
 
@@ -64,15 +65,62 @@ def test_a_wrong_token_changes_nobody_and_says_so(client):
     assert other.newsletter_subscribed and member.newsletter_subscribed
 
 
-def test_guessing_tokens_is_rate_limited_but_valid_links_still_work(client):
+BAD = reverse("newsletters:unsubscribe", kwargs={"token": "1-" + "0" * 32})
+
+
+def one_click(client, participant):
+    return client.post(
+        url_for(participant),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+
+def test_guessing_tokens_is_rate_limited(client):
+    limit = views.BAD_TOKENS_PER_CLIENT.amount
+    for _ in range(limit):
+        assert client.post(BAD).status_code == 404
+    assert client.post(BAD).status_code == 429
+    assert client.get(BAD).status_code == 429
+
+
+def test_a_valid_one_click_post_works_from_a_client_over_the_limit():
+    # Mailbox providers send every member's one-click POST from a few addresses of their own:
+    # wrong tokens from there must never stop a real one (RFC 8058; the member must be removed).
     member = MemberFactory()
-    bad = reverse("newsletters:unsubscribe", kwargs={"token": "1-" + "0" * 32})
-    for _ in range(20):
-        assert client.post(bad).status_code == 404
-    assert client.post(bad).status_code == 429
-    # The limit counts failures per address: another sender's valid link is unaffected.
-    other_client = Client(REMOTE_ADDR="10.0.0.9")
-    assert other_client.post(url_for(member)).status_code == 200
+    mailbox_provider = Client(enforce_csrf_checks=True, REMOTE_ADDR="209.85.220.41")
+    for _ in range(views.BAD_TOKENS_PER_CLIENT.amount + 1):
+        mailbox_provider.post(BAD)
+    assert mailbox_provider.post(BAD).status_code == 429
+
+    response = one_click(mailbox_provider, member)
+
+    assert response.status_code == 200
+    member.refresh_from_db()
+    assert member.newsletter_subscribed is False
+
+
+def test_behind_the_proxy_one_guessing_client_does_not_block_another(settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    member = MemberFactory()
+    guesser = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    reader = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.23")
+    for _ in range(views.BAD_TOKENS_PER_CLIENT.amount):
+        guesser.post(BAD)
+    assert guesser.post(BAD).status_code == 429
+
+    # The other client behind the same proxy: a mangled link is "does not work", not 429.
+    assert reader.get(BAD).status_code == 404
+    assert reader.get(url_for(member)).status_code == 200
+
+
+def test_a_client_cannot_escape_the_limit_by_writing_its_own_forwarded_for():
+    # No trusted proxy (the default): X-Forwarded-For is the client's own words.
+    statuses = [
+        Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").post(BAD).status_code
+        for n in range(views.BAD_TOKENS_PER_CLIENT.amount + 1)
+    ]
+    assert statuses[-1] == 429
 
 
 def test_a_token_with_non_ascii_digits_is_a_kind_404(client):

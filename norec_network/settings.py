@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -206,6 +207,17 @@ ANYMAIL = {
 ANYMAIL_WEBHOOK_SECRET = env("ANYMAIL_WEBHOOK_SECRET", default="")
 if ANYMAIL_WEBHOOK_SECRET:
     ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL_WEBHOOK_SECRET
+# Without the secret anymail accepts anyone's tracking events (only logging a warning), and one
+# forged complaint per sequential id marks the whole roster bad and pauses every wave. Like a
+# missing secret key, that is refused at start-up in production rather than reported by a check
+# an operator may never run: the web server, the workers and every command stop here.
+_user, _colon, _password = ANYMAIL_WEBHOOK_SECRET.partition(":")
+if ANYMAIL_ESP and not DEBUG and not (_user and _colon and _password):
+    raise ImproperlyConfigured(
+        "ANYMAIL_ESP is set but ANYMAIL_WEBHOOK_SECRET is not (or is not user:password): "
+        "without it anyone can post tracking events. Set ANYMAIL_WEBHOOK_SECRET=user:password "
+        "and give the same basic auth in the ESP's webhook URL."
+    )
 if ANYMAIL_ESP:
     EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
 else:

@@ -74,6 +74,43 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
+ESP_IN_PRODUCTION = {
+    **PRODUCTION,
+    "ANYMAIL_ESP": "postmark",
+    "ANYMAIL_POSTMARK_SERVER_TOKEN": "pm-token-123",
+}
+
+
+@pytest.mark.parametrize("secret", [None, "", "webhookuser", "webhookuser:", ":password"])
+def test_production_with_an_esp_refuses_to_start_without_a_webhook_secret(secret):
+    # Anyone could otherwise post complaints for sequential ids and mark the roster bad.
+    env = dict(ESP_IN_PRODUCTION)
+    if secret is not None:
+        env["ANYMAIL_WEBHOOK_SECRET"] = secret
+
+    result = manage("check", "--deploy", env=env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "ANYMAIL_WEBHOOK_SECRET" in result.stderr
+
+
+def test_production_with_an_esp_and_its_webhook_secret_passes_the_deployment_checks():
+    env = {**ESP_IN_PRODUCTION, "ANYMAIL_WEBHOOK_SECRET": "webhookuser:long-random-password"}
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_development_with_an_esp_needs_no_webhook_secret():
+    # A developer trying an ESP's sending from a laptop receives no webhooks.
+    result = manage("check", env={"ANYMAIL_ESP": "postmark"})
+
+    assert result.returncode == 0, result.stderr
+
+
 def test_development_runs_without_any_configuration():
     result = manage("check", env={})
 

@@ -19,8 +19,8 @@ from django.utils import formats
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
 from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_safe
 from django_countries import countries
 
 from activities import selectors
@@ -97,7 +97,7 @@ def _seats_left(activity: Activity) -> int | None:
     return max(activity.capacity - getattr(activity, "seats_taken", 0), 0)
 
 
-@require_GET
+@require_safe
 def activity_list_view(request):
     participant = _participant(request)
     country_codes = selectors.activity_countries_upcoming(participant=participant)
@@ -132,7 +132,7 @@ def activity_list_view(request):
     )
 
 
-@require_GET
+@require_safe
 def activity_past_view(request):
     participant = _participant(request)
     page = Paginator(selectors.activity_list_past(participant=participant), PAGE_SIZE).get_page(
@@ -145,7 +145,7 @@ def activity_past_view(request):
     return render(request, "activities/activity_past.html", {"rows": rows, "page": page})
 
 
-@require_GET
+@require_safe
 def activity_detail_view(request, pk: int):
     participant = _participant(request)
     activity = selectors.activity_get_visible(pk=pk, participant=participant)
@@ -227,7 +227,7 @@ def registration_cancel_view(request, pk: int):
     return redirect(registration.activity)
 
 
-@require_GET
+@require_safe
 def activity_ics_view(request, pk: int):
     participant = _participant(request)
     activity = selectors.activity_get_visible(pk=pk, participant=participant)
@@ -243,7 +243,7 @@ def activity_ics_view(request, pk: int):
 
 
 @login_required
-@require_GET
+@require_safe
 def my_activities_view(request):
     participant = _participant(request)
     if participant is None:
@@ -298,7 +298,7 @@ def calendar_feed_revoke_view(request):
     return redirect("activities:mine")
 
 
-@require_GET
+@require_safe
 def calendar_feed_view(request, key: str, token: str):
     feed = CalendarFeed.objects.select_related("participant").filter(key=key).first()
     if feed is None or not feed_token_matches(feed, token):

@@ -17,8 +17,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET
 from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_safe
 
 from invitations.accept import InvitationNotUsable
 from invitations.accept import InvitationProblem
@@ -86,7 +86,7 @@ PROBLEM_STATUS = {
 
 @never_cache
 @sensitive_post_parameters("password1", "password2")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_accept_view(request, token: str):
     invitation, limited = _invitation_from_link(request, token)
     if limited:
@@ -144,7 +144,7 @@ def invitation_accept_view(request, token: str):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_decline_view(request, token: str):
     invitation, limited = _invitation_from_link(request, token)
     if limited:
@@ -164,7 +164,7 @@ def invitation_decline_view(request, token: str):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_request_create_view(request):
     form = InvitationRequestForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -206,7 +206,7 @@ def invitation_request_create_view(request):
     )
 
 
-@require_GET
+@require_safe
 def invitation_request_done_view(request):
     return render(
         request,

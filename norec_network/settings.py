@@ -190,6 +190,9 @@ STORAGES = {
 # In development WhiteNoise serves straight from the app folders; production serves collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Files browsers and crawlers ask for at the site root (/favicon.ico on every first visit),
+# served by WhiteNoise under their own names, with a short cache lifetime.
+WHITENOISE_ROOT = BASE_DIR / "root_files"
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 

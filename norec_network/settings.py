@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session (its cookie is a database lookup) and CSRF (which parses the body).
+    "norec_network.request_guard.RequestGuardMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -318,6 +320,18 @@ CELERY_BEAT_SCHEDULE["invitations-expire"] = {
     "task": "invitations.invitation_expire_due",
     "schedule": 3600.0,
 }
+
+# --- Request limits ---------------------------------------------------------------------------
+# norec_network/request_guard.py refuses a larger body from its Content-Length, before reading it.
+# Outside the back office nothing takes a file: forms are text and ESP webhooks a few kilobytes,
+# so Django's own cap on form data (also applied when a webhook reads its body) caps the body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated because it is relied on
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # an admin page of 100 rows with checkboxes stays well under
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads are spooled to a temporary file
+# The back office takes the roster (up to 20 MB, members/roster_import.py) and activity materials.
+# The proxy in front must allow this much too (nginx: client_max_body_size 21m).
+ADMIN_REQUEST_MAX_BYTES = env.int("ADMIN_REQUEST_MAX_BYTES", default=21 * 1024 * 1024)
 
 # --- Security ---------------------------------------------------------------------------------
 

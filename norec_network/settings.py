@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "norec_network.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session (its cookie is a database lookup) and CSRF (which parses the body).
     "norec_network.request_guard.RequestGuardMiddleware",

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import FileResponse
 from django.http import Http404
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -19,6 +23,7 @@ from django.utils import formats
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 from django.views.decorators.http import require_safe
 from django_countries import countries
@@ -311,3 +316,24 @@ def calendar_feed_view(request, key: str, token: str):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=900"
     return response
+
+
+@cache_control(private=True)
+@require_safe
+def material_file_view(request, name: str):
+    """An uploaded material (slides, a recording), served by Django in production too: the files
+    are for members registered for the activity, so no web server may hand them out unchecked.
+    The URL is the file's own media URL, so the admin's "Currently:" link works as well."""
+    material, allowed = selectors.material_file_for(name=name, user=request.user)
+    if material is None:
+        raise Http404(_("No such file."))
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not allowed:
+        raise PermissionDenied(_("These materials are for members registered for the activity."))
+    try:
+        handle = material.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("No such file.")) from None
+    # Always a download: an uploaded HTML or SVG file must never run as a page of the site.
+    return FileResponse(handle, as_attachment=True, filename=Path(material.file.name).name)

@@ -3,7 +3,8 @@
 No page needs JavaScript of its own and none may carry inline script or inline style: scripts and
 stylesheets come from the site's static files only (the admin's too), so an injected `<script>` or
 `style` attribute does nothing. Images may also come from https addresses, because staff's Markdown
-(activity descriptions, newsletters) may show pictures hosted elsewhere. Django 5.2 has no CSP of
+(activity descriptions, newsletters) may show pictures hosted elsewhere, and from data: URIs, which
+is how allauth draws the authenticator's QR code every staff member scans. Django 5.2 has no CSP of
 its own; one header needs no package.
 
 A view that needs another policy sets the header itself (the newsletter preview, a mail shown in a
@@ -18,7 +19,7 @@ POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' https:",
+        "img-src 'self' https: data:",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

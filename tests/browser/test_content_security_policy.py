@@ -158,3 +158,25 @@ def test_the_back_office_runs_under_the_policy_without_a_violation(new_context, 
     ]
 
     assert violations_on(page, live_server, paths) == {}
+
+
+def test_a_new_staff_member_sees_the_authenticator_qr_code(new_context, live_server, site):
+    # allauth draws the QR code as a data: image; without it no staff account could be set up.
+    from tests.members.factories import DEFAULT_PASSWORD
+
+    newcomer = StaffUserFactory(email="new.staff@example.org", mfa=False)
+    page = new_context().new_page()
+    page.goto(f"{live_server.url}{reverse('account_login')}")
+    page.get_by_label("Email").fill(newcomer.email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.goto(f"{live_server.url}{reverse('mfa_activate_totp')}")
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)  # allauth asks to confirm it first
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url(f"{live_server.url}{reverse('mfa_activate_totp')}")
+
+    seen = violations_on(page, live_server, [reverse("mfa_activate_totp")])
+
+    assert seen == {}
+    qr_code = page.get_by_role("img")
+    assert qr_code.evaluate("image => image.complete && image.naturalWidth > 0")

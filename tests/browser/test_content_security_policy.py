@@ -135,7 +135,9 @@ def test_visitor_pages_run_under_the_policy_without_a_violation(new_context, liv
     assert violations_on(page, live_server, paths) == {}
 
 
-def test_the_back_office_runs_under_the_policy_without_a_violation(new_context, live_server, site):
+def test_the_back_office_runs_under_the_policy_without_a_violation(
+    new_context, live_server, site, snap
+):
     page = logged_in(
         new_context(viewport={"width": 1280, "height": 800}), live_server, site["staff"]
     )
@@ -158,6 +160,8 @@ def test_the_back_office_runs_under_the_policy_without_a_violation(new_context, 
     ]
 
     assert violations_on(page, live_server, paths) == {}
+    page.goto(live_server.url + reverse("admin:invitations_wave_change", args=[site["wave"].pk]))
+    snap(page, "csp-wave-progress", sizes=("desktop",))
 
 
 def test_a_new_staff_member_sees_the_authenticator_qr_code(new_context, live_server, site):

@@ -11,9 +11,10 @@ RUN pip install --no-cache-dir .
 COPY . .
 RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
     && useradd --system --uid 1000 --home-dir /app norec \
-    && mkdir -p /app/var && chown -R norec /app/var
+    && mkdir -p /app/var/media && chown -R norec /app/var
 
-# Celery refuses to be comfortable as root; everything runs as an ordinary user.
+# Celery refuses to be comfortable as root; everything runs as an ordinary user. The media folder
+# exists in the image so that compose's named volume starts out owned by that user.
 USER norec
 EXPOSE 8000
 # The access log goes to stdout with the tokens of invitation (and other secret) links redacted.

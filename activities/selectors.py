@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from activities.models import Activity
+from activities.models import Material
 from activities.models import Registration
 from members.models import Participant
 
@@ -87,6 +88,23 @@ def activity_get_visible(*, pk: int, participant: Participant | None) -> Activit
     if participant is None:
         qs = qs.filter(is_public=True)
     return _with_counts(qs).prefetch_related("materials").filter(pk=pk).first()
+
+
+def material_file_for(*, name: str, user) -> tuple[Material | None, bool]:
+    """The material whose uploaded file is stored under `name`, and whether `user` may have it:
+    members with a seat at its activity (confirmed, or attended), and staff who may see
+    materials in the back office. Anyone else, the waitlist included, may not."""
+    material = Material.objects.select_related("activity").filter(file=name).first()
+    if material is None or not user.is_authenticated:
+        return material, False
+    if user.is_staff and user.has_perm("activities.view_material"):
+        return material, True
+    if material.activity.status == Activity.Status.DRAFT:
+        return material, False
+    allowed = Registration.objects.filter(
+        activity=material.activity, participant__user=user, status__in=SEAT_STATUSES
+    ).exists()
+    return material, allowed
 
 
 def registration_for(*, activity: Activity, participant: Participant | None) -> Registration | None:

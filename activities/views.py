@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import FileResponse
 from django.http import Http404
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -19,8 +23,9 @@ from django.utils import formats
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_safe
 from django_countries import countries
 
 from activities import selectors
@@ -97,7 +102,7 @@ def _seats_left(activity: Activity) -> int | None:
     return max(activity.capacity - getattr(activity, "seats_taken", 0), 0)
 
 
-@require_GET
+@require_safe
 def activity_list_view(request):
     participant = _participant(request)
     country_codes = selectors.activity_countries_upcoming(participant=participant)
@@ -132,7 +137,7 @@ def activity_list_view(request):
     )
 
 
-@require_GET
+@require_safe
 def activity_past_view(request):
     participant = _participant(request)
     page = Paginator(selectors.activity_list_past(participant=participant), PAGE_SIZE).get_page(
@@ -145,7 +150,7 @@ def activity_past_view(request):
     return render(request, "activities/activity_past.html", {"rows": rows, "page": page})
 
 
-@require_GET
+@require_safe
 def activity_detail_view(request, pk: int):
     participant = _participant(request)
     activity = selectors.activity_get_visible(pk=pk, participant=participant)
@@ -227,7 +232,7 @@ def registration_cancel_view(request, pk: int):
     return redirect(registration.activity)
 
 
-@require_GET
+@require_safe
 def activity_ics_view(request, pk: int):
     participant = _participant(request)
     activity = selectors.activity_get_visible(pk=pk, participant=participant)
@@ -243,7 +248,7 @@ def activity_ics_view(request, pk: int):
 
 
 @login_required
-@require_GET
+@require_safe
 def my_activities_view(request):
     participant = _participant(request)
     if participant is None:
@@ -298,7 +303,7 @@ def calendar_feed_revoke_view(request):
     return redirect("activities:mine")
 
 
-@require_GET
+@require_safe
 def calendar_feed_view(request, key: str, token: str):
     feed = CalendarFeed.objects.select_related("participant").filter(key=key).first()
     if feed is None or not feed_token_matches(feed, token):
@@ -311,3 +316,24 @@ def calendar_feed_view(request, key: str, token: str):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=900"
     return response
+
+
+@cache_control(private=True)
+@require_safe
+def material_file_view(request, name: str):
+    """An uploaded material (slides, a recording), served by Django in production too: the files
+    are for members registered for the activity, so no web server may hand them out unchecked.
+    The URL is the file's own media URL, so the admin's "Currently:" link works as well."""
+    material, allowed = selectors.material_file_for(name=name, user=request.user)
+    if material is None:
+        raise Http404(_("No such file."))
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not allowed:
+        raise PermissionDenied(_("These materials are for members registered for the activity."))
+    try:
+        handle = material.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("No such file.")) from None
+    # Always a download: an uploaded HTML or SVG file must never run as a page of the site.
+    return FileResponse(handle, as_attachment=True, filename=Path(material.file.name).name)

@@ -22,8 +22,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET
 from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_safe
 
 from invitations.accept import InvitationNotUsable
 from invitations.accept import InvitationProblem
@@ -125,7 +125,7 @@ def invitation_decline_link_view(request, token: str):
 
 @never_cache
 @sensitive_post_parameters("password1", "password2")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_accept_view(request):
     invitation, problem_page = _invitation_from_session(request)
     if problem_page:
@@ -178,7 +178,7 @@ def invitation_accept_view(request):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_decline_view(request):
     invitation, problem_page = _invitation_from_session(request)
     if problem_page:
@@ -196,7 +196,7 @@ def invitation_decline_view(request):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_request_create_view(request):
     form = InvitationRequestForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -232,7 +232,7 @@ def invitation_request_create_view(request):
     )
 
 
-@require_GET
+@require_safe
 def invitation_request_done_view(request):
     return render(
         request,

@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_safe
 
 from members import selectors
 from members import services
@@ -46,7 +46,7 @@ def _own_participant(request) -> Participant:
 
 
 @login_required
-@require_GET
+@require_safe
 def member_home_view(request):
     participant = getattr(request.user, "participant", None)
     sections = []
@@ -74,7 +74,7 @@ def member_home_view(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def profile_edit_view(request):
     participant = _own_participant(request)
     form = ProfileForm(request.POST or None, instance=participant)
@@ -107,7 +107,7 @@ def profile_edit_view(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def directory_list_view(request):
     viewer = getattr(request.user, "participant", None)
     form = DirectorySearchForm(request.GET or None, programmes=selectors.directory_programmes())
@@ -135,7 +135,7 @@ def directory_list_view(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def directory_profile_view(request, pk: int):
     viewer = getattr(request.user, "participant", None)
     member = selectors.directory_profile_get(viewer=viewer, pk=pk)
@@ -202,7 +202,7 @@ def directory_contact_view(request, pk: int):
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def message_view(request, pk: int):
     participant = _own_participant(request)
     message = selectors.contact_message_get_for_recipient(recipient=participant, pk=pk)
@@ -219,7 +219,7 @@ def message_view(request, pk: int):
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def data_download_view(request):
     participant = _own_participant(request)
     data = services.participant_export_data(participant=participant)
@@ -232,7 +232,7 @@ def data_download_view(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def account_delete_view(request):
     participant = _own_participant(request)
     form = DeleteAccountForm(request.POST or None, user=request.user)

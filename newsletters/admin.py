@@ -26,6 +26,7 @@ from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import message_html
+from norec_network.csp import EMAIL_PREVIEW_POLICY
 
 Status = Newsletter.Status
 
@@ -201,7 +202,10 @@ class NewsletterAdmin(admin.ModelAdmin):
     def preview_html_view(self, request, pk: int):
         newsletter = self._get(request, pk, change=False)
         message = IssueRenderer(newsletter).message(services.staff_recipient(request.user))
-        return HttpResponse(message_html(message))
+        response = HttpResponse(message_html(message))
+        # The mail's own inline styles must apply here, as in a mail app; no script may run.
+        response["Content-Security-Policy"] = EMAIL_PREVIEW_POLICY
+        return response
 
     def action_view(self, request, pk: int, action: str):
         newsletter = self._get(request, pk, change=True)

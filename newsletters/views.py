@@ -3,8 +3,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
 from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_safe
 
 from newsletters import selectors
 from newsletters import services
@@ -22,7 +22,7 @@ BAD_TOKENS_PER_CLIENT = RateLimit(scope="newsletters:unsubscribe-failure", amoun
 
 
 @login_required
-@require_GET
+@require_safe
 def newsletter_archive_view(request):
     page = Paginator(selectors.newsletter_archive_list(), ARCHIVE_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -31,7 +31,7 @@ def newsletter_archive_view(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def newsletter_detail_view(request, pk: int):
     try:
         newsletter = selectors.newsletter_archive_get(pk=pk)
@@ -51,13 +51,13 @@ def newsletter_detail_view(request, pk: int):
 # unguessable HMAC token in the URL, and the only thing a POST can do is unsubscribe its owner, so
 # a forged cross-site POST gains nothing that the token's holder could not do anyway.
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def newsletter_unsubscribe_view(request, token: str):
     if participant_pk_from_token(token) is None:
         status = 429 if BAD_TOKENS_PER_CLIENT.hit(client_ip(request)) else 404
         return render(request, "newsletters/unsubscribe_invalid.html", status=status)
-    if request.method == "GET":
-        # Mail scanners open every link: a GET only shows the button and changes nothing.
+    if request.method != "POST":
+        # Mail scanners open every link (GET or HEAD): only a POST unsubscribes.
         return render(request, "newsletters/unsubscribe_confirm.html", {"token": token})
     participant = services.newsletter_unsubscribe(token=token)
     if participant is None:

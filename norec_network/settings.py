@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,7 +57,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "norec_network.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session (its cookie is a database lookup) and CSRF (which parses the body).
+    "norec_network.request_guard.RequestGuardMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -194,6 +198,9 @@ STORAGES = {
 # In development WhiteNoise serves straight from the app folders; production serves collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Files browsers and crawlers ask for at the site root (/favicon.ico on every first visit),
+# served by WhiteNoise under their own names, with a short cache lifetime.
+WHITENOISE_ROOT = BASE_DIR / "root_files"
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 
@@ -211,6 +218,17 @@ ANYMAIL = {
 ANYMAIL_WEBHOOK_SECRET = env("ANYMAIL_WEBHOOK_SECRET", default="")
 if ANYMAIL_WEBHOOK_SECRET:
     ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL_WEBHOOK_SECRET
+# Without the secret anymail accepts anyone's tracking events (only logging a warning), and one
+# forged complaint per sequential id marks the whole roster bad and pauses every wave. Like a
+# missing secret key, that is refused at start-up in production rather than reported by a check
+# an operator may never run: the web server, the workers and every command stop here.
+_user, _colon, _password = ANYMAIL_WEBHOOK_SECRET.partition(":")
+if ANYMAIL_ESP and not DEBUG and not (_user and _colon and _password):
+    raise ImproperlyConfigured(
+        "ANYMAIL_ESP is set but ANYMAIL_WEBHOOK_SECRET is not (or is not user:password): "
+        "without it anyone can post tracking events. Set ANYMAIL_WEBHOOK_SECRET=user:password "
+        "and give the same basic auth in the ESP's webhook URL."
+    )
 if ANYMAIL_ESP:
     EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
 else:
@@ -308,6 +326,18 @@ CELERY_BEAT_SCHEDULE["invitations-expire"] = {
     "task": "invitations.invitation_expire_due",
     "schedule": 3600.0,
 }
+
+# --- Request limits ---------------------------------------------------------------------------
+# norec_network/request_guard.py refuses a larger body from its Content-Length, before reading it.
+# Outside the back office nothing takes a file: forms are text and ESP webhooks a few kilobytes,
+# so Django's own cap on form data (also applied when a webhook reads its body) caps the body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated because it is relied on
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # an admin page of 100 rows with checkboxes stays well under
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads are spooled to a temporary file
+# The back office takes the roster (up to 20 MB, members/roster_import.py) and activity materials.
+# The proxy in front must allow this much too (nginx: client_max_body_size 21m).
+ADMIN_REQUEST_MAX_BYTES = env.int("ADMIN_REQUEST_MAX_BYTES", default=21 * 1024 * 1024)
 
 # --- Security ---------------------------------------------------------------------------------
 

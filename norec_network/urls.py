@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include
 from django.urls import path
 
+from activities import views as activity_views
 from norec_network import views
 
 urlpatterns = [
@@ -16,10 +17,12 @@ urlpatterns = [
     path("activities/", include("activities.urls")),
     path("newsletters/", include("newsletters.urls")),
     path("privacy/", views.privacy_notice_view, name="privacy"),
+    # Uploaded files are activity materials, for registered members only: always served through
+    # the view that checks, in development as in production, never as plain files.
+    path(
+        f"{settings.MEDIA_URL.strip('/')}/<path:name>",
+        activity_views.material_file_view,
+        name="material-file",
+    ),
     path("", views.home_view, name="home"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -6,19 +6,19 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from norec_network.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
 
-@require_GET
+@require_safe
 def home_view(request):
     return render(request, "home.html")
 
 
-@require_GET
+@require_safe
 def privacy_notice_view(request):
     return render(request, "privacy_notice.html")
 
@@ -55,7 +55,7 @@ def _check_workers() -> dict:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz_view(request):
     checks = {"database": _check_database(), "broker": _check_broker()}
     # Without a broker there is no way to reach the workers; do not wait for a ping.

@@ -74,6 +74,43 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
+ESP_IN_PRODUCTION = {
+    **PRODUCTION,
+    "ANYMAIL_ESP": "postmark",
+    "ANYMAIL_POSTMARK_SERVER_TOKEN": "pm-token-123",
+}
+
+
+@pytest.mark.parametrize("secret", [None, "", "webhookuser", "webhookuser:", ":password"])
+def test_production_with_an_esp_refuses_to_start_without_a_webhook_secret(secret):
+    # Anyone could otherwise post complaints for sequential ids and mark the roster bad.
+    env = dict(ESP_IN_PRODUCTION)
+    if secret is not None:
+        env["ANYMAIL_WEBHOOK_SECRET"] = secret
+
+    result = manage("check", "--deploy", env=env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "ANYMAIL_WEBHOOK_SECRET" in result.stderr
+
+
+def test_production_with_an_esp_and_its_webhook_secret_passes_the_deployment_checks():
+    env = {**ESP_IN_PRODUCTION, "ANYMAIL_WEBHOOK_SECRET": "webhookuser:long-random-password"}
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_development_with_an_esp_needs_no_webhook_secret():
+    # A developer trying an ESP's sending from a laptop receives no webhooks.
+    result = manage("check", env={"ANYMAIL_ESP": "postmark"})
+
+    assert result.returncode == 0, result.stderr
+
+
 def test_development_runs_without_any_configuration():
     result = manage("check", env={})
 
@@ -227,3 +264,106 @@ def test_compose_trusts_the_one_proxy_in_front_and_lets_only_this_host_reach_gun
     # Trusting X-Forwarded-For is only safe when clients cannot reach gunicorn directly.
     assert '- "127.0.0.1:8000:8000"' in compose
     assert '- "8000:8000"' not in compose
+
+
+def ses_bounce_notification(invitation) -> tuple[dict, dict]:
+    """An Amazon SNS notification carrying an SES permanent bounce (configuration-set event
+    publishing, as AWS documents it), with the SNS headers SNS sends."""
+    ses_event = {
+        "eventType": "Bounce",
+        "bounce": {
+            "feedbackId": "0102017a1f3e5c5e-6a0b7f2c-1d9f-4d0c-9f3f-0c5d3b7a9e2f-000000",
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "bouncedRecipients": [
+                {
+                    "emailAddress": invitation.email,
+                    "action": "failed",
+                    "status": "5.1.1",
+                    "diagnosticCode": "smtp; 550 5.1.1 user unknown",
+                }
+            ],
+            "timestamp": "2026-11-23T10:16:54.907Z",
+            "reportingMTA": "dsn; e226-55.smtp-out.eu-west-1.amazonses.com",
+        },
+        "mail": {
+            "timestamp": "2026-11-23T10:16:53.000Z",
+            "source": "network@norec.no",
+            "sourceArn": "arn:aws:ses:eu-west-1:123456789012:identity/norec.no",
+            "sendingAccountId": "123456789012",
+            "messageId": invitation.esp_message_id,
+            "destination": [invitation.email],
+            "headersTruncated": False,
+            "headers": [
+                {"name": "From", "value": "network@norec.no"},
+                {"name": "To", "value": invitation.email},
+                {
+                    "name": "X-Metadata",
+                    "value": json.dumps({"stream": "invitation", "id": str(invitation.pk)}),
+                },
+            ],
+            "commonHeaders": {
+                "from": ["network@norec.no"],
+                "to": [invitation.email],
+                "messageId": invitation.esp_message_id,
+                "subject": "You are invited to the Norec Network",
+            },
+            "tags": {"ses:configuration-set": ["norec"]},
+        },
+    }
+    message_id = "8b9e4a0c-6d3f-5b1e-9c2a-7f4e1d0b3a95"
+    topic = "arn:aws:sns:eu-west-1:123456789012:norec-ses-events"
+    notification = {
+        "Type": "Notification",
+        "MessageId": message_id,
+        "TopicArn": topic,
+        "Subject": "Amazon SES Email Event Notification",
+        "Message": json.dumps(ses_event),
+        "Timestamp": "2026-11-23T10:16:55.123Z",
+        "SignatureVersion": "1",
+        "Signature": "EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQv",
+        "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000.pem",
+        "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe",
+    }
+    headers = {
+        "HTTP_X_AMZ_SNS_MESSAGE_TYPE": "Notification",
+        "HTTP_X_AMZ_SNS_MESSAGE_ID": message_id,
+        "HTTP_X_AMZ_SNS_TOPIC_ARN": topic,
+        "HTTP_USER_AGENT": "Amazon Simple Notification Service Agent",
+    }
+    return notification, headers
+
+
+@pytest.mark.django_db
+def test_an_amazon_ses_bounce_is_received_and_applied(client, settings):
+    # Without boto3 (anymail's amazon-ses extra) every SES post answered 500 and SES retried
+    # until it gave up: every bounce and complaint was lost.
+    from invitations.models import Invitation
+    from members.models import Participant
+    from tests.invitations.sending_support import launch
+    from tests.invitations.sending_support import make_participants
+    from tests.invitations.sending_support import make_wave
+    from tests.invitations.sending_support import send_all
+
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "ses:webhook-password-1963"}
+    make_participants(1)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    invitation = Invitation.objects.get(wave=wave)
+    notification, headers = ses_bounce_notification(invitation)
+    credentials = base64.b64encode(b"ses:webhook-password-1963").decode()
+
+    response = client.post(
+        reverse("anymail:amazon_ses_tracking_webhook"),
+        data=json.dumps(notification),
+        content_type="text/plain; charset=UTF-8",  # what SNS sends
+        HTTP_AUTHORIZATION=f"Basic {credentials}",
+        **headers,
+    )
+
+    assert response.status_code == 200
+    invitation.refresh_from_db()
+    assert invitation.status == "bounced" and invitation.bounced_at is not None
+    assert invitation.participant.email_status == Participant.EmailStatus.BOUNCED

@@ -299,8 +299,17 @@ class ContactForm(forms.Form):
         label=_("Message"),
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Your email address is not shown. They can answer you through the portal."),
     )
+
+    def __init__(self, *args, recipient_name: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The promise must say what members.services.contact_message_reply does: the message is
+        # relayed without the sender's address, but a reply puts both members in touch.
+        self.fields["body"].help_text = _(
+            "Your email address is not shown on the site or in the message. If %(name)s "
+            "replies, they see your address and you see theirs, so that you can write to each "
+            "other directly."
+        ) % {"name": recipient_name}
 
 
 class ReplyForm(forms.Form):

@@ -20,6 +20,9 @@ from members.models import ExpertiseField
 from members.models import Language
 from members.models import Participant
 
+# The profile's newsletter checkbox; the unsubscribe pages name it with these same words.
+NEWSLETTER_LABEL = _("Send me the monthly newsletter")
+
 
 @lru_cache(maxsize=1)
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -143,7 +146,7 @@ class ProfileForm(forms.ModelForm):
         ]
         widgets = {"bio": forms.Textarea(attrs={"rows": 5})}
         labels = {
-            "newsletter_subscribed": _("Send me the monthly newsletter"),
+            "newsletter_subscribed": NEWSLETTER_LABEL,
             "resource_person": _(
                 "Norec may ask me to help as a lecturer, interpreter, mentor or facilitator"
             ),

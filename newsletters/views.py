@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.decorators.http import require_http_methods
 
+from members.forms import NEWSLETTER_LABEL
 from newsletters import selectors
 from newsletters import services
 from newsletters.models import Newsletter
@@ -67,13 +68,20 @@ def _count_bad_token(request) -> None:
 def newsletter_unsubscribe_view(request, token: str):
     if _too_many_bad_tokens(request):
         return render(request, "newsletters/unsubscribe_invalid.html", status=429)
-    if participant_pk_from_token(token) is None:
+    participant_pk = participant_pk_from_token(token)
+    if participant_pk is None:
         _count_bad_token(request)
         return render(request, "newsletters/unsubscribe_invalid.html", status=404)
+    # A link used before says so, rather than offering a button that does nothing.
+    already = selectors.participant_is_unsubscribed(participant_pk=participant_pk)
+    context = {"token": token, "already": already, "newsletter_label": NEWSLETTER_LABEL}
     if request.method == "GET":
         # Mail scanners open every link: a GET only shows the button and changes nothing.
-        return render(request, "newsletters/unsubscribe_confirm.html", {"token": token})
+        template = "unsubscribe_done.html" if already else "unsubscribe_confirm.html"
+        return render(request, f"newsletters/{template}", context)
     participant = services.newsletter_unsubscribe(token=token)
     if participant is None:
         return render(request, "newsletters/unsubscribe_invalid.html", status=404)
-    return render(request, "newsletters/unsubscribe_done.html", {"participant": participant})
+    return render(
+        request, "newsletters/unsubscribe_done.html", {**context, "participant": participant}
+    )

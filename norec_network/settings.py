@@ -307,6 +307,8 @@ CELERY_BEAT_SCHEDULE["invitations-expire"] = {
 # --- Security ---------------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
+# A form that fails the CSRF check gets a page that explains and keeps what was typed.
+CSRF_FAILURE_VIEW = "norec_network.errors.csrf_failure_view"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -220,7 +220,7 @@ class ProfileForm(forms.ModelForm):
             "directory_visibility",
             "resource_person",
         ]
-        widgets = {"bio": forms.Textarea(attrs={"rows": 5})}
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
         labels = {
             "newsletter_subscribed": NEWSLETTER_LABEL,
             "resource_person": _(
@@ -250,9 +250,9 @@ class ProfileForm(forms.ModelForm):
             if region and phonenumbers.example_number(region)
             else "+47 406 12 345"
         )
-        self.fields["phone"].help_text = _(
-            "With your country code, for example %(example)s. We keep it in international form."
-        ) % {"example": example}
+        self.fields["phone"].help_text = _("With your country code, for example %(example)s.") % {
+            "example": example
+        }
         self.fields["phone"].error_messages["invalid"] = _(
             "This is not a phone number we can read. Write it with the country code, for "
             "example %(example)s."
@@ -282,6 +282,16 @@ class ProfileForm(forms.ModelForm):
             and participant.privacy_notice_version == settings.PRIVACY_NOTICE_VERSION
         ):
             del self.fields["privacy_consent"]
+
+    # The long checkbox lists (~35 languages, ~20 fields) fold into a <details> on the page.
+    FOLDED_CHOICES = ("expertise", "languages")
+
+    def chosen_labels(self) -> dict[str, list[str]]:
+        """What is ticked in each folded list, for its summary line (as typed on a failed post)."""
+        return {
+            name: [choice.choice_label for choice in self[name] if choice.data["selected"]]
+            for name in self.FOLDED_CHOICES
+        }
 
     def clean_phone(self):
         return self.cleaned_data.get("phone") or ""

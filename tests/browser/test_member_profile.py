@@ -85,7 +85,10 @@ def test_a_member_completes_the_profile_on_a_phone(phone_page, live_server, amin
     phone.fill("+254 7123")  # a digit short: a mistake first
     page.get_by_label("City").fill("Kisumu")
     page.get_by_label("Organisation").fill("Kenya Red Cross")
+    # The long lists are folded (the page was 4,500 px on a phone): open them to choose.
+    page.locator("summary", has_text="Fields of expertise").click()
     page.get_by_label("Public health").check()
+    page.locator("summary", has_text="Languages you speak").click()
     page.get_by_label("Swahili").check()
     page.get_by_label("Visible to registered members").check()
     page.get_by_label(re.compile("I have read the privacy notice")).check()

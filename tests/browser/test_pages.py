@@ -126,9 +126,25 @@ def test_an_unknown_page_is_styled_on_a_phone(phone_page, live_server, settings,
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("We cannot find this page")
     expect(page.get_by_role("link", name="Upcoming activities")).to_be_visible()
-    snap(page, "pages-404", sizes=("phone",))
+    snap(page, "pages-404")
     assert no_horizontal_overflow(page)
     # The stylesheet applied: the header has the brand colour, not a browser default.
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor")
+        == "rgb(11, 92, 138)"
+    )
+
+
+@pytest.mark.urls("tests.support.error_urls")
+def test_a_server_error_is_styled_on_a_phone(phone_page, live_server, settings, snap):
+    settings.DEBUG = False
+    page = phone_page
+    response = page.goto(live_server.url + "/test-errors/500/")
+    assert response.status == 500
+    expect(page.get_by_role("heading", level=1)).to_have_text("Something went wrong on our side")
+    snap(page, "pages-500")
+    assert no_horizontal_overflow(page)
+    # The stylesheet's plain name loads (500.html looks nothing up).
     assert (
         page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor")
         == "rgb(11, 92, 138)"
@@ -167,7 +183,7 @@ def test_a_form_from_a_stale_tab_explains_and_keeps_the_text(
     expect(kept.first).to_have_value("Cholera response")
     expect(kept.nth(1)).to_have_value("Could we compare notes on the 2019 outbreak?")
     expect(kept.first).to_have_attribute("readonly", "")
-    snap(page, "pages-csrf-failure", sizes=("phone",))
+    snap(page, "pages-csrf-failure")
     assert no_horizontal_overflow(page)
 
     page.get_by_role("link", name="Go back to the page and try again").click()

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from norec_network.mail import send_later
@@ -15,6 +16,13 @@ class AccountAdapter(DefaultAccountAdapter):
         # Nobody signs up without a valid invitation; the invitation flow opens signup for the
         # invited person only (invitations app).
         return False
+
+    def get_login_redirect_url(self, request) -> str:
+        # Staff work in the back office; /me/ is a member's page and would only tell them their
+        # account is "not linked to a former participant". A `next` URL still wins (allauth).
+        if request.user.is_staff:
+            return reverse("admin:index")
+        return super().get_login_redirect_url(request)
 
     def send_mail(self, template_prefix, email, context):
         # allauth's own send_mail adds `email` and `current_site`, which its templates use ("Hello

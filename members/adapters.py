@@ -30,6 +30,12 @@ class AccountAdapter(DefaultAccountAdapter):
         current_site = SimpleNamespace(
             name=gettext("Norec Network"), domain=urlsplit(settings.SITE_URL).netloc
         )
-        context = {"email": email, "current_site": current_site, **context}
+        context = {
+            "email": email,
+            "current_site": current_site,
+            # Security notices (address changed) say whom to tell when it was not the member.
+            "adviser_email": settings.NETWORK_ADVISER_EMAIL,
+            **context,
+        }
         message = self.render_mail(template_prefix, email, context)
         send_later(message)

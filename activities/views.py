@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_POST
 from django.views.decorators.http import require_safe
 from django_countries import countries
@@ -213,23 +214,40 @@ def activity_register_view(request, pk: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def registration_cancel_view(request, pk: int):
+    """GET asks "are you sure?" (a seat given up may go to the waitlist at once, so one stray tap
+    on a phone must not do it); the POST from that page cancels."""
     participant = _participant(request)
     # Ownership: only the member's own registration; anyone else's is "not found".
     registration = get_object_or_404(
         Registration.objects.select_related("activity"), pk=pk, participant=participant
     )
+    # Where the member came from: their activities, or the activity's page (never a free URL).
+    from_mine = (request.POST.get("next") or request.GET.get("next")) == "mine"
+    back_url = reverse("activities:mine") if from_mine else registration.activity.get_absolute_url()
+    if request.method == "GET":
+        if registration.status == Registration.Status.CANCELLED:
+            messages.info(request, _("This registration is already cancelled."))
+            return redirect(back_url)
+        return render(
+            request,
+            "activities/registration_cancel.html",
+            {
+                "registration": registration,
+                "activity": registration.activity,
+                "when": when(registration.activity, zone_for(participant, registration.activity)),
+                "from_mine": from_mine,
+                "back_url": back_url,
+            },
+        )
     try:
         services.registration_cancel(registration=registration)
     except services.ActivityError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Your registration is cancelled."))
-    next_url = request.POST.get("next", "")
-    if next_url == "mine":
-        return redirect("activities:mine")
-    return redirect(registration.activity)
+    return redirect(back_url)
 
 
 @require_safe

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from norec_network.mail import send_later
@@ -16,12 +17,25 @@ class AccountAdapter(DefaultAccountAdapter):
         # invited person only (invitations app).
         return False
 
+    def get_login_redirect_url(self, request) -> str:
+        # Staff work in the back office; /me/ is a member's page and would only tell them their
+        # account is "not linked to a former participant". A `next` URL still wins (allauth).
+        if request.user.is_staff:
+            return reverse("admin:index")
+        return super().get_login_redirect_url(request)
+
     def send_mail(self, template_prefix, email, context):
         # allauth's own send_mail adds `email` and `current_site`, which its templates use ("Hello
         # from <site name>"). The site is named from SITE_URL, so each environment names itself.
         current_site = SimpleNamespace(
             name=gettext("Norec Network"), domain=urlsplit(settings.SITE_URL).netloc
         )
-        context = {"email": email, "current_site": current_site, **context}
+        context = {
+            "email": email,
+            "current_site": current_site,
+            # Security notices (address changed) say whom to tell when it was not the member.
+            "adviser_email": settings.NETWORK_ADVISER_EMAIL,
+            **context,
+        }
         message = self.render_mail(template_prefix, email, context)
         send_later(message)

@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from phonenumber_field.formfields import PhoneNumberField
@@ -19,6 +20,9 @@ from phonenumber_field.phonenumber import PhoneNumber
 from members.models import ExpertiseField
 from members.models import Language
 from members.models import Participant
+
+# The profile's newsletter checkbox; the unsubscribe pages name it with these same words.
+NEWSLETTER_LABEL = _("Send me the monthly newsletter")
 
 
 @lru_cache(maxsize=1)
@@ -62,14 +66,89 @@ def phone_prefix(country_code: str) -> str:
     return f"+{code}" if code else ""
 
 
+def _country_label(country_code: int) -> str:
+    """'Kenya (+254)' for 254: the country a number was read as, in the member's words."""
+    region = phonenumbers.region_code_for_country_code(country_code)
+    name = countries.name(region) if region != phonenumbers.UNKNOWN_REGION else ""
+    return f"{name} (+{country_code})" if name else f"+{country_code}"
+
+
+def _example_for(country_code: int) -> str:
+    region = phonenumbers.region_code_for_country_code(country_code)
+    # A mobile number where the country has one: what members mostly type.
+    example = phonenumbers.example_number_for_type(
+        region, phonenumbers.PhoneNumberType.MOBILE
+    ) or phonenumbers.example_number(region)
+    if example is None:
+        return ""
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 class SuggestedPrefixPhoneField(PhoneNumberField):
-    """The form pre-fills the country's code ("+254 "); left alone, that means no number."""
+    """The form pre-fills the country's code ("+254 "); left alone, that means no number.
+
+    A number that is not valid gets a message that says what is wrong with it, from phonenumbers'
+    own verdict: too short or too long for the country it was read as, or an unknown country code.
+    Only a number that cannot be read at all is asked for again with its country code."""
 
     def to_python(self, value):
         raw = (value or "").strip()
         if raw.startswith("+") and raw[1:].strip().isdigit() and len(raw[1:].strip()) <= 3:
             return self.empty_value
         return super().to_python(value)
+
+    def validate(self, value):
+        super().validate(value)
+        if value in self.empty_values or not isinstance(value, PhoneNumber):
+            return
+        if value.country_code and value.is_valid():
+            return
+        raise forms.ValidationError(self._problem(value), code="invalid")
+
+    def _problem(self, number: PhoneNumber) -> str:
+        raw = (number.raw_input or "").strip()
+        typed_code = raw.startswith(("+", "00"))
+        if not number.country_code:
+            # phonenumbers could not parse it: its reason tells an unknown code from the rest.
+            reason = None
+            try:
+                phonenumbers.parse(raw, self.region)
+            except phonenumbers.NumberParseException as error:
+                reason = error.error_type
+            if reason == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE and typed_code:
+                return self._unknown_code()
+            if reason == phonenumbers.NumberParseException.TOO_LONG:
+                return gettext("This is too long to be a phone number. Check for extra digits.")
+            return self.error_messages["invalid"]
+        verdict = phonenumbers.is_possible_number_with_reason(number)
+        if verdict == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
+            return self._unknown_code()
+        where = {"where": _country_label(number.country_code)}
+        if verdict == phonenumbers.ValidationResult.TOO_SHORT:
+            text = gettext("This number is too short for %(where)s: digits are missing.") % where
+        elif verdict == phonenumbers.ValidationResult.TOO_LONG:
+            text = gettext("This number is too long for %(where)s: check for extra digits.") % where
+        else:
+            text = gettext("This is not a phone number in use in %(where)s.") % where
+        example = _example_for(number.country_code)
+        if example:
+            text += " " + gettext("A full number looks like %(example)s.") % {"example": example}
+        if not typed_code:
+            # It was read as a local number of the member's country; it may be from elsewhere.
+            text += " " + gettext(
+                "If it is a number in another country, start with + and its code."
+            )
+        return text
+
+    def _unknown_code(self) -> str:
+        text = gettext("The digits after + are not a country code. Check them.")
+        code = phonenumbers.country_code_for_region(self.region or "")
+        if code:
+            text += " " + gettext("For example, numbers in %(where)s start with +%(code)s.") % {
+                "where": countries.name(self.region),
+                "code": code,
+            }
+        return text
 
 
 class ProfileForm(forms.ModelForm):
@@ -141,9 +220,9 @@ class ProfileForm(forms.ModelForm):
             "directory_visibility",
             "resource_person",
         ]
-        widgets = {"bio": forms.Textarea(attrs={"rows": 5})}
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
         labels = {
-            "newsletter_subscribed": _("Send me the monthly newsletter"),
+            "newsletter_subscribed": NEWSLETTER_LABEL,
             "resource_person": _(
                 "Norec may ask me to help as a lecturer, interpreter, mentor or facilitator"
             ),
@@ -171,9 +250,9 @@ class ProfileForm(forms.ModelForm):
             if region and phonenumbers.example_number(region)
             else "+47 406 12 345"
         )
-        self.fields["phone"].help_text = _(
-            "With your country code, for example %(example)s. We keep it in international form."
-        ) % {"example": example}
+        self.fields["phone"].help_text = _("With your country code, for example %(example)s.") % {
+            "example": example
+        }
         self.fields["phone"].error_messages["invalid"] = _(
             "This is not a phone number we can read. Write it with the country code, for "
             "example %(example)s."
@@ -203,6 +282,16 @@ class ProfileForm(forms.ModelForm):
             and participant.privacy_notice_version == settings.PRIVACY_NOTICE_VERSION
         ):
             del self.fields["privacy_consent"]
+
+    # The long checkbox lists (~35 languages, ~20 fields) fold into a <details> on the page.
+    FOLDED_CHOICES = ("expertise", "languages")
+
+    def chosen_labels(self) -> dict[str, list[str]]:
+        """What is ticked in each folded list, for its summary line (as typed on a failed post)."""
+        return {
+            name: [choice.choice_label for choice in self[name] if choice.data["selected"]]
+            for name in self.FOLDED_CHOICES
+        }
 
     def clean_phone(self):
         return self.cleaned_data.get("phone") or ""
@@ -299,8 +388,17 @@ class ContactForm(forms.Form):
         label=_("Message"),
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Your email address is not shown. They can answer you through the portal."),
     )
+
+    def __init__(self, *args, recipient_name: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The promise must say what members.services.contact_message_reply does: the message is
+        # relayed without the sender's address, but a reply puts both members in touch.
+        self.fields["body"].help_text = _(
+            "Your email address is not shown on the site or in the message. If %(name)s "
+            "replies, they see your address and you see theirs, so that you can write to each "
+            "other directly."
+        ) % {"name": recipient_name}
 
 
 class ReplyForm(forms.Form):

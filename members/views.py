@@ -145,7 +145,7 @@ def directory_profile_view(request, pk: int):
         {
             "member": member,
             "viewer": viewer,
-            "form": ContactForm(),
+            "form": ContactForm(recipient_name=member.first_name),
             "can_contact": viewer is not None and viewer.pk != member.pk,
         },
     )
@@ -158,7 +158,7 @@ def directory_contact_view(request, pk: int):
     member = selectors.directory_profile_get(viewer=None, pk=pk)
     if member.pk == viewer.pk:
         raise Http404
-    form = ContactForm(request.POST)
+    form = ContactForm(request.POST, recipient_name=member.first_name)
     status = 200
     if form.is_valid():
         try:

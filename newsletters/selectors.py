@@ -29,6 +29,11 @@ _GOOD_ADDRESS = ~Q(email_status__in=BAD_STATUSES) & ~Q(user__email="")
 _ELIGIBLE = _REGISTERED & Q(newsletter_subscribed=True) & _GOOD_ADDRESS
 
 
+def participant_is_unsubscribed(*, participant_pk: int) -> bool:
+    """True when the member behind an unsubscribe link has already left the newsletter."""
+    return Participant.objects.filter(pk=participant_pk, newsletter_subscribed=False).exists()
+
+
 def newsletter_recipients(*, newsletter: Newsletter) -> QuerySet[Participant]:
     return _in_scope(newsletter).filter(_ELIGIBLE)
 

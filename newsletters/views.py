@@ -6,6 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_safe
 
+from members.forms import NEWSLETTER_LABEL
 from newsletters import selectors
 from newsletters import services
 from newsletters.models import Newsletter
@@ -53,13 +54,20 @@ def newsletter_detail_view(request, pk: int):
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def newsletter_unsubscribe_view(request, token: str):
-    if participant_pk_from_token(token) is None:
+    participant_pk = participant_pk_from_token(token)
+    if participant_pk is None:
         status = 429 if BAD_TOKENS_PER_CLIENT.hit(client_ip(request)) else 404
         return render(request, "newsletters/unsubscribe_invalid.html", status=status)
+    # A link used before says so, rather than offering a button that does nothing.
+    already = selectors.participant_is_unsubscribed(participant_pk=participant_pk)
+    context = {"token": token, "already": already, "newsletter_label": NEWSLETTER_LABEL}
     if request.method != "POST":
         # Mail scanners open every link (GET or HEAD): only a POST unsubscribes.
-        return render(request, "newsletters/unsubscribe_confirm.html", {"token": token})
+        template = "unsubscribe_done.html" if already else "unsubscribe_confirm.html"
+        return render(request, f"newsletters/{template}", context)
     participant = services.newsletter_unsubscribe(token=token)
     if participant is None:
         return render(request, "newsletters/unsubscribe_invalid.html", status=404)
-    return render(request, "newsletters/unsubscribe_done.html", {"participant": participant})
+    return render(
+        request, "newsletters/unsubscribe_done.html", {**context, "participant": participant}
+    )

@@ -111,3 +111,38 @@ def test_staff_log_in_with_password_then_totp_code(client):
     assert response.status_code == 302
     assert response["Location"] == ADMIN
     assert client.get(ADMIN).status_code == 200
+
+
+def test_staff_land_in_the_back_office_after_login(client):
+    """Issue 10, item 22: staff landed on /me/ ("not linked to a former participant")."""
+    staff = StaffUserFactory(email="adviser@example.org")
+    client.post(reverse("account_login"), {"login": staff.email, "password": DEFAULT_PASSWORD})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
+    assert response.status_code == 302
+    assert response["Location"] == ADMIN
+
+
+def test_staff_without_an_authenticator_are_sent_on_to_set_one_up(client):
+    staff = StaffUserFactory(mfa=False)
+    response = client.post(
+        reverse("account_login"), {"login": staff.email, "password": DEFAULT_PASSWORD}
+    )
+    assert response["Location"] == ADMIN
+    assert client.get(ADMIN)["Location"].startswith(reverse("mfa_activate_totp"))
+
+
+def test_members_still_land_on_their_page_and_a_next_url_still_wins(client):
+    member = MemberFactory()
+    response = client.post(
+        reverse("account_login"), {"login": member.email, "password": DEFAULT_PASSWORD}
+    )
+    assert response["Location"] == reverse("members:home")
+
+    client.logout()
+    staff = StaffUserFactory(email="adviser@example.org")
+    client.post(
+        login_url(reverse("activities:list")),
+        {"login": staff.email, "password": DEFAULT_PASSWORD},
+    )
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
+    assert response["Location"] == reverse("activities:list")

@@ -1,4 +1,4 @@
-"""Member pages: what visitors and members see, registering and cancelling in one click."""
+"""Member pages: what visitors and members see, registering, cancelling after a confirmation."""
 
 import datetime
 
@@ -138,23 +138,95 @@ def test_seats_left_are_shown(client):
     assert "5 seats left" in client.get(reverse("activities:list")).content.decode()
 
 
-def test_a_member_cancels_their_registration_in_one_click(client, member):
-    activity = ActivityFactory()
+def test_cancelling_asks_first_and_the_confirmation_cancels(client, member):
+    """Issue 10, item 22: cancelling was one tap. The page's button now opens a confirmation (a
+    plain link and form, no JavaScript); only its POST cancels."""
+    activity = ActivityFactory(title="Clean water")
     registration = services.activity_register(activity=activity, participant=member)
-    response = client.post(
-        reverse("activities:registration-cancel", args=[registration.pk]), follow=True
-    )
+    cancel_url = reverse("activities:registration-cancel", args=[registration.pk])
+
+    detail = client.get(activity.get_absolute_url()).content.decode()
+    assert f'href="{cancel_url}"' in detail
+    assert f'action="{cancel_url}"' not in detail  # no form that cancels from the page itself
+
+    confirm = client.get(cancel_url)
+    assert confirm.status_code == 200
+    body = confirm.content.decode()
+    assert "Cancel your registration?" in body and "Clean water" in body
+    assert f'<form method="post" action="{cancel_url}"' in body
+    assert "No, keep my registration" in body
+    registration.refresh_from_db()
+    assert registration.status == "confirmed"  # looking changes nothing
+
+    response = client.post(cancel_url, follow=True)
     assert "Your registration is cancelled" in response.content.decode()
+    assert response.redirect_chain[-1][0] == activity.get_absolute_url()
     registration.refresh_from_db()
     assert registration.status == "cancelled"
 
 
+def test_cancelling_from_my_activities_returns_there(client, member):
+    registration = services.activity_register(activity=ActivityFactory(), participant=member)
+    cancel_url = reverse("activities:registration-cancel", args=[registration.pk])
+    mine = client.get(reverse("activities:mine")).content.decode()
+    assert f'href="{cancel_url}?next=mine"' in mine
+
+    confirm = client.get(cancel_url, {"next": "mine"}).content.decode()
+    assert '<input type="hidden" name="next" value="mine">' in confirm
+    assert f'href="{reverse("activities:mine")}"' in confirm  # "No, keep it" goes back there
+    response = client.post(cancel_url, {"next": "mine"})
+    assert response["Location"] == reverse("activities:mine")
+
+
+def test_leaving_the_waitlist_asks_in_the_waitlists_words(client, member):
+    activity = ActivityFactory(capacity=1)
+    services.activity_register(activity=activity, participant=MemberFactory())
+    waiting = services.activity_register(activity=activity, participant=member)
+    body = client.get(reverse("activities:registration-cancel", args=[waiting.pk])).content.decode()
+    assert "Leave the waitlist?" in body and "Yes, leave the waitlist" in body
+
+
+def test_a_cancelled_registration_is_not_asked_about_again(client, member):
+    activity = ActivityFactory()
+    registration = services.activity_register(activity=activity, participant=member)
+    services.registration_cancel(registration=registration)
+    response = client.get(
+        reverse("activities:registration-cancel", args=[registration.pk]), follow=True
+    )
+    assert "This registration is already cancelled." in response.content.decode()
+
+
 def test_another_members_registration_cannot_be_cancelled(client, member):
     other = services.activity_register(activity=ActivityFactory(), participant=MemberFactory())
-    response = client.post(reverse("activities:registration-cancel", args=[other.pk]))
+    url = reverse("activities:registration-cancel", args=[other.pk])
+    assert client.get(url).status_code == 404  # not even the confirmation page
+    response = client.post(url)
     assert response.status_code == 404
     other.refresh_from_db()
     assert other.status == "confirmed"
+
+
+def test_only_a_member_with_a_seat_is_offered_the_calendar_file(client, member):
+    """Issue 10, item 22: waitlisted members were offered "Add to my calendar" for an activity
+    they may never get a seat at; visitors and members without a seat are not offered it."""
+    activity = ActivityFactory(capacity=1)
+    ics_url = reverse("activities:ics", args=[activity.pk])
+
+    def offered() -> bool:
+        return ics_url in client.get(activity.get_absolute_url()).content.decode()
+
+    assert not offered()  # not registered
+    seated = MemberFactory()
+    services.activity_register(activity=activity, participant=seated)
+    waiting = services.activity_register(activity=activity, participant=member)
+    assert waiting.status == Registration.Status.WAITLISTED
+    assert not offered()
+
+    client.force_login(seated.user)
+    assert offered()
+
+    client.logout()
+    assert not offered()
 
 
 def test_staff_without_a_member_profile_cannot_register(client):

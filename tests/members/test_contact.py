@@ -188,3 +188,37 @@ def test_a_reply_to_a_sender_whose_address_went_bad_is_kept_but_not_mailed(
     message.refresh_from_db()
     assert message.reply_body == "Thanks!"
     assert mail.outbox == []
+
+
+def test_what_the_sender_is_promised_is_what_a_reply_does(
+    client, sender, recipient, django_capture_on_commit_callbacks
+):
+    """The form says the address is not shown, and that a reply puts both in touch; the mails
+    and pages do exactly that (issue 10, item 21: the old text promised the address stayed
+    hidden, yet a reply showed it)."""
+    page = client.get(reverse("members:directory_profile", args=[recipient.pk])).content.decode()
+    assert "Your email address is not shown on the site or in the message." in page
+    assert "If Rita replies, they see your address and you see theirs" in page
+    assert "They can answer you through the portal" not in page
+
+    # Not shown: the relayed message carries no trace of the sender's address...
+    with django_capture_on_commit_callbacks(execute=True):
+        send(client, recipient)
+    relayed = mail.outbox[0]
+    headers = relayed.message().as_string()
+    assert "sam@example.org" not in headers
+    # ...and tells the recipient, before they answer, what answering reveals.
+    assert "If you reply, Sam Sender receives your address and you see theirs" in relayed.body
+    assert "If you reply, Sam Sender receives your address" in relayed.alternatives[0][0]
+
+    # When Rita replies: Sam gets her address as Reply-To, and she sees his on the page.
+    message = ContactMessage.objects.get()
+    client.force_login(recipient.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("members:message", args=[message.pk]), {"body": "Gladly."})
+    reply = mail.outbox[-1]
+    assert reply.to == ["sam@example.org"] and reply.reply_to == ["rita@example.org"]
+    assert (
+        "sam@example.org"
+        in client.get(reverse("members:message", args=[message.pk])).content.decode()
+    )

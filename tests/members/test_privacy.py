@@ -249,3 +249,39 @@ def test_delete_drops_an_address_the_member_chose_themselves(client, member):
     assert member.email == ""  # Norec's records never held it
     assert member.declined_invitations is True
     assert member.deleted_at is not None
+
+
+def test_an_address_change_is_confirmed_in_our_words_and_the_old_address_is_told(
+    client, django_capture_on_commit_callbacks, settings
+):
+    """Issue 10, item 22: the verification mail was allauth's stock text ("to register an
+    account"), text only, and the old address never heard of the change."""
+    member = MemberFactory(first_name="N'Dri & <Co>", email="ndri@example.org")
+    client.force_login(member.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_email"), {"action_add": "", "email": "ndri.new@example.org"})
+
+    confirmation = [m for m in mail.outbox if m.to == ["ndri.new@example.org"]][-1]
+    assert confirmation.subject == "[Norec Network] Confirm your new email address"
+    assert "register an account" not in confirmation.body
+    assert "Hello N'Dri & <Co>," in confirmation.body  # plain text is not HTML-escaped
+    assert "You asked to use this address, ndri.new@example.org" in confirmation.body
+    assert "Until you confirm, you log in with your current address" in confirmation.body
+    html = {kind: content for content, kind in confirmation.alternatives}["text/html"]
+    assert "Hello N&#x27;Dri &amp; &lt;Co&gt;," in html
+    assert "Confirm my address" in html
+    link = next(word for word in confirmation.body.split() if "/accounts/confirm-email/" in word)
+    assert f'href="{link}"' in html
+    assert not [m for m in mail.outbox if m.to == ["ndri@example.org"]]  # nothing changed yet
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/" + link.split("://", 1)[1].split("/", 1)[1])
+
+    notice = next(m for m in mail.outbox if m.to == ["ndri@example.org"])
+    assert notice.subject == "[Norec Network] The email address of your account was changed"
+    assert "from ndri@example.org to ndri.new@example.org" in notice.body
+    assert f"Norec's network adviser at {settings.NETWORK_ADVISER_EMAIL}" in notice.body
+    assert "text/html" in [kind for _, kind in notice.alternatives]
+    member.refresh_from_db()
+    assert member.email == "ndri.new@example.org"

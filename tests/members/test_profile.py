@@ -127,11 +127,38 @@ def test_a_bad_phone_number_is_explained_and_nothing_is_lost(client, member):
     response = client.post(reverse("members:profile_edit"), profile_data(phone="07123"))
     assert response.status_code == 200
     text = response.content.decode()
-    assert "not a phone number we can read" in text
+    # Read as a Kenyan number (the member's country), and too short for one.
+    assert "This number is too short for Kenya (+254): digits are missing." in text
     assert 'value="07123"' in text
     assert 'value="Nairobi"' in text  # what was typed is kept
     member.refresh_from_db()
     assert member.city == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected", "not_expected"),
+    [
+        # The country code was given: never ask for it again; say what is wrong instead.
+        ("+254 7123", "too short for Kenya (+254): digits are missing", "with the country code"),
+        ("+47 12", "too short for Norway (+47)", "with the country code"),
+        ("+254 712 345 678 901", "too long for Kenya (+254)", "with the country code"),
+        ("+254 912 345 678", "not a phone number in use in Kenya (+254)", "with the country code"),
+        ("+999 123", "The digits after + are not a country code", "with the country code"),
+        # Local digits read as the member's country: say so, and how to give another country.
+        ("07123", "If it is a number in another country, start with +", "we can read"),
+        # Not a number at all: only then the general message asks for the country code.
+        ("call me", "not a phone number we can read. Write it with the country code", "short"),
+    ],
+)
+def test_the_phone_error_says_what_is_wrong_with_the_number(
+    client, member, typed, expected, not_expected
+):
+    """Issue 10, item 22: "+254 7123" was told to "write it with the country code"."""
+    response = client.post(reverse("members:profile_edit"), profile_data(phone=typed))
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["phone"])
+    assert expected in errors
+    assert not_expected not in errors
 
 
 def test_the_country_prefix_alone_means_no_phone(client, member):

@@ -128,3 +128,48 @@ def test_a_token_with_non_ascii_digits_is_a_kind_404(client):
     for token in ["²-abc", "٣-abc"]:
         response = client.get(reverse("newsletters:unsubscribe", kwargs={"token": token}))
         assert response.status_code == 404
+
+
+def test_the_pages_name_the_profiles_checkbox_in_its_own_words(client):
+    """Issue 10, item 22: the page said "tick 'receives the newsletter'", a label the profile
+    does not have. Both pages now quote the profile form's label."""
+    member = MemberFactory()
+    client.force_login(member.user)
+    profile = client.get(reverse("members:profile_edit"))
+    label = str(profile.context["form"].fields["newsletter_subscribed"].label)
+    assert label in profile.content.decode()
+    client.logout()
+
+    confirm = client.get(url_for(member)).content.decode()
+    done = client.post(url_for(member)).content.decode()
+    for page in (confirm, done):
+        assert f"tick “{label}” in your profile" in page
+        assert "receives the newsletter" not in page
+
+
+def test_a_used_link_says_already_unsubscribed(client):
+    member = MemberFactory()
+    first = client.post(url_for(member)).content.decode()
+    assert "You are unsubscribed" in first and "already" not in first
+
+    # Opening the link again: no button that would do nothing, just the state.
+    again = client.get(url_for(member))
+    assert again.status_code == 200
+    assert b"You are already unsubscribed" in again.content
+    assert b'<form method="post"' not in again.content
+    # A second one-click POST (mail apps retry) says the same and changes nothing.
+    second = client.post(url_for(member))
+    assert second.status_code == 200 and b"You are already unsubscribed" in second.content
+    member.refresh_from_db()
+    assert member.newsletter_subscribed is False
+
+
+def test_a_member_who_subscribed_again_is_asked_again(client):
+    from members.services import participant_set_newsletter_subscription
+
+    member = MemberFactory()
+    client.post(url_for(member))
+    participant_set_newsletter_subscription(participant=member, subscribed=True)
+    response = client.get(url_for(member))
+    assert b">Unsubscribe</button>" in response.content
+    assert b"already" not in response.content

@@ -635,9 +635,11 @@ def is_unsubscribe(event) -> bool:
     if event.event_type == "unknown" and raw.get("eventType") == "Subscription":
         preferences = (raw.get("subscription") or {}).get("newTopicPreferences") or {}
         topics = preferences.get("topicSubscriptionStatus") or []
-        # The portal has one list: opting out of all, or of any topic, is leaving it.
+        # The portal has one list: opting out of all, or of any topic, is leaving it. (Events say
+        # "OptOut", SES's API "OPT_OUT".)
         return bool(preferences.get("unsubscribeAll")) or any(
-            topic.get("subscriptionStatus") == "OptOut" for topic in topics
+            str(topic.get("subscriptionStatus", "")).replace("_", "").lower() == "optout"
+            for topic in topics
         )
     return False
 

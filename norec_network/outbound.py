@@ -315,7 +315,9 @@ def _stamp(message: EmailMessage, stream: OutboundStream, row: OutboundMessage) 
     # Anymail sends the metadata to the ESP, which returns it with every tracking event. A
     # Message-ID of our own identifies the message with any backend (SMTP has no ESP id).
     message.metadata = {"stream": stream.name, "id": row.pk}
-    message.tags = [stream.name, *stream.tags]
+    # Each tag once: Postmark and Mailjet refuse more than one tag per message, so a stream's own
+    # tag that repeats its name must not become a second one (tests/test_esp_payloads.py).
+    message.tags = list(dict.fromkeys([stream.name, *stream.tags]))
     message.extra_headers.setdefault(
         "Message-ID", make_msgid(idstring=f"{stream.name}.{row.pk}", domain=str(DNS_NAME))
     )

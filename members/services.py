@@ -337,6 +337,8 @@ def participant_export_data(*, participant: Participant) -> dict:
             "time_zone": participant.time_zone,
             "preferred_language": participant.preferred_language,
             "newsletter_subscribed": participant.newsletter_subscribed,
+            "newsletter_unsubscribed_at": _iso(participant.newsletter_unsubscribed_at),
+            "newsletter_unsubscribed_through": participant.newsletter_unsubscribe_source,
             "directory_visibility": participant.directory_visibility,
             "resource_person": participant.resource_person,
             "privacy_consent_at": _iso(participant.privacy_consent_at),
@@ -421,6 +423,9 @@ def participant_delete_account(*, participant: Participant) -> Participant:
         "preferred_language": "en",
         "directory_visibility": Participant.Visibility.HIDDEN,
         "newsletter_subscribed": False,
+        # Their account's end, not an unsubscription: `deleted_at` says why no newsletter goes.
+        "newsletter_unsubscribed_at": None,
+        "newsletter_unsubscribe_source": "",
         "resource_person": False,
         "privacy_consent_at": None,
         "privacy_notice_version": "",

@@ -74,3 +74,19 @@ def test_news_about_an_address_that_is_no_longer_theirs_changes_nothing():
     )
     member.refresh_from_db()
     assert member.email_status == Participant.EmailStatus.BOUNCED
+
+
+def test_the_record_is_in_the_members_data_download_and_goes_with_their_account():
+    member = MemberFactory()
+    services.participant_set_newsletter_subscription(
+        participant=member, subscribed=False, source="esp:brevo"
+    )
+    member.refresh_from_db()
+
+    profile = services.participant_export_data(participant=member)["profile"]
+    assert profile["newsletter_unsubscribed_through"] == "esp:brevo"
+    assert profile["newsletter_unsubscribed_at"] is not None
+
+    services.participant_delete_account(participant=member)
+    member.refresh_from_db()
+    assert (member.newsletter_unsubscribe_source, member.newsletter_unsubscribed_at) == ("", None)

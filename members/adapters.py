@@ -4,8 +4,10 @@ from urllib.parse import urlsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext
 
+from norec_network.mail import render_email
 from norec_network.mail import send_later
 
 
@@ -23,6 +25,20 @@ class AccountAdapter(DefaultAccountAdapter):
         if request.user.is_staff:
             return reverse("admin:index")
         return super().get_login_redirect_url(request)
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        # allauth renders every part with HTML autoescaping; our one mail builder renders the
+        # subject and the text part as plain text, for allauth's mails as for ours. allauth renders
+        # in the active language (the member's request), so that is the one passed on.
+        message = render_email(
+            template_prefix,
+            context,
+            to=[email] if isinstance(email, str) else list(email),
+            language=translation.get_language(),
+            headers=headers,
+        )
+        message.subject = self.format_email_subject(message.subject)
+        return message
 
     def send_mail(self, template_prefix, email, context):
         # allauth's own send_mail adds `email` and `current_site`, which its templates use ("Hello

@@ -128,6 +128,8 @@ class ParticipantAdmin(admin.ModelAdmin):
         "updated_at",
         "privacy_consent_at",
         "privacy_notice_version",
+        "newsletter_unsubscribed_at",
+        "newsletter_unsubscribe_source",
         "visibility_chosen_at",
         "deleted_at",
     ]
@@ -161,7 +163,11 @@ class ParticipantAdmin(admin.ModelAdmin):
                     "linkedin_url",
                     "time_zone",
                     "directory_visibility",
-                    "newsletter_subscribed",
+                    (
+                        "newsletter_subscribed",
+                        "newsletter_unsubscribed_at",
+                        "newsletter_unsubscribe_source",
+                    ),
                     "resource_person",
                 ),
             },

@@ -177,6 +177,22 @@ class Participant(TimestampedModel):
         default=Visibility.HIDDEN,
     )
     newsletter_subscribed = models.BooleanField(_("receives the newsletter"), default=True)
+    # How and when the member left the newsletter, kept until they subscribe again: staff can
+    # answer "why do I no longer get it?". Written only by `participant_set_newsletter_subscription`
+    # and the profile service, hence not editable in forms.
+    newsletter_unsubscribed_at = models.DateTimeField(
+        _("unsubscribed from the newsletter at"), null=True, blank=True, editable=False
+    )
+    newsletter_unsubscribe_source = models.CharField(
+        _("unsubscribed through"),
+        max_length=40,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The newsletter's unsubscribe link, the member's profile, or their mail provider "
+            "through the email service (esp:<name>)."
+        ),
+    )
     resource_person = models.BooleanField(
         _("resource person"),
         default=False,

@@ -55,12 +55,28 @@ def participant_set_email(
     return participant
 
 
+def _is_current_address(participant: Participant, address: str | None) -> bool:
+    """News about `address` (an ESP's event) speaks for the participant only while it is still
+    their address: once the adviser or the member corrected it, a late or retried event about the
+    old one changes nothing. None means the caller's news is not about one address."""
+    if address is None:
+        return True
+    current = {participant.email.lower(), participant.address_of_record.lower()} - {""}
+    return address.strip().lower() in current
+
+
 @transaction.atomic
 def participant_mark_email_status(
-    *, participant: Participant, status: Participant.EmailStatus
+    *, participant: Participant, status: Participant.EmailStatus, address: str | None = None
 ) -> Participant:
-    """Record what the ESP told us about the address (delivered, bounced, complained)."""
+    """Record what the ESP told us about the address (delivered, bounced, complained).
+
+    `address` is the address the ESP's news is about: when it is no longer the participant's (the
+    address was corrected meanwhile), nothing changes, so a corrected address is never re-marked.
+    """
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if not _is_current_address(participant, address):
+        return participant
     # A complaint is final; a bounce does not undo a complaint, and a delivery does not undo either.
     order = [
         Participant.EmailStatus.UNKNOWN,
@@ -153,9 +169,12 @@ def participant_update_profile(
     notice records consent with the notice's version.
     """
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    was_subscribed = participant.newsletter_subscribed
     for field in PROFILE_FIELDS:
         if field in data:
             setattr(participant, field, data[field])
+    if participant.newsletter_subscribed != was_subscribed:
+        _note_newsletter_choice(participant, source=NEWSLETTER_SOURCE_PROFILE)
     if "directory_visibility" in data and participant.visibility_chosen_at is None:
         participant.visibility_chosen_at = timezone.now()
     if consent:
@@ -306,6 +325,8 @@ def participant_export_data(*, participant: Participant) -> dict:
             "time_zone": participant.time_zone,
             "preferred_language": participant.preferred_language,
             "newsletter_subscribed": participant.newsletter_subscribed,
+            "newsletter_unsubscribed_at": _iso(participant.newsletter_unsubscribed_at),
+            "newsletter_unsubscribed_through": participant.newsletter_unsubscribe_source,
             "directory_visibility": participant.directory_visibility,
             "resource_person": participant.resource_person,
             "privacy_consent_at": _iso(participant.privacy_consent_at),
@@ -390,6 +411,9 @@ def participant_delete_account(*, participant: Participant) -> Participant:
         "preferred_language": "en",
         "directory_visibility": Participant.Visibility.HIDDEN,
         "newsletter_subscribed": False,
+        # Their account's end, not an unsubscription: `deleted_at` says why no newsletter goes.
+        "newsletter_unsubscribed_at": None,
+        "newsletter_unsubscribe_source": "",
         "resource_person": False,
         "privacy_consent_at": None,
         "privacy_notice_version": "",
@@ -481,14 +505,42 @@ def participant_allow_invitations(*, participant: Participant) -> Participant:
 # --- for newsletters ----------------------------------------------------------------------------
 
 
+# How a member left the newsletter (`Participant.newsletter_unsubscribe_source`); an ESP's
+# report is "esp:<anymail's name for it>", e.g. "esp:postmark".
+NEWSLETTER_SOURCE_LINK = "unsubscribe link"
+NEWSLETTER_SOURCE_PROFILE = "profile"
+
+
+def _note_newsletter_choice(participant: Participant, *, source: str) -> list[str]:
+    """Keep how and when an unsubscription came with it; subscribing again clears both."""
+    if participant.newsletter_subscribed:
+        participant.newsletter_unsubscribed_at = None
+        participant.newsletter_unsubscribe_source = ""
+    else:
+        participant.newsletter_unsubscribed_at = timezone.now()
+        participant.newsletter_unsubscribe_source = source[:40]
+    return ["newsletter_unsubscribed_at", "newsletter_unsubscribe_source"]
+
+
 @transaction.atomic
 def participant_set_newsletter_subscription(
-    *, participant: Participant, subscribed: bool
+    *,
+    participant: Participant,
+    subscribed: bool,
+    source: str = "",
+    address: str | None = None,
 ) -> Participant:
-    """Subscribe or unsubscribe (the newsletter's one-click link, the profile). Takes effect at
-    once: the newsletter's next batch reads this flag under its own lock."""
+    """Subscribe or unsubscribe: the newsletter's one-click link, the profile, or the member's mail
+    provider as the ESP reports it (`source`, kept with the unsubscription). Takes effect at once:
+    the newsletter's next batch reads this flag under its own lock.
+
+    `address` is the address an ESP's report is about: it speaks for the participant only while
+    that is still their address (as for bounces, see `participant_mark_email_status`)."""
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if not _is_current_address(participant, address):
+        return participant
     if participant.newsletter_subscribed != subscribed:
         participant.newsletter_subscribed = subscribed
-        participant.save(update_fields=["newsletter_subscribed", "updated_at"])
+        changed = _note_newsletter_choice(participant, source=source)
+        participant.save(update_fields=["newsletter_subscribed", *changed, "updated_at"])
     return participant

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from members.audit import record_staff_action
 from members.models import Participant
 from members.models import StaffAction
+from members.services import NEWSLETTER_SOURCE_LINK
 from members.services import participant_set_newsletter_subscription
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
@@ -183,7 +184,7 @@ def newsletter_unsubscribe(*, token: str) -> Participant | None:
         return None
     with transaction.atomic():
         participant = participant_set_newsletter_subscription(
-            participant=participant, subscribed=False
+            participant=participant, subscribed=False, source=NEWSLETTER_SOURCE_LINK
         )
         # At once, not only at the next batch: their waiting deliveries will not go out.
         Delivery.objects.filter(participant=participant, status=Delivery.Status.PENDING).update(

@@ -1,8 +1,10 @@
 """The one email builder and the transactional send path.
 
 Templates follow allauth's naming: `<prefix>_subject.txt`, `<prefix>_message.txt` and, optionally,
-`<prefix>_message.html`, rendered in the recipient's language. Every message is sent by a worker:
-`send_later` serialises the built message and enqueues it once the surrounding transaction commits.
+`<prefix>_message.html`, rendered in the recipient's language. The subject and the text part are
+plain text: they are rendered without HTML autoescaping (a first name "N'Dri" stays "N'Dri", not
+"N&#x27;Dri"); only the HTML part is escaped. Every message is sent by a worker: `send_later`
+serialises the built message and enqueues it once the surrounding transaction commits.
 """
 
 from __future__ import annotations
@@ -11,9 +13,19 @@ import base64
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.template import Context
 from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.template.loader import render_to_string
 from django.utils import translation
+
+
+def render_text(template_name: str, context: dict) -> str:
+    """Render a template as plain text: a subject or a text part is not HTML, so nothing in it is
+    escaped. The whole template, and whatever it includes, renders with autoescape off."""
+    # The backend's template wraps Django's own; only the latter takes a Context, which is where
+    # autoescaping is switched (there is no per-call switch on `render_to_string`).
+    return get_template(template_name).template.render(Context(context, autoescape=False))
 
 
 def render_email(
@@ -27,10 +39,10 @@ def render_email(
     headers: dict | None = None,
 ) -> EmailMultiAlternatives:
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"{template_prefix}_subject.txt", context)
+        subject = render_text(f"{template_prefix}_subject.txt", context)
         # A subject is one line; templates may end with a newline.
         subject = " ".join(subject.split())
-        body = render_to_string(f"{template_prefix}_message.txt", context)
+        body = render_text(f"{template_prefix}_message.txt", context)
         try:
             html = render_to_string(f"{template_prefix}_message.html", context)
         except TemplateDoesNotExist:

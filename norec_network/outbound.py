@@ -25,8 +25,11 @@ How a message travels
 5. Every message carries anymail metadata `{"stream": <name>, "id": <row id>}` and its own
    Message-ID. The tracking receiver (`anymail.signals.tracking`) maps each event back to its row:
    `delivered` stamps it; `bounced`/`rejected` mark it bounced and `complained` stamps a complaint,
-   and all three mark the participant's address bad through `members.services`. A repeated event
-   changes nothing; events for unknown messages are logged and ignored; refusing webhooks without
+   and all three mark the participant's address bad through `members.services` while it is still
+   their address (`is_soft_bounce`: a bounce the ESP calls temporary is only noted). An
+   unsubscribe (`is_unsubscribe`) takes the person off the newsletter, never marking the address
+   bad. A repeated event changes nothing; events for unknown messages are logged and ignored;
+   refusing webhooks without
    the secret is anymail's job (ANYMAIL_WEBHOOK_SECRET).
 6. A campaign protects the sender's reputation: once OUTBOUND_MIN_SAMPLE messages went out, a bounce
    rate above 3 % or a complaint rate above 0.08 % makes the stream pause it, with the reason.
@@ -312,7 +315,9 @@ def _stamp(message: EmailMessage, stream: OutboundStream, row: OutboundMessage) 
     # Anymail sends the metadata to the ESP, which returns it with every tracking event. A
     # Message-ID of our own identifies the message with any backend (SMTP has no ESP id).
     message.metadata = {"stream": stream.name, "id": row.pk}
-    message.tags = [stream.name, *stream.tags]
+    # Each tag once: Postmark and Mailjet refuse more than one tag per message, so a stream's own
+    # tag that repeats its name must not become a second one (tests/test_esp_payloads.py).
+    message.tags = list(dict.fromkeys([stream.name, *stream.tags]))
     message.extra_headers.setdefault(
         "Message-ID", make_msgid(idstring=f"{stream.name}.{row.pk}", domain=str(DNS_NAME))
     )
@@ -589,28 +594,62 @@ def check_campaign_health(*, stream: OutboundStream, campaign_id: int | None) ->
 # --- tracking -----------------------------------------------------------------------------------
 
 BAD_ADDRESS_EVENTS = {"bounced": "bounced", "rejected": "bounced", "complained": "complained"}
-# How ESPs say "temporary" in the raw event, when anymail normalises a soft bounce to `bounced`
-# (Postmark SoftBounce, SES Transient, SendGrid blocked, Brevo soft_bounce, Mailgun temporary).
-SOFT_BOUNCE_MARKERS = {"softbounce", "transient", "blocked", "soft_bounce", "temporary"}
+
+
+def _esp_event(event) -> dict:
+    raw = getattr(event, "esp_event", None)
+    return raw if isinstance(raw, dict) else {}
 
 
 def is_soft_bounce(event) -> bool:
-    """A `bounced` event the ESP itself calls temporary: the address is not dead (yet)."""
+    """A `bounced` event that the ESP itself calls temporary (a full mailbox, a server refusing for
+    now): the address is not dead. Anymail normalises most soft bounces to `bounced` and passes the
+    ESP's own signal through only in `esp_event`, where each ESP says it its own way."""
     if event.event_type != "bounced":
         return False
-    raw = getattr(event, "esp_event", None)
-    if not isinstance(raw, dict):
-        return False
-    candidates = [
-        raw.get("Type"),  # Postmark
-        raw.get("type"),  # SendGrid ("blocked"), Brevo
-        raw.get("event"),  # Brevo ("soft_bounce"), SendGrid
-        raw.get("severity"),  # Mailgun ("temporary")
-        (raw.get("bounce") or {}).get("bounceType")
-        if isinstance(raw.get("bounce"), dict)
-        else None,
-    ]
-    return any(str(value).lower() in SOFT_BOUNCE_MARKERS for value in candidates if value)
+    raw = _esp_event(event)
+    if "hard_bounce" in raw:  # Mailjet: every bounce says whether it is hard
+        return raw["hard_bounce"] is False
+    if raw.get("RecordType") == "Bounce":  # Postmark: the bounce's Type
+        return raw.get("Type") in {"SoftBounce", "Transient", "DnsError"}
+    if isinstance(raw.get("bounce"), dict):  # Amazon SES: Permanent, Transient or Undetermined
+        return raw["bounce"].get("bounceType") == "Transient"
+    if raw.get("event") == "bounce":  # SendGrid: "blocked" is a receiving server's refusal for now
+        return raw.get("type") == "blocked"
+    if raw.get("event") == "soft_bounce":  # Brevo (a hard one is "hard_bounce")
+        return True
+    event_data = raw.get("event-data")
+    if isinstance(event_data, dict):  # Mailgun (anymail already calls most of these `deferred`)
+        return event_data.get("severity") == "temporary"
+    return False
+
+
+def is_unsubscribe(event) -> bool:
+    """The recipient told their mail provider or the ESP to stop: anymail's `unsubscribed` (every
+    ESP; also Postmark's bounce type Unsubscribe and its manual suppressions, SendGrid's global and
+    group unsubscribes), a message the ESP dropped because the address had unsubscribed, and Amazon
+    SES's subscription events, which anymail passes on as `unknown`."""
+    if event.event_type == "unsubscribed":
+        return True
+    if event.event_type == "rejected" and getattr(event, "reject_reason", None) == "unsubscribed":
+        return True
+    raw = _esp_event(event)
+    if event.event_type == "unknown" and raw.get("eventType") == "Subscription":
+        preferences = (raw.get("subscription") or {}).get("newTopicPreferences") or {}
+        topics = preferences.get("topicSubscriptionStatus") or []
+        # The portal has one list: opting out of all, or of any topic, is leaving it. (Events say
+        # "OptOut", SES's API "OPT_OUT".)
+        return bool(preferences.get("unsubscribeAll")) or any(
+            str(topic.get("subscriptionStatus", "")).replace("_", "").lower() == "optout"
+            for topic in topics
+        )
+    return False
+
+
+def esp_source(esp_name: str) -> str:
+    """How an ESP's report is recorded: "esp:" and anymail's backend name ("Amazon SES" gives
+    "esp:amazon_ses", the name ANYMAIL_ESP takes)."""
+    return "esp:" + ("_".join(esp_name.lower().split()) or "unknown")
 
 
 def _row_for_event(event) -> tuple[OutboundStream, OutboundMessage] | None:
@@ -636,19 +675,25 @@ def _row_for_event(event) -> tuple[OutboundStream, OutboundMessage] | None:
     return None
 
 
+def _participant_and_address(stream: OutboundStream, row_id: int):
+    """The row's participant, and the address the row's message went to."""
+    from members.models import Participant
+
+    participant_id, address = stream.model._default_manager.filter(pk=row_id).values_list(
+        f"{stream.participant_path}_id", "email"
+    ).first() or (None, "")
+    return Participant.objects.filter(pk=participant_id).first(), address
+
+
 def _mark_participant(stream: OutboundStream, row_id: int, event_type: str) -> None:
-    """Tell members what the ESP said about the address, through its service."""
+    """Tell members what the ESP said about the address the row went to, through its service,
+    which changes nothing once that address is no longer the participant's (corrected since)."""
     if stream.participant_path is None:
         return
     from members import services as member_services
     from members.models import Participant
 
-    participant_id = (
-        stream.model._default_manager.filter(pk=row_id)
-        .values_list(f"{stream.participant_path}_id", flat=True)
-        .first()
-    )
-    participant = Participant.objects.filter(pk=participant_id).first()
+    participant, address = _participant_and_address(stream, row_id)
     if participant is None:
         return
     status = {
@@ -656,13 +701,31 @@ def _mark_participant(stream: OutboundStream, row_id: int, event_type: str) -> N
         "complained": Participant.EmailStatus.COMPLAINED,
         "delivered": Participant.EmailStatus.OK,
     }[event_type]
-    member_services.participant_mark_email_status(participant=participant, status=status)
+    member_services.participant_mark_email_status(
+        participant=participant, status=status, address=address
+    )
+
+
+def _unsubscribe_participant(stream: OutboundStream, row_id: int, source: str) -> None:
+    """The recipient left through their mail provider: they leave the newsletter, through the
+    service that owns the flag. Their address is not bad, and nothing else changes."""
+    if stream.participant_path is None:
+        return
+    from members import services as member_services
+
+    participant, address = _participant_and_address(stream, row_id)
+    if participant is None:
+        return
+    member_services.participant_set_newsletter_subscription(
+        participant=participant, subscribed=False, source=source, address=address
+    )
 
 
 @transaction.atomic
-def apply_event(event) -> str | None:
+def apply_event(event, *, esp_name: str = "") -> str | None:
     """Apply one normalised tracking event to its row; returns the stream name, or None when the
-    message is not ours. Safe to repeat: every change is conditional on the row not having it."""
+    message is not ours. Safe to repeat: every change is conditional on the row not having it,
+    and an ESP's retry that comes after the address was corrected leaves the new one alone."""
     found = _row_for_event(event)
     if found is None:
         logger.info(
@@ -685,6 +748,7 @@ def apply_event(event) -> str | None:
         "complained",
         "opened",
         "clicked",
+        "unsubscribed",
     ):
         manager.filter(
             pk=row.pk, status__in=[OutboundStatus.PENDING, OutboundStatus.SENDING]
@@ -697,8 +761,14 @@ def apply_event(event) -> str | None:
         row.refresh_from_db()
 
     event_type = event.event_type
+    if is_unsubscribe(event):
+        # A wish, not a fault: the address stays good and the row is not a bounce.
+        _unsubscribe_participant(stream, row.pk, esp_source(esp_name))
+        return stream.name
     if is_soft_bounce(event):
-        # Noted, not held against the address: most soft bounces are followed by a delivery.
+        # Noted on the row, which stays `sent` and is not counted as a bounce; not held against
+        # the address. The ESP has retried already, so we do not send it again now: the
+        # invitation's reminder, or next month's newsletter, is the next try.
         manager.filter(pk=row.pk).update(
             last_error=f"soft bounce: {event.description or event.mta_response or ''}"[:500]
         )
@@ -741,7 +811,7 @@ def tracking_receiver(sender, event, esp_name, **kwargs) -> None:
     """anymail's `tracking` signal: every ESP's webhooks, normalised. Anymail has already refused
     requests without ANYMAIL_WEBHOOK_SECRET; nothing here refuses an event, since an ESP retries
     refused webhooks for days."""
-    apply_event(event)
+    apply_event(event, esp_name=esp_name)
 
 
 tracking.connect(tracking_receiver, dispatch_uid="norec_network.outbound.tracking_receiver")

@@ -28,8 +28,10 @@ How a message travels
    and all three mark the participant's address bad through `members.services`. A repeated event
    changes nothing; events for unknown messages are logged and ignored; refusing webhooks without
    the secret is anymail's job (ANYMAIL_WEBHOOK_SECRET).
-6. A campaign protects the sender's reputation: once OUTBOUND_MIN_SAMPLE messages went out, a bounce
-   rate above 3 % or a complaint rate above 0.08 % makes the stream pause it, with the reason.
+6. A campaign protects the sender's reputation: a bounce rate above 3 % or a complaint rate above
+   0.08 % makes the stream pause it, with the reason, once OUTBOUND_MIN_SAMPLE messages went out,
+   or, in a smaller campaign, once it has OUTBOUND_MIN_BOUNCES bounces (OUTBOUND_MIN_COMPLAINTS
+   complaints).
 
 Example: newsletters
 
@@ -112,9 +114,22 @@ def _setting(name: str, default):
 
 
 def min_sample() -> int:
-    """Rates are only judged once this many messages went out: two bounces among the first ten
-    say little, and a pause would stop a healthy wave."""
+    """Rates are judged once this many messages went out: two bounces among the first ten say
+    little, and a pause would stop a healthy wave. Below it, see `min_bounces`."""
     return _setting("OUTBOUND_MIN_SAMPLE", 100)
+
+
+def min_bounces() -> int:
+    """A campaign smaller than the sample (a 28-person country wave is normal here) is judged on
+    its bounce rate once it has this many bounces. Five is more than a healthy list gives below
+    the sample (3 % of 100 is three), and few enough that a bad list of 28 stops at its fifth."""
+    return _setting("OUTBOUND_MIN_BOUNCES", 5)
+
+
+def min_complaints() -> int:
+    """The same for complaints: one may be a slip of the finger; a second says the mail is
+    unwanted, which mailbox providers punish faster than bounces."""
+    return _setting("OUTBOUND_MIN_COMPLAINTS", 2)
 
 
 def batch_seconds() -> float:
@@ -563,19 +578,22 @@ def campaign_rates(*, stream: OutboundStream, campaign_id: int | None) -> dict[s
 
 
 def check_campaign_health(*, stream: OutboundStream, campaign_id: int | None) -> str | None:
-    """Pause the campaign when its bounce or complaint rate passes the limit; returns the reason."""
+    """Pause the campaign when its bounce or complaint rate passes the limit; returns the reason.
+    A rate counts once the campaign reached the sample, or, for a small campaign, once it has
+    the minimum count of that problem: both the rate and the count must be over."""
     if campaign_id is None or stream.pause_campaign is None:
         return None
     rates = campaign_rates(stream=stream, campaign_id=campaign_id)
-    if rates["sent"] < min_sample():
-        return None
+    sampled = rates["sent"] >= min_sample()
     reason = None
-    if rates["bounce_rate"] > BOUNCE_RATE_LIMIT:
+    if rates["bounce_rate"] > BOUNCE_RATE_LIMIT and (sampled or rates["bounced"] >= min_bounces()):
         reason = (
             f"Bounce rate {rates['bounce_rate']:.1%} ({rates['bounced']} of {rates['sent']}) "
             f"is above {BOUNCE_RATE_LIMIT:.0%}. Fix or remove the bad addresses, then resume."
         )
-    elif rates["complaint_rate"] > COMPLAINT_RATE_LIMIT:
+    elif rates["complaint_rate"] > COMPLAINT_RATE_LIMIT and (
+        sampled or rates["complained"] >= min_complaints()
+    ):
         reason = (
             f"Complaint rate {rates['complaint_rate']:.2%} ({rates['complained']} of "
             f"{rates['sent']}) is above {COMPLAINT_RATE_LIMIT:.2%}. Check who was invited, "

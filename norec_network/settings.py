@@ -285,6 +285,9 @@ OUTBOUND_BATCH_SECONDS = env.float("OUTBOUND_BATCH_SECONDS", default=60.0)
 OUTBOUND_STALE_SECONDS = env.float("OUTBOUND_STALE_SECONDS", default=180.0)
 OUTBOUND_UNCERTAIN_SECONDS = env.float("OUTBOUND_UNCERTAIN_SECONDS", default=300.0)
 OUTBOUND_MIN_SAMPLE = env.int("OUTBOUND_MIN_SAMPLE", default=100)
+# Smaller campaigns are judged on their rates once they have this many bounces (complaints).
+OUTBOUND_MIN_BOUNCES = env.int("OUTBOUND_MIN_BOUNCES", default=5)
+OUTBOUND_MIN_COMPLAINTS = env.int("OUTBOUND_MIN_COMPLAINTS", default=2)
 CELERY_BEAT_SCHEDULE["outbound-tick"] = {
     "task": "norec_network.outbound_tick",
     "schedule": OUTBOUND_TICK_SECONDS,

@@ -376,9 +376,63 @@ def test_a_wave_pauses_itself_on_complaints_above_008_percent(settings):
     assert "Complaint rate" in wave.paused_reason
 
 
-def test_no_pause_before_the_minimum_sample(settings):
+def test_a_small_wave_pauses_itself_at_the_fifth_bounce(settings):
+    # 28 people, far below the sample of 100: the fifth bounce (18 %) is already a bad list.
     settings.OUTBOUND_MIN_SAMPLE = 100
+    settings.OUTBOUND_MIN_BOUNCES = 5
+    make_participants(28)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    rows = list(Invitation.objects.filter(wave=wave).order_by("pk"))
+
+    for row in rows[:4]:
+        _bounce(row)
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED  # four say little yet
+
+    _bounce(rows[4])
+    wave.refresh_from_db()
+    assert wave.status == Wave.Status.PAUSED
+    assert "Bounce rate 17.9% (5 of 28)" in wave.paused_reason
+
+
+def test_a_small_wave_pauses_itself_at_the_second_complaint(settings):
+    settings.OUTBOUND_MIN_SAMPLE = 100
+    settings.OUTBOUND_MIN_COMPLAINTS = 2
+    make_participants(20)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    rows = list(Invitation.objects.filter(wave=wave).order_by("pk"))
+
+    _bounce(rows[0], "complained")
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED  # one may be a slip
+
+    _bounce(rows[1], "complained")
+    wave.refresh_from_db()
+    assert wave.status == Wave.Status.PAUSED
+    assert "Complaint rate 10.00% (2 of 20)" in wave.paused_reason
+
+
+def test_a_few_bounces_in_a_small_wave_do_not_pause_it(settings):
+    settings.OUTBOUND_MIN_SAMPLE = 100
+    settings.OUTBOUND_MIN_BOUNCES = 5
     make_participants(10)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+
+    for row in Invitation.objects.filter(wave=wave)[:4]:
+        _bounce(row)
+
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED
+
+
+def test_enough_bounces_under_the_rate_do_not_pause_a_large_wave(settings):
+    # Five bounces is the count, but 5 of 200 (2.5 %) is a healthy rate: the wave goes on.
+    settings.OUTBOUND_MIN_SAMPLE = 100
+    settings.OUTBOUND_MIN_BOUNCES = 5
+    make_participants(200, with_exchange=False)
     wave = make_wave()
     launch(wave)
     send_all(campaign_id=wave.pk)

@@ -16,7 +16,9 @@ How a message travels
 3. It sends the claimed rows in id order over one backend connection and, right after the backend
    accepted each message, marks that row `sent` with the ESP's message id, one commit per message.
    A worker killed at any moment therefore leaves at most one row whose fate is unknown: the lowest
-   id of its batch that is still `sending`.
+   id of its batch that is still `sending`. Before each message it reads whether the row is still
+   its own and the campaign still sends (the stream's `campaign_sends`): a pause or a cancel stops
+   the batch after the message in flight, and the rest goes back to `pending`, no attempt counted.
 4. `outbound_sweep` (beat, every minute) finds batches that have been `sending` for longer than any
    live batch can take (OUTBOUND_STALE_SECONDS): their rows that were certainly never handed over go
    back to `pending` at once; the one that may have been in flight waits OUTBOUND_UNCERTAIN_SECONDS
@@ -202,6 +204,9 @@ class OutboundStream:
     - `skip_reason(row)`: checked right before sending; a reason (text) means the message is no
       longer wanted (the person registered, declined, or their address went bad meanwhile): the
       row becomes `skipped` with that reason instead of being sent.
+    - `campaign_sends`: a filter on the stream's rows that holds while their campaign may send
+      (e.g. `Q(wave__status="sending")`). It is read before every message, so that a pause or a
+      cancel stops a batch already claimed within the message in flight; the rest is handed back.
     """
 
     name: str
@@ -216,6 +221,7 @@ class OutboundStream:
     campaign_finished: Callable[[int | None], None] | None = None
     on_event: Callable[[OutboundMessage, str], None] | None = None
     skip_reason: Callable[[OutboundMessage], str | None] | None = None
+    campaign_sends: Q | None = None
     tags: tuple[str, ...] = field(default=())
 
     def rows_of(self, campaign_id: int | None) -> models.QuerySet:
@@ -385,12 +391,22 @@ def _send_rows(stream: OutboundStream, rows: list, result: BatchResult, deadline
         connection.open()
     except Exception as exc:  # the mail server is down: nothing was handed over
         logger.warning("outbound: %s cannot reach the mail backend: %s", stream.name, exc)
-        result.released = _release(stream, [row.pk for row in rows], error=str(exc))
+        result.released = _release(stream, rows, error=str(exc))
         return result
     try:
         for index, row in enumerate(rows):
             if time.monotonic() > deadline:
-                result.released += _release(stream, [r.pk for r in rows[index:]])
+                result.released += _release(stream, rows[index:])
+                break
+            if not _still_ours_to_send(stream, row):
+                # Paused or cancelled meanwhile (or the sweep took the row back): the adviser who
+                # paused must see it stop now, not after the batch.
+                result.released += _release(stream, rows[index:])
+                logger.info(
+                    "outbound: %s stopped a batch, %s rows handed back",
+                    stream.name,
+                    len(rows) - index,
+                )
                 break
             reason = stream.skip_reason(row) if stream.skip_reason else None
             if reason:
@@ -413,7 +429,7 @@ def _send_rows(stream: OutboundStream, rows: list, result: BatchResult, deadline
                 logger.exception("outbound: %s %s could not be sent", stream.name, row.pk)
                 result.failed += _mark_failed_or_retry(stream, row, error=str(exc))
                 # The connection may be broken: hand the rest back for the next batch.
-                result.released += _release(stream, [r.pk for r in rows[index + 1 :]])
+                result.released += _release(stream, rows[index + 1 :])
                 break
             now = timezone.now()
             manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
@@ -432,16 +448,32 @@ def _send_rows(stream: OutboundStream, rows: list, result: BatchResult, deadline
     return result
 
 
-def _release(stream: OutboundStream, ids: list[int], error: str = "") -> int:
-    """Rows claimed but certainly never handed over go back to the queue; the claim that did not
-    send them is not counted as an attempt."""
-    if not ids:
+def _still_ours_to_send(stream: OutboundStream, row: OutboundMessage) -> bool:
+    """One indexed read before each message: the row is still claimed by this batch (same claim
+    time as when it was loaded) and its campaign may still send."""
+    rows = stream.model._default_manager.filter(
+        pk=row.pk, status=OutboundStatus.SENDING, claimed_at=row.claimed_at
+    )
+    if stream.campaign_sends is not None:
+        rows = rows.filter(stream.campaign_sends)
+    return rows.exists()
+
+
+def _release(stream: OutboundStream, rows: list[OutboundMessage], error: str = "") -> int:
+    """Rows this batch claimed but certainly never handed over go back to the queue; the claim
+    that did not send them is not counted as an attempt. Rows claimed again since (by another
+    batch, after the sweep took them back) are not this batch's to give back."""
+    if not rows:
         return 0
     updates = {"status": OutboundStatus.PENDING, "claimed_at": None, "attempts": F("attempts") - 1}
     if error:
         updates["last_error"] = error[:500]
     return (
-        stream.model._default_manager.filter(pk__in=ids, status=OutboundStatus.SENDING)
+        stream.model._default_manager.filter(
+            pk__in=[row.pk for row in rows],
+            status=OutboundStatus.SENDING,
+            claimed_at__in={row.claimed_at for row in rows},
+        )
         .filter(attempts__gte=1)
         .update(**updates)
     )

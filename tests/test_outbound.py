@@ -194,6 +194,102 @@ def test_a_paused_or_cancelled_wave_sends_nothing():
     assert mail.outbox == []
 
 
+def _claim_all(wave):
+    campaign = outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
+    return outbound.claim(stream=stream(), campaign=campaign)
+
+
+@pytest.fixture
+def pause_while_sending():
+    """Make the invitation stream pause its wave while the `n`th message of a batch is being
+    built, as an adviser pressing Pause while the batch sends; restored afterwards."""
+    from invitations import sending
+    from invitations import services
+
+    def install(wave, n):
+        built = []
+
+        def build(invitation):
+            built.append(invitation.pk)
+            if len(built) == n:
+                services.wave_pause(wave=wave, reason="Paused by staff.")
+            return sending.build_invitation_message(invitation)
+
+        outbound.register_stream(
+            outbound.OutboundStream(**{**stream().__dict__, "build_message": build})
+        )
+
+    yield install
+    sending.register()
+
+
+def test_a_pause_stops_a_claimed_batch_after_the_message_in_flight(pause_while_sending):
+    from invitations import services
+
+    people = make_participants(6)
+    wave = make_wave(batch_size=6)
+    launch(wave)
+    ids = _claim_all(wave)
+    pause_while_sending(wave, 3)
+
+    result = outbound.send_claimed(stream=stream(), ids=ids)
+
+    # The third message was already on its way when the pause committed; nothing after it.
+    assert (result.sent, result.released) == (3, 3)
+    assert len(mail.outbox) == 3
+    rest = Invitation.objects.filter(pk__in=ids[3:])
+    assert {(row.status, row.attempts, row.claimed_at) for row in rest} == {("pending", 0, None)}
+
+    services.wave_resume(wave=Wave.objects.get(pk=wave.pk))
+    send_all(campaign_id=wave.pk)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people)
+
+
+def test_a_batch_claimed_before_a_pause_sends_nothing():
+    from invitations import services
+
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    ids = _claim_all(wave)
+
+    services.wave_pause(wave=wave, reason="Paused by staff.")
+    result = outbound.send_claimed(stream=stream(), ids=ids)
+
+    assert (result.sent, result.released) == (0, 3)
+    assert mail.outbox == []
+    assert set(Invitation.objects.values_list("status", "attempts")) == {("pending", 0)}
+
+
+def test_a_cancel_revokes_a_claimed_batch_and_sends_nothing_more():
+    from invitations import services
+
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    ids = _claim_all(wave)
+
+    assert services.wave_cancel(wave=wave) == 3
+    result = outbound.send_claimed(stream=stream(), ids=ids)
+
+    assert result.sent == 0
+    assert mail.outbox == []
+    # Nothing is left waiting in a cancelled wave.
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"revoked"}
+
+
+def test_a_batch_goes_on_for_a_wave_that_still_sends():
+    # The other side of the check before each message: nothing stops a wave nobody paused.
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    ids = _claim_all(wave)
+
+    result = outbound.send_claimed(stream=stream(), ids=ids)
+
+    assert (result.sent, result.released) == (3, 0)
+
+
 def test_a_wave_that_has_not_started_sends_nothing():
     make_participants(2)
     wave = make_wave(starts_at=timezone.now() + timedelta(hours=2))
@@ -254,8 +350,9 @@ def test_the_sending_of_a_batch_uses_a_fixed_number_of_queries():
 
     few = queries_for(2, "KE")
     many = queries_for(12, "UG")
-    # One UPDATE per message (its own commit, by design), nothing else per message.
-    assert many - few == 10
+    # Per message: the read that the wave still sends (so that a pause stops the batch at once)
+    # and one UPDATE (its own commit, by design); nothing else.
+    assert many - few == 2 * 10
 
 
 # --- crash recovery ---------------------------------------------------------------------------

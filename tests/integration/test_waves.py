@@ -75,6 +75,33 @@ def test_a_wave_goes_out_through_the_worker_once_per_participant(celery_worker, 
         assert "/invitations/accept/" in by_email[invitation.email].text()
 
 
+def test_pausing_a_wave_mid_batch_stops_it_after_the_message_in_flight(celery_worker, smtp_sink):
+    people = make_participants(60, with_exchange=False)
+    # One batch holds the whole wave: without a check while it sends, all 60 would go out.
+    wave = make_wave(batch_size=60)
+    smtp_sink.hold_after(10)
+    services.wave_launch(wave=wave, actor=StaffUserFactory())
+    smtp_sink.wait_held(1)  # ten arrived; the worker waits with the eleventh in flight
+
+    services.wave_pause(wave=wave, reason="Paused by staff.")  # commits before it returns
+    at_pause = len(smtp_sink.messages)
+    smtp_sink.release()
+    # The worker has stopped once it holds no row any more (sent, or handed back).
+    wait_until(lambda: not Invitation.objects.filter(wave=wave, status="sending").exists())
+
+    received = smtp_sink.messages
+    assert len(received) - at_pause <= 1, "more than the message in flight went out"
+    rows = Invitation.objects.filter(wave=wave)
+    assert rows.filter(status="sent").count() == len(received)
+    assert set(rows.filter(status="pending").values_list("attempts", flat=True)) == {0}
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.PAUSED
+
+    services.wave_resume(wave=Wave.objects.get(pk=wave.pk))
+    smtp_sink.wait_for(60, timeout=90)
+    wait_until(lambda: Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED)
+    assert recipients(smtp_sink) == collections.Counter({p.email: 1 for p in people})
+
+
 def _postmark_delivery(client, message):
     """What the ESP would post for a message it took: its metadata maps back to the row."""
     stream, row_id = re.search(r"\.([a-z_]+)\.(\d+)@", message["Message-ID"]).groups()

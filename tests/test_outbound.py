@@ -359,6 +359,8 @@ def test_the_sending_of_a_batch_uses_a_fixed_number_of_queries():
 
 
 def test_the_sweep_returns_rows_of_a_dead_batch_but_keeps_the_one_maybe_in_flight(settings):
+    # With an ESP that reports back, the message maybe in flight waits for its webhook.
+    settings.OUTBOUND_AWAIT_WEBHOOKS = True
     settings.OUTBOUND_STALE_SECONDS = 60
     settings.OUTBOUND_UNCERTAIN_SECONDS = 300
     make_participants(4)
@@ -379,6 +381,161 @@ def test_the_sweep_returns_rows_of_a_dead_batch_but_keeps_the_one_maybe_in_fligh
 
     outbound.sweep(now=timezone.now() + timedelta(seconds=301))
     assert Invitation.objects.get(pk=ids[1]).status == "pending"
+
+
+def test_over_plain_smtp_the_row_maybe_in_flight_goes_back_with_the_rest(settings):
+    # No webhook will ever say it was sent: waiting for one would only delay the wave.
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False
+    settings.OUTBOUND_STALE_SECONDS = 60
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    ids = outbound.claim(
+        stream=stream(), campaign=_campaign(wave), now=timezone.now() - timedelta(seconds=61)
+    )
+
+    recovered = outbound.sweep()
+
+    assert recovered["invitation"] == 3
+    rows = {row.pk: row for row in Invitation.objects.all()}
+    assert {row.status for row in rows.values()} == {"pending"}
+    # The one maybe handed over keeps its attempt; the others were never tried.
+    assert [rows[pk].attempts for pk in ids] == [1, 0, 0]
+
+
+def _campaign(wave):
+    return outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
+
+
+def _claim_as(wave, worker, **fields):
+    return outbound.claim(stream=stream(), campaign=_campaign(wave), claimed_by=worker, **fields)
+
+
+def test_the_rows_of_a_worker_that_no_longer_answers_come_back_at_once(settings):
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False
+    settings.OUTBOUND_STALE_SECONDS = 180
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    _claim_as(wave, "norec@worker-1/4242")  # claimed a moment ago, far from stale
+
+    recovered = outbound.sweep(live=lambda: frozenset({"norec@worker-2/77", "norec@worker-1/99"}))
+
+    assert recovered["invitation"] == 3
+    assert set(Invitation.objects.values_list("status", "claimed_by")) == {("pending", "")}
+
+
+def test_with_an_esp_a_dead_workers_row_maybe_in_flight_still_waits_for_its_webhook(settings):
+    settings.OUTBOUND_AWAIT_WEBHOOKS = True
+    settings.OUTBOUND_UNCERTAIN_SECONDS = 240
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    ids = _claim_as(wave, "norec@worker-1/4242")
+
+    outbound.sweep(live=lambda: frozenset({"norec@worker-2/77"}))
+
+    statuses = dict(Invitation.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == ["sending", "pending", "pending"]
+    outbound.sweep(now=timezone.now() + timedelta(seconds=241), live=lambda: frozenset())
+    assert Invitation.objects.get(pk=ids[0]).status == "pending"
+
+
+def test_the_rows_of_a_worker_that_answers_are_left_alone(settings):
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    _claim_as(wave, "norec@worker-1/4242")
+
+    recovered = outbound.sweep(live=lambda: frozenset({"norec@worker-1/4242"}))
+
+    assert recovered["invitation"] == 0
+    assert Invitation.objects.filter(status="sending").count() == 2
+
+
+def test_when_no_worker_answers_at_all_only_the_stale_time_counts(settings):
+    # Nobody answering says more about the broadcast than about the workers: wait for staleness.
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False
+    settings.OUTBOUND_STALE_SECONDS = 180
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    _claim_as(wave, "norec@worker-1/4242")
+
+    assert outbound.sweep(live=lambda: None)["invitation"] == 0
+    later = timezone.now() + timedelta(seconds=181)
+    assert outbound.sweep(now=later, live=lambda: None)["invitation"] == 2
+
+
+def test_the_sweep_asks_the_workers_only_when_a_fresh_claim_needs_it(settings):
+    settings.OUTBOUND_STALE_SECONDS = 180
+    asked = []
+
+    def live():
+        asked.append(1)
+        return frozenset()
+
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    outbound.sweep(live=live)
+    assert asked == []  # nothing is being sent
+    _claim_as(wave, "")  # a claim made outside a worker: nobody to ask about
+    outbound.sweep(live=live)
+    assert asked == []
+
+    make_participants(2, country="NP")
+    other = make_wave(name="Nepal", home_countries=["NP"])
+    launch(other)
+    _claim_as(other, "norec@worker-1/4242")
+    outbound.sweep(live=live)
+    assert asked == [1]  # once per sweep, whatever the number of claims and streams
+
+
+def test_a_batch_whose_rows_the_sweep_gave_away_stops_without_touching_them(settings):
+    # A worker wrongly thought dead (it did not answer in time) must not go on sending rows
+    # that another batch has claimed since: it stops after the message in flight.
+    from invitations import sending
+
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False
+    make_participants(4)
+    wave = make_wave()
+    launch(wave)
+    ids = _claim_as(wave, "norec@worker-1/4242")
+    taken_over = []
+
+    def build(invitation):
+        if not taken_over:
+            outbound.sweep(live=lambda: frozenset({"norec@worker-2/77"}))
+            taken_over.extend(_claim_as(wave, "norec@worker-2/77"))
+        return sending.build_invitation_message(invitation)
+
+    outbound.register_stream(
+        outbound.OutboundStream(**{**stream().__dict__, "build_message": build})
+    )
+    try:
+        result = outbound.send_claimed(stream=stream(), ids=ids)
+    finally:
+        sending.register()
+
+    # Only the message that was already being built went out; it is marked sent, so the other
+    # batch will not send it again. The rest stays the other batch's.
+    assert taken_over == ids
+    assert (result.sent, len(mail.outbox)) == (1, 1)
+    assert Invitation.objects.get(pk=ids[0]).status == "sent"
+    rows = Invitation.objects.filter(pk__in=ids[1:])
+    assert set(rows.values_list("status", "claimed_by")) == {("sending", "norec@worker-2/77")}
+
+
+def test_a_task_outside_a_worker_claims_as_nobody():
+    make_participants(1)
+    wave = make_wave(batch_size=10)
+    launch(wave)
+
+    outbound.outbound_send_batch.delay(STREAM, wave.pk).get()  # eager in unit tests
+
+    assert Invitation.objects.get().claimed_by == ""
 
 
 def test_a_fresh_batch_is_left_alone_by_the_sweep(settings):

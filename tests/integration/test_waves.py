@@ -15,6 +15,7 @@ from django.db.models import Count
 from invitations import services
 from invitations.models import Invitation
 from invitations.models import Wave
+from norec_network import outbound
 from tests.invitations.sending_support import make_participants
 from tests.invitations.sending_support import make_wave
 from tests.members.factories import StaffUserFactory
@@ -100,6 +101,36 @@ def test_pausing_a_wave_mid_batch_stops_it_after_the_message_in_flight(celery_wo
     smtp_sink.wait_for(60, timeout=90)
     wait_until(lambda: Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED)
     assert recipients(smtp_sink) == collections.Counter({p.email: 1 for p in people})
+
+
+def test_the_sweep_gives_back_a_killed_workers_batch_at_once_and_leaves_a_live_one(
+    celery_worker, smtp_sink, settings
+):
+    # Default stale time (minutes): only the worker's liveness can tell it is gone.
+    settings.OUTBOUND_STALE_SECONDS = 180
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False  # plain SMTP, as here: no webhook will come
+    make_participants(20, with_exchange=False)
+    wave = make_wave(batch_size=20)
+    smtp_sink.hold_after(3)
+    services.wave_launch(wave=wave, actor=StaffUserFactory())
+    smtp_sink.wait_held(1)  # the worker is mid-batch, its fourth message in flight
+    (claimer,) = set(
+        Invitation.objects.filter(status="sending").values_list("claimed_by", flat=True)
+    )
+    assert claimer.startswith(f"{celery_worker.name}/")
+
+    assert outbound.sweep()["invitation"] == 0  # it answers: its batch is left alone
+    assert Invitation.objects.filter(wave=wave, status="sending").count() == 17
+
+    celery_worker.kill(signal.SIGKILL)
+    # Started again (as compose restarts it) under the same name: its old process is gone, and
+    # the next sweep knows it at once, not minutes later.
+    celery_worker.start()
+    recovered = outbound.sweep()
+
+    assert recovered["invitation"] == 17
+    assert Invitation.objects.filter(wave=wave, status="sent").count() == 3
+    assert Invitation.objects.filter(wave=wave, status="pending").count() == 17
 
 
 def _postmark_delivery(client, message):

@@ -191,6 +191,37 @@ def test_a_worker_killed_mid_wave_leaves_nobody_out_and_mails_nobody_twice(
     print(f"killed with {len(received_before)} sent and {stuck} rows left sending")
 
 
+def test_a_killed_workers_wave_goes_on_long_before_the_stale_time(
+    start_worker, smtp_sink, tmp_path
+):
+    # The default stale and webhook times (minutes): only the worker's liveness can bring its
+    # rows back within the cap below. Over plain SMTP nothing waits for a webhook.
+    people = make_participants(80, with_exchange=False)
+    # One batch takes the whole wave, and keeps it: only one message is ever in flight.
+    wave = make_wave(batch_size=80)
+    worker = start_with_beat(
+        start_worker,
+        tmp_path,
+        OUTBOUND_STALE_SECONDS="180",
+        OUTBOUND_UNCERTAIN_SECONDS="240",
+        OUTBOUND_BATCH_SECONDS="60",
+    )
+    smtp_sink.hold_after(15)
+    services.wave_launch(wave=wave, actor=StaffUserFactory())
+    smtp_sink.wait_held(1)
+    worker.kill(signal.SIGKILL)  # with its 16th message in flight
+    smtp_sink.release(accept_held=False)  # the 16th never arrived
+    assert len(smtp_sink.messages) == 15
+    assert Invitation.objects.filter(wave=wave, status="sent").count() == 15
+    assert Invitation.objects.filter(wave=wave, status="sending").count() == 65
+
+    worker.start()
+    # A cap far below the 180 s after which the rows would come back without liveness.
+    wait_until(lambda: wave_done(wave) and len(smtp_sink.messages) >= 80, timeout=90)
+
+    assert recipients(smtp_sink) == collections.Counter({p.email: 1 for p in people})
+
+
 def test_losing_every_queued_task_loses_no_message(
     start_worker, smtp_sink, tmp_path, client, settings
 ):

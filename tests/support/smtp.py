@@ -48,7 +48,11 @@ class _Handler:
         if self._sink._hold_this_one():
             # The client waits for our answer to its DATA, as it would on a slow server; a thread
             # waits for the gate so that the event loop goes on serving other connections.
-            await asyncio.get_running_loop().run_in_executor(None, self._sink._wait_at_gate)
+            accepted = await asyncio.get_running_loop().run_in_executor(
+                None, self._sink._wait_at_gate
+            )
+            if not accepted:
+                return "451 Requested action aborted: try again later"
         parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self._sink._add(
             ReceivedMessage(
@@ -72,6 +76,7 @@ class SmtpSink:
         self._hold_after: int | None = None
         self._held = 0
         self._gate = threading.Event()
+        self._accept_held = True
 
     def start(self) -> SmtpSink:
         # aiosmtpd's Controller cannot bind port 0, so pick a free port first; retry on the rare
@@ -134,10 +139,12 @@ class SmtpSink:
             self._hold_after = count
             self._gate.clear()
 
-    def release(self) -> None:
-        """Let the held messages (and every later one) through."""
+    def release(self, *, accept_held: bool = True) -> None:
+        """Let every later message through; the held ones too, or, with `accept_held=False`,
+        refuse them (temporary error), as a server whose client died before it answered."""
         with self._condition:
             self._hold_after = None
+            self._accept_held = accept_held
             self._gate.set()
             self._condition.notify_all()
 
@@ -162,10 +169,11 @@ class SmtpSink:
             self._condition.notify_all()
             return True
 
-    def _wait_at_gate(self) -> None:
+    def _wait_at_gate(self) -> bool:
         self._gate.wait()
         with self._condition:
             self._held -= 1
+            return self._accept_held
 
     def env(self) -> dict[str, str]:
         """Environment that makes a Django process (a worker) send its mail here over SMTP."""

@@ -524,6 +524,7 @@ def _mark_failed_or_retry(stream: OutboundStream, row: OutboundMessage, error: s
     manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
         status=OutboundStatus.FAILED if give_up else OutboundStatus.PENDING,
         claimed_at=None if not give_up else F("claimed_at"),
+        claimed_by="" if not give_up else F("claimed_by"),
         last_error=error[:500],
     )
     return 1 if give_up else 0
@@ -595,8 +596,8 @@ def tick(now: datetime | None = None) -> int:
 
 
 def worker_identity(request) -> str:
-    """ "<celery node>/<pid>" of the worker process running a task, as `live_workers` lists it;
-    "" when the task does not run in a worker (eager, or called directly)."""
+    """The worker process running a task, as `live_workers` lists it ("<celery node>/<pid>"); ""
+    when the task does not run in a worker (eager, or called directly)."""
     if request is None or request.is_eager or not request.hostname:
         return ""
     return f"{request.hostname}/{os.getpid()}"

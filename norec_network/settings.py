@@ -306,7 +306,7 @@ CELERY_BEAT_SCHEDULE["outbound-tick"] = {
 CELERY_BEAT_SCHEDULE["outbound-sweep"] = {
     "task": "norec_network.outbound_sweep",
     "schedule": OUTBOUND_SWEEP_SECONDS,
-    "options": {"expires": OUTBOUND_SWEEP_SECONDS},
+    "options": {"expires": max(OUTBOUND_SWEEP_SECONDS, 60.0)},
 }
 CELERY_BEAT_SCHEDULE["invitations-remind"] = {
     "task": "invitations.invitation_remind_due",

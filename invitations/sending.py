@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,6 +26,11 @@ from norec_network import outbound
 from norec_network.mail import render_email
 
 DIRECT = outbound.Campaign(id=None, rate_per_hour=0, batch_size=50)
+# The waves whose invitations, and whose reminders, may go out: a paused or cancelled wave sends
+# nothing, and reminders come days after the wave finished sending. Read when batches are
+# claimed and again before each message (`campaign_sends`), so the two never disagree.
+INVITING_WAVES = [Wave.Status.SENDING]
+REMINDING_WAVES = [Wave.Status.SENDING, Wave.Status.COMPLETED]
 
 
 def wave_campaign(wave: Wave) -> outbound.Campaign:
@@ -42,7 +48,7 @@ def wave_campaign(wave: Wave) -> outbound.Campaign:
 
 def active_invitation_campaigns(now: datetime) -> list[outbound.Campaign]:
     services.wave_start_due(now=now)
-    waves = Wave.objects.filter(status=Wave.Status.SENDING, starts_at__lte=now)
+    waves = Wave.objects.filter(status__in=INVITING_WAVES, starts_at__lte=now)
     campaigns = [wave_campaign(wave) for wave in waves]
     if Invitation.objects.filter(wave__isnull=True, status=Invitation.Status.PENDING).exists():
         campaigns.append(DIRECT)
@@ -50,10 +56,8 @@ def active_invitation_campaigns(now: datetime) -> list[outbound.Campaign]:
 
 
 def active_reminder_campaigns(now: datetime) -> list[outbound.Campaign]:
-    # Reminders come days after the wave finished sending: completed waves still remind.
     waves = Wave.objects.filter(
-        status__in=[Wave.Status.SENDING, Wave.Status.COMPLETED],
-        reminders__status=outbound.OutboundStatus.PENDING,
+        status__in=REMINDING_WAVES, reminders__status=outbound.OutboundStatus.PENDING
     ).distinct()
     campaigns = [wave_campaign(wave) for wave in waves]
     pending = InvitationReminder.objects.filter(
@@ -184,6 +188,7 @@ def register() -> None:
             ),
             campaign_finished=lambda wave_id: services.wave_complete(wave_id=wave_id),
             skip_reason=invitation_skip_reason,
+            campaign_sends=Q(wave__isnull=True) | Q(wave__status__in=INVITING_WAVES),
         )
     )
     outbound.register_stream(
@@ -200,5 +205,6 @@ def register() -> None:
             ),
             on_event=reminder_event,
             skip_reason=reminder_skip_reason,
+            campaign_sends=Q(wave__isnull=True) | Q(wave__status__in=REMINDING_WAVES),
         )
     )

@@ -154,15 +154,19 @@ def wave_resume(*, wave: Wave) -> Wave:
 @transaction.atomic
 def wave_cancel(*, wave: Wave) -> int:
     """Cancel a wave that has not completed: invitations not yet sent are revoked (nobody will get
-    them); links already sent keep working until they expire. Returns how many were revoked."""
+    them); links already sent keep working until they expire. Returns how many were revoked.
+
+    Rows a batch has claimed (`sending`) are revoked too: the sender checks before each message
+    and stops. A message in flight at that moment carries a link the new nonce has voided."""
     wave = _lock_wave(wave)
     if wave.status in (Wave.Status.COMPLETED, Wave.Status.CANCELLED):
         raise WaveError(_("A completed or cancelled wave cannot be cancelled."))
     now = timezone.now()
-    revoked = wave.invitations.filter(status=Invitation.Status.PENDING).update(
+    not_sent = [outbound.OutboundStatus.PENDING, outbound.OutboundStatus.SENDING]
+    revoked = wave.invitations.filter(status__in=not_sent).update(
         status=Invitation.Status.REVOKED, revoked_at=now, token_nonce=new_token_nonce()
     )
-    wave.reminders.filter(status=outbound.OutboundStatus.PENDING).update(
+    wave.reminders.filter(status__in=not_sent).update(
         status=outbound.OutboundStatus.FAILED, last_error="wave cancelled"
     )
     wave.status = Wave.Status.CANCELLED

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.db.models import Q
 
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
@@ -47,6 +48,7 @@ def _renderer(newsletter: Newsletter) -> IssueRenderer:
 def active_newsletters(now: datetime.datetime) -> Iterator[outbound.Campaign]:
     from newsletters import services
 
+    # The same status is read again before each message (`campaign_sends`): a pause stops at once.
     sending = Newsletter.objects.filter(status=Newsletter.Status.SENDING).values_list(
         "pk", "rate_per_hour"
     )
@@ -112,6 +114,7 @@ def register() -> None:
             participant_path="participant",
             pause_campaign=pause_newsletter,
             campaign_finished=newsletter_finished,
+            campaign_sends=Q(newsletter__status=Newsletter.Status.SENDING),
             tags=("newsletter",),
         )
     )

@@ -132,10 +132,11 @@ def newsletter_cancel(*, newsletter: Newsletter) -> Newsletter:
     _require(newsletter, *before_sent, action=_("cancelled"))
     newsletter.status = Status.CANCELLED
     newsletter.save(update_fields=["status", "updated_at"])
-    # Rows already claimed finish their batch; everything still waiting is cancelled.
-    newsletter.deliveries.filter(status=Delivery.Status.PENDING).update(
-        status=Delivery.Status.CANCELLED
-    )
+    # Rows a batch has claimed are cancelled too: the sender checks before each message and
+    # stops (only a message already in flight still goes out).
+    newsletter.deliveries.filter(
+        status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+    ).update(status=Delivery.Status.CANCELLED)
     return newsletter
 
 

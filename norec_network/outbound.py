@@ -16,12 +16,18 @@ How a message travels
 3. It sends the claimed rows in id order over one backend connection and, right after the backend
    accepted each message, marks that row `sent` with the ESP's message id, one commit per message.
    A worker killed at any moment therefore leaves at most one row whose fate is unknown: the lowest
-   id of its batch that is still `sending`.
-4. `outbound_sweep` (beat, every minute) finds batches that have been `sending` for longer than any
-   live batch can take (OUTBOUND_STALE_SECONDS): their rows that were certainly never handed over go
-   back to `pending` at once; the one that may have been in flight waits OUTBOUND_UNCERTAIN_SECONDS
-   for a webhook to say it was sent (the tracking receiver then marks it `sent`) before it is sent
-   again. Recovery never waits for the broker's visibility timeout.
+   id of its batch that is still `sending`. Before each message it reads whether the row is still
+   its own and the campaign still sends (the stream's `campaign_sends`): a pause or a cancel stops
+   the batch after the message in flight, and the rest goes back to `pending`, no attempt counted.
+4. `outbound_sweep` (beat, every OUTBOUND_SWEEP_SECONDS) finds the batches of dead workers: a
+   claim records the worker process (`claimed_by`, "<node>/<pid>"), and a batch whose process no
+   longer answers Celery's broadcast (`live_workers`) is dead at once; any batch `sending` for
+   longer than a live one can take (OUTBOUND_STALE_SECONDS) is dead too, whoever answers. Its rows
+   that were certainly never handed over go back to `pending` at once. The one that may have been
+   in flight goes back with them over plain SMTP, where no webhook will ever say it was sent; with
+   an ESP that reports back (OUTBOUND_AWAIT_WEBHOOKS) it waits until OUTBOUND_UNCERTAIN_SECONDS
+   after its claim for the webhook (the tracking receiver then marks it `sent`). Recovery never
+   waits for the broker's visibility timeout.
 5. Every message carries anymail metadata `{"stream": <name>, "id": <row id>}` and its own
    Message-ID. The tracking receiver (`anymail.signals.tracking`) maps each event back to its row:
    `delivered` stamps it; `bounced`/`rejected` mark it bounced and `complained` stamps a complaint,
@@ -31,8 +37,10 @@ How a message travels
    bad. A repeated event changes nothing; events for unknown messages are logged and ignored;
    refusing webhooks without
    the secret is anymail's job (ANYMAIL_WEBHOOK_SECRET).
-6. A campaign protects the sender's reputation: once OUTBOUND_MIN_SAMPLE messages went out, a bounce
-   rate above 3 % or a complaint rate above 0.08 % makes the stream pause it, with the reason.
+6. A campaign protects the sender's reputation: a bounce rate above 3 % or a complaint rate above
+   0.08 % makes the stream pause it, with the reason, once OUTBOUND_MIN_SAMPLE messages went out,
+   or, in a smaller campaign, once it has OUTBOUND_MIN_BOUNCES bounces (OUTBOUND_MIN_COMPLAINTS
+   complaints).
 
 Example: newsletters
 
@@ -70,6 +78,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import time
 import zoneinfo
 from collections.abc import Callable
@@ -96,6 +105,7 @@ from django.db.models import Count
 from django.db.models import F
 from django.db.models import Min
 from django.db.models import Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from norec_network.outbound_model import OutboundMessage
@@ -115,9 +125,22 @@ def _setting(name: str, default):
 
 
 def min_sample() -> int:
-    """Rates are only judged once this many messages went out: two bounces among the first ten
-    say little, and a pause would stop a healthy wave."""
+    """Rates are judged once this many messages went out: two bounces among the first ten say
+    little, and a pause would stop a healthy wave. Below it, see `min_bounces`."""
     return _setting("OUTBOUND_MIN_SAMPLE", 100)
+
+
+def min_bounces() -> int:
+    """A campaign smaller than the sample (a 28-person country wave is normal here) is judged on
+    its bounce rate once it has this many bounces. Five is more than a healthy list gives below
+    the sample (3 % of 100 is three), and few enough that a bad list of 28 stops at its fifth."""
+    return _setting("OUTBOUND_MIN_BOUNCES", 5)
+
+
+def min_complaints() -> int:
+    """The same for complaints: one may be a slip of the finger; a second says the mail is
+    unwanted, which mailbox providers punish faster than bounces."""
+    return _setting("OUTBOUND_MIN_COMPLAINTS", 2)
 
 
 def batch_seconds() -> float:
@@ -127,11 +150,26 @@ def batch_seconds() -> float:
 
 
 def stale_after() -> timedelta:
+    """A `sending` row older than this belongs to a dead worker, whatever the worker's liveness
+    says (the fallback when nobody can be asked, e.g. a broker without broadcasts)."""
     return timedelta(seconds=_setting("OUTBOUND_STALE_SECONDS", 180))
 
 
 def uncertain_after() -> timedelta:
-    return timedelta(seconds=_setting("OUTBOUND_UNCERTAIN_SECONDS", 300))
+    """How long after its claim the row maybe in flight at a worker's death waits for the ESP's
+    webhook to say it was sent, when webhooks are awaited at all (`await_webhooks`)."""
+    return timedelta(seconds=_setting("OUTBOUND_UNCERTAIN_SECONDS", 240))
+
+
+def await_webhooks() -> bool:
+    """Only an ESP with tracking reports back; over plain SMTP no webhook will ever come, and the
+    row maybe in flight goes back to the queue with the rest (settings.py derives the default)."""
+    return _setting("OUTBOUND_AWAIT_WEBHOOKS", False)
+
+
+# How long the sweep waits for workers to answer (as /healthz waits for its ping, a little more):
+# a live worker's main process answers within milliseconds even while its pool sends.
+LIVENESS_TIMEOUT = 2.0
 
 
 # --- what a stream declares ---------------------------------------------------------------------
@@ -190,6 +228,9 @@ class OutboundStream:
     - `skip_reason(row)`: checked right before sending; a reason (text) means the message is no
       longer wanted (the person registered, declined, or their address went bad meanwhile): the
       row becomes `skipped` with that reason instead of being sent.
+    - `campaign_sends`: a filter on the stream's rows that holds while their campaign may send
+      (e.g. `Q(wave__status="sending")`). It is read before every message, so that a pause or a
+      cancel stops a batch already claimed within the message in flight; the rest is handed back.
     """
 
     name: str
@@ -204,6 +245,7 @@ class OutboundStream:
     campaign_finished: Callable[[int | None], None] | None = None
     on_event: Callable[[OutboundMessage, str], None] | None = None
     skip_reason: Callable[[OutboundMessage], str | None] | None = None
+    campaign_sends: Q | None = None
     tags: tuple[str, ...] = field(default=())
 
     def rows_of(self, campaign_id: int | None) -> models.QuerySet:
@@ -280,9 +322,16 @@ def _open_zones(pending: models.QuerySet, window: SendingWindow, now: datetime) 
     return [zone for zone in zones if window.is_open(zone, now)]
 
 
-def claim(*, stream: OutboundStream, campaign: Campaign, now: datetime | None = None) -> list[int]:
-    """Take the campaign's next pending rows (id order) and mark them `sending`; returns their ids.
-    Rows another worker holds are skipped, never waited for."""
+def claim(
+    *,
+    stream: OutboundStream,
+    campaign: Campaign,
+    now: datetime | None = None,
+    claimed_by: str = "",
+) -> list[int]:
+    """Take the campaign's next pending rows (id order) and mark them `sending`, by `claimed_by`
+    (the worker process, see `worker_identity`); returns their ids. Rows another worker holds are
+    skipped, never waited for."""
     now = now or timezone.now()
     limit = _allowance(stream, campaign, now)
     if limit <= 0:
@@ -299,7 +348,10 @@ def claim(*, stream: OutboundStream, campaign: Campaign, now: datetime | None = 
         if ids:
             manager = stream.model._default_manager
             manager.filter(pk__in=ids, status=OutboundStatus.PENDING).update(
-                status=OutboundStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+                status=OutboundStatus.SENDING,
+                claimed_at=now,
+                claimed_by=claimed_by,
+                attempts=F("attempts") + 1,
             )
             if db_connection.vendor != "postgresql":
                 # No row locks (SQLite under `make run`): keep only what this claim took.
@@ -375,12 +427,22 @@ def _send_rows(stream: OutboundStream, rows: list, result: BatchResult, deadline
         connection.open()
     except Exception as exc:  # the mail server is down: nothing was handed over
         logger.warning("outbound: %s cannot reach the mail backend: %s", stream.name, exc)
-        result.released = _release(stream, [row.pk for row in rows], error=str(exc))
+        result.released = _release(stream, rows, error=str(exc))
         return result
     try:
         for index, row in enumerate(rows):
             if time.monotonic() > deadline:
-                result.released += _release(stream, [r.pk for r in rows[index:]])
+                result.released += _release(stream, rows[index:])
+                break
+            if not _still_ours_to_send(stream, row):
+                # Paused or cancelled meanwhile (or the sweep took the row back): the adviser who
+                # paused must see it stop now, not after the batch.
+                result.released += _release(stream, rows[index:])
+                logger.info(
+                    "outbound: %s stopped a batch, %s rows handed back",
+                    stream.name,
+                    len(rows) - index,
+                )
                 break
             reason = stream.skip_reason(row) if stream.skip_reason else None
             if reason:
@@ -403,7 +465,7 @@ def _send_rows(stream: OutboundStream, rows: list, result: BatchResult, deadline
                 logger.exception("outbound: %s %s could not be sent", stream.name, row.pk)
                 result.failed += _mark_failed_or_retry(stream, row, error=str(exc))
                 # The connection may be broken: hand the rest back for the next batch.
-                result.released += _release(stream, [r.pk for r in rows[index + 1 :]])
+                result.released += _release(stream, rows[index + 1 :])
                 break
             now = timezone.now()
             manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
@@ -422,19 +484,43 @@ def _send_rows(stream: OutboundStream, rows: list, result: BatchResult, deadline
     return result
 
 
-def _release(stream: OutboundStream, ids: list[int], error: str = "") -> int:
-    """Rows claimed but certainly never handed over go back to the queue; the claim that did not
-    send them is not counted as an attempt."""
-    if not ids:
+def _still_ours_to_send(stream: OutboundStream, row: OutboundMessage) -> bool:
+    """One indexed read before each message: the row is still claimed by this batch (same claim
+    time as when it was loaded) and its campaign may still send."""
+    rows = stream.model._default_manager.filter(
+        pk=row.pk,
+        status=OutboundStatus.SENDING,
+        claimed_at=row.claimed_at,
+        claimed_by=row.claimed_by,
+    )
+    if stream.campaign_sends is not None:
+        rows = rows.filter(stream.campaign_sends)
+    return rows.exists()
+
+
+def _release(stream: OutboundStream, rows: list[OutboundMessage], error: str = "") -> int:
+    """Rows this batch claimed but certainly never handed over go back to the queue; the claim
+    that did not send them is not counted as an attempt. Rows claimed again since (by another
+    batch, after the sweep took them back) are not this batch's to give back."""
+    if not rows:
         return 0
-    updates = {"status": OutboundStatus.PENDING, "claimed_at": None, "attempts": F("attempts") - 1}
+    ours = stream.model._default_manager.filter(
+        pk__in=[row.pk for row in rows],
+        status=OutboundStatus.SENDING,
+        claimed_at__in={row.claimed_at for row in rows},
+    )
+    return _requeue(ours, attempted=False, error=error)
+
+
+def _requeue(rows: models.QuerySet, *, attempted: bool, error: str = "") -> int:
+    """Claimed rows back to `pending`. A row that was certainly never handed over (`attempted`
+    False) does not count the claim as an attempt."""
+    updates = {"status": OutboundStatus.PENDING, "claimed_at": None, "claimed_by": ""}
+    if not attempted:
+        updates["attempts"] = Greatest(F("attempts") - 1, 0)
     if error:
         updates["last_error"] = error[:500]
-    return (
-        stream.model._default_manager.filter(pk__in=ids, status=OutboundStatus.SENDING)
-        .filter(attempts__gte=1)
-        .update(**updates)
-    )
+    return rows.update(**updates)
 
 
 def _mark_failed_or_retry(stream: OutboundStream, row: OutboundMessage, error: str) -> int:
@@ -443,6 +529,7 @@ def _mark_failed_or_retry(stream: OutboundStream, row: OutboundMessage, error: s
     manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
         status=OutboundStatus.FAILED if give_up else OutboundStatus.PENDING,
         claimed_at=None if not give_up else F("claimed_at"),
+        claimed_by="" if not give_up else F("claimed_by"),
         last_error=error[:500],
     )
     return 1 if give_up else 0
@@ -469,14 +556,15 @@ def active_campaign(*, stream: OutboundStream, campaign_id: int | None, now: dat
     return next((c for c in stream.active_campaigns(now) if c.id == campaign_id), None)
 
 
-def send_batch(*, stream_name: str, campaign_id: int | None) -> BatchResult:
+def send_batch(*, stream_name: str, campaign_id: int | None, claimed_by: str = "") -> BatchResult:
     """Claim and send one batch of a campaign, if it may send now."""
     stream = get_stream(stream_name)
     now = timezone.now()
     campaign = active_campaign(stream=stream, campaign_id=campaign_id, now=now)
     if campaign is None:
         return BatchResult()
-    result = send_claimed(stream=stream, ids=claim(stream=stream, campaign=campaign, now=now))
+    ids = claim(stream=stream, campaign=campaign, now=now, claimed_by=claimed_by)
+    result = send_claimed(stream=stream, ids=ids)
     if result.claimed < campaign.batch_size:
         # A short batch may have been the last one.
         _finish_if_done(stream, campaign_id)
@@ -512,27 +600,71 @@ def tick(now: datetime | None = None) -> int:
     return count
 
 
-def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Recover the work of dead workers: see the module docstring (step 4)."""
+def worker_identity(request) -> str:
+    """The worker process running a task, as `live_workers` lists it ("<celery node>/<pid>"); ""
+    when the task does not run in a worker (eager, or called directly)."""
+    if request is None or request.is_eager or not request.hostname:
+        return ""
+    return f"{request.hostname}/{os.getpid()}"
+
+
+def live_workers() -> frozenset[str] | None:
+    """Every worker process that answers now, as "<node>/<pid>": each node's own process and its
+    pool's children (a child killed alone, or a whole worker killed, is missing). None when
+    nobody answers at all: then the broadcast itself may be failing, and nothing is concluded."""
+    from norec_network.celery import app
+
+    try:
+        replies = app.control.inspect(timeout=LIVENESS_TIMEOUT).stats() or {}
+    except Exception as exc:  # the broker is unreachable: liveness is unknown
+        logger.warning("outbound: cannot ask the workers whether they are alive: %s", exc)
+        return None
+    if not replies:
+        return None
+    alive = set()
+    for node, info in replies.items():
+        pool = info.get("pool") or {}
+        pids = [info.get("pid"), *(pool.get("processes") or [])]
+        alive.update(f"{node}/{pid}" for pid in pids if pid)
+    return frozenset(alive)
+
+
+def sweep(
+    now: datetime | None = None,
+    *,
+    live: Callable[[], frozenset[str] | None] = live_workers,
+) -> dict[str, int]:
+    """Recover the work of dead workers: see the module docstring (step 4). `live` says which
+    worker processes answer (asked at most once per sweep, and only when a claim needs it)."""
     now = now or timezone.now()
+    asked = False
+    alive: frozenset[str] | None = None
     recovered: dict[str, int] = {}
     for stream in streams():
-        manager = stream.model._default_manager
-        stale = manager.filter(status=OutboundStatus.SENDING, claimed_at__lt=now - stale_after())
-        # One claim = one batch = one claimed_at; only its lowest id still `sending` can have
-        # been in flight when the worker died (rows are sent in id order).
-        maybe_in_flight = [
-            group["first"]
-            for group in stale.order_by().values("claimed_at").annotate(first=Min("pk"))
-        ]
-        count = stale.exclude(pk__in=maybe_in_flight).update(
-            status=OutboundStatus.PENDING, claimed_at=None
-        )
-        count += manager.filter(
-            pk__in=maybe_in_flight,
-            status=OutboundStatus.SENDING,
-            claimed_at__lt=now - stale_after() - uncertain_after(),
-        ).update(status=OutboundStatus.PENDING, claimed_at=None)
+        sending = stream.model._default_manager.filter(status=OutboundStatus.SENDING)
+        # One claim = one batch = one (claimed_at, claimed_by); only its lowest id still
+        # `sending` can have been in flight when the worker died (rows are sent in id order).
+        claims = sending.order_by().values("claimed_at", "claimed_by").annotate(first=Min("pk"))
+        dead, maybe_in_flight, webhook_window_over = Q(pk__in=[]), [], []
+        for group in claims:
+            claimed_at, claimed_by = group["claimed_at"], group["claimed_by"]
+            gone = claimed_at is None or claimed_at < now - stale_after()
+            if not gone and claimed_by:
+                if not asked:
+                    alive, asked = live(), True
+                gone = alive is not None and claimed_by not in alive
+            if not gone:
+                continue
+            dead |= Q(claimed_at=claimed_at, claimed_by=claimed_by)
+            maybe_in_flight.append(group["first"])
+            if claimed_at is None or claimed_at < now - uncertain_after():
+                webhook_window_over.append(group["first"])
+        # Certainly never handed over: back at once, the claim not counted as an attempt.
+        count = _requeue(sending.filter(dead).exclude(pk__in=maybe_in_flight), attempted=False)
+        # Maybe handed over: where an ESP reports back, its webhook (which marks the row sent)
+        # has OUTBOUND_UNCERTAIN_SECONDS to come; over plain SMTP nothing will come.
+        retry = maybe_in_flight if not await_webhooks() else webhook_window_over
+        count += _requeue(sending.filter(pk__in=retry), attempted=True)
         if count:
             logger.warning("outbound: %s rows of %s returned to the queue", count, stream.name)
         recovered[stream.name] = count
@@ -568,19 +700,22 @@ def campaign_rates(*, stream: OutboundStream, campaign_id: int | None) -> dict[s
 
 
 def check_campaign_health(*, stream: OutboundStream, campaign_id: int | None) -> str | None:
-    """Pause the campaign when its bounce or complaint rate passes the limit; returns the reason."""
+    """Pause the campaign when its bounce or complaint rate passes the limit; returns the reason.
+    A rate counts once the campaign reached the sample, or, for a small campaign, once it has
+    the minimum count of that problem: both the rate and the count must be over."""
     if campaign_id is None or stream.pause_campaign is None:
         return None
     rates = campaign_rates(stream=stream, campaign_id=campaign_id)
-    if rates["sent"] < min_sample():
-        return None
+    sampled = rates["sent"] >= min_sample()
     reason = None
-    if rates["bounce_rate"] > BOUNCE_RATE_LIMIT:
+    if rates["bounce_rate"] > BOUNCE_RATE_LIMIT and (sampled or rates["bounced"] >= min_bounces()):
         reason = (
             f"Bounce rate {rates['bounce_rate']:.1%} ({rates['bounced']} of {rates['sent']}) "
             f"is above {BOUNCE_RATE_LIMIT:.0%}. Fix or remove the bad addresses, then resume."
         )
-    elif rates["complaint_rate"] > COMPLAINT_RATE_LIMIT:
+    elif rates["complaint_rate"] > COMPLAINT_RATE_LIMIT and (
+        sampled or rates["complained"] >= min_complaints()
+    ):
         reason = (
             f"Complaint rate {rates['complaint_rate']:.2%} ({rates['complained']} of "
             f"{rates['sent']}) is above {COMPLAINT_RATE_LIMIT:.2%}. Check who was invited, "
@@ -825,11 +960,15 @@ def outbound_tick() -> int:
     return tick()
 
 
-@shared_task(name="norec_network.outbound_send_batch")
-def outbound_send_batch(stream_name: str, campaign_id: int | None) -> int:
+@shared_task(name="norec_network.outbound_send_batch", bind=True)
+def outbound_send_batch(self, stream_name: str, campaign_id: int | None) -> int:
     """Safe to run twice or in parallel: a row is claimed by one batch only (SKIP LOCKED), and a
     claimed row is sent only by the batch that claimed it."""
-    return send_batch(stream_name=stream_name, campaign_id=campaign_id).sent
+    return send_batch(
+        stream_name=stream_name,
+        campaign_id=campaign_id,
+        claimed_by=worker_identity(self.request),
+    ).sent
 
 
 @shared_task(name="norec_network.outbound_sweep")

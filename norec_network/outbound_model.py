@@ -24,8 +24,9 @@ class OutboundStatus(models.TextChoices):
 class OutboundMessage(models.Model):
     """One message of a campaign to one recipient; its row is the truth about whether it was sent.
 
-    `claimed_at` marks a row the sender took (status `sending`); `sent_at` and `esp_message_id` are
-    written in the same commit as the `sent` status, right after the backend accepted the message.
+    `claimed_at` and `claimed_by` mark a row the sender took (status `sending`); `sent_at` and
+    `esp_message_id` are written in the same commit as the `sent` status, right after the backend
+    accepted the message.
     `delivered_at`, `bounced_at` and `complained_at` come from the ESP's tracking webhooks.
     """
 
@@ -42,6 +43,9 @@ class OutboundMessage(models.Model):
     # The recipient's IANA time zone, for the campaign's sending window ("" means no window).
     time_zone = models.CharField(_("recipient's time zone"), max_length=64, blank=True)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # The worker process that claimed the row, "<celery node>/<pid>" ("" outside a worker): the
+    # sweep gives back at once the rows of a process that no longer answers.
+    claimed_by = models.CharField(_("claimed by"), max_length=255, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     esp_message_id = models.CharField(
         _("ESP message id"), max_length=255, blank=True, db_index=True

@@ -308,9 +308,22 @@ CELERY_BEAT_SCHEDULE["activities-reminders"] = {
 # rows of dead workers from the database within minutes (never the broker's visibility timeout).
 OUTBOUND_TICK_SECONDS = env.float("OUTBOUND_TICK_SECONDS", default=15.0)
 OUTBOUND_BATCH_SECONDS = env.float("OUTBOUND_BATCH_SECONDS", default=60.0)
+# A dead worker's rows come back at the next sweep once its process stops answering Celery's
+# broadcast; a `sending` row older than OUTBOUND_STALE_SECONDS comes back in any case.
+OUTBOUND_SWEEP_SECONDS = env.float("OUTBOUND_SWEEP_SECONDS", default=30.0)
 OUTBOUND_STALE_SECONDS = env.float("OUTBOUND_STALE_SECONDS", default=180.0)
-OUTBOUND_UNCERTAIN_SECONDS = env.float("OUTBOUND_UNCERTAIN_SECONDS", default=300.0)
+# The message maybe in flight when a worker died waits for the ESP's webhook only where one will
+# come: an anymail ESP (not its test or console backends). Over plain SMTP it is sent again at
+# once. Set it to true for an ESP's SMTP relay whose webhooks point here.
+OUTBOUND_AWAIT_WEBHOOKS = env.bool(
+    "OUTBOUND_AWAIT_WEBHOOKS", default=ANYMAIL_ESP not in ("", "test", "console")
+)
+# Counted from the claim: at the defaults a dead worker's last row is back within 4.5 minutes.
+OUTBOUND_UNCERTAIN_SECONDS = env.float("OUTBOUND_UNCERTAIN_SECONDS", default=240.0)
 OUTBOUND_MIN_SAMPLE = env.int("OUTBOUND_MIN_SAMPLE", default=100)
+# Smaller campaigns are judged on their rates once they have this many bounces (complaints).
+OUTBOUND_MIN_BOUNCES = env.int("OUTBOUND_MIN_BOUNCES", default=5)
+OUTBOUND_MIN_COMPLAINTS = env.int("OUTBOUND_MIN_COMPLAINTS", default=2)
 CELERY_BEAT_SCHEDULE["outbound-tick"] = {
     "task": "norec_network.outbound_tick",
     "schedule": OUTBOUND_TICK_SECONDS,
@@ -318,8 +331,8 @@ CELERY_BEAT_SCHEDULE["outbound-tick"] = {
 }
 CELERY_BEAT_SCHEDULE["outbound-sweep"] = {
     "task": "norec_network.outbound_sweep",
-    "schedule": env.float("OUTBOUND_SWEEP_SECONDS", default=60.0),
-    "options": {"expires": 60.0},
+    "schedule": OUTBOUND_SWEEP_SECONDS,
+    "options": {"expires": max(OUTBOUND_SWEEP_SECONDS, 60.0)},
 }
 CELERY_BEAT_SCHEDULE["invitations-remind"] = {
     "task": "invitations.invitation_remind_due",

@@ -194,6 +194,102 @@ def test_a_paused_or_cancelled_wave_sends_nothing():
     assert mail.outbox == []
 
 
+def _claim_all(wave):
+    campaign = outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
+    return outbound.claim(stream=stream(), campaign=campaign)
+
+
+@pytest.fixture
+def pause_while_sending():
+    """Make the invitation stream pause its wave while the `n`th message of a batch is being
+    built, as an adviser pressing Pause while the batch sends; restored afterwards."""
+    from invitations import sending
+    from invitations import services
+
+    def install(wave, n):
+        built = []
+
+        def build(invitation):
+            built.append(invitation.pk)
+            if len(built) == n:
+                services.wave_pause(wave=wave, reason="Paused by staff.")
+            return sending.build_invitation_message(invitation)
+
+        outbound.register_stream(
+            outbound.OutboundStream(**{**stream().__dict__, "build_message": build})
+        )
+
+    yield install
+    sending.register()
+
+
+def test_a_pause_stops_a_claimed_batch_after_the_message_in_flight(pause_while_sending):
+    from invitations import services
+
+    people = make_participants(6)
+    wave = make_wave(batch_size=6)
+    launch(wave)
+    ids = _claim_all(wave)
+    pause_while_sending(wave, 3)
+
+    result = outbound.send_claimed(stream=stream(), ids=ids)
+
+    # The third message was already on its way when the pause committed; nothing after it.
+    assert (result.sent, result.released) == (3, 3)
+    assert len(mail.outbox) == 3
+    rest = Invitation.objects.filter(pk__in=ids[3:])
+    assert {(row.status, row.attempts, row.claimed_at) for row in rest} == {("pending", 0, None)}
+
+    services.wave_resume(wave=Wave.objects.get(pk=wave.pk))
+    send_all(campaign_id=wave.pk)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people)
+
+
+def test_a_batch_claimed_before_a_pause_sends_nothing():
+    from invitations import services
+
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    ids = _claim_all(wave)
+
+    services.wave_pause(wave=wave, reason="Paused by staff.")
+    result = outbound.send_claimed(stream=stream(), ids=ids)
+
+    assert (result.sent, result.released) == (0, 3)
+    assert mail.outbox == []
+    assert set(Invitation.objects.values_list("status", "attempts")) == {("pending", 0)}
+
+
+def test_a_cancel_revokes_a_claimed_batch_and_sends_nothing_more():
+    from invitations import services
+
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    ids = _claim_all(wave)
+
+    assert services.wave_cancel(wave=wave) == 3
+    result = outbound.send_claimed(stream=stream(), ids=ids)
+
+    assert result.sent == 0
+    assert mail.outbox == []
+    # Nothing is left waiting in a cancelled wave.
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"revoked"}
+
+
+def test_a_batch_goes_on_for_a_wave_that_still_sends():
+    # The other side of the check before each message: nothing stops a wave nobody paused.
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    ids = _claim_all(wave)
+
+    result = outbound.send_claimed(stream=stream(), ids=ids)
+
+    assert (result.sent, result.released) == (3, 0)
+
+
 def test_a_wave_that_has_not_started_sends_nothing():
     make_participants(2)
     wave = make_wave(starts_at=timezone.now() + timedelta(hours=2))
@@ -254,14 +350,17 @@ def test_the_sending_of_a_batch_uses_a_fixed_number_of_queries():
 
     few = queries_for(2, "KE")
     many = queries_for(12, "UG")
-    # One UPDATE per message (its own commit, by design), nothing else per message.
-    assert many - few == 10
+    # Per message: the read that the wave still sends (so that a pause stops the batch at once)
+    # and one UPDATE (its own commit, by design); nothing else.
+    assert many - few == 2 * 10
 
 
 # --- crash recovery ---------------------------------------------------------------------------
 
 
 def test_the_sweep_returns_rows_of_a_dead_batch_but_keeps_the_one_maybe_in_flight(settings):
+    # With an ESP that reports back, the message maybe in flight waits for its webhook.
+    settings.OUTBOUND_AWAIT_WEBHOOKS = True
     settings.OUTBOUND_STALE_SECONDS = 60
     settings.OUTBOUND_UNCERTAIN_SECONDS = 300
     make_participants(4)
@@ -282,6 +381,161 @@ def test_the_sweep_returns_rows_of_a_dead_batch_but_keeps_the_one_maybe_in_fligh
 
     outbound.sweep(now=timezone.now() + timedelta(seconds=301))
     assert Invitation.objects.get(pk=ids[1]).status == "pending"
+
+
+def test_over_plain_smtp_the_row_maybe_in_flight_goes_back_with_the_rest(settings):
+    # No webhook will ever say it was sent: waiting for one would only delay the wave.
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False
+    settings.OUTBOUND_STALE_SECONDS = 60
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    ids = outbound.claim(
+        stream=stream(), campaign=_campaign(wave), now=timezone.now() - timedelta(seconds=61)
+    )
+
+    recovered = outbound.sweep()
+
+    assert recovered["invitation"] == 3
+    rows = {row.pk: row for row in Invitation.objects.all()}
+    assert {row.status for row in rows.values()} == {"pending"}
+    # The one maybe handed over keeps its attempt; the others were never tried.
+    assert [rows[pk].attempts for pk in ids] == [1, 0, 0]
+
+
+def _campaign(wave):
+    return outbound.active_campaign(stream=stream(), campaign_id=wave.pk, now=timezone.now())
+
+
+def _claim_as(wave, worker, **fields):
+    return outbound.claim(stream=stream(), campaign=_campaign(wave), claimed_by=worker, **fields)
+
+
+def test_the_rows_of_a_worker_that_no_longer_answers_come_back_at_once(settings):
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False
+    settings.OUTBOUND_STALE_SECONDS = 180
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    _claim_as(wave, "norec@worker-1/4242")  # claimed a moment ago, far from stale
+
+    recovered = outbound.sweep(live=lambda: frozenset({"norec@worker-2/77", "norec@worker-1/99"}))
+
+    assert recovered["invitation"] == 3
+    assert set(Invitation.objects.values_list("status", "claimed_by")) == {("pending", "")}
+
+
+def test_with_an_esp_a_dead_workers_row_maybe_in_flight_still_waits_for_its_webhook(settings):
+    settings.OUTBOUND_AWAIT_WEBHOOKS = True
+    settings.OUTBOUND_UNCERTAIN_SECONDS = 240
+    make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    ids = _claim_as(wave, "norec@worker-1/4242")
+
+    outbound.sweep(live=lambda: frozenset({"norec@worker-2/77"}))
+
+    statuses = dict(Invitation.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == ["sending", "pending", "pending"]
+    outbound.sweep(now=timezone.now() + timedelta(seconds=241), live=lambda: frozenset())
+    assert Invitation.objects.get(pk=ids[0]).status == "pending"
+
+
+def test_the_rows_of_a_worker_that_answers_are_left_alone(settings):
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    _claim_as(wave, "norec@worker-1/4242")
+
+    recovered = outbound.sweep(live=lambda: frozenset({"norec@worker-1/4242"}))
+
+    assert recovered["invitation"] == 0
+    assert Invitation.objects.filter(status="sending").count() == 2
+
+
+def test_when_no_worker_answers_at_all_only_the_stale_time_counts(settings):
+    # Nobody answering says more about the broadcast than about the workers: wait for staleness.
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False
+    settings.OUTBOUND_STALE_SECONDS = 180
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    _claim_as(wave, "norec@worker-1/4242")
+
+    assert outbound.sweep(live=lambda: None)["invitation"] == 0
+    later = timezone.now() + timedelta(seconds=181)
+    assert outbound.sweep(now=later, live=lambda: None)["invitation"] == 2
+
+
+def test_the_sweep_asks_the_workers_only_when_a_fresh_claim_needs_it(settings):
+    settings.OUTBOUND_STALE_SECONDS = 180
+    asked = []
+
+    def live():
+        asked.append(1)
+        return frozenset()
+
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    outbound.sweep(live=live)
+    assert asked == []  # nothing is being sent
+    _claim_as(wave, "")  # a claim made outside a worker: nobody to ask about
+    outbound.sweep(live=live)
+    assert asked == []
+
+    make_participants(2, country="NP")
+    other = make_wave(name="Nepal", home_countries=["NP"])
+    launch(other)
+    _claim_as(other, "norec@worker-1/4242")
+    outbound.sweep(live=live)
+    assert asked == [1]  # once per sweep, whatever the number of claims and streams
+
+
+def test_a_batch_whose_rows_the_sweep_gave_away_stops_without_touching_them(settings):
+    # A worker wrongly thought dead (it did not answer in time) must not go on sending rows
+    # that another batch has claimed since: it stops after the message in flight.
+    from invitations import sending
+
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False
+    make_participants(4)
+    wave = make_wave()
+    launch(wave)
+    ids = _claim_as(wave, "norec@worker-1/4242")
+    taken_over = []
+
+    def build(invitation):
+        if not taken_over:
+            outbound.sweep(live=lambda: frozenset({"norec@worker-2/77"}))
+            taken_over.extend(_claim_as(wave, "norec@worker-2/77"))
+        return sending.build_invitation_message(invitation)
+
+    outbound.register_stream(
+        outbound.OutboundStream(**{**stream().__dict__, "build_message": build})
+    )
+    try:
+        result = outbound.send_claimed(stream=stream(), ids=ids)
+    finally:
+        sending.register()
+
+    # Only the message that was already being built went out; it is marked sent, so the other
+    # batch will not send it again. The rest stays the other batch's.
+    assert taken_over == ids
+    assert (result.sent, len(mail.outbox)) == (1, 1)
+    assert Invitation.objects.get(pk=ids[0]).status == "sent"
+    rows = Invitation.objects.filter(pk__in=ids[1:])
+    assert set(rows.values_list("status", "claimed_by")) == {("sending", "norec@worker-2/77")}
+
+
+def test_a_task_outside_a_worker_claims_as_nobody():
+    make_participants(1)
+    wave = make_wave(batch_size=10)
+    launch(wave)
+
+    outbound.outbound_send_batch.delay(STREAM, wave.pk).get()  # eager in unit tests
+
+    assert Invitation.objects.get().claimed_by == ""
 
 
 def test_a_fresh_batch_is_left_alone_by_the_sweep(settings):
@@ -376,9 +630,63 @@ def test_a_wave_pauses_itself_on_complaints_above_008_percent(settings):
     assert "Complaint rate" in wave.paused_reason
 
 
-def test_no_pause_before_the_minimum_sample(settings):
+def test_a_small_wave_pauses_itself_at_the_fifth_bounce(settings):
+    # 28 people, far below the sample of 100: the fifth bounce (18 %) is already a bad list.
     settings.OUTBOUND_MIN_SAMPLE = 100
+    settings.OUTBOUND_MIN_BOUNCES = 5
+    make_participants(28)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    rows = list(Invitation.objects.filter(wave=wave).order_by("pk"))
+
+    for row in rows[:4]:
+        _bounce(row)
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED  # four say little yet
+
+    _bounce(rows[4])
+    wave.refresh_from_db()
+    assert wave.status == Wave.Status.PAUSED
+    assert "Bounce rate 17.9% (5 of 28)" in wave.paused_reason
+
+
+def test_a_small_wave_pauses_itself_at_the_second_complaint(settings):
+    settings.OUTBOUND_MIN_SAMPLE = 100
+    settings.OUTBOUND_MIN_COMPLAINTS = 2
+    make_participants(20)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    rows = list(Invitation.objects.filter(wave=wave).order_by("pk"))
+
+    _bounce(rows[0], "complained")
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED  # one may be a slip
+
+    _bounce(rows[1], "complained")
+    wave.refresh_from_db()
+    assert wave.status == Wave.Status.PAUSED
+    assert "Complaint rate 10.00% (2 of 20)" in wave.paused_reason
+
+
+def test_a_few_bounces_in_a_small_wave_do_not_pause_it(settings):
+    settings.OUTBOUND_MIN_SAMPLE = 100
+    settings.OUTBOUND_MIN_BOUNCES = 5
     make_participants(10)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+
+    for row in Invitation.objects.filter(wave=wave)[:4]:
+        _bounce(row)
+
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED
+
+
+def test_enough_bounces_under_the_rate_do_not_pause_a_large_wave(settings):
+    # Five bounces is the count, but 5 of 200 (2.5 %) is a healthy rate: the wave goes on.
+    settings.OUTBOUND_MIN_SAMPLE = 100
+    settings.OUTBOUND_MIN_BOUNCES = 5
+    make_participants(200, with_exchange=False)
     wave = make_wave()
     launch(wave)
     send_all(campaign_id=wave.pk)

@@ -367,3 +367,42 @@ def test_an_amazon_ses_bounce_is_received_and_applied(client, settings):
     invitation.refresh_from_db()
     assert invitation.status == "bounced" and invitation.bounced_at is not None
     assert invitation.participant.email_status == Participant.EmailStatus.BOUNCED
+
+
+def outbound_settings(env: dict) -> dict:
+    script = (
+        "import json; from django.conf import settings;"
+        "print(json.dumps({name: getattr(settings, name) for name in dir(settings)"
+        " if name.startswith('OUTBOUND_')}))"
+    )
+    result = manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_dead_workers_last_message_waits_for_a_webhook_only_where_an_esp_sends_them():
+    assert outbound_settings({})["OUTBOUND_AWAIT_WEBHOOKS"] is False  # files, or plain SMTP
+    smtp = {"DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}
+    assert outbound_settings(smtp)["OUTBOUND_AWAIT_WEBHOOKS"] is False
+    assert outbound_settings({"ANYMAIL_ESP": "test"})["OUTBOUND_AWAIT_WEBHOOKS"] is False
+    postmark = {"ANYMAIL_ESP": "postmark", "ANYMAIL_POSTMARK_SERVER_TOKEN": "pm-token"}
+    assert outbound_settings(postmark)["OUTBOUND_AWAIT_WEBHOOKS"] is True
+    # An ESP's SMTP relay with its webhooks pointed here says so itself.
+    relay = {**smtp, "OUTBOUND_AWAIT_WEBHOOKS": "true"}
+    assert outbound_settings(relay)["OUTBOUND_AWAIT_WEBHOOKS"] is True
+
+
+def test_a_dead_workers_mail_is_back_in_the_queue_within_five_minutes_at_the_defaults():
+    # The sweep runs every OUTBOUND_SWEEP_SECONDS. A dead worker is known at the first sweep that
+    # asks (under a minute); even when no worker can be asked, its rows are stale after
+    # OUTBOUND_STALE_SECONDS, and with an ESP the last one waits until OUTBOUND_UNCERTAIN_SECONDS
+    # after its claim for a webhook.
+    defaults = outbound_settings({"ANYMAIL_ESP": "postmark"})
+    sweep = defaults["OUTBOUND_SWEEP_SECONDS"]
+
+    assert sweep < 60
+    assert defaults["OUTBOUND_STALE_SECONDS"] + sweep <= 300
+    assert defaults["OUTBOUND_UNCERTAIN_SECONDS"] + sweep <= 300
+    # Beat runs the sweep at that period.
+    schedule = settings.CELERY_BEAT_SCHEDULE["outbound-sweep"]["schedule"]
+    assert schedule == settings.OUTBOUND_SWEEP_SECONDS

@@ -1,5 +1,5 @@
 """A newsletter sent by a real worker process to an SMTP server; the worker is killed mid-send
-and restarted: every recipient gets the issue exactly once."""
+and restarted: every recipient gets the issue exactly once. Paused mid-send, it stops at once."""
 
 import re
 import signal
@@ -98,3 +98,39 @@ def test_a_worker_killed_mid_send_and_restarted_mails_everyone_exactly_once(
     (message,) = [m for m in smtp_sink.messages if m.envelope_to[0] == members[0].user.email]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert f"Hello {members[0].first_name}," in message.text()
+
+
+def wait_until(condition, timeout=90.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise TimeoutError("condition not met in time")
+
+
+def test_pausing_mid_send_stops_after_the_message_in_flight(start_worker, smtp_sink):
+    members = MemberFactory.create_batch(40)
+    newsletter = NewsletterFactory(subject="Wrong link", rate_per_hour=0)
+    services.newsletter_schedule(
+        newsletter=newsletter, actor=StaffUserFactory(), send_at=timezone.now()
+    )
+    start_worker(concurrency=2)
+    smtp_sink.hold_after(5)
+
+    newsletters_send_due.delay()  # one batch of 200 takes all 40
+    smtp_sink.wait_held(1)  # five arrived; the worker waits with the sixth in flight
+    services.newsletter_pause(newsletter=newsletter, reason="wrong link")  # commits on return
+    at_pause = len(smtp_sink.messages)
+    smtp_sink.release()
+    wait_until(lambda: not Delivery.objects.filter(status="sending").exists())
+
+    assert len(smtp_sink.messages) - at_pause <= 1, "more than the message in flight went out"
+    assert Delivery.objects.filter(status="sent").count() == len(smtp_sink.messages)
+    assert set(Delivery.objects.filter(status="pending").values_list("attempts", flat=True)) == {0}
+
+    services.newsletter_resume(newsletter=Newsletter.objects.get(pk=newsletter.pk))
+    smtp_sink.wait_for(40, timeout=90)
+    wait_until(lambda: Newsletter.objects.get(pk=newsletter.pk).status == Newsletter.Status.SENT)
+    received = Counter(message.envelope_to[0] for message in smtp_sink.messages)
+    assert received == Counter({member.user.email: 1 for member in members})

@@ -15,6 +15,7 @@ from django.db.models import Count
 from invitations import services
 from invitations.models import Invitation
 from invitations.models import Wave
+from norec_network import outbound
 from tests.invitations.sending_support import make_participants
 from tests.invitations.sending_support import make_wave
 from tests.members.factories import StaffUserFactory
@@ -75,6 +76,63 @@ def test_a_wave_goes_out_through_the_worker_once_per_participant(celery_worker, 
         assert "/invitations/accept/" in by_email[invitation.email].text()
 
 
+def test_pausing_a_wave_mid_batch_stops_it_after_the_message_in_flight(celery_worker, smtp_sink):
+    people = make_participants(60, with_exchange=False)
+    # One batch holds the whole wave: without a check while it sends, all 60 would go out.
+    wave = make_wave(batch_size=60)
+    smtp_sink.hold_after(10)
+    services.wave_launch(wave=wave, actor=StaffUserFactory())
+    smtp_sink.wait_held(1)  # ten arrived; the worker waits with the eleventh in flight
+
+    services.wave_pause(wave=wave, reason="Paused by staff.")  # commits before it returns
+    at_pause = len(smtp_sink.messages)
+    smtp_sink.release()
+    # The worker has stopped once it holds no row any more (sent, or handed back).
+    wait_until(lambda: not Invitation.objects.filter(wave=wave, status="sending").exists())
+
+    received = smtp_sink.messages
+    assert len(received) - at_pause <= 1, "more than the message in flight went out"
+    rows = Invitation.objects.filter(wave=wave)
+    assert rows.filter(status="sent").count() == len(received)
+    assert set(rows.filter(status="pending").values_list("attempts", flat=True)) == {0}
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.PAUSED
+
+    services.wave_resume(wave=Wave.objects.get(pk=wave.pk))
+    smtp_sink.wait_for(60, timeout=90)
+    wait_until(lambda: Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED)
+    assert recipients(smtp_sink) == collections.Counter({p.email: 1 for p in people})
+
+
+def test_the_sweep_gives_back_a_killed_workers_batch_at_once_and_leaves_a_live_one(
+    celery_worker, smtp_sink, settings
+):
+    # Default stale time (minutes): only the worker's liveness can tell it is gone.
+    settings.OUTBOUND_STALE_SECONDS = 180
+    settings.OUTBOUND_AWAIT_WEBHOOKS = False  # plain SMTP, as here: no webhook will come
+    make_participants(20, with_exchange=False)
+    wave = make_wave(batch_size=20)
+    smtp_sink.hold_after(3)
+    services.wave_launch(wave=wave, actor=StaffUserFactory())
+    smtp_sink.wait_held(1)  # the worker is mid-batch, its fourth message in flight
+    (claimer,) = set(
+        Invitation.objects.filter(status="sending").values_list("claimed_by", flat=True)
+    )
+    assert claimer.startswith(f"{celery_worker.name}/")
+
+    assert outbound.sweep()["invitation"] == 0  # it answers: its batch is left alone
+    assert Invitation.objects.filter(wave=wave, status="sending").count() == 17
+
+    celery_worker.kill(signal.SIGKILL)
+    # Started again (as compose restarts it) under the same name: its old process is gone, and
+    # the next sweep knows it at once, not minutes later.
+    celery_worker.start()
+    recovered = outbound.sweep()
+
+    assert recovered["invitation"] == 17
+    assert Invitation.objects.filter(wave=wave, status="sent").count() == 3
+    assert Invitation.objects.filter(wave=wave, status="pending").count() == 17
+
+
 def _postmark_delivery(client, message):
     """What the ESP would post for a message it took: its metadata maps back to the row."""
     stream, row_id = re.search(r"\.([a-z_]+)\.(\d+)@", message["Message-ID"]).groups()
@@ -131,6 +189,37 @@ def test_a_worker_killed_mid_wave_leaves_nobody_out_and_mails_nobody_twice(
     assert statuses == {"sent": 300}
     assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED
     print(f"killed with {len(received_before)} sent and {stuck} rows left sending")
+
+
+def test_a_killed_workers_wave_goes_on_long_before_the_stale_time(
+    start_worker, smtp_sink, tmp_path
+):
+    # The default stale and webhook times (minutes): only the worker's liveness can bring its
+    # rows back within the cap below. Over plain SMTP nothing waits for a webhook.
+    people = make_participants(80, with_exchange=False)
+    # One batch takes the whole wave, and keeps it: only one message is ever in flight.
+    wave = make_wave(batch_size=80)
+    worker = start_with_beat(
+        start_worker,
+        tmp_path,
+        OUTBOUND_STALE_SECONDS="180",
+        OUTBOUND_UNCERTAIN_SECONDS="240",
+        OUTBOUND_BATCH_SECONDS="60",
+    )
+    smtp_sink.hold_after(15)
+    services.wave_launch(wave=wave, actor=StaffUserFactory())
+    smtp_sink.wait_held(1)
+    worker.kill(signal.SIGKILL)  # with its 16th message in flight
+    smtp_sink.release(accept_held=False)  # the 16th never arrived
+    assert len(smtp_sink.messages) == 15
+    assert Invitation.objects.filter(wave=wave, status="sent").count() == 15
+    assert Invitation.objects.filter(wave=wave, status="sending").count() == 65
+
+    worker.start()
+    # A cap far below the 180 s after which the rows would come back without liveness.
+    wait_until(lambda: wave_done(wave) and len(smtp_sink.messages) >= 80, timeout=90)
+
+    assert recipients(smtp_sink) == collections.Counter({p.email: 1 for p in people})
 
 
 def test_losing_every_queued_task_loses_no_message(

@@ -232,6 +232,42 @@ def test_a_cancelled_newsletter_sends_nothing_more(staff):
     assert (progress["sent"], progress["cancelled"], progress["queued"]) == (2, 3, 0)
 
 
+def test_a_pause_stops_a_batch_already_claimed(staff, django_capture_on_commit_callbacks):
+    members = MemberFactory.create_batch(4)
+    newsletter = NewsletterFactory(rate_per_hour=0)
+    services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
+    services.newsletter_start(newsletter=newsletter)
+    stream = outbound.get_stream(sending.STREAM)
+    ids = outbound.claim(stream=stream, campaign=outbound.Campaign(id=newsletter.pk, batch_size=4))
+
+    services.newsletter_pause(newsletter=newsletter, reason="wrong link")
+    result = outbound.send_claimed(stream=stream, ids=ids)
+
+    assert (result.sent, result.released) == (0, 4)
+    assert mail.outbox == []
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("pending", 0)}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.newsletter_resume(newsletter=newsletter)
+    assert by_recipient() == {m.user.email: 1 for m in members}
+
+
+def test_a_cancel_stops_a_batch_already_claimed(staff):
+    MemberFactory.create_batch(3)
+    newsletter = NewsletterFactory(rate_per_hour=0)
+    services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
+    services.newsletter_start(newsletter=newsletter)
+    stream = outbound.get_stream(sending.STREAM)
+    ids = outbound.claim(stream=stream, campaign=outbound.Campaign(id=newsletter.pk, batch_size=3))
+
+    services.newsletter_cancel(newsletter=newsletter)
+    result = outbound.send_claimed(stream=stream, ids=ids)
+
+    assert result.sent == 0
+    assert mail.outbox == []
+    progress = newsletter_progress(newsletter=newsletter)
+    assert (progress["sent"], progress["cancelled"], progress["queued"]) == (0, 3, 0)
+
+
 def test_a_paused_newsletter_resumes_where_it_stopped(staff, django_capture_on_commit_callbacks):
     members = MemberFactory.create_batch(4)
     newsletter = NewsletterFactory(rate_per_hour=0)

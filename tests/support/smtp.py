@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.message
 import email.policy
@@ -44,6 +45,14 @@ class _Handler:
         self._sink = sink
 
     async def handle_DATA(self, server, session, envelope):
+        if self._sink._hold_this_one():
+            # The client waits for our answer to its DATA, as it would on a slow server; a thread
+            # waits for the gate so that the event loop goes on serving other connections.
+            accepted = await asyncio.get_running_loop().run_in_executor(
+                None, self._sink._wait_at_gate
+            )
+            if not accepted:
+                return "451 Requested action aborted: try again later"
         parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self._sink._add(
             ReceivedMessage(
@@ -64,6 +73,10 @@ class SmtpSink:
         self._messages: list[ReceivedMessage] = []
         self._condition = threading.Condition()
         self._controller: Controller | None = None
+        self._hold_after: int | None = None
+        self._held = 0
+        self._gate = threading.Event()
+        self._accept_held = True
 
     def start(self) -> SmtpSink:
         # aiosmtpd's Controller cannot bind port 0, so pick a free port first; retry on the rare
@@ -82,6 +95,7 @@ class SmtpSink:
         raise RuntimeError(f"could not start the SMTP sink: {last_error}")
 
     def stop(self) -> None:
+        self.release()
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
@@ -115,6 +129,51 @@ class SmtpSink:
                     )
                 self._condition.wait(remaining)
             return list(self._messages)
+
+    # --- holding messages: a deterministic "mid-send" for tests ----------------------------------
+
+    def hold_after(self, count: int) -> None:
+        """Accept `count` messages, then keep each further one waiting in DATA (the sender blocks
+        with that message in flight) until `release()`."""
+        with self._condition:
+            self._hold_after = count
+            self._gate.clear()
+
+    def release(self, *, accept_held: bool = True) -> None:
+        """Let every later message through; the held ones too, or, with `accept_held=False`,
+        refuse them (temporary error), as a server whose client died before it answered."""
+        with self._condition:
+            self._hold_after = None
+            self._accept_held = accept_held
+            self._gate.set()
+            self._condition.notify_all()
+
+    def wait_held(self, count: int = 1, timeout: float = 60.0) -> None:
+        """Block until `count` messages are held (their senders are waiting in DATA)."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while self._held < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"expected {count} held message(s), got {self._held} "
+                        f"({len(self._messages)} accepted)"
+                    )
+                self._condition.wait(remaining)
+
+    def _hold_this_one(self) -> bool:
+        with self._condition:
+            if self._hold_after is None or len(self._messages) + self._held < self._hold_after:
+                return False
+            self._held += 1
+            self._condition.notify_all()
+            return True
+
+    def _wait_at_gate(self) -> bool:
+        self._gate.wait()
+        with self._condition:
+            self._held -= 1
+            return self._accept_held
 
     def env(self) -> dict[str, str]:
         """Environment that makes a Django process (a worker) send its mail here over SMTP."""

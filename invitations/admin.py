@@ -32,6 +32,7 @@ from invitations import selectors
 from invitations import services
 from invitations.models import Invitation
 from invitations.models import Wave
+from invitations.models import default_weekdays
 from members import services as member_services
 from members.models import Exchange
 from members.models import Participant
@@ -51,6 +52,9 @@ class WaveForm(forms.ModelForm):
         choices=Wave.Weekday.choices,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
+        # A declared form field does not inherit the model field's default: without this the
+        # add form comes up with no day ticked and saving it as it stands fails.
+        initial=default_weekdays,
     )
 
     class Meta:

@@ -1,6 +1,8 @@
 """The adviser's wave pages in the admin: create, preview, launch, progress, pause, resume,
 cancel, re-send, direct invitations, bad addresses; permissions and query counts."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
@@ -82,6 +84,67 @@ def test_the_adviser_creates_a_wave_in_the_admin(adviser_client, adviser):
     assert [c.code for c in wave.home_countries] == ["KE", "UG"]
     assert wave.window_weekdays == [0, 1, 2, 3, 4]
     assert (wave.status, wave.created_by) == ("draft", adviser)
+
+
+class _FormDefaults(HTMLParser):
+    """What a browser would submit for a form left as it came up: text inputs' values, ticked
+    boxes, selected options (the first option when none is selected)."""
+
+    def __init__(self):
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._select: str | None = None
+        self._multiple = False
+        self._first_option: str | None = None
+        self._selected = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file"):
+            if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            self.data.setdefault(name, []).append(attrs.get("value") or "")
+        elif tag == "textarea" and name:
+            self.data.setdefault(name, []).append("")
+        elif tag == "select" and name:
+            self._select, self._first_option, self._selected = name, None, False
+            self._multiple = "multiple" in attrs
+        elif tag == "option" and self._select:
+            if self._first_option is None:
+                self._first_option = attrs.get("value", "")
+            if "selected" in attrs:
+                self._selected = True
+                self.data.setdefault(self._select, []).append(attrs.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select:
+            if not (self._selected or self._multiple or self._first_option is None):
+                self.data.setdefault(self._select, []).append(self._first_option)
+            self._select = None
+
+
+def form_defaults(html: str) -> dict[str, list[str]]:
+    parser = _FormDefaults()
+    parser.feed(html)
+    return parser.data
+
+
+def test_the_new_wave_form_comes_up_with_monday_to_friday_ticked_and_saves_as_it_is(
+    adviser_client,
+):
+    page = adviser_client.get(reverse("admin:invitations_wave_add"))
+
+    data = form_defaults(page.content.decode())
+    assert data["window_weekdays"] == ["0", "1", "2", "3", "4"]
+    # The adviser names the wave and picks its countries; everything else stays as it came up.
+    data.update({"name": ["Ghana"], "home_countries": ["GH"], "_save": ["Save"]})
+    response = adviser_client.post(reverse("admin:invitations_wave_add"), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    wave = Wave.objects.get()
+    assert wave.window_weekdays == [0, 1, 2, 3, 4]
+    assert (wave.batch_size, wave.expiry_days, wave.reminder_days) == (50, 30, 10)
 
 
 def test_bad_wave_input_says_what_is_wrong_and_keeps_what_was_typed(adviser_client):

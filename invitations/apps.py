@@ -21,6 +21,11 @@ class InvitationsConfig(AppConfig):
             ParticipantAdminLink(name="invitations.invite", render=participant_invite_link)
         )
 
+        from invitations.selectors import participant_ever_invited
+        from members.extensions import register_ever_invited
+
+        register_ever_invited(participant_ever_invited)
+
         from invitations import accept
         from invitations import demo
         from invitations import services

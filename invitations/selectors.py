@@ -134,6 +134,18 @@ def participant_exclusion(*, participant: Participant) -> str | None:
     return None if reason == ELIGIBLE else reason
 
 
+def participant_ever_invited() -> Exists:
+    """True for participants an invitation was ever sent to, or is waiting to go out to (in a
+    launched wave). A wave cancelled before their message left, or a message skipped, does not
+    count: they still need inviting. For the roster's "never invited" count and filter."""
+    return Exists(
+        Invitation.objects.filter(participant=OuterRef("pk")).filter(
+            Q(sent_at__isnull=False)
+            | Q(status__in=[Invitation.Status.PENDING, Invitation.Status.SENDING])
+        )
+    )
+
+
 PROGRESS_KEYS = ("pending", "sent", "delivered", "bounced", "failed", "accepted", "expired")
 
 

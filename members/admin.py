@@ -26,12 +26,14 @@ from members.admin_filters import EmailStatusFilter
 from members.admin_filters import ExchangeYearFilter
 from members.admin_filters import HomeCountryFilter
 from members.admin_filters import HostCountryFilter
+from members.admin_filters import InvitedFilter
 from members.admin_filters import ProgrammeFilter
 from members.admin_filters import RegisteredFilter
 from members.admin_filters import ResidenceCountryFilter
 from members.admin_reports import participant_counts_by_country
 from members.admin_reports import participant_export_lines
 from members.audit import record_staff_action
+from members.extensions import ever_invited_condition
 from members.models import ContactMessage
 from members.models import Exchange
 from members.models import ExpertiseField
@@ -110,6 +112,7 @@ class ParticipantAdmin(admin.ModelAdmin):
         HostCountryFilter,
         RegisteredFilter,
         EmailStatusFilter,
+        InvitedFilter,
         "email_source",
         "declined_invitations",
         "resource_person",
@@ -315,16 +318,18 @@ class ParticipantAdmin(admin.ModelAdmin):
             row["participants_url"] = base
             row["registered_url"] = f"{base}&registered=yes"
             row["bad_address_url"] = f"{base}&email_status={EmailStatusFilter.BAD}"
-            row["never_invited_url"] = base
+            row["never_invited_url"] = f"{base}&invited={InvitedFilter.NEVER}"
+        figures = ["participants", "registered", "bad_address"]
+        show_never_invited = ever_invited_condition() is not None
+        if show_never_invited:
+            figures.append("never_invited")
         context = {
             **self.admin_site.each_context(request),
             "title": _("Participants by home country"),
             "opts": self.model._meta,
             "rows": rows,
-            "totals": {
-                key: sum(row[key] for row in rows)
-                for key in ("participants", "registered", "bad_address", "never_invited")
-            },
+            "totals": {key: sum(row[key] for row in rows) for key in figures},
+            "show_never_invited": show_never_invited,
             "changelist_url": changelist_url,
         }
         return TemplateResponse(

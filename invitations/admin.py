@@ -478,7 +478,11 @@ class WaveAdmin(admin.ModelAdmin):
         )
         email = (request.POST.get("email") or "").strip()
         try:
+            # Empty is refused here: this page corrects an address, it does not remove one.
             forms.EmailField(max_length=254).clean(email)
+            participant = member_services.participant_correct_email(
+                participant=participant, email=email, actor=request.user
+            )
         except ValidationError:
             self.message_user(
                 request,
@@ -487,9 +491,9 @@ class WaveAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(back)
-        participant = member_services.participant_set_email(
-            participant=participant, email=email, source=Participant.EmailSource.ADVISER
-        )
+        except member_services.AddressChangeRefused as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(back)
         message = gettext("The address of %(name)s is now %(email)s.") % {
             "name": participant.full_name,
             "email": participant.email,

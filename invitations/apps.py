@@ -26,6 +26,14 @@ class InvitationsConfig(AppConfig):
 
         register_ever_invited(participant_ever_invited)
 
+        from invitations.services import invitations_follow_address_change
+        from members.extensions import AddressChangeReaction
+        from members.extensions import register_address_change_reaction
+
+        register_address_change_reaction(
+            AddressChangeReaction(name="invitations", react=invitations_follow_address_change)
+        )
+
         from invitations import accept
         from invitations import demo
         from invitations import services

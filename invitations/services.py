@@ -274,6 +274,20 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
     return invitation
 
 
+def invitations_follow_address_change(*, participant: Participant, old_email: str) -> int:
+    """An adviser changed the person's address (members' hook): links already mailed to another
+    address stop working, since that mailbox may be a stranger's (a wrong correction undone). A
+    message still waiting is skipped by the sender and can be sent again to the new address.
+    Returns how many were revoked."""
+    revoked = 0
+    for invitation in Invitation.objects.filter(
+        participant=participant, status=Invitation.Status.SENT
+    ).exclude(email__iexact=participant.email):
+        invitation_revoke(invitation=invitation)
+        revoked += 1
+    return revoked
+
+
 def invitation_expire_due(*, now: datetime | None = None) -> int:
     """Sent invitations past their expiry are closed (beat, hourly)."""
     now = now or timezone.now()

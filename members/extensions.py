@@ -119,3 +119,27 @@ def register_ever_invited(condition: Callable[[], Any]) -> None:
 def ever_invited_condition():
     """The registered boolean expression (True for participants ever invited), or None."""
     return _ever_invited() if _ever_invited is not None else None
+
+
+# --- reactions to an adviser's address correction ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddressChangeReaction:
+    """What another app does when an adviser changes a participant's address (or puts the old
+    one back): `react(participant=..., old_email=...)`, inside the same transaction. Invitations:
+    links mailed to an address that is no longer the person's stop working."""
+
+    name: str
+    react: Callable[..., None]
+
+
+_address_change_reactions: dict[str, AddressChangeReaction] = {}
+
+
+def register_address_change_reaction(reaction: AddressChangeReaction) -> None:
+    _address_change_reactions[reaction.name] = reaction
+
+
+def address_change_reactions() -> list[AddressChangeReaction]:
+    return sorted(_address_change_reactions.values(), key=lambda reaction: reaction.name)

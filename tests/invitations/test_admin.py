@@ -431,6 +431,46 @@ def test_bad_addresses_by_country_and_fixing_one(
     assert [m.to for m in mail.outbox] == [["amina.new@example.org"]]
 
 
+def test_a_fix_is_recorded_for_undo_and_links_mailed_to_the_old_address_stop_working(
+    adviser_client, adviser
+):
+    person = ParticipantFactory(
+        home_country="KE", email="old@example.org", email_status="complained"
+    )
+    mailed = Invitation.objects.create(
+        participant=person, email="old@example.org", status=Invitation.Status.SENT
+    )
+
+    adviser_client.post(
+        reverse("admin:invitations_fix_address", args=[person.pk]), {"email": "new@example.org"}
+    )
+
+    mailed.refresh_from_db()
+    assert mailed.status == Invitation.Status.REVOKED
+    action = StaffAction.objects.get(kind=StaffAction.Kind.ADDRESS_CHANGE)
+    assert (action.actor, action.participant) == (adviser, person)
+    assert action.details["old"] == {
+        "email": "old@example.org",
+        "status": "complained",
+        "source": "roster",
+    }
+    assert action.details["new"]["email"] == "new@example.org"
+
+
+def test_a_registered_members_bad_address_is_not_changed_by_staff(adviser_client):
+    member = MemberFactory(email="member@example.org", email_status="bounced")
+
+    response = adviser_client.post(
+        reverse("admin:invitations_fix_address", args=[member.pk]),
+        {"email": "other@example.org"},
+        follow=True,
+    )
+
+    assert b"change it themselves on their account page" in response.content
+    member.refresh_from_db()
+    assert member.email == "member@example.org"
+
+
 def test_a_wrong_address_is_refused_with_a_message(adviser_client):
     bounced = ParticipantFactory(home_country="KE", email_status="bounced")
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from datetime import timedelta
 
+from django.db.models import BooleanField
 from django.db.models import Case
 from django.db.models import CharField
 from django.db.models import Count
 from django.db.models import Exists
+from django.db.models import ExpressionWrapper
 from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models import QuerySet
@@ -18,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from invitations.models import Invitation
 from invitations.models import InvitationReminder
+from invitations.models import InvitationRequest
 from invitations.models import Wave
 from members.models import Exchange
 from members.models import Participant
@@ -249,3 +253,149 @@ def bad_addresses_by_country() -> list[dict]:
         )
         .order_by("-total", "home_country")
     )
+
+
+# --- invitation requests: who on the roster the person may be ----------------------------------
+
+
+def _name_parts(*names: str) -> set[str]:
+    return {part.lower() for part in re.split(r"[\s\-'.,]+", " ".join(names)) if len(part) >= 2}
+
+
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def _points(value: int, condition) -> Case:
+    return Case(When(condition, then=Value(value)), default=Value(0))
+
+
+def _with_match_flags(
+    participants: QuerySet[Participant], request_row: InvitationRequest
+) -> QuerySet[Participant]:
+    """Annotate each participant with what it shares with the request (`match_*` flags) and the
+    weight of that evidence (`match_score`)."""
+    email = request_row.email.strip().lower()
+    local_part = email.split("@")[0]
+    first = request_row.first_name.strip()
+    last = request_row.last_name.strip()
+    country = str(request_row.home_country or "")
+    nothing = Q(pk__in=[])
+    same_first = Q(first_name__iexact=first) if first else nothing
+    same_last = Q(last_name__iexact=last) if last else nothing
+    same_country = Q(home_country=country) if country else nothing
+    same_local_part = Q(email__startswith=f"{local_part}@") if local_part else nothing
+    exchanges = Exchange.objects.filter(participant=OuterRef("pk"))
+    same_year = (
+        Exists(exchanges.filter(year=request_row.exchange_year))
+        if request_row.exchange_year
+        else Value(False)
+    )
+    organisation = request_row.partner_organisation.strip()
+    same_organisation = (
+        Exists(exchanges.filter(partner_organisation__iexact=organisation))
+        if organisation
+        else Value(False)
+    )
+    return participants.annotate(
+        match_name_and_country=_flag(same_first & same_last & same_country),
+        match_address=_flag(Q(email=email)),
+        match_local_part=_flag(same_local_part & ~Q(email=email)),
+        match_first_name=_flag(same_first),
+        match_last_name=_flag(same_last),
+        match_country=_flag(same_country),
+        match_year=same_year,
+        match_organisation=same_organisation,
+    ).annotate(
+        match_score=_points(50, Q(match_address=True))
+        + _points(20, Q(match_year=True))
+        + _points(20, Q(match_organisation=True))
+        + _points(15, Q(match_local_part=True))
+        + _points(10, Q(match_last_name=True))
+        + _points(5, Q(match_first_name=True))
+        + _points(3, Q(match_country=True))
+    )
+
+
+def invitation_request_matches(
+    *, invitation_request: InvitationRequest, limit: int = 10
+) -> QuerySet[Participant]:
+    """Roster participants who may be the person behind a request, best first.
+
+    Candidates (simple, indexed conditions; no fuzzy matching is installed): the same address,
+    the same address before the @ (`email` has a pattern index), or a name part equal to the
+    first or last name within the same home country (the country index narrows the scan).
+
+    Ranking: the same first and last name in the same home country comes first, whatever else
+    matches (a look-alike elsewhere must never top the list); then the weight of the evidence:
+    same address, exchange year, partner organisation, address before the @, last name, first
+    name, country. Each row carries its `match_*` flags for `match_evidence`.
+    """
+    request_row = invitation_request
+    email = request_row.email.strip().lower()
+    local_part = email.split("@")[0]
+    country = str(request_row.home_country or "")
+    parts = _name_parts(request_row.first_name, request_row.last_name)
+    condition = Q(email=email)
+    if local_part:
+        condition |= Q(email__startswith=f"{local_part}@")
+    if parts and country:
+        name_condition = Q()
+        for part in parts:
+            name_condition |= Q(first_name__iexact=part) | Q(last_name__iexact=part)
+        condition |= Q(home_country=country) & name_condition
+    return (
+        _with_match_flags(Participant.objects.filter(condition), request_row)
+        .select_related("user")
+        .prefetch_related("exchanges")
+        .order_by("-match_name_and_country", "-match_score", "last_name", "first_name", "pk")[
+            :limit
+        ]
+    )
+
+
+def invitation_request_match_get(
+    *, invitation_request: InvitationRequest, participant_id: int
+) -> Participant | None:
+    """One participant with its `match_*` flags against the request (for the confirmation page,
+    whether or not it was among the suggestions)."""
+    return (
+        _with_match_flags(Participant.objects.filter(pk=participant_id), invitation_request)
+        .select_related("user")
+        .prefetch_related("exchanges")
+        .first()
+    )
+
+
+def match_evidence(participant: Participant, invitation_request: InvitationRequest) -> list[dict]:
+    """What a suggested participant has in common with the request, strongest first:
+    [{"label", "strong"}], read from the flags `invitation_request_matches` annotates."""
+    evidence = []
+
+    def add(label, strong: bool = False) -> None:
+        evidence.append({"label": label, "strong": strong})
+
+    if participant.match_name_and_country:
+        add(_("same first and last name, same home country"), strong=True)
+    if participant.match_address:
+        add(_("same email address"), strong=True)
+    if participant.match_year:
+        add(_("an exchange in %(year)s") % {"year": invitation_request.exchange_year})
+    if participant.match_organisation:
+        add(_("same partner organisation"))
+    if participant.match_local_part:
+        add(_("same address before the @"))
+    if not participant.match_name_and_country:
+        if participant.match_first_name and participant.match_last_name:
+            add(_("same first and last name"))
+        elif participant.match_last_name:
+            add(_("same last name"))
+        elif participant.match_first_name:
+            add(_("same first name"))
+        elif _name_parts(participant.first_name, participant.last_name) & _name_parts(
+            invitation_request.first_name, invitation_request.last_name
+        ):
+            add(_("a part of the name in common"))
+        if participant.match_country:
+            add(_("same home country"))
+    return evidence

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import BooleanField
 from django.db.models import Case
 from django.db.models import CharField
 from django.db.models import Count
 from django.db.models import Exists
 from django.db.models import ExpressionWrapper
+from django.db.models import Min
 from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models import QuerySet
+from django.db.models import Subquery
 from django.db.models import Value
 from django.db.models import When
+from django.db.models.functions import Coalesce
+from django.db.models.functions import Greatest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from invitations.models import Invitation
@@ -178,13 +186,27 @@ def wave_progress(*, wave: Wave) -> dict:
     return counts
 
 
-def wave_resendable(*, wave: Wave) -> QuerySet[Invitation]:
-    """The wave's invitations that may be sent again: sent, expired, failed or skipped (never
-    accepted or bounced),
-    to people who still may be invited and hold no other open invitation."""
+def _resend_candidates(*, wave: Wave) -> QuerySet[Invitation]:
+    """The wave's invitations that may be sent again, however recently: sent, expired, failed or
+    skipped (never accepted or bounced), to people who still may be invited and hold no other
+    open invitation. Each carries `last_mailed_at`: the latest invitation or reminder sent to
+    that person, from any wave."""
     other_open = Invitation.objects.filter(
         participant=OuterRef("participant"), status__in=Invitation.OPEN_STATUSES
     ).exclude(pk=OuterRef("pk"))
+    epoch = Value(datetime(1970, 1, 1, tzinfo=UTC))
+    last_invitation = (
+        Invitation.objects.filter(participant=OuterRef("participant"), sent_at__isnull=False)
+        .order_by("-sent_at")
+        .values("sent_at")[:1]
+    )
+    last_reminder = (
+        InvitationReminder.objects.filter(
+            invitation__participant=OuterRef("participant"), sent_at__isnull=False
+        )
+        .order_by("-sent_at")
+        .values("sent_at")[:1]
+    )
     return (
         wave.invitations.filter(
             status__in=[
@@ -204,6 +226,52 @@ def wave_resendable(*, wave: Wave) -> QuerySet[Invitation]:
             ]
         )
         .exclude(Exists(other_open))
+        .annotate(
+            # The epoch stands for "never mailed", so that the comparison reads the same on
+            # every database (GREATEST treats NULL differently on PostgreSQL and SQLite).
+            last_mailed_at=Greatest(
+                Coalesce(Subquery(last_invitation), epoch),
+                Coalesce(Subquery(last_reminder), epoch),
+            )
+        )
+    )
+
+
+def resend_cutoff(*, now: datetime | None = None) -> datetime:
+    """Nobody mailed after this moment is mailed again by a re-send."""
+    return (now or timezone.now()) - timedelta(days=settings.INVITATION_RESEND_MIN_DAYS)
+
+
+def wave_resendable(*, wave: Wave, now: datetime | None = None) -> QuerySet[Invitation]:
+    """The wave's invitations a re-send goes to now: the candidates above, less those mailed
+    fewer than INVITATION_RESEND_MIN_DAYS days ago (so nobody gets the same mail twice in a
+    row while the first may still be read)."""
+    return _resend_candidates(wave=wave).filter(last_mailed_at__lte=resend_cutoff(now=now))
+
+
+@dataclass(frozen=True)
+class ResendCounts:
+    ready: int  # would be sent again now
+    too_recent: int  # not accepted, but mailed too recently
+    next_ready_at: datetime | None  # when the first of those may be sent again
+    min_days: int
+
+
+def wave_resend_counts(*, wave: Wave, now: datetime | None = None) -> ResendCounts:
+    """For the wave page and the re-send confirmation, in one query."""
+    cutoff = resend_cutoff(now=now)
+    counts = _resend_candidates(wave=wave).aggregate(
+        ready=Count("pk", filter=Q(last_mailed_at__lte=cutoff)),
+        too_recent=Count("pk", filter=Q(last_mailed_at__gt=cutoff)),
+        first_recent=Min("last_mailed_at", filter=Q(last_mailed_at__gt=cutoff)),
+    )
+    days = settings.INVITATION_RESEND_MIN_DAYS
+    first = counts["first_recent"]
+    return ResendCounts(
+        ready=counts["ready"],
+        too_recent=counts["too_recent"],
+        next_ready_at=first + timedelta(days=days) if first else None,
+        min_days=days,
     )
 
 

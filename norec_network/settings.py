@@ -295,6 +295,10 @@ CELERY_BEAT_SCHEDULE["outbound-sweep"] = {
     "schedule": env.float("OUTBOUND_SWEEP_SECONDS", default=60.0),
     "options": {"expires": 60.0},
 }
+# "Send again to people who have not accepted" leaves out anyone mailed (invitation or reminder)
+# fewer than this many days ago.
+INVITATION_RESEND_MIN_DAYS = env.int("INVITATION_RESEND_MIN_DAYS", default=7)
+
 CELERY_BEAT_SCHEDULE["invitations-remind"] = {
     "task": "invitations.invitation_remind_due",
     "schedule": 3600.0,

@@ -1,14 +1,17 @@
 """The adviser's wave pages in the admin: create, preview, launch, progress, pause, resume,
 cancel, re-send, direct invitations, bad addresses; permissions and query counts."""
 
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from invitations.models import Invitation
+from invitations.models import InvitationReminder
 from invitations.models import Wave
 from members.models import Participant
 from members.models import StaffAction
@@ -288,21 +291,120 @@ def test_pause_resume_cancel_and_resend_buttons(adviser_client):
     assert Wave.objects.get(pk=wave.pk).status == "cancelled"
 
 
-def test_resend_from_the_wave_page(adviser_client):
+def sent_days_ago(days: int, **filters) -> None:
+    """Pretend the wave's messages left `days` days ago."""
+    Invitation.objects.filter(**filters).update(sent_at=timezone.now() - timedelta(days=days))
+
+
+def test_resend_from_the_wave_page_asks_first_with_the_count(adviser_client):
     make_participants(2)
     wave = make_wave()
     launch(wave)
     send_all(campaign_id=wave.pk)
     Invitation.objects.update(status="expired")
+    sent_days_ago(8)
+    resend_url = reverse("admin:invitations_wave_resend", args=[wave.pk])
 
     page = adviser_client.get(change_url(wave))
     assert b"Send again to 2 people who have not accepted" in page.content
-    response = adviser_client.post(
-        reverse("admin:invitations_wave_resend", args=[wave.pk]), follow=True
-    )
+    assert f'href="{resend_url}"'.encode() in page.content  # a link to a page that asks
+    confirm = adviser_client.get(resend_url)
+    one_click = adviser_client.post(resend_url)  # an old form without the confirmed count
+
+    assert b"The invitation goes again to 2 people who have not accepted." in confirm.content
+    assert b'name="count" value="2"' in confirm.content
+    assert one_click.status_code == 200 and b'name="count" value="2"' in one_click.content
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"expired"}
+    assert not StaffAction.objects.filter(kind=StaffAction.Kind.INVITATIONS_RESENT).exists()
+
+    response = adviser_client.post(resend_url, {"count": "2"}, follow=True)
 
     assert b"2 invitations will be sent again" in response.content
     assert StaffAction.objects.filter(kind=StaffAction.Kind.INVITATIONS_RESENT).count() == 1
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_nobody_mailed_less_than_the_minimum_days_ago_is_sent_again(adviser_client, settings):
+    settings.INVITATION_RESEND_MIN_DAYS = 7
+    people = make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    sent_days_ago(8, participant=people[0])
+    sent_days_ago(6, participant=people[1])  # too recent
+    # The third was mailed long ago, but got the reminder two days ago.
+    sent_days_ago(20, participant=people[2])
+    third = Invitation.objects.get(participant=people[2])
+    InvitationReminder.objects.create(
+        invitation=third,
+        wave=wave,
+        email=third.email,
+        status="sent",
+        sent_at=timezone.now() - timedelta(days=2),
+    )
+    resend_url = reverse("admin:invitations_wave_resend", args=[wave.pk])
+
+    page = adviser_client.get(change_url(wave))
+    confirm = adviser_client.get(resend_url)
+    adviser_client.post(resend_url, {"count": "1"})
+
+    assert b"Send again to 1 person who has not accepted" in page.content
+    assert b"2 people who have not accepted were mailed less than 7 days ago" in page.content
+    assert b"Left out: 2 people who were mailed less than 7 days ago" in confirm.content
+    statuses = dict(Invitation.objects.values_list("participant_id", "status"))
+    assert statuses == {people[0].pk: "pending", people[1].pk: "sent", people[2].pk: "sent"}
+
+
+def test_a_resend_when_everyone_was_mailed_recently_sends_nothing_and_says_why(adviser_client):
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)  # just now
+    resend_url = reverse("admin:invitations_wave_resend", args=[wave.pk])
+
+    page = adviser_client.get(change_url(wave))
+    confirm = adviser_client.get(resend_url)
+    response = adviser_client.post(resend_url, {"count": "2"}, follow=True)
+
+    assert b"Send again to" not in page.content
+    assert b'name="count"' not in confirm.content
+    assert b"was mailed less than 7 days ago" in response.content
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_resend_whose_count_changed_since_the_confirmation_asks_again(adviser_client):
+    people = make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    sent_days_ago(8)
+    resend_url = reverse("admin:invitations_wave_resend", args=[wave.pk])
+    adviser_client.get(resend_url)  # the adviser sees 3
+    Invitation.objects.filter(participant=people[0]).update(status="accepted")
+
+    response = adviser_client.post(resend_url, {"count": "3"})
+
+    assert response.status_code == 200
+    assert b"has changed since you looked" in response.content
+    assert b'name="count" value="2"' in response.content
+    assert not Invitation.objects.filter(status="pending").exists()
+
+
+def test_staff_who_may_only_view_waves_cannot_resend(client):
+    make_participants(1)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    sent_days_ago(8)
+    client.force_login(grant(StaffUserFactory(), "view_wave"))
+    resend_url = reverse("admin:invitations_wave_resend", args=[wave.pk])
+
+    page = client.get(change_url(wave))
+
+    assert b"Send again to" not in page.content
+    assert client.get(resend_url).status_code == 403
+    assert client.post(resend_url, {"count": "1"}).status_code == 403
+    assert Invitation.objects.get().status == "sent"
 
 
 def test_staff_without_wave_permissions_cannot_act(client):

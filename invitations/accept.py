@@ -6,16 +6,11 @@ the admin call these and never re-implement a rule.
 
 from __future__ import annotations
 
-import re
-
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case
 from django.db.models import Q
-from django.db.models import Value
-from django.db.models import When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -215,12 +210,27 @@ def _close_request(
     request_row.save(update_fields=["status", "matched_participant", "handled_by", "handled_at"])
 
 
+class AddressChangeNeedsConfirmation(TriageError):
+    """Inviting this participant would replace their address: the adviser must first see the old
+    and the new address side by side and confirm (the message says why, when there is more)."""
+
+
 @transaction.atomic
 def invitation_request_invite_participant(
-    *, invitation_request: InvitationRequest, participant: Participant, actor
+    *,
+    invitation_request: InvitationRequest,
+    participant: Participant,
+    actor,
+    replaces_email: str | None = None,
 ) -> Invitation:
-    """The request is from this roster participant: take the address from the request (the
-    adviser's correction) and invite them now."""
+    """The request is from this roster participant: give them the request's address (the
+    adviser's correction) and invite them now.
+
+    Changing the address takes the adviser's confirmation: `replaces_email` is the address they
+    saw being replaced ("" for none). Without it, or when the address changed since, nothing
+    happens and `AddressChangeNeedsConfirmation` is raised. The change goes through
+    `participant_correct_email`, which keeps the old address in the staff log for an undo.
+    """
     request_row = _lock_open_request(invitation_request)
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     if participant.user_id is not None:
@@ -232,12 +242,25 @@ def invitation_request_invite_participant(
             % {"name": participant.full_name}
         )
     _refuse_taken_address(request_row.email)
+    if participant.email != request_row.email:
+        if replaces_email is None:
+            raise AddressChangeNeedsConfirmation("")
+        if replaces_email.strip().lower() != participant.email:
+            raise AddressChangeNeedsConfirmation(
+                _(
+                    "The address of %(name)s changed since you looked (it is now %(email)s). "
+                    "Check again before you replace it."
+                )
+                % {"name": participant.full_name, "email": participant.email or "–"}
+            )
     if participant.email != request_row.email or participant.has_bad_address:
-        participant = member_services.participant_set_email(
-            participant=participant,
-            email=request_row.email,
-            source=Participant.EmailSource.ADVISER,
-        )
+        # The same address that bounced: the person says it works, so it may be tried again.
+        try:
+            participant = member_services.participant_correct_email(
+                participant=participant, email=request_row.email, actor=actor
+            )
+        except member_services.AddressChangeRefused as error:
+            raise TriageError(str(error)) from None
     invitation = _invite_now(participant=participant, actor=actor)
     _close_request(
         request_row, status=InvitationRequest.Status.INVITED, participant=participant, actor=actor
@@ -279,45 +302,6 @@ def invitation_request_dismiss(
         request_row, status=InvitationRequest.Status.DISMISSED, participant=None, actor=actor
     )
     return request_row
-
-
-def invitation_request_matches(*, invitation_request: InvitationRequest, limit: int = 10):
-    """Roster participants who may be the person behind a request, best first.
-
-    Simple, indexed conditions (no fuzzy matching is installed): the same address, the same
-    address local part (`email` has a pattern index), or a name part equal to the first or last
-    name within the same home country (the country index narrows the scan to one country).
-    """
-    email = invitation_request.email.strip().lower()
-    local_part = email.split("@")[0]
-    first = invitation_request.first_name.strip()
-    last = invitation_request.last_name.strip()
-    parts = {part for part in re.split(r"[\s\-'.,]+", f"{first} {last}") if len(part) >= 2}
-    condition = Q(email=email)
-    if local_part:
-        condition |= Q(email__startswith=f"{local_part}@")
-    if parts and invitation_request.home_country:
-        name_condition = Q()
-        for part in parts:
-            name_condition |= Q(first_name__iexact=part) | Q(last_name__iexact=part)
-        condition |= Q(home_country=invitation_request.home_country) & name_condition
-
-    def points(value: int, **lookup) -> Case:
-        return Case(When(**lookup, then=Value(value)), default=Value(0))
-
-    return (
-        Participant.objects.filter(condition)
-        .select_related("user")
-        .prefetch_related("exchanges")
-        .annotate(
-            match_score=points(100, email=email)
-            + points(40, email__startswith=f"{local_part}@")
-            + points(20, last_name__iexact=last)
-            + points(10, first_name__iexact=first)
-            + points(5, home_country=invitation_request.home_country)
-        )
-        .order_by("-match_score", "last_name", "first_name", "pk")[:limit]
-    )
 
 
 # --- personal data and demo data (registered from the app config) -------------------------------

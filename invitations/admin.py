@@ -32,6 +32,7 @@ from invitations import selectors
 from invitations import services
 from invitations.models import Invitation
 from invitations.models import Wave
+from invitations.models import default_weekdays
 from members import services as member_services
 from members.models import Exchange
 from members.models import Participant
@@ -51,6 +52,9 @@ class WaveForm(forms.ModelForm):
         choices=Wave.Weekday.choices,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
+        # A declared form field does not inherit the model field's default: without this the
+        # add form comes up with no day ticked and saving it as it stands fails.
+        initial=default_weekdays,
     )
 
     class Meta:
@@ -260,7 +264,7 @@ class WaveAdmin(admin.ModelAdmin):
             context["preview"] = preview
         else:
             context["progress"] = selectors.wave_progress(wave=wave)
-            context["resendable_count"] = selectors.wave_resendable(wave=wave).count()
+            context["resend"] = selectors.wave_resend_counts(wave=wave)
             context["invitations_url"] = (
                 reverse("admin:invitations_invitation_changelist") + f"?wave__id__exact={wave.pk}"
             )
@@ -280,7 +284,11 @@ class WaveAdmin(admin.ModelAdmin):
             path("<int:object_id>/pause/", wrap(self.pause_view), name="invitations_wave_pause"),
             path("<int:object_id>/resume/", wrap(self.resume_view), name="invitations_wave_resume"),
             path("<int:object_id>/cancel/", wrap(self.cancel_view), name="invitations_wave_cancel"),
-            path("<int:object_id>/resend/", wrap(self.resend_view), name="invitations_wave_resend"),
+            path(
+                "<int:object_id>/resend/",
+                wrap(self.resend_view, post_only=False),
+                name="invitations_wave_resend",
+            ),
             path(
                 "<int:object_id>/participants/<slug:reason>/",
                 wrap(self.participants_view, post_only=False),
@@ -363,14 +371,45 @@ class WaveAdmin(admin.ModelAdmin):
         )
 
     def resend_view(self, request, object_id):
+        """Send a wave's invitation again to those who have not accepted: a confirmation page
+        with the count (GET), then the re-send (POST of that page, carrying the count seen)."""
         wave = self._wave_for_action(request, object_id)
-        url = reverse("admin:invitations_wave_change", args=[wave.pk])
-        return self._run(
-            request,
-            wave,
-            lambda: services.wave_resend(wave=wave, actor=request.user, target_url=url),
-            gettext("%(count)s invitations will be sent again to people who have not accepted."),
-        )
+        counts = selectors.wave_resend_counts(wave=wave)
+        confirmed = request.POST.get("count", "") if request.method == "POST" else ""
+        if confirmed.isdigit():
+            url = reverse("admin:invitations_wave_change", args=[wave.pk])
+            try:
+                count = services.wave_resend(
+                    wave=wave, actor=request.user, target_url=url, confirmed_count=int(confirmed)
+                )
+            except services.WaveResendCountChanged as error:
+                self.message_user(request, str(error), messages.WARNING)
+                counts = selectors.wave_resend_counts(wave=wave)
+            except services.WaveError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return self._back(wave)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)s invitation will be sent again to someone who has not accepted.",
+                        "%(count)s invitations will be sent again to people who have not accepted.",
+                        count,
+                    )
+                    % {"count": count},
+                    messages.SUCCESS,
+                )
+                return self._back(wave)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Send “%(wave)s” again?") % {"wave": wave.name},
+            "opts": self.model._meta,
+            "wave": wave,
+            "counts": counts,
+            "wave_url": reverse("admin:invitations_wave_change", args=[wave.pk]),
+            "can_resend": wave.status not in (Wave.Status.DRAFT, Wave.Status.CANCELLED),
+        }
+        return TemplateResponse(request, "admin/invitations/wave/resend_confirm.html", context)
 
     def participants_view(self, request, object_id, reason):
         """The people behind one line of the preview (eligible, or left out for a reason)."""
@@ -474,7 +513,11 @@ class WaveAdmin(admin.ModelAdmin):
         )
         email = (request.POST.get("email") or "").strip()
         try:
+            # Empty is refused here: this page corrects an address, it does not remove one.
             forms.EmailField(max_length=254).clean(email)
+            participant = member_services.participant_correct_email(
+                participant=participant, email=email, actor=request.user
+            )
         except ValidationError:
             self.message_user(
                 request,
@@ -483,9 +526,9 @@ class WaveAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(back)
-        participant = member_services.participant_set_email(
-            participant=participant, email=email, source=Participant.EmailSource.ADVISER
-        )
+        except member_services.AddressChangeRefused as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(back)
         message = gettext("The address of %(name)s is now %(email)s.") % {
             "name": participant.full_name,
             "email": participant.email,

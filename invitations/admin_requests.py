@@ -1,8 +1,11 @@
 """The adviser's triage of "I have not received an invitation / my address changed" requests.
 
-Each request's page lists the roster participants it may be, with one button to correct that
-person's address and invite them now, one to add the person to the roster and invite them, and
-one to dismiss it. Only network advisers (the invitations permissions) see or act on requests.
+Each request's page lists the roster participants it may be, best first, each with the evidence
+(which fields match). Inviting one whose roster address is the request's is one click; replacing
+an address goes through a confirmation page showing the participant, the old and the new address
+(and the change can be undone from the staff log). The page also offers to add the person to the
+roster and invite them, or to dismiss the request. Only network advisers (the invitations
+permissions) see or act on requests.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from django.contrib import admin
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.urls import reverse
 from django.utils.html import format_html
@@ -23,6 +28,7 @@ from django.views.decorators.http import require_POST
 from django_countries import countries
 
 from invitations import accept
+from invitations import selectors
 from invitations.models import InvitationRequest
 from members.models import Participant
 
@@ -150,6 +156,11 @@ class InvitationRequestAdmin(admin.ModelAdmin):
                 name=f"{prefix}_invite",
             ),
             path(
+                "<int:object_id>/invite/<int:participant_id>/confirm/",
+                self.admin_site.admin_view(self.confirm_invite_view),
+                name=f"{prefix}_confirm_invite",
+            ),
+            path(
                 "<int:object_id>/create-participant/",
                 wrap(self.create_participant_view),
                 name=f"{prefix}_create_participant",
@@ -162,11 +173,14 @@ class InvitationRequestAdmin(admin.ModelAdmin):
         request_row = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if request_row is not None and self.has_view_permission(request, request_row):
+            matches = list(selectors.invitation_request_matches(invitation_request=request_row))
+            for participant in matches:
+                participant.evidence = selectors.match_evidence(participant, request_row)
             extra.update(
                 request_row=request_row,
                 can_triage=self.can_triage(request)
                 and request_row.status == InvitationRequest.Status.OPEN,
-                matches=list(accept.invitation_request_matches(invitation_request=request_row)),
+                matches=matches,
                 create_url=reverse(
                     "admin:invitations_invitationrequest_create_participant", args=[object_id]
                 ),
@@ -193,12 +207,55 @@ class InvitationRequestAdmin(admin.ModelAdmin):
             participant.full_name,
         )
 
+    def confirm_invite_view(self, request, object_id, participant_id):
+        """Before a participant's address is replaced by the request's: who they are, what in the
+        request matches them, the old and the new address, and what will happen. Shows; changes
+        nothing (the button posts to `invite_participant_view`)."""
+        request_row = self._request_for_action(request, object_id)
+        participant = selectors.invitation_request_match_get(
+            invitation_request=request_row, participant_id=participant_id
+        )
+        if participant is None:
+            raise Http404("No such participant")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Replace the address of %(name)s?") % {"name": participant.full_name},
+            "opts": self.opts,
+            "request_row": request_row,
+            "participant": participant,
+            "evidence": selectors.match_evidence(participant, request_row),
+            "is_open": request_row.status == InvitationRequest.Status.OPEN,
+            "request_url": reverse(
+                "admin:invitations_invitationrequest_change", args=[request_row.pk]
+            ),
+            "invite_url": reverse(
+                "admin:invitations_invitationrequest_invite",
+                args=[request_row.pk, participant.pk],
+            ),
+        }
+        return TemplateResponse(
+            request, "admin/invitations/invitationrequest/confirm_invite.html", context
+        )
+
     def invite_participant_view(self, request, object_id, participant_id):
         request_row = self._request_for_action(request, object_id)
         participant = get_object_or_404(Participant, pk=participant_id)
         try:
             invitation = accept.invitation_request_invite_participant(
-                invitation_request=request_row, participant=participant, actor=request.user
+                invitation_request=request_row,
+                participant=participant,
+                actor=request.user,
+                # Sent only by the confirmation page: the address the adviser saw replaced.
+                replaces_email=request.POST.get("replaces"),
+            )
+        except accept.AddressChangeNeedsConfirmation as error:
+            if str(error):
+                self.message_user(request, str(error), messages.WARNING)
+            return HttpResponseRedirect(
+                reverse(
+                    "admin:invitations_invitationrequest_confirm_invite",
+                    args=[object_id, participant.pk],
+                )
             )
         except accept.TriageError as error:
             self.message_user(request, str(error), messages.ERROR)

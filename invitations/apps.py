@@ -21,6 +21,19 @@ class InvitationsConfig(AppConfig):
             ParticipantAdminLink(name="invitations.invite", render=participant_invite_link)
         )
 
+        from invitations.selectors import participant_ever_invited
+        from members.extensions import register_ever_invited
+
+        register_ever_invited(participant_ever_invited)
+
+        from invitations.services import invitations_follow_address_change
+        from members.extensions import AddressChangeReaction
+        from members.extensions import register_address_change_reaction
+
+        register_address_change_reaction(
+            AddressChangeReaction(name="invitations", react=invitations_follow_address_change)
+        )
+
         from invitations import accept
         from invitations import demo
         from invitations import services

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
+from django.conf import settings
+from django.db.models import BooleanField
 from django.db.models import Case
 from django.db.models import CharField
 from django.db.models import Count
 from django.db.models import Exists
+from django.db.models import ExpressionWrapper
+from django.db.models import Min
 from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models import QuerySet
+from django.db.models import Subquery
 from django.db.models import Value
 from django.db.models import When
+from django.db.models.functions import Coalesce
+from django.db.models.functions import Greatest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from invitations.models import Invitation
 from invitations.models import InvitationReminder
+from invitations.models import InvitationRequest
 from invitations.models import Wave
 from members.models import Exchange
 from members.models import Participant
@@ -134,6 +146,18 @@ def participant_exclusion(*, participant: Participant) -> str | None:
     return None if reason == ELIGIBLE else reason
 
 
+def participant_ever_invited() -> Exists:
+    """True for participants an invitation was ever sent to, or is waiting to go out to (in a
+    launched wave). A wave cancelled before their message left, or a message skipped, does not
+    count: they still need inviting. For the roster's "never invited" count and filter."""
+    return Exists(
+        Invitation.objects.filter(participant=OuterRef("pk")).filter(
+            Q(sent_at__isnull=False)
+            | Q(status__in=[Invitation.Status.PENDING, Invitation.Status.SENDING])
+        )
+    )
+
+
 PROGRESS_KEYS = ("pending", "sent", "delivered", "bounced", "failed", "accepted", "expired")
 
 
@@ -162,13 +186,27 @@ def wave_progress(*, wave: Wave) -> dict:
     return counts
 
 
-def wave_resendable(*, wave: Wave) -> QuerySet[Invitation]:
-    """The wave's invitations that may be sent again: sent, expired, failed or skipped (never
-    accepted or bounced),
-    to people who still may be invited and hold no other open invitation."""
+def _resend_candidates(*, wave: Wave) -> QuerySet[Invitation]:
+    """The wave's invitations that may be sent again, however recently: sent, expired, failed or
+    skipped (never accepted or bounced), to people who still may be invited and hold no other
+    open invitation. Each carries `last_mailed_at`: the latest invitation or reminder sent to
+    that person, from any wave."""
     other_open = Invitation.objects.filter(
         participant=OuterRef("participant"), status__in=Invitation.OPEN_STATUSES
     ).exclude(pk=OuterRef("pk"))
+    epoch = Value(datetime(1970, 1, 1, tzinfo=UTC))
+    last_invitation = (
+        Invitation.objects.filter(participant=OuterRef("participant"), sent_at__isnull=False)
+        .order_by("-sent_at")
+        .values("sent_at")[:1]
+    )
+    last_reminder = (
+        InvitationReminder.objects.filter(
+            invitation__participant=OuterRef("participant"), sent_at__isnull=False
+        )
+        .order_by("-sent_at")
+        .values("sent_at")[:1]
+    )
     return (
         wave.invitations.filter(
             status__in=[
@@ -188,6 +226,52 @@ def wave_resendable(*, wave: Wave) -> QuerySet[Invitation]:
             ]
         )
         .exclude(Exists(other_open))
+        .annotate(
+            # The epoch stands for "never mailed", so that the comparison reads the same on
+            # every database (GREATEST treats NULL differently on PostgreSQL and SQLite).
+            last_mailed_at=Greatest(
+                Coalesce(Subquery(last_invitation), epoch),
+                Coalesce(Subquery(last_reminder), epoch),
+            )
+        )
+    )
+
+
+def resend_cutoff(*, now: datetime | None = None) -> datetime:
+    """Nobody mailed after this moment is mailed again by a re-send."""
+    return (now or timezone.now()) - timedelta(days=settings.INVITATION_RESEND_MIN_DAYS)
+
+
+def wave_resendable(*, wave: Wave, now: datetime | None = None) -> QuerySet[Invitation]:
+    """The wave's invitations a re-send goes to now: the candidates above, less those mailed
+    fewer than INVITATION_RESEND_MIN_DAYS days ago (so nobody gets the same mail twice in a
+    row while the first may still be read)."""
+    return _resend_candidates(wave=wave).filter(last_mailed_at__lte=resend_cutoff(now=now))
+
+
+@dataclass(frozen=True)
+class ResendCounts:
+    ready: int  # would be sent again now
+    too_recent: int  # not accepted, but mailed too recently
+    next_ready_at: datetime | None  # when the first of those may be sent again
+    min_days: int
+
+
+def wave_resend_counts(*, wave: Wave, now: datetime | None = None) -> ResendCounts:
+    """For the wave page and the re-send confirmation, in one query."""
+    cutoff = resend_cutoff(now=now)
+    counts = _resend_candidates(wave=wave).aggregate(
+        ready=Count("pk", filter=Q(last_mailed_at__lte=cutoff)),
+        too_recent=Count("pk", filter=Q(last_mailed_at__gt=cutoff)),
+        first_recent=Min("last_mailed_at", filter=Q(last_mailed_at__gt=cutoff)),
+    )
+    days = settings.INVITATION_RESEND_MIN_DAYS
+    first = counts["first_recent"]
+    return ResendCounts(
+        ready=counts["ready"],
+        too_recent=counts["too_recent"],
+        next_ready_at=first + timedelta(days=days) if first else None,
+        min_days=days,
     )
 
 
@@ -237,3 +321,149 @@ def bad_addresses_by_country() -> list[dict]:
         )
         .order_by("-total", "home_country")
     )
+
+
+# --- invitation requests: who on the roster the person may be ----------------------------------
+
+
+def _name_parts(*names: str) -> set[str]:
+    return {part.lower() for part in re.split(r"[\s\-'.,]+", " ".join(names)) if len(part) >= 2}
+
+
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def _points(value: int, condition) -> Case:
+    return Case(When(condition, then=Value(value)), default=Value(0))
+
+
+def _with_match_flags(
+    participants: QuerySet[Participant], request_row: InvitationRequest
+) -> QuerySet[Participant]:
+    """Annotate each participant with what it shares with the request (`match_*` flags) and the
+    weight of that evidence (`match_score`)."""
+    email = request_row.email.strip().lower()
+    local_part = email.split("@")[0]
+    first = request_row.first_name.strip()
+    last = request_row.last_name.strip()
+    country = str(request_row.home_country or "")
+    nothing = Q(pk__in=[])
+    same_first = Q(first_name__iexact=first) if first else nothing
+    same_last = Q(last_name__iexact=last) if last else nothing
+    same_country = Q(home_country=country) if country else nothing
+    same_local_part = Q(email__startswith=f"{local_part}@") if local_part else nothing
+    exchanges = Exchange.objects.filter(participant=OuterRef("pk"))
+    same_year = (
+        Exists(exchanges.filter(year=request_row.exchange_year))
+        if request_row.exchange_year
+        else Value(False)
+    )
+    organisation = request_row.partner_organisation.strip()
+    same_organisation = (
+        Exists(exchanges.filter(partner_organisation__iexact=organisation))
+        if organisation
+        else Value(False)
+    )
+    return participants.annotate(
+        match_name_and_country=_flag(same_first & same_last & same_country),
+        match_address=_flag(Q(email=email)),
+        match_local_part=_flag(same_local_part & ~Q(email=email)),
+        match_first_name=_flag(same_first),
+        match_last_name=_flag(same_last),
+        match_country=_flag(same_country),
+        match_year=same_year,
+        match_organisation=same_organisation,
+    ).annotate(
+        match_score=_points(50, Q(match_address=True))
+        + _points(20, Q(match_year=True))
+        + _points(20, Q(match_organisation=True))
+        + _points(15, Q(match_local_part=True))
+        + _points(10, Q(match_last_name=True))
+        + _points(5, Q(match_first_name=True))
+        + _points(3, Q(match_country=True))
+    )
+
+
+def invitation_request_matches(
+    *, invitation_request: InvitationRequest, limit: int = 10
+) -> QuerySet[Participant]:
+    """Roster participants who may be the person behind a request, best first.
+
+    Candidates (simple, indexed conditions; no fuzzy matching is installed): the same address,
+    the same address before the @ (`email` has a pattern index), or a name part equal to the
+    first or last name within the same home country (the country index narrows the scan).
+
+    Ranking: the same first and last name in the same home country comes first, whatever else
+    matches (a look-alike elsewhere must never top the list); then the weight of the evidence:
+    same address, exchange year, partner organisation, address before the @, last name, first
+    name, country. Each row carries its `match_*` flags for `match_evidence`.
+    """
+    request_row = invitation_request
+    email = request_row.email.strip().lower()
+    local_part = email.split("@")[0]
+    country = str(request_row.home_country or "")
+    parts = _name_parts(request_row.first_name, request_row.last_name)
+    condition = Q(email=email)
+    if local_part:
+        condition |= Q(email__startswith=f"{local_part}@")
+    if parts and country:
+        name_condition = Q()
+        for part in parts:
+            name_condition |= Q(first_name__iexact=part) | Q(last_name__iexact=part)
+        condition |= Q(home_country=country) & name_condition
+    return (
+        _with_match_flags(Participant.objects.filter(condition), request_row)
+        .select_related("user")
+        .prefetch_related("exchanges")
+        .order_by("-match_name_and_country", "-match_score", "last_name", "first_name", "pk")[
+            :limit
+        ]
+    )
+
+
+def invitation_request_match_get(
+    *, invitation_request: InvitationRequest, participant_id: int
+) -> Participant | None:
+    """One participant with its `match_*` flags against the request (for the confirmation page,
+    whether or not it was among the suggestions)."""
+    return (
+        _with_match_flags(Participant.objects.filter(pk=participant_id), invitation_request)
+        .select_related("user")
+        .prefetch_related("exchanges")
+        .first()
+    )
+
+
+def match_evidence(participant: Participant, invitation_request: InvitationRequest) -> list[dict]:
+    """What a suggested participant has in common with the request, strongest first:
+    [{"label", "strong"}], read from the flags `invitation_request_matches` annotates."""
+    evidence = []
+
+    def add(label, strong: bool = False) -> None:
+        evidence.append({"label": label, "strong": strong})
+
+    if participant.match_name_and_country:
+        add(_("same first and last name, same home country"), strong=True)
+    if participant.match_address:
+        add(_("same email address"), strong=True)
+    if participant.match_year:
+        add(_("an exchange in %(year)s") % {"year": invitation_request.exchange_year})
+    if participant.match_organisation:
+        add(_("same partner organisation"))
+    if participant.match_local_part:
+        add(_("same address before the @"))
+    if not participant.match_name_and_country:
+        if participant.match_first_name and participant.match_last_name:
+            add(_("same first and last name"))
+        elif participant.match_last_name:
+            add(_("same last name"))
+        elif participant.match_first_name:
+            add(_("same first name"))
+        elif _name_parts(participant.first_name, participant.last_name) & _name_parts(
+            invitation_request.first_name, invitation_request.last_name
+        ):
+            add(_("a part of the name in common"))
+        if participant.match_country:
+            add(_("same home country"))
+    return evidence

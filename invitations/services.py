@@ -197,16 +197,40 @@ def wave_complete(*, wave_id: int) -> None:
         wave.save(update_fields=["status", "completed_at", "updated_at"])
 
 
+class WaveResendCountChanged(WaveError):
+    """The number of people a re-send would reach is not the one the adviser confirmed."""
+
+
 @transaction.atomic
-def wave_resend(*, wave: Wave, actor, target_url: str = "") -> int:
+def wave_resend(
+    *, wave: Wave, actor, target_url: str = "", confirmed_count: int | None = None
+) -> int:
     """Send the invitation again to everyone of the wave who has not accepted and still may be
-    invited (not registered, not declined, address not bad, no other open invitation). Their old
-    link keeps working; the new message restarts the expiry and the reminder. Returns how many."""
+    invited (not registered, not declined, address not bad, no other open invitation), except
+    those mailed fewer than INVITATION_RESEND_MIN_DAYS days ago. Their old link keeps working;
+    the new message restarts the expiry and the reminder. Returns how many.
+
+    `confirmed_count` is the number the adviser saw on the confirmation page: when it is given
+    and no longer right (someone accepted, or more became due), nothing is sent."""
     wave = _lock_wave(wave)
     if wave.status in (Wave.Status.DRAFT, Wave.Status.CANCELLED):
         raise WaveError(_("Only a launched wave can send its invitations again."))
-    rows = selectors.wave_resendable(wave=wave)
-    ids = list(rows.values_list("pk", flat=True))
+    ids = list(selectors.wave_resendable(wave=wave).values_list("pk", flat=True))
+    if not ids:
+        counts = selectors.wave_resend_counts(wave=wave)
+        if counts.too_recent:
+            raise WaveError(
+                _(
+                    "Nobody can be sent the invitation again yet: everyone who has not accepted "
+                    "was mailed less than %(days)s days ago."
+                )
+                % {"days": counts.min_days}
+            )
+        raise WaveError(_("Nobody of this wave can be sent the invitation again."))
+    if confirmed_count is not None and len(ids) != confirmed_count:
+        raise WaveResendCountChanged(
+            _("The number of people to send to has changed since you looked: check it again.")
+        )
     count = Invitation.objects.filter(pk__in=ids).update(
         # To the address of record now: the adviser may have corrected it since.
         email=Subquery(
@@ -276,6 +300,20 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
     invitation.token_nonce = new_token_nonce()
     invitation.save(update_fields=["status", "revoked_at", "token_nonce", "updated_at"])
     return invitation
+
+
+def invitations_follow_address_change(*, participant: Participant, old_email: str) -> int:
+    """An adviser changed the person's address (members' hook): links already mailed to another
+    address stop working, since that mailbox may be a stranger's (a wrong correction undone). A
+    message still waiting is skipped by the sender and can be sent again to the new address.
+    Returns how many were revoked."""
+    revoked = 0
+    for invitation in Invitation.objects.filter(
+        participant=participant, status=Invitation.Status.SENT
+    ).exclude(email__iexact=participant.email):
+        invitation_revoke(invitation=invitation)
+        revoked += 1
+    return revoked
 
 
 def invitation_expire_due(*, now: datetime | None = None) -> int:

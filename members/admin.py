@@ -1,5 +1,6 @@
 """The back office for the people data: the roster an adviser lives in, and its vocabularies."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -11,7 +12,9 @@ from django.db.models import OuterRef
 from django.db.models import Subquery
 from django.db.models import Value
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.urls import reverse
@@ -26,12 +29,14 @@ from members.admin_filters import EmailStatusFilter
 from members.admin_filters import ExchangeYearFilter
 from members.admin_filters import HomeCountryFilter
 from members.admin_filters import HostCountryFilter
+from members.admin_filters import InvitedFilter
 from members.admin_filters import ProgrammeFilter
 from members.admin_filters import RegisteredFilter
 from members.admin_filters import ResidenceCountryFilter
 from members.admin_reports import participant_counts_by_country
 from members.admin_reports import participant_export_lines
 from members.audit import record_staff_action
+from members.extensions import ever_invited_condition
 from members.models import ContactMessage
 from members.models import Exchange
 from members.models import ExpertiseField
@@ -40,6 +45,10 @@ from members.models import Participant
 from members.models import ResourcePerson
 from members.models import StaffAction
 from members.models import User
+
+
+class CorrectEmailForm(forms.Form):
+    email = forms.EmailField(label=_("New address"), max_length=254)
 
 
 @admin.register(User)
@@ -110,6 +119,7 @@ class ParticipantAdmin(admin.ModelAdmin):
         HostCountryFilter,
         RegisteredFilter,
         EmailStatusFilter,
+        InvitedFilter,
         "email_source",
         "declined_invitations",
         "resource_person",
@@ -133,6 +143,9 @@ class ParticipantAdmin(admin.ModelAdmin):
         "visibility_chosen_at",
         "deleted_at",
     ]
+    # The address belongs to a service (`participant_correct_email`): a plain form field would
+    # save it with the old source and status, and the next roster import would put it back.
+    address_fields = ["email", "email_status", "email_source"]
     actions = ["export_csv_action", "decline_invitations_action"]
     fieldsets = (
         (
@@ -142,6 +155,7 @@ class ParticipantAdmin(admin.ModelAdmin):
                     "participant_id",
                     ("first_name", "last_name"),
                     ("email", "email_status", "email_source"),
+                    "address_actions",
                     "phone",
                     ("home_country", "preferred_language"),
                     "user",
@@ -186,6 +200,50 @@ class ParticipantAdmin(admin.ModelAdmin):
             },
         ),
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [*super().get_readonly_fields(request, obj), "address_actions"]
+        if obj is not None:
+            fields += self.address_fields
+        else:
+            # A participant added by hand gets their first address here (see save_model).
+            fields += ["email_status", "email_source"]
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and self.has_change_permission(request, obj):
+            return fieldsets
+        # Nothing to correct yet on the add form, and nothing to offer to those who only view.
+        (title, options), *rest = fieldsets
+        roster_fields = [field for field in options["fields"] if field != "address_actions"]
+        return [(title, {**options, "fields": roster_fields}), *rest]
+
+    @admin.display(description=_("change the address"))
+    def address_actions(self, participant: Participant) -> str:
+        if participant.pk is None:
+            return ""
+        if participant.user_id is not None:
+            return _(
+                "Registered: the address is the one they log in with; they change it on their "
+                "account page."
+            )
+        return format_html(
+            '<a class="button" href="{}">{}</a> <a href="{}">{}</a>',
+            reverse("admin:members_participant_correct_email", args=[participant.pk]),
+            _("Correct the address"),
+            reverse("admin:members_staffaction_changelist")
+            + f"?participant__id__exact={participant.pk}",
+            _("Earlier corrections"),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # Typed by staff, not read from the roster: a roster import must not replace it.
+            obj.email = obj.email.strip().lower()
+            obj.email_source = Participant.EmailSource.ADVISER
+            obj.email_status = Participant.EmailStatus.UNKNOWN
+        super().save_model(request, obj, form, change)
 
     def get_queryset(self, request):
         return (
@@ -285,8 +343,50 @@ class ParticipantAdmin(admin.ModelAdmin):
                 view(self.counts_by_country_view),
                 name="members_participant_counts_by_country",
             ),
+            path(
+                "<int:object_id>/address/",
+                view(self.correct_email_view),
+                name="members_participant_correct_email",
+            ),
         ]
         return custom + super().get_urls()
+
+    def correct_email_view(self, request, object_id):
+        """A small form to correct one participant's address, through the same service as the
+        bounced-addresses page (so the new address gets source adviser and status unknown, is
+        kept by roster imports, and the change can be undone from the staff log)."""
+        participant = get_object_or_404(Participant.objects.select_related("user"), pk=object_id)
+        if not self.has_change_permission(request, participant):
+            raise PermissionDenied
+        participant_url = reverse("admin:members_participant_change", args=[participant.pk])
+        form = CorrectEmailForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                participant = services.participant_correct_email(
+                    participant=participant, email=form.cleaned_data["email"], actor=request.user
+                )
+            except services.AddressChangeRefused as error:
+                form.add_error("email", str(error))
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "The address of %(name)s is now %(email)s. The old one is kept in the "
+                        "staff log, where the change can be undone."
+                    )
+                    % {"name": participant.full_name, "email": participant.email},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(participant_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Correct the address of %(name)s") % {"name": participant.full_name},
+            "opts": self.model._meta,
+            "participant": participant,
+            "participant_url": participant_url,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/members/participant/address_correct.html", context)
 
     def _csv_response(self, request, queryset) -> StreamingHttpResponse:
         record_staff_action(
@@ -321,16 +421,18 @@ class ParticipantAdmin(admin.ModelAdmin):
             row["participants_url"] = base
             row["registered_url"] = f"{base}&registered=yes"
             row["bad_address_url"] = f"{base}&email_status={EmailStatusFilter.BAD}"
-            row["never_invited_url"] = base
+            row["never_invited_url"] = f"{base}&invited={InvitedFilter.NEVER}"
+        figures = ["participants", "registered", "bad_address"]
+        show_never_invited = ever_invited_condition() is not None
+        if show_never_invited:
+            figures.append("never_invited")
         context = {
             **self.admin_site.each_context(request),
             "title": _("Participants by home country"),
             "opts": self.model._meta,
             "rows": rows,
-            "totals": {
-                key: sum(row[key] for row in rows)
-                for key in ("participants", "registered", "bad_address", "never_invited")
-            },
+            "totals": {key: sum(row[key] for row in rows) for key in figures},
+            "show_never_invited": show_never_invited,
             "changelist_url": changelist_url,
         }
         return TemplateResponse(
@@ -393,13 +495,23 @@ class LanguageAdmin(admin.ModelAdmin):
 
 @admin.register(StaffAction)
 class StaffActionAdmin(admin.ModelAdmin):
-    """Read-only: an audit log that staff could edit would prove nothing."""
+    """Read-only: an audit log that staff could edit would prove nothing. An address correction
+    can be undone from here (which is itself recorded)."""
 
-    list_display = ["created_at", "actor_email", "kind", "summary", "affected_count", "link_column"]
+    list_display = [
+        "created_at",
+        "actor_email",
+        "kind",
+        "summary",
+        "affected_count",
+        "address_change_column",
+        "link_column",
+    ]
     list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["actor_email", "summary"]
     date_hierarchy = "created_at"
     list_per_page = 100
+    actions = ["undo_address_change_action"]
 
     @admin.display(description=_("link"))
     def link_column(self, action: StaffAction) -> str:
@@ -408,6 +520,46 @@ class StaffActionAdmin(admin.ModelAdmin):
             if action.target_url
             else ""
         )
+
+    @admin.display(description=_("address before → after"))
+    def address_change_column(self, action: StaffAction) -> str:
+        old, new = action.details.get("old"), action.details.get("new")
+        if action.kind != StaffAction.Kind.ADDRESS_CHANGE or not old or not new:
+            return ""
+        return format_html(
+            "<del>{}</del> ({}) → <ins>{}</ins> ({})",
+            old["email"] or "–",
+            old["status"],
+            new["email"] or "–",
+            new["status"],
+        )
+
+    @admin.action(
+        description=_("Undo the selected address corrections (put the old address back)"),
+        permissions=["undo"],
+    )
+    def undo_address_change_action(self, request, queryset):
+        undone = 0
+        for action in queryset.filter(kind=StaffAction.Kind.ADDRESS_CHANGE).order_by("-pk"):
+            try:
+                participant = services.participant_revert_email_change(
+                    action=action, actor=request.user
+                )
+            except services.AddressChangeRefused as error:
+                self.message_user(request, str(error), messages.WARNING)
+            else:
+                undone += 1
+                self.message_user(
+                    request,
+                    _("The address of %(name)s is %(email)s again.")
+                    % {"name": participant.full_name, "email": participant.email or "–"},
+                    messages.SUCCESS,
+                )
+        if not undone:
+            self.message_user(request, _("No address was put back."), messages.INFO)
+
+    def has_undo_permission(self, request) -> bool:
+        return request.user.has_perm("members.change_participant")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from members.extensions import ever_invited_condition
 from members.models import Exchange
 from members.models import Participant
 
@@ -180,6 +181,31 @@ class EmailStatusFilter(admin.SimpleListFilter):
         if value not in Participant.EmailStatus.values:
             raise IncorrectLookupParameters(f"Not an email status: {value!r}")
         return queryset.filter(email_status=value)
+
+
+class InvitedFilter(admin.SimpleListFilter):
+    """Never invited / invited, as the invitations app counts it (hidden without that app)."""
+
+    title = _("invitations")
+    parameter_name = "invited"
+    NEVER = "never"
+    YES = "yes"
+
+    def lookups(self, request, model_admin):
+        if ever_invited_condition() is None:
+            return []
+        return [(self.NEVER, _("Never invited")), (self.YES, _("Invited at least once"))]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        condition = ever_invited_condition()
+        if value is None or condition is None:
+            return queryset
+        if value == self.NEVER:
+            return queryset.filter(~condition)
+        if value == self.YES:
+            return queryset.filter(condition)
+        raise IncorrectLookupParameters(f"Not an invitation filter: {value!r}")
 
 
 class AccountDeletedFilter(admin.SimpleListFilter):

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from members.extensions import ever_invited_condition
 from members.models import Exchange
 from members.models import Participant
 
@@ -108,28 +109,25 @@ def participant_export_lines(queryset: QuerySet) -> Iterator[str]:
 
 
 def participant_counts_by_country() -> list[dict]:
-    """Per home country: participants, registered, with a bad address, never invited.
+    """Per home country: participants, registered, with a bad address, and never invited (when
+    the invitations app says who was; see `members.extensions.register_ever_invited`).
 
-    One aggregate query, largest country first. "Never invited" counts every participant until
-    invitations exist; the invitations app will narrow it.
+    One aggregate query, largest country first.
     """
-    rows = (
-        Participant.objects.order_by()
-        .values("home_country")
-        .annotate(
-            participants=Count("id"),
-            registered=Count("id", filter=Q(user__isnull=False)),
-            bad_address=Count("id", filter=Q(email_status__in=BAD_STATUSES)),
-        )
-    )
+    figures = {
+        "participants": Count("id"),
+        "registered": Count("id", filter=Q(user__isnull=False)),
+        "bad_address": Count("id", filter=Q(email_status__in=BAD_STATUSES)),
+    }
+    ever_invited = ever_invited_condition()
+    if ever_invited is not None:
+        figures["never_invited"] = Count("id", filter=~ever_invited)
+    rows = Participant.objects.order_by().values("home_country").annotate(**figures)
     result = [
         {
             "code": row["home_country"],
             "name": countries.name(row["home_country"]) if row["home_country"] else "",
-            "participants": row["participants"],
-            "registered": row["registered"],
-            "bad_address": row["bad_address"],
-            "never_invited": row["participants"],
+            **{key: row[key] for key in figures},
         }
         for row in rows
     ]

@@ -1,7 +1,7 @@
 """The audit log of staff actions that touch many people at once (see `StaffAction`).
 
 Every app records through this one function: invitations when a wave is launched, newsletters
-when one is sent, members for imports and CSV exports.
+when one is sent, members for imports, CSV exports and an adviser's address corrections.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ def record_staff_action(
     summary: str,
     affected_count: int = 0,
     target_url: str = "",
+    participant=None,
+    details: dict | None = None,
 ) -> StaffAction:
-    """`actor` is the staff User, or None for the command line (e.g. `import_participants`)."""
+    """`actor` is the staff User, or None for the command line (e.g. `import_participants`).
+    `participant` and `details` only for an action on one person (see `StaffAction`)."""
     real_actor = actor if getattr(actor, "pk", None) else None
     return StaffAction.objects.create(
         actor=real_actor,
@@ -26,4 +29,6 @@ def record_staff_action(
         summary=summary[:500],
         affected_count=affected_count,
         target_url=target_url[:500],
+        participant=participant,
+        details=details or {},
     )

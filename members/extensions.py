@@ -101,3 +101,45 @@ def register_participant_admin_link(link: ParticipantAdminLink) -> None:
 
 def participant_admin_links() -> list[ParticipantAdminLink]:
     return sorted(_participant_admin_links.values(), key=lambda link: (link.order, link.name))
+
+
+# --- "never invited" on the roster pages ---------------------------------------------------------
+
+# Whether a participant was ever invited is the invitations app's knowledge. It registers a
+# function returning a boolean expression over Participant rows (an `Exists` on its invitations);
+# the roster's counts and its sidebar filter use it, and leave "never invited" out without it.
+_ever_invited: Callable[[], Any] | None = None
+
+
+def register_ever_invited(condition: Callable[[], Any]) -> None:
+    global _ever_invited
+    _ever_invited = condition
+
+
+def ever_invited_condition():
+    """The registered boolean expression (True for participants ever invited), or None."""
+    return _ever_invited() if _ever_invited is not None else None
+
+
+# --- reactions to an adviser's address correction ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddressChangeReaction:
+    """What another app does when an adviser changes a participant's address (or puts the old
+    one back): `react(participant=..., old_email=...)`, inside the same transaction. Invitations:
+    links mailed to an address that is no longer the person's stop working."""
+
+    name: str
+    react: Callable[..., None]
+
+
+_address_change_reactions: dict[str, AddressChangeReaction] = {}
+
+
+def register_address_change_reaction(reaction: AddressChangeReaction) -> None:
+    _address_change_reactions[reaction.name] = reaction
+
+
+def address_change_reactions() -> list[AddressChangeReaction]:
+    return sorted(_address_change_reactions.values(), key=lambda reaction: reaction.name)

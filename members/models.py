@@ -319,7 +319,9 @@ class Exchange(models.Model):
 class StaffAction(models.Model):
     """An audit record of a staff action that changes or reveals many people at once: an import,
     launching a wave, sending a newsletter, a CSV export of personal data. Who, when and what;
-    never the personal data itself. Written by `members.audit.record_staff_action`."""
+    never the personal data itself, with one exception: an adviser's correction of one person's
+    address keeps the old and the new address (with their status and source) in `details`, so
+    that a wrong correction can be put back. Written by `members.audit.record_staff_action`."""
 
     class Kind(models.TextChoices):
         ROSTER_IMPORT = "roster_import", _("roster import")
@@ -328,6 +330,7 @@ class StaffAction(models.Model):
         NEWSLETTER_SEND = "newsletter_send", _("newsletter sent")
         ACTIVITY_MESSAGE = "activity_message", _("message to an activity's participants")
         CSV_EXPORT = "csv_export", _("CSV export of personal data")
+        ADDRESS_CHANGE = "address_change", _("address corrected")
         OTHER = "other", _("other")
 
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
@@ -345,6 +348,21 @@ class StaffAction(models.Model):
     summary = models.CharField(_("what"), max_length=500)
     affected_count = models.PositiveIntegerField(_("people affected"), default=0)
     target_url = models.CharField(_("link"), max_length=500, blank=True)
+    # Only for an action on one person (an address correction).
+    participant = models.ForeignKey(
+        Participant,
+        verbose_name=_("participant"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    details = models.JSONField(
+        _("details"),
+        default=dict,
+        blank=True,
+        help_text=_("For an address correction: the old and the new address, status and source."),
+    )
 
     class Meta:
         verbose_name = _("staff action")

@@ -5,14 +5,20 @@ from __future__ import annotations
 import unicodedata
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from members.audit import record_staff_action
+from members.extensions import address_change_reactions
 from members.models import ContactMessage
 from members.models import ExpertiseField
 from members.models import Language
 from members.models import Participant
+from members.models import StaffAction
 from members.models import User
 from norec_network.mail import render_email
 from norec_network.mail import send_later
@@ -63,6 +69,127 @@ def _is_current_address(participant: Participant, address: str | None) -> bool:
         return True
     current = {participant.email.lower(), participant.address_of_record.lower()} - {""}
     return address.strip().lower() in current
+
+
+class AddressChangeRefused(Exception):
+    """An address correction that cannot be made; the message is for staff."""
+
+
+def _address_snapshot(participant: Participant) -> dict:
+    return {
+        "email": participant.email,
+        "status": participant.email_status,
+        "source": participant.email_source,
+    }
+
+
+def _check_address_change(participant: Participant, email: str) -> None:
+    if participant.user_id is not None:
+        raise AddressChangeRefused(
+            _(
+                "%(name)s is registered: their address is the one they log in with, and they "
+                "change it themselves on their account page."
+            )
+            % {"name": participant.full_name}
+        )
+    if not email:
+        return
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise AddressChangeRefused(
+            _("“%(email)s” is not a valid email address; nothing changed.") % {"email": email}
+        ) from None
+    holder = Participant.objects.filter(email__iexact=email).exclude(pk=participant.pk).first()
+    if holder is not None:
+        # Two people never share an address (the roster import refuses it too).
+        raise AddressChangeRefused(
+            _("%(email)s is already the address of %(name)s (%(roster_id)s); nothing changed.")
+            % {"email": email, "name": holder.full_name, "roster_id": holder.participant_id}
+        )
+
+
+def _record_address_change(
+    *, participant: Participant, before: dict, actor, summary: str, extra: dict | None = None
+) -> None:
+    record_staff_action(
+        actor=actor,
+        kind=StaffAction.Kind.ADDRESS_CHANGE,
+        summary=summary,
+        affected_count=1,
+        target_url=reverse("admin:members_participant_change", args=[participant.pk]),
+        participant=participant,
+        details={"old": before, "new": _address_snapshot(participant), **(extra or {})},
+    )
+    for reaction in address_change_reactions():
+        reaction.react(participant=participant, old_email=before["email"])
+
+
+@transaction.atomic
+def participant_correct_email(*, participant: Participant, email: str, actor) -> Participant:
+    """An adviser corrects a participant's address: from the bounced-addresses page, the
+    participant's admin page, or an invitation request. The one way staff change an address.
+
+    It goes through `participant_set_email` with source adviser (so a roster import keeps it) and
+    status unknown (innocent until it bounces), and is recorded in the audit log with the old and
+    the new address, so that `participant_revert_email_change` can put it back. Refused for a
+    registered member and for an address another participant already has.
+    """
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    email = email.strip().lower()
+    _check_address_change(participant, email)
+    before = _address_snapshot(participant)
+    participant = participant_set_email(
+        participant=participant, email=email, source=Participant.EmailSource.ADVISER
+    )
+    _record_address_change(
+        participant=participant,
+        before=before,
+        actor=actor,
+        summary=f"Address of {participant.full_name} ({participant.participant_id}) corrected: "
+        f"{before['email'] or '(none)'} → {participant.email or '(none)'}",
+    )
+    return participant
+
+
+@transaction.atomic
+def participant_revert_email_change(*, action: StaffAction, actor) -> Participant:
+    """Undo an address correction recorded in the audit log: the address it replaced comes back
+    with its status and source (a bounced address stays bounced). Only while the participant
+    still has the address that correction set; recorded like any correction."""
+    action = StaffAction.objects.get(pk=action.pk)
+    old, new = action.details.get("old"), action.details.get("new")
+    if (
+        action.kind != StaffAction.Kind.ADDRESS_CHANGE
+        or action.participant_id is None
+        or not old
+        or not new
+    ):
+        raise AddressChangeRefused(_("This entry is not an address change that can be undone."))
+    participant = Participant.objects.select_for_update().get(pk=action.participant_id)
+    if participant.email != new["email"]:
+        raise AddressChangeRefused(
+            _(
+                "The address of %(name)s has changed again since (it is now %(email)s); "
+                "nothing was put back."
+            )
+            % {"name": participant.full_name, "email": participant.email or "–"}
+        )
+    _check_address_change(participant, old["email"])
+    before = _address_snapshot(participant)
+    participant.email = old["email"]
+    participant.email_status = old["status"]
+    participant.email_source = old["source"]
+    participant.save(update_fields=["email", "email_status", "email_source", "updated_at"])
+    _record_address_change(
+        participant=participant,
+        before=before,
+        actor=actor,
+        summary=f"Address of {participant.full_name} ({participant.participant_id}) put back: "
+        f"{before['email'] or '(none)'} → {participant.email or '(none)'}",
+        extra={"undoes": action.pk},
+    )
+    return participant
 
 
 @transaction.atomic

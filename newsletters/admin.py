@@ -156,6 +156,11 @@ class NewsletterAdmin(admin.ModelAdmin):
                 name="newsletters_newsletter_preview_html",
             ),
             path(
+                "<int:pk>/send-now/",
+                view(self.send_now_view),
+                name="newsletters_newsletter_send_now",
+            ),
+            path(
                 "<int:pk>/action/<str:action>/",
                 view(require_POST(self.action_view)),
                 name="newsletters_newsletter_action",
@@ -198,6 +203,40 @@ class NewsletterAdmin(admin.ModelAdmin):
             "changelist_url": reverse("admin:newsletters_newsletter_changelist"),
         }
         return TemplateResponse(request, "admin/newsletters/newsletter/send.html", context)
+
+    def send_now_view(self, request, pk: int):
+        """ "Send now": a confirmation page with the audience counts (GET), then the send (POST
+        of that page, carrying the number of recipients it showed)."""
+        newsletter = self._get(request, pk, change=True)
+        send_url = reverse("admin:newsletters_newsletter_send", args=[pk])
+        confirmed = request.POST.get("count", "") if request.method == "POST" else ""
+        if confirmed.isdigit():
+            try:
+                services.newsletter_schedule(
+                    newsletter=newsletter, actor=request.user, confirmed_count=int(confirmed)
+                )
+            except services.AudienceChanged as error:
+                for text in error.messages:
+                    self.message_user(request, text, messages.WARNING)
+            except ValidationError as error:
+                for text in error.messages:
+                    self.message_user(request, text, messages.ERROR)
+                return HttpResponseRedirect(send_url)
+            else:
+                self.message_user(request, _("Sending has started."), messages.SUCCESS)
+                return HttpResponseRedirect(send_url)
+        newsletter.refresh_from_db()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send “%(subject)s” now?") % {"subject": newsletter.subject},
+            "opts": self.model._meta,
+            "newsletter": newsletter,
+            "counts": selectors.newsletter_audience_counts(newsletter=newsletter),
+            "can_send": newsletter.status == Status.DRAFT,
+            "send_url": send_url,
+            "changelist_url": reverse("admin:newsletters_newsletter_changelist"),
+        }
+        return TemplateResponse(request, "admin/newsletters/newsletter/send_now.html", context)
 
     def preview_html_view(self, request, pk: int):
         newsletter = self._get(request, pk, change=False)
@@ -242,8 +281,11 @@ class NewsletterAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
             elif action == "send-now":
-                services.newsletter_schedule(newsletter=newsletter, actor=request.user)
-                self.message_user(request, _("Sending has started."), messages.SUCCESS)
+                # Sending to everyone is never one click: a form from an older page lands on
+                # the confirmation, which shows the audience first.
+                return HttpResponseRedirect(
+                    reverse("admin:newsletters_newsletter_send_now", args=[pk])
+                )
             elif action == "unschedule":
                 services.newsletter_unschedule(newsletter=newsletter)
                 self.message_user(

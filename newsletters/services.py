@@ -44,6 +44,10 @@ def _kick(newsletter: Newsletter) -> None:
         outbound.kick(stream=STREAM, campaign_id=newsletter.pk)
 
 
+class AudienceChanged(ValidationError):
+    """The newsletter would reach a different number of people than staff confirmed."""
+
+
 def _locked(newsletter: Newsletter) -> Newsletter:
     return Newsletter.objects.select_for_update().get(pk=newsletter.pk)
 
@@ -58,10 +62,17 @@ def _require(newsletter: Newsletter, *allowed: str, action: str) -> None:
 
 @transaction.atomic
 def newsletter_schedule(
-    *, newsletter: Newsletter, actor, send_at: datetime.datetime | None = None
+    *,
+    newsletter: Newsletter,
+    actor,
+    send_at: datetime.datetime | None = None,
+    confirmed_count: int | None = None,
 ) -> Newsletter:
     """Schedule a draft for `send_at`, or for now (the next run of the sender picks it up).
-    Recorded in the audit log with the number of people it will reach."""
+    Recorded in the audit log with the number of people it will reach.
+
+    `confirmed_count` is the audience the staff member saw on the "Send now" confirmation: when
+    given and no longer right, nothing is scheduled (`AudienceChanged`)."""
     newsletter = _locked(newsletter)
     _require(newsletter, Status.DRAFT, action=_("scheduled"))
     now = timezone.now()
@@ -70,6 +81,14 @@ def newsletter_schedule(
     counts = newsletter_audience_counts(newsletter=newsletter)
     if counts.receive == 0:
         raise ValidationError(_("Nobody would receive this newsletter: check the audience."))
+    if confirmed_count is not None and counts.receive != confirmed_count:
+        raise AudienceChanged(
+            _(
+                "The audience has changed since you looked: it is now %(count)s. "
+                "Check it before you send."
+            )
+            % {"count": counts.receive}
+        )
     newsletter.status = Status.SCHEDULED
     newsletter.scheduled_for = send_at or now
     newsletter.paused_reason = ""

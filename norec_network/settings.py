@@ -334,6 +334,10 @@ CELERY_BEAT_SCHEDULE["outbound-sweep"] = {
     "schedule": OUTBOUND_SWEEP_SECONDS,
     "options": {"expires": max(OUTBOUND_SWEEP_SECONDS, 60.0)},
 }
+# "Send again to people who have not accepted" leaves out anyone mailed (invitation or reminder)
+# fewer than this many days ago.
+INVITATION_RESEND_MIN_DAYS = env.int("INVITATION_RESEND_MIN_DAYS", default=7)
+
 CELERY_BEAT_SCHEDULE["invitations-remind"] = {
     "task": "invitations.invitation_remind_due",
     "schedule": 3600.0,

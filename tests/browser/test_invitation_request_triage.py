@@ -1,5 +1,6 @@
-"""An adviser works through an invitation request in the admin: sees the suggested roster match,
-corrects the address and invites the person in one click."""
+"""An adviser works through an invitation request in the admin: sees the suggested roster matches
+with their evidence, opens the best one, checks the old and the new address on the confirmation
+page, and only then replaces the address and invites the person."""
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 from invitations.models import Invitation
 from invitations.models import InvitationRequest
 from members.models import Participant
+from members.models import StaffAction
 from tests.members.factories import ExchangeFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
@@ -52,7 +54,7 @@ def adviser(transactional_db):
     return user
 
 
-def test_an_adviser_corrects_the_address_and_invites_from_a_request(
+def test_an_adviser_confirms_the_address_change_before_inviting_from_a_request(
     desktop_page, staff_login, live_server, adviser, request_row, snap
 ):
     changelist = reverse("admin:invitations_invitationrequest_changelist")
@@ -64,11 +66,35 @@ def test_an_adviser_corrects_the_address_and_invites_from_a_request(
     expect(matches).to_have_count(2)
     expect(matches.first).to_contain_text("amina@oldwork.example")
     expect(matches.first).to_contain_text("2009 · KCMC")
-    snap(page, "admin-invitation-request", sizes=("desktop",))
+    snap(page, "admin-invitation-request")
 
+    expect(matches.first).to_contain_text("same first and last name, same home country")
+    expect(matches.first).to_contain_text("an exchange in 2009")
+
+    request_url = page.url
     matches.first.get_by_role(
-        "button", name="Correct the address to amina.new@example.org and invite now"
+        "link", name="Give this person the address amina.new@example.org…"
     ).click()
+
+    # The confirmation page: nothing has changed yet.
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Replace the address of Amina Odhiambo?"
+    )
+    expect(page.locator("#old-address")).to_have_text("amina@oldwork.example")
+    expect(page.locator("#new-address")).to_have_text("amina.new@example.org")
+    expect(page.locator("#confirm-evidence")).to_contain_text("same partner organisation")
+    snap(page, "admin-invitation-request-confirm")
+    assert not Invitation.objects.exists()
+    assert Participant.objects.get(first_name="Amina").email == "amina@oldwork.example"
+
+    # "Cancel" goes back without a change; the second time the adviser confirms.
+    page.get_by_role("link", name="Cancel: not this person").click()
+    expect(page).to_have_url(request_url)
+    assert not Invitation.objects.exists()
+    matches.first.get_by_role(
+        "link", name="Give this person the address amina.new@example.org…"
+    ).click()
+    page.get_by_role("button", name="Replace the address and invite now").click()
 
     expect(page.locator(".messagelist")).to_contain_text("an invitation is on its way")
     snap(page, "admin-invitation-request-invited", sizes=("desktop",))
@@ -77,3 +103,5 @@ def test_an_adviser_corrects_the_address_and_invites_from_a_request(
     assert invitation.participant.first_name == "Amina"
     request_row.refresh_from_db()
     assert request_row.status == InvitationRequest.Status.INVITED
+    action = StaffAction.objects.get(kind=StaffAction.Kind.ADDRESS_CHANGE)
+    assert action.details["old"]["email"] == "amina@oldwork.example"

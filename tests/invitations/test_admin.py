@@ -1,12 +1,17 @@
 """The adviser's wave pages in the admin: create, preview, launch, progress, pause, resume,
 cancel, re-send, direct invitations, bad addresses; permissions and query counts."""
 
+from datetime import timedelta
+from html.parser import HTMLParser
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from invitations.models import Invitation
+from invitations.models import InvitationReminder
 from invitations.models import Wave
 from members.models import Participant
 from members.models import StaffAction
@@ -82,6 +87,67 @@ def test_the_adviser_creates_a_wave_in_the_admin(adviser_client, adviser):
     assert [c.code for c in wave.home_countries] == ["KE", "UG"]
     assert wave.window_weekdays == [0, 1, 2, 3, 4]
     assert (wave.status, wave.created_by) == ("draft", adviser)
+
+
+class _FormDefaults(HTMLParser):
+    """What a browser would submit for a form left as it came up: text inputs' values, ticked
+    boxes, selected options (the first option when none is selected)."""
+
+    def __init__(self):
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._select: str | None = None
+        self._multiple = False
+        self._first_option: str | None = None
+        self._selected = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file"):
+            if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            self.data.setdefault(name, []).append(attrs.get("value") or "")
+        elif tag == "textarea" and name:
+            self.data.setdefault(name, []).append("")
+        elif tag == "select" and name:
+            self._select, self._first_option, self._selected = name, None, False
+            self._multiple = "multiple" in attrs
+        elif tag == "option" and self._select:
+            if self._first_option is None:
+                self._first_option = attrs.get("value", "")
+            if "selected" in attrs:
+                self._selected = True
+                self.data.setdefault(self._select, []).append(attrs.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select:
+            if not (self._selected or self._multiple or self._first_option is None):
+                self.data.setdefault(self._select, []).append(self._first_option)
+            self._select = None
+
+
+def form_defaults(html: str) -> dict[str, list[str]]:
+    parser = _FormDefaults()
+    parser.feed(html)
+    return parser.data
+
+
+def test_the_new_wave_form_comes_up_with_monday_to_friday_ticked_and_saves_as_it_is(
+    adviser_client,
+):
+    page = adviser_client.get(reverse("admin:invitations_wave_add"))
+
+    data = form_defaults(page.content.decode())
+    assert data["window_weekdays"] == ["0", "1", "2", "3", "4"]
+    # The adviser names the wave and picks its countries; everything else stays as it came up.
+    data.update({"name": ["Ghana"], "home_countries": ["GH"], "_save": ["Save"]})
+    response = adviser_client.post(reverse("admin:invitations_wave_add"), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    wave = Wave.objects.get()
+    assert wave.window_weekdays == [0, 1, 2, 3, 4]
+    assert (wave.batch_size, wave.expiry_days, wave.reminder_days) == (50, 30, 10)
 
 
 def test_bad_wave_input_says_what_is_wrong_and_keeps_what_was_typed(adviser_client):
@@ -226,21 +292,120 @@ def test_pause_resume_cancel_and_resend_buttons(adviser_client):
     assert Wave.objects.get(pk=wave.pk).status == "cancelled"
 
 
-def test_resend_from_the_wave_page(adviser_client):
+def sent_days_ago(days: int, **filters) -> None:
+    """Pretend the wave's messages left `days` days ago."""
+    Invitation.objects.filter(**filters).update(sent_at=timezone.now() - timedelta(days=days))
+
+
+def test_resend_from_the_wave_page_asks_first_with_the_count(adviser_client):
     make_participants(2)
     wave = make_wave()
     launch(wave)
     send_all(campaign_id=wave.pk)
     Invitation.objects.update(status="expired")
+    sent_days_ago(8)
+    resend_url = reverse("admin:invitations_wave_resend", args=[wave.pk])
 
     page = adviser_client.get(change_url(wave))
     assert b"Send again to 2 people who have not accepted" in page.content
-    response = adviser_client.post(
-        reverse("admin:invitations_wave_resend", args=[wave.pk]), follow=True
-    )
+    assert f'href="{resend_url}"'.encode() in page.content  # a link to a page that asks
+    confirm = adviser_client.get(resend_url)
+    one_click = adviser_client.post(resend_url)  # an old form without the confirmed count
+
+    assert b"The invitation goes again to 2 people who have not accepted." in confirm.content
+    assert b'name="count" value="2"' in confirm.content
+    assert one_click.status_code == 200 and b'name="count" value="2"' in one_click.content
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"expired"}
+    assert not StaffAction.objects.filter(kind=StaffAction.Kind.INVITATIONS_RESENT).exists()
+
+    response = adviser_client.post(resend_url, {"count": "2"}, follow=True)
 
     assert b"2 invitations will be sent again" in response.content
     assert StaffAction.objects.filter(kind=StaffAction.Kind.INVITATIONS_RESENT).count() == 1
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_nobody_mailed_less_than_the_minimum_days_ago_is_sent_again(adviser_client, settings):
+    settings.INVITATION_RESEND_MIN_DAYS = 7
+    people = make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    sent_days_ago(8, participant=people[0])
+    sent_days_ago(6, participant=people[1])  # too recent
+    # The third was mailed long ago, but got the reminder two days ago.
+    sent_days_ago(20, participant=people[2])
+    third = Invitation.objects.get(participant=people[2])
+    InvitationReminder.objects.create(
+        invitation=third,
+        wave=wave,
+        email=third.email,
+        status="sent",
+        sent_at=timezone.now() - timedelta(days=2),
+    )
+    resend_url = reverse("admin:invitations_wave_resend", args=[wave.pk])
+
+    page = adviser_client.get(change_url(wave))
+    confirm = adviser_client.get(resend_url)
+    adviser_client.post(resend_url, {"count": "1"})
+
+    assert b"Send again to 1 person who has not accepted" in page.content
+    assert b"2 people who have not accepted were mailed less than 7 days ago" in page.content
+    assert b"Left out: 2 people who were mailed less than 7 days ago" in confirm.content
+    statuses = dict(Invitation.objects.values_list("participant_id", "status"))
+    assert statuses == {people[0].pk: "pending", people[1].pk: "sent", people[2].pk: "sent"}
+
+
+def test_a_resend_when_everyone_was_mailed_recently_sends_nothing_and_says_why(adviser_client):
+    make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)  # just now
+    resend_url = reverse("admin:invitations_wave_resend", args=[wave.pk])
+
+    page = adviser_client.get(change_url(wave))
+    confirm = adviser_client.get(resend_url)
+    response = adviser_client.post(resend_url, {"count": "2"}, follow=True)
+
+    assert b"Send again to" not in page.content
+    assert b'name="count"' not in confirm.content
+    assert b"was mailed less than 7 days ago" in response.content
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_resend_whose_count_changed_since_the_confirmation_asks_again(adviser_client):
+    people = make_participants(3)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    sent_days_ago(8)
+    resend_url = reverse("admin:invitations_wave_resend", args=[wave.pk])
+    adviser_client.get(resend_url)  # the adviser sees 3
+    Invitation.objects.filter(participant=people[0]).update(status="accepted")
+
+    response = adviser_client.post(resend_url, {"count": "3"})
+
+    assert response.status_code == 200
+    assert b"has changed since you looked" in response.content
+    assert b'name="count" value="2"' in response.content
+    assert not Invitation.objects.filter(status="pending").exists()
+
+
+def test_staff_who_may_only_view_waves_cannot_resend(client):
+    make_participants(1)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    sent_days_ago(8)
+    client.force_login(grant(StaffUserFactory(), "view_wave"))
+    resend_url = reverse("admin:invitations_wave_resend", args=[wave.pk])
+
+    page = client.get(change_url(wave))
+
+    assert b"Send again to" not in page.content
+    assert client.get(resend_url).status_code == 403
+    assert client.post(resend_url, {"count": "1"}).status_code == 403
+    assert Invitation.objects.get().status == "sent"
 
 
 def test_staff_without_wave_permissions_cannot_act(client):
@@ -367,6 +532,46 @@ def test_bad_addresses_by_country_and_fixing_one(
     )
     assert Invitation.objects.get().email == "amina.new@example.org"
     assert [m.to for m in mail.outbox] == [["amina.new@example.org"]]
+
+
+def test_a_fix_is_recorded_for_undo_and_links_mailed_to_the_old_address_stop_working(
+    adviser_client, adviser
+):
+    person = ParticipantFactory(
+        home_country="KE", email="old@example.org", email_status="complained"
+    )
+    mailed = Invitation.objects.create(
+        participant=person, email="old@example.org", status=Invitation.Status.SENT
+    )
+
+    adviser_client.post(
+        reverse("admin:invitations_fix_address", args=[person.pk]), {"email": "new@example.org"}
+    )
+
+    mailed.refresh_from_db()
+    assert mailed.status == Invitation.Status.REVOKED
+    action = StaffAction.objects.get(kind=StaffAction.Kind.ADDRESS_CHANGE)
+    assert (action.actor, action.participant) == (adviser, person)
+    assert action.details["old"] == {
+        "email": "old@example.org",
+        "status": "complained",
+        "source": "roster",
+    }
+    assert action.details["new"]["email"] == "new@example.org"
+
+
+def test_a_registered_members_bad_address_is_not_changed_by_staff(adviser_client):
+    member = MemberFactory(email="member@example.org", email_status="bounced")
+
+    response = adviser_client.post(
+        reverse("admin:invitations_fix_address", args=[member.pk]),
+        {"email": "other@example.org"},
+        follow=True,
+    )
+
+    assert b"change it themselves on their account page" in response.content
+    member.refresh_from_db()
+    assert member.email == "member@example.org"
 
 
 def test_a_wrong_address_is_refused_with_a_message(adviser_client):

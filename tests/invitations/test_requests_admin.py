@@ -5,9 +5,9 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 import invitations.admin_requests  # noqa: F401  (registered by invitations/admin.py too)
-from invitations.accept import invitation_request_matches
 from invitations.models import Invitation
 from invitations.models import InvitationRequest
+from invitations.selectors import invitation_request_matches
 from tests.members.factories import ExchangeFactory
 from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
@@ -113,7 +113,7 @@ def test_the_request_page_shows_matches_with_a_fixed_number_of_queries(
 
     assert response.status_code == 200
     assert response.text.count('data-participant="') == 8
-    assert "Correct the address to amina.new@example.org and invite now" in response.text
+    assert "Give this person the address amina.new@example.org…" in response.text
 
 
 def test_the_list_shows_open_requests_by_default(client, adviser):

@@ -32,7 +32,10 @@ def test_correcting_the_address_invites_the_participant_now(client, adviser):
     )
     request_row = make_request()
 
-    response = client.post(invite_url(request_row, participant), follow=True)
+    # As the confirmation page posts it: the address the adviser saw being replaced.
+    response = client.post(
+        invite_url(request_row, participant), {"replaces": "amina@oldmail.example"}, follow=True
+    )
 
     assert "now amina.new@example.org, and an invitation is on its way" in response.text
     participant.refresh_from_db()
@@ -56,7 +59,7 @@ def test_inviting_replaces_an_open_invitation_to_the_old_address(client, adviser
     )
     request_row = make_request()
 
-    client.post(invite_url(request_row, participant))
+    client.post(invite_url(request_row, participant), {"replaces": "amina@oldmail.example"})
 
     old.refresh_from_db()
     assert old.status == Invitation.Status.REVOKED
@@ -69,7 +72,7 @@ def test_a_request_lifts_an_earlier_decline(client, adviser):
     participant = ParticipantFactory(declined_invitations=True)
     request_row = make_request()
 
-    client.post(invite_url(request_row, participant))
+    client.post(invite_url(request_row, participant), {"replaces": participant.email})
 
     participant.refresh_from_db()
     assert not participant.declined_invitations

@@ -215,6 +215,8 @@ def test_resend_goes_to_those_who_have_not_accepted_and_may_still_be_invited():
     Invitation.objects.filter(pk=rows[people[3].pk].pk).update(complained_at=timezone.now())
     mail.outbox.clear()
     adviser = StaffUserFactory()
+    # Long enough ago: nobody is mailed twice within INVITATION_RESEND_MIN_DAYS.
+    Invitation.objects.filter(wave=wave).update(sent_at=timezone.now() - timedelta(days=8))
 
     count = services.wave_resend(wave=wave, actor=adviser)
     assert not Invitation.objects.filter(wave=wave, complained_at__isnull=False).exists()
@@ -225,6 +227,35 @@ def test_resend_goes_to_those_who_have_not_accepted_and_may_still_be_invited():
     action = StaffAction.objects.get(kind=StaffAction.Kind.INVITATIONS_RESENT)
     assert (action.actor, action.affected_count) == (adviser, 2)
     assert Invitation.objects.get(pk=rows[people[0].pk].pk).status == "accepted"
+
+
+def test_the_resend_delay_is_a_setting_and_a_stale_confirmation_sends_nothing(settings):
+    settings.INVITATION_RESEND_MIN_DAYS = 3
+    people = make_participants(2)
+    wave = make_wave()
+    launch(wave)
+    send_all(campaign_id=wave.pk)
+    now = timezone.now()
+    Invitation.objects.filter(participant=people[0]).update(sent_at=now - timedelta(days=4))
+    Invitation.objects.filter(participant=people[1]).update(sent_at=now - timedelta(days=2))
+
+    with pytest.raises(services.WaveResendCountChanged):
+        services.wave_resend(wave=wave, actor=None, confirmed_count=2)
+    assert not Invitation.objects.filter(status="pending").exists()
+    assert services.wave_resend(wave=wave, actor=None, confirmed_count=1) == 1
+
+    assert Invitation.objects.get(status="pending").participant == people[0]
+
+
+def test_the_resend_delay_comes_from_the_environment_with_a_safe_default():
+    from tests.test_settings import manage
+
+    script = "from django.conf import settings; print(settings.INVITATION_RESEND_MIN_DAYS)"
+    default = manage("shell", "-c", script, env={})
+    configured = manage("shell", "-c", script, env={"INVITATION_RESEND_MIN_DAYS": "14"})
+
+    assert default.stdout.strip().splitlines()[-1] == "7", default.stderr
+    assert configured.stdout.strip().splitlines()[-1] == "14", configured.stderr
 
 
 def test_a_draft_cannot_be_resent():

@@ -8,7 +8,9 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from invitations.models import Invitation
 from members.admin import ParticipantAdmin
 from members.admin_reports import UTF8_BOM
 from members.admin_reports import participant_export_header
@@ -334,12 +336,50 @@ def test_counts_by_country_equal_direct_database_counts(adviser_client, roster):
 def test_each_count_links_to_a_changelist_showing_that_many(adviser_client, roster):
     response = adviser_client.get(reverse(COUNTS))
     for row in response.context["rows"]:
-        for key in ("participants", "registered", "bad_address"):
+        for key in ("participants", "registered", "bad_address", "never_invited"):
             url = row[f"{key}_url"]
             assert f'href="{url}"'.replace("&", "&amp;") in response.content.decode()
             linked = adviser_client.get(url)
             assert linked.status_code == 200
             assert linked.context["cl"].result_count == row[key], (row["code"], key)
+
+
+@pytest.fixture
+def invitations_history(roster):
+    """Kamau accepted an invitation, Achieng's bounced, Mamani's waits in a launched wave, Mensah's
+    was revoked before it left (a cancelled wave): he, Shrestha and Nobody were never invited."""
+    now = timezone.now()
+    Invitation.objects.create(
+        participant=roster["ke_member"], status=Invitation.Status.ACCEPTED, sent_at=now
+    )
+    Invitation.objects.create(
+        participant=roster["ke_bounced"], status=Invitation.Status.BOUNCED, sent_at=now
+    )
+    Invitation.objects.create(participant=roster["bo_complained"], status=Invitation.Status.PENDING)
+    Invitation.objects.create(
+        participant=roster["gh_no_exchange"], status=Invitation.Status.REVOKED
+    )
+    return roster
+
+
+def test_never_invited_counts_those_no_invitation_reached_or_awaits(
+    adviser_client, invitations_history
+):
+    response = adviser_client.get(reverse(COUNTS))
+
+    never = {row["code"]: row["never_invited"] for row in response.context["rows"]}
+    assert never == {"KE": 0, "NP": 1, "BO": 0, "GH": 1, "": 1}
+    assert response.context["totals"]["never_invited"] == 3
+    assert listed(adviser_client, {"invited": "never"}) == {"NP-1", "GH-1", "XX-1"}
+    assert listed(adviser_client, {"invited": "yes"}) == {"KE-1", "KE-2", "BO-1"}
+    total_link = reverse(CHANGELIST) + "?invited=never"
+    assert f'href="{total_link}"' in response.content.decode()
+
+
+def test_a_bad_invited_filter_value_is_not_an_error(adviser_client, roster):
+    response = adviser_client.get(reverse(CHANGELIST), {"invited": "sometimes"})
+
+    assert response.status_code in (200, 302)
 
 
 def test_other_admins_load_and_search(roster, admin_client):

@@ -39,6 +39,10 @@ def action_url(newsletter, action):
     return reverse("admin:newsletters_newsletter_action", args=[newsletter.pk, action])
 
 
+def send_now_url(newsletter):
+    return reverse("admin:newsletters_newsletter_send_now", args=[newsletter.pk])
+
+
 def test_activity_staff_compose_a_draft_and_land_on_the_send_page(client, activity_staff):
     client.force_login(activity_staff)
 
@@ -126,7 +130,7 @@ def test_schedule_for_a_time_and_send_now_are_recorded(client, activity_staff):
     client.force_login(activity_staff)
 
     client.post(action_url(first, "schedule"), {"send_at": "2099-01-02T09:30"})
-    client.post(action_url(second, "send-now"))
+    client.post(send_now_url(second), {"count": "1"})  # as the confirmation page posts it
 
     first.refresh_from_db()
     second.refresh_from_db()
@@ -134,6 +138,80 @@ def test_schedule_for_a_time_and_send_now_are_recorded(client, activity_staff):
     assert first.scheduled_for.isoformat().startswith("2099-01-02T")
     assert second.status in (Newsletter.Status.SCHEDULED, Newsletter.Status.SENDING)
     assert StaffAction.objects.filter(kind=StaffAction.Kind.NEWSLETTER_SEND).count() == 2
+
+
+def test_send_now_asks_first_showing_the_audience_and_one_click_sends_nothing(
+    client, activity_staff
+):
+    MemberFactory.create_batch(3)
+    MemberFactory(newsletter_subscribed=False)
+    newsletter = NewsletterFactory(subject="December news")
+    client.force_login(activity_staff)
+
+    page = client.get(send_url(newsletter))
+    old_form = client.post(action_url(newsletter, "send-now"))  # the button of an older page
+    confirm = client.get(send_now_url(newsletter))
+    no_count = client.post(send_now_url(newsletter))
+
+    assert f'href="{send_now_url(newsletter)}"' in page.content.decode()
+    assert "Send now to 3 members…" in page.content.decode()
+    assert old_form.status_code == 302 and old_form["Location"] == send_now_url(newsletter)
+    content = confirm.content.decode()
+    assert "“December news” goes to 3 members now." in content
+    assert "Left out: unsubscribed</dt><dd>1</dd>" in content
+    assert 'name="count" value="3"' in content
+    assert no_count.status_code == 200 and 'name="count" value="3"' in no_count.content.decode()
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.DRAFT
+    assert not StaffAction.objects.exists()
+
+
+def test_the_confirmed_send_now_starts_sending_and_is_recorded(client, activity_staff):
+    MemberFactory.create_batch(2)
+    newsletter = NewsletterFactory()
+    client.force_login(activity_staff)
+
+    response = client.post(send_now_url(newsletter), {"count": "2"}, follow=True)
+
+    assert "Sending has started." in response.content.decode()
+    newsletter.refresh_from_db()
+    assert newsletter.status in (Newsletter.Status.SCHEDULED, Newsletter.Status.SENDING)
+    action = StaffAction.objects.get(kind=StaffAction.Kind.NEWSLETTER_SEND)
+    assert (action.actor, action.affected_count) == (activity_staff, 2)
+
+
+def test_a_send_now_confirmed_for_another_audience_size_sends_nothing(client, activity_staff):
+    MemberFactory.create_batch(2)
+    newsletter = NewsletterFactory()
+    client.force_login(activity_staff)
+    client.get(send_now_url(newsletter))
+    MemberFactory()  # registered meanwhile
+
+    response = client.post(send_now_url(newsletter), {"count": "2"})
+
+    assert response.status_code == 200
+    assert "The audience has changed since you looked: it is now 3." in response.content.decode()
+    assert 'name="count" value="3"' in response.content.decode()
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.DRAFT
+
+
+def test_staff_who_may_only_view_newsletters_cannot_send_now(client):
+    MemberFactory()
+    viewer = StaffUserFactory()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_newsletter"))
+    newsletter = NewsletterFactory()
+    client.force_login(viewer)
+
+    page = client.get(send_url(newsletter))
+
+    assert f'href="{send_now_url(newsletter)}"' not in page.content.decode()
+    assert client.get(send_now_url(newsletter)).status_code == 403
+    assert client.post(send_now_url(newsletter), {"count": "1"}).status_code == 403
+    client.force_login(MemberFactory().user)
+    assert client.post(send_now_url(newsletter), {"count": "1"}).status_code in (302, 403)
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.DRAFT
 
 
 def test_a_bad_schedule_time_says_what_is_wrong(client, activity_staff):

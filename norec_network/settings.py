@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "anymail",
     "django_countries",
     "phonenumber_field",
+    "core",
     "members",
     "invitations",
     "activities",

@@ -18,4 +18,4 @@ RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only python manage.py col
 USER norec
 EXPOSE 8000
 # The access log goes to stdout with the tokens of invitation (and other secret) links redacted.
-CMD ["gunicorn", "norec_network.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "norec_network.gunicorn_logger.RedactingLogger"]
+CMD ["gunicorn", "norec_network.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "core.gunicorn_logger.RedactingLogger"]

@@ -1,5 +1,6 @@
 """The activities back office: the activity list and form, per-activity registrations (waitlist,
-attendance, CSV, message to all registered), cancelling with notice, and the monthly plan."""
+attendance, CSV, message to all registered), cancelling with notice. (The monthly plan is the
+back office's: backoffice/views.py.)"""
 
 from __future__ import annotations
 
@@ -32,8 +33,6 @@ from activities.models import Registration
 from activities.models import validate_time_zone
 from members.audit import record_staff_action
 from members.models import StaffAction
-from norec_network.monthly_plan import plan_for_year
-from norec_network.monthly_plan import plan_sources
 
 SEATS = (Registration.Status.CONFIRMED, Registration.Status.ATTENDED)
 
@@ -228,7 +227,6 @@ class ActivityAdmin(admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path("plan/", wrap(self.plan_view), name="activities_activity_plan"),
             path(
                 "<int:pk>/registrations/",
                 wrap(self.registrations_view),
@@ -265,26 +263,6 @@ class ActivityAdmin(admin.ModelAdmin):
             "activity": activity,
             "title": title,
         }
-
-    def plan_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        try:
-            year = int(request.GET.get("year", ""))
-        except ValueError:
-            year = timezone.localdate().year
-        year = min(max(year, 2000), 2100)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Monthly plan %(year)s") % {"year": year},
-            "year": year,
-            "months": plan_for_year(year),
-            "sources": plan_sources(),
-            "previous_year": year - 1,
-            "next_year": year + 1,
-        }
-        return TemplateResponse(request, "admin/activities/activity/plan.html", context)
 
     def registrations_view(self, request, pk):
         activity = self._get(request, pk, change=request.method == "POST")

@@ -10,14 +10,14 @@ class ActivitiesConfig(AppConfig):
         from activities import selectors
         from activities import services
         from activities.demo import seed_activities
+        from core.monthly_plan import PlanSource
+        from core.monthly_plan import register_plan_source
         from members.extensions import DemoSeeder
         from members.extensions import HomeSection
         from members.extensions import PersonalDataSource
         from members.extensions import register_demo_seeder
         from members.extensions import register_home_section
         from members.extensions import register_personal_data_source
-        from norec_network.monthly_plan import PlanSource
-        from norec_network.monthly_plan import register_plan_source
 
         register_plan_source(
             PlanSource(

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from core.models import TimestampedModel
 from members.models import Participant
-from members.models import TimestampedModel
 
 
 @functools.cache

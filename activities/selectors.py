@@ -156,7 +156,7 @@ def plan_items_for_year(year: int) -> dict:
     """For the monthly plan: published activities by month of the year (in the site's zone)."""
     from django.urls import reverse
 
-    from norec_network.monthly_plan import PlanItem
+    from core.monthly_plan import PlanItem
 
     by_month: dict[int, list] = {}
     activities = (

@@ -25,9 +25,9 @@ from activities.models import CalendarFeed
 from activities.models import Registration
 from activities.timefmt import when
 from activities.timefmt import zone_for
+from core.mail import render_email
+from core.mail import send_later
 from members.models import Participant
-from norec_network.mail import render_email
-from norec_network.mail import send_later
 
 SEAT_STATUSES = (Registration.Status.CONFIRMED, Registration.Status.ATTENDED)
 ACTIVE_STATUSES = (*SEAT_STATUSES, Registration.Status.WAITLISTED)

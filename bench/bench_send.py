@@ -155,10 +155,10 @@ def main() -> int:
         from django.db import connections
         from django.utils import timezone
 
+        from core.tasks import outbound_send_batch
         from invitations import services
         from invitations.models import Invitation
         from invitations.models import Wave
-        from norec_network.outbound import outbound_send_batch
         from tests.support.worker import WorkerProcess
         from tests.support.worker import purge_queues
 

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from anymail.signals import tracking
+
+        from core import outbound
+
+        # Every ESP's tracking webhooks, normalised by anymail, go to the one receiver.
+        tracking.connect(outbound.tracking_receiver, dispatch_uid="core.outbound.tracking_receiver")

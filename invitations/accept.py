@@ -14,14 +14,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.mail import render_email
+from core.mail import send_later
 from invitations import services as sending
 from invitations.models import Invitation
 from invitations.models import InvitationRequest
 from members import services as member_services
 from members.models import Participant
 from members.models import User
-from norec_network.mail import render_email
-from norec_network.mail import send_later
 
 
 class InvitationProblem:

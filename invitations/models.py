@@ -1,6 +1,6 @@
 """Invitation waves, the invitations they send, and the public "I was not invited" requests.
 
-State changes live in `invitations.services`; the sending machinery in `norec_network.outbound`.
+State changes live in `invitations.services`; the sending machinery in `core.outbound`.
 """
 
 import secrets
@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from core.outbound_model import OutboundMessage
 from members.models import Participant
-from norec_network.outbound_model import OutboundMessage
 
 
 def default_weekdays() -> list[int]:

@@ -1,4 +1,4 @@
-"""Invitations and their reminders plugged into the shared sender (`norec_network.outbound`).
+"""Invitations and their reminders plugged into the shared sender (`core.outbound`).
 
 Two streams: "invitation" (one row per invitation) and "invitation_reminder" (the one reminder).
 A wave is their campaign: its pace, batch size and sending window apply to both; a direct
@@ -16,14 +16,14 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core import outbound
+from core.mail import render_email
 from invitations import services
 from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import Wave
 from invitations.tokens import invitation_token
 from members.models import Exchange
-from norec_network import outbound
-from norec_network.mail import render_email
 
 DIRECT = outbound.Campaign(id=None, rate_per_hour=0, batch_size=50)
 # The waves whose invitations, and whose reminders, may go out: a paused or cancelled wave sends

@@ -1,7 +1,7 @@
 """Every state change of waves and invitations on the sending side.
 
 The participant's side (accepting, declining, requests) lives in `invitations.accept`. The
-sending machinery is `norec_network.outbound`; `invitations.sending` plugs waves into it.
+sending machinery is `core.outbound`; `invitations.sending` plugs waves into it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import outbound
+from core.tasks import outbound_send_batch
 from invitations import selectors
 from invitations.models import Invitation
 from invitations.models import InvitationReminder
@@ -24,7 +26,6 @@ from invitations.zones import zone_for_participant
 from members.audit import record_staff_action
 from members.models import Participant
 from members.models import StaffAction
-from norec_network import outbound
 
 INVITATION_STREAM = "invitation"
 REMINDER_STREAM = "invitation_reminder"
@@ -72,7 +73,7 @@ def wave_launch(*, wave: Wave, actor, target_url: str = "") -> int:
         target_url=target_url,
     )
     if wave.status == Wave.Status.SENDING:
-        outbound.kick(stream=INVITATION_STREAM, campaign_id=wave.pk)
+        outbound_send_batch.delay_on_commit(INVITATION_STREAM, wave.pk)
     return created
 
 
@@ -147,7 +148,7 @@ def wave_resume(*, wave: Wave) -> Wave:
     wave.paused_reason = ""
     wave.save(update_fields=["status", "paused_reason", "updated_at"])
     if wave.status == Wave.Status.SENDING:
-        outbound.kick(stream=INVITATION_STREAM, campaign_id=wave.pk)
+        outbound_send_batch.delay_on_commit(INVITATION_STREAM, wave.pk)
     return wave
 
 
@@ -261,7 +262,7 @@ def wave_resend(
         target_url=target_url,
     )
     if wave.status == Wave.Status.SENDING and count:
-        outbound.kick(stream=INVITATION_STREAM, campaign_id=wave.pk)
+        outbound_send_batch.delay_on_commit(INVITATION_STREAM, wave.pk)
     return count
 
 
@@ -285,7 +286,7 @@ def invitation_send_direct(*, participant: Participant, actor) -> Invitation:
         reminder_days=getattr(settings, "INVITATION_REMINDER_DAYS", 10),
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    outbound.kick(stream=INVITATION_STREAM, campaign_id=None)
+    outbound_send_batch.delay_on_commit(INVITATION_STREAM, None)
     return invitation
 
 

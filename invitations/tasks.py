@@ -1,4 +1,4 @@
-"""Periodic jobs of invitations (the sending itself is `norec_network.outbound`'s tasks)."""
+"""Periodic jobs of invitations (the sending itself is `core.outbound`'s tasks)."""
 
 from celery import shared_task
 

@@ -25,6 +25,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_safe
 
+from core.ratelimit import RateLimit
+from core.ratelimit import client_ip
 from invitations.accept import InvitationNotUsable
 from invitations.accept import InvitationProblem
 from invitations.accept import invitation_accept
@@ -34,8 +36,6 @@ from invitations.accept import invitation_request_create
 from invitations.forms import InvitationAcceptForm
 from invitations.forms import InvitationRequestForm
 from invitations.tokens import invitation_for_token
-from norec_network.ratelimit import RateLimit
-from norec_network.ratelimit import client_ip
 
 # Guessing tokens: the tokens cannot be guessed (160 bits), but a client that keeps trying
 # unknown ones is stopped anyway. Only wrong tokens count, so that a real link always works,

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
-from norec_network.mail import render_email
-from norec_network.mail import send_later
+from core.mail import render_email
+from core.mail import send_later
 
 
 class AccountAdapter(DefaultAccountAdapter):

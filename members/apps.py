@@ -7,4 +7,15 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members and roster")
 
     def ready(self):
+        from core import outbound
+        from members import services
         from members import signals  # noqa: F401 - connects the allauth hooks
+
+        # What the ESPs report about an address (bounces, complaints, unsubscribes) is applied to
+        # the participant by members' own services.
+        outbound.register_recipient_hooks(
+            outbound.RecipientHooks(
+                address_reported=services.participant_apply_address_report,
+                unsubscribed=services.participant_apply_esp_unsubscribe,
+            )
+        )

@@ -12,6 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.mail import render_email
+from core.mail import send_later
+from core.ratelimit import RateLimit
 from members.audit import record_staff_action
 from members.extensions import address_change_reactions
 from members.models import ContactMessage
@@ -20,9 +23,6 @@ from members.models import Language
 from members.models import Participant
 from members.models import StaffAction
 from members.models import User
-from norec_network.mail import render_email
-from norec_network.mail import send_later
-from norec_network.ratelimit import RateLimit
 
 
 @transaction.atomic
@@ -215,6 +215,17 @@ def participant_mark_email_status(
         participant.email_status = status
         participant.save(update_fields=["email_status", "updated_at"])
     return participant
+
+
+def participant_apply_address_report(*, participant_id: int, address: str, status: str) -> None:
+    """What an ESP reported about `address`, mailed to this participant: "ok" (delivered),
+    "bounced" or "complained". The bulk sender's tracking calls it through the hook registered in
+    `MembersConfig.ready()` (core imports no app)."""
+    participant = Participant.objects.filter(pk=participant_id).first()
+    if participant is not None:
+        participant_mark_email_status(
+            participant=participant, status=Participant.EmailStatus(status), address=address
+        )
 
 
 # --- profile (members) ---------------------------------------------------------------------
@@ -671,3 +682,14 @@ def participant_set_newsletter_subscription(
         changed = _note_newsletter_choice(participant, source=source)
         participant.save(update_fields=["newsletter_subscribed", *changed, "updated_at"])
     return participant
+
+
+def participant_apply_esp_unsubscribe(*, participant_id: int, address: str, source: str) -> None:
+    """The recipient of a message to `address` left through their mail provider or the ESP: they
+    leave the newsletter. Called by the bulk sender's tracking through the hook registered in
+    `MembersConfig.ready()`."""
+    participant = Participant.objects.filter(pk=participant_id).first()
+    if participant is not None:
+        participant_set_newsletter_subscription(
+            participant=participant, subscribed=False, source=source, address=address
+        )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from core.csp import EMAIL_PREVIEW_POLICY
 from members.models import Participant
 from newsletters import selectors
 from newsletters import services
@@ -26,7 +27,6 @@ from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import message_html
-from norec_network.csp import EMAIL_PREVIEW_POLICY
 
 Status = Newsletter.Status
 

@@ -9,15 +9,15 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.monthly_plan import PlanItem
+from core.monthly_plan import PlanSource
+from core.monthly_plan import register_plan_source
 from members.extensions import DemoSeeder
 from members.extensions import HomeSection
 from members.extensions import PersonalDataSource
 from members.extensions import register_demo_seeder
 from members.extensions import register_home_section
 from members.extensions import register_personal_data_source
-from norec_network.monthly_plan import PlanItem
-from norec_network.monthly_plan import PlanSource
-from norec_network.monthly_plan import register_plan_source
 
 
 def plan_items_for_year(year: int) -> dict[int, list[PlanItem]]:

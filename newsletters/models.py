@@ -7,10 +7,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from core.models import TimestampedModel
+from core.outbound_model import OutboundMessage
+from core.outbound_model import OutboundStatus
 from members.models import Participant
-from members.models import TimestampedModel
-from norec_network.outbound_model import OutboundMessage
-from norec_network.outbound_model import OutboundStatus
 
 
 class Newsletter(TimestampedModel):
@@ -99,7 +99,7 @@ class Newsletter(TimestampedModel):
 
 
 class Delivery(OutboundMessage):
-    """One newsletter to one recipient, sent by the shared bulk sender (`norec_network.outbound`).
+    """One newsletter to one recipient, sent by the shared bulk sender (`core.outbound`).
     The unique pair is what makes "nobody twice" hold even when a worker is killed and the send is
     started again; `email` is the address used."""
 

@@ -20,8 +20,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 
-from norec_network.mail import render_email
-from norec_network.markdown import render_markdown
+from core.mail import render_email
+from core.markdown import render_markdown
 
 TEMPLATE_PREFIX = "emails/newsletters/newsletter"
 TOKEN_SALT = "newsletters.unsubscribe"
@@ -61,7 +61,7 @@ def next_month(month: datetime.date) -> datetime.date:
 def activities_for_month(month: datetime.date) -> list[dict]:
     """Next month's activities as the activities app lists them in the monthly plan (this app does
     not import activities): [{"title", "date" (ISO), "url"}], by date."""
-    from norec_network.monthly_plan import plan_for_year
+    from core.monthly_plan import plan_for_year
 
     target = next_month(month)
     plan = plan_for_year(target.year)[target.month - 1]

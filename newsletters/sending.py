@@ -1,4 +1,4 @@
-"""Newsletters on the shared bulk sender (`norec_network.outbound`): the "newsletter" stream.
+"""Newsletters on the shared bulk sender (`core.outbound`): the "newsletter" stream.
 
 The sender claims pending deliveries in batches, throttled by the newsletter's rate, sends them
 over one connection with one commit per message, recovers rows of killed workers, maps tracking
@@ -18,14 +18,15 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db.models import Q
 
+from core import outbound
+from newsletters import services
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import Recipient
 from newsletters.selectors import BAD_STATUSES
-from norec_network import outbound
 
-STREAM = "newsletter"
+STREAM = services.STREAM
 BATCH_SIZE = 200
 # Rendered issues kept per worker process (the Markdown body and activities are the same for all).
 _RENDERERS_KEPT = 4
@@ -46,8 +47,6 @@ def _renderer(newsletter: Newsletter) -> IssueRenderer:
 
 
 def active_newsletters(now: datetime.datetime) -> Iterator[outbound.Campaign]:
-    from newsletters import services
-
     # The same status is read again before each message (`campaign_sends`): a pause stops at once.
     sending = Newsletter.objects.filter(status=Newsletter.Status.SENDING).values_list(
         "pk", "rate_per_hour"
@@ -87,16 +86,12 @@ def delivery_skip_reason(delivery: Delivery) -> str | None:
 
 
 def pause_newsletter(newsletter_id: int, reason: str) -> None:
-    from newsletters import services
-
     # Already paused, cancelled or finished: nothing more to stop.
     with contextlib.suppress(ValidationError):
         services.newsletter_pause(newsletter=Newsletter(pk=newsletter_id), reason=reason)
 
 
 def newsletter_finished(newsletter_id: int | None) -> None:
-    from newsletters import services
-
     if newsletter_id is not None:
         services.newsletter_mark_sent(newsletter=Newsletter(pk=newsletter_id))
 

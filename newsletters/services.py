@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.mail import send_later
+from core.tasks import outbound_send_batch
 from members.audit import record_staff_action
 from members.models import Participant
 from members.models import StaffAction
@@ -29,19 +31,18 @@ from newsletters.rendering import participant_pk_from_token
 from newsletters.selectors import BAD_STATUSES
 from newsletters.selectors import newsletter_audience_counts
 from newsletters.selectors import newsletter_recipients
-from newsletters.sending import STREAM
-from norec_network import outbound
-from norec_network.mail import send_later
 
 Status = Newsletter.Status
 PARALLEL_BATCHES = 2
+# The newsletter's stream on the shared bulk sender (`newsletters.sending` plugs it in).
+STREAM = "newsletter"
 
 
 def _kick(newsletter: Newsletter) -> None:
     """Start sending once the transaction commits: two chains of batches, one per worker process
     (a full batch enqueues the next at once); SKIP LOCKED claims keep them on different rows."""
     for _chain in range(PARALLEL_BATCHES):
-        outbound.kick(stream=STREAM, campaign_id=newsletter.pk)
+        outbound_send_batch.delay_on_commit(STREAM, newsletter.pk)
 
 
 class AudienceChanged(ValidationError):
@@ -68,7 +69,8 @@ def newsletter_schedule(
     send_at: datetime.datetime | None = None,
     confirmed_count: int | None = None,
 ) -> Newsletter:
-    """Schedule a draft for `send_at`, or for now (the next run of the sender picks it up).
+    """Schedule a draft for `send_at`, or start it now (`newsletter_start`: its deliveries are
+    created here, as a wave's invitations are at launch, and a worker sends them once this commits).
     Recorded in the audit log with the number of people it will reach.
 
     `confirmed_count` is the audience the staff member saw on the "Send now" confirmation: when
@@ -102,9 +104,7 @@ def newsletter_schedule(
         target_url=reverse("admin:newsletters_newsletter_change", args=[newsletter.pk]),
     )
     if send_at is None:
-        from newsletters.tasks import newsletters_send_due
-
-        newsletters_send_due.delay_on_commit()
+        newsletter = newsletter_start(newsletter=newsletter)
     return newsletter
 
 

@@ -6,14 +6,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_safe
 
+from core.ratelimit import RateLimit
+from core.ratelimit import client_ip
 from members.forms import NEWSLETTER_LABEL
 from newsletters import selectors
 from newsletters import services
 from newsletters.models import Newsletter
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import participant_pk_from_token
-from norec_network.ratelimit import RateLimit
-from norec_network.ratelimit import client_ip
 
 ARCHIVE_PAGE_SIZE = 12
 # Wrong unsubscribe tokens from one client: past this many, answer 429 (guessing). Only wrong

@@ -6,13 +6,8 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "norec_network.settings")
 
-# "celery.contrib.django.task:DjangoTask" gives every task delay_on_commit().
-# autodiscover_tasks() only looks in INSTALLED_APPS; the project package's own tasks (send_email)
-# are listed by name, or a worker would discard them as unregistered.
-app = Celery(
-    "norec_network",
-    task_cls="celery.contrib.django.task:DjangoTask",
-    include=["norec_network.tasks"],
-)
+# "celery.contrib.django.task:DjangoTask" gives every task delay_on_commit(). Every task lives in
+# the tasks.py of an installed app (core's included), which autodiscover_tasks() finds.
+app = Celery("norec_network", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

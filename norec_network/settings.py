@@ -54,14 +54,15 @@ INSTALLED_APPS = [
     "invitations",
     "activities",
     "newsletters",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "norec_network.csp.ContentSecurityPolicyMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session (its cookie is a database lookup) and CSRF (which parses the body).
-    "norec_network.request_guard.RequestGuardMiddleware",
+    "core.request_guard.RequestGuardMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -71,7 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "norec_network.staff_access.StaffMFARequiredMiddleware",
+    "backoffice.staff_access.StaffMFARequiredMiddleware",
 ]
 
 ROOT_URLCONF = "norec_network.urls"
@@ -89,7 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "norec_network.context_processors.site",
+                "core.context_processors.site",
             ],
         },
     },
@@ -151,7 +152,7 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Norec Network] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
-# Rate limits (allauth's and ours, norec_network/ratelimit.py) are per client address. Behind the
+# Rate limits (allauth's and ours, core/ratelimit.py) are per client address. Behind the
 # TLS proxy every request comes from the proxy: set this to the number of proxies of our own in
 # front (1 for the documented set-up) so that the client is read from the X-Forwarded-For entry
 # the proxy wrote. 0 (the default) ignores the header, which a client could fill with anything.
@@ -305,7 +306,7 @@ CELERY_BEAT_SCHEDULE["activities-reminders"] = {
     "schedule": 15 * 60,
 }
 
-# The shared bulk sender (norec_network/outbound.py): a batch tick and the sweep that recovers the
+# The shared bulk sender (core/outbound.py): a batch tick and the sweep that recovers the
 # rows of dead workers from the database within minutes (never the broker's visibility timeout).
 OUTBOUND_TICK_SECONDS = env.float("OUTBOUND_TICK_SECONDS", default=15.0)
 OUTBOUND_BATCH_SECONDS = env.float("OUTBOUND_BATCH_SECONDS", default=60.0)
@@ -349,7 +350,7 @@ CELERY_BEAT_SCHEDULE["invitations-expire"] = {
 }
 
 # --- Request limits ---------------------------------------------------------------------------
-# norec_network/request_guard.py refuses a larger body from its Content-Length, before reading it.
+# core/request_guard.py refuses a larger body from its Content-Length, before reading it.
 # Outside the back office nothing takes a file: forms are text and ESP webhooks a few kilobytes,
 # so Django's own cap on form data (also applied when a webhook reads its body) caps the body.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated because it is relied on
@@ -364,7 +365,7 @@ ADMIN_REQUEST_MAX_BYTES = env.int("ADMIN_REQUEST_MAX_BYTES", default=21 * 1024 *
 
 SESSION_COOKIE_HTTPONLY = True
 # A form that fails the CSRF check gets a page that explains and keeps what was typed.
-CSRF_FAILURE_VIEW = "norec_network.errors.csrf_failure_view"
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure_view"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -385,7 +386,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"redact_secrets": {"()": "norec_network.log_redaction.RedactSecretsFilter"}},
+    "filters": {"redact_secrets": {"()": "core.log_redaction.RedactSecretsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {

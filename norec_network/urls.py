@@ -4,7 +4,7 @@ from django.urls import include
 from django.urls import path
 
 from activities import views as activity_views
-from norec_network import views
+from core import views
 
 urlpatterns = [
     path("healthz", views.healthz_view, name="healthz"),

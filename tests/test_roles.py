@@ -34,7 +34,7 @@ INVITATION_PAGES = [
 ACTIVITY_PAGES = [
     "admin:activities_activity_changelist",
     "admin:activities_activity_add",
-    "admin:activities_activity_plan",
+    "admin:monthly_plan",
     "admin:activities_registration_changelist",
     "admin:newsletters_newsletter_changelist",
     "admin:newsletters_newsletter_add",

@@ -177,28 +177,6 @@ def test_message_page_sends_to_registered_and_is_audited(admin_client_mfa, mails
     assert StaffAction.objects.get().kind == StaffAction.Kind.ACTIVITY_MESSAGE
 
 
-def test_monthly_plan_marks_months_without_activities(admin_client_mfa):
-    ActivityFactory(
-        title="March webinar",
-        starts_at=datetime.datetime(2031, 3, 11, 12, 0, tzinfo=datetime.UTC),
-        ends_at=datetime.datetime(2031, 3, 11, 13, 0, tzinfo=datetime.UTC),
-    )
-    ActivityFactory(
-        title="Draft in April",
-        status="draft",
-        starts_at=datetime.datetime(2031, 4, 8, 12, 0, tzinfo=datetime.UTC),
-        ends_at=datetime.datetime(2031, 4, 8, 13, 0, tzinfo=datetime.UTC),
-    )
-    response = admin_client_mfa.get(reverse("admin:activities_activity_plan"), {"year": 2031})
-    body = response.content.decode()
-    assert response.status_code == 200
-    assert "March webinar" in body
-    assert "Draft in April" not in body
-    assert body.count("plan-missing") >= 11  # every month but March lacks an activity
-    changelist = admin_client_mfa.get(reverse("admin:activities_activity_changelist"))
-    assert reverse("admin:activities_activity_plan") in changelist.content.decode()
-
-
 def test_changelist_filters_work_and_queries_are_fixed(
     admin_client_mfa, django_assert_max_num_queries
 ):

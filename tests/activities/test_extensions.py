@@ -11,10 +11,10 @@ from django.test import RequestFactory
 from activities import services
 from activities.models import Activity
 from activities.models import Registration
+from core.monthly_plan import plan_for_year
 from members.extensions import demo_seeders
 from members.extensions import home_sections
 from members.extensions import personal_data_sources
-from norec_network.monthly_plan import plan_for_year
 from tests.activities.factories import ActivityFactory
 from tests.members.factories import MemberFactory
 

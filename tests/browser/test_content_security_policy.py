@@ -154,7 +154,7 @@ def test_the_back_office_runs_under_the_policy_without_a_violation(
         reverse("admin:activities_activity_add"),  # date and time widgets
         reverse("admin:activities_activity_change", args=[site["past"].pk]),  # materials inline
         reverse("admin:activities_activity_registrations", args=[site["upcoming"].pk]),
-        reverse("admin:activities_activity_plan"),
+        reverse("admin:monthly_plan"),
         reverse("admin:newsletters_newsletter_add"),
         reverse("admin:newsletters_newsletter_send", args=[site["draft"].pk]),  # framed preview
     ]

@@ -9,10 +9,10 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from core.tasks import outbound_tick
 from members.models import Participant
 from newsletters.models import Newsletter
 from newsletters.tasks import newsletters_send_due
-from norec_network.outbound import outbound_tick
 from tests.members.factories import DEFAULT_PASSWORD
 from tests.members.factories import MemberFactory
 from tests.members.factories import StaffUserFactory

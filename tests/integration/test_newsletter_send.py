@@ -11,12 +11,12 @@ from anymail.signals import AnymailTrackingEvent
 from anymail.signals import tracking
 from django.utils import timezone
 
+from core.tasks import outbound_sweep
+from core.tasks import outbound_tick
 from newsletters import services
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from newsletters.tasks import newsletters_send_due
-from norec_network.outbound import outbound_sweep
-from norec_network.outbound import outbound_tick
 from tests.members.factories import MemberFactory
 from tests.members.factories import StaffUserFactory
 from tests.newsletters.factories import NewsletterFactory

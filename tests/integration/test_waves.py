@@ -12,10 +12,10 @@ import time
 import pytest
 from django.db.models import Count
 
+from core import outbound
 from invitations import services
 from invitations.models import Invitation
 from invitations.models import Wave
-from norec_network import outbound
 from tests.invitations.sending_support import make_participants
 from tests.invitations.sending_support import make_wave
 from tests.members.factories import StaffUserFactory

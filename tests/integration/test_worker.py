@@ -7,9 +7,9 @@ import pytest
 from django.contrib.sites.models import Site
 from django.urls import reverse
 
-from norec_network.mail import message_to_payload
-from norec_network.mail import render_email
-from norec_network.tasks import send_email
+from core.mail import message_to_payload
+from core.mail import render_email
+from core.tasks import send_email
 from tests.members.factories import MemberFactory
 from tests.support.worker import broker_in_this_process
 from tests.support.worker import filesystem_broker_options

@@ -6,9 +6,9 @@ from datetime import time
 
 from django.utils import timezone
 
+from core import outbound
 from invitations import services
 from invitations.models import Wave
-from norec_network import outbound
 from tests.members.factories import ExchangeFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory

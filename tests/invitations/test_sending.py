@@ -145,7 +145,7 @@ def test_a_wave_without_reminders_sends_none(amina):
 def test_a_reminder_that_bounces_bounces_the_invitation(amina):
     from anymail.signals import AnymailTrackingEvent
 
-    from norec_network import outbound
+    from core import outbound
 
     wave = sent_wave(reminder_days=3)
     services.invitation_remind_due(now=timezone.now() + timedelta(days=4))

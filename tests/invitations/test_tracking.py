@@ -159,7 +159,7 @@ def test_an_event_without_metadata_maps_back_by_message_id(client, sent):
 def test_an_event_for_an_unknown_message_is_logged_and_ignored(client, sent, caplog):
     payload = bounce(sent[0], MessageID="not-one-of-ours", Metadata={})
 
-    with caplog.at_level(logging.INFO, logger="norec_network.outbound"):
+    with caplog.at_level(logging.INFO, logger="core.outbound"):
         response = post(client, payload)
 
     assert response.status_code == 200

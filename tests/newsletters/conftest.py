@@ -1,6 +1,6 @@
 import pytest
 
-from norec_network import monthly_plan
+from core import monthly_plan
 
 
 @pytest.fixture
@@ -8,8 +8,8 @@ def activities_in_plan(monkeypatch):
     """Stands in for the activities app's plan source (this app never imports activities)."""
     import datetime
 
-    from norec_network.monthly_plan import PlanItem
-    from norec_network.monthly_plan import PlanSource
+    from core.monthly_plan import PlanItem
+    from core.monthly_plan import PlanSource
 
     sources = dict(monthly_plan._sources)
     monkeypatch.setattr(monthly_plan, "_sources", sources)

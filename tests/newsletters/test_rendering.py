@@ -4,12 +4,12 @@ import re
 
 import pytest
 
+from core.markdown import render_markdown
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import message_html
 from newsletters.rendering import participant_pk_from_token
 from newsletters.rendering import unsubscribe_token
 from newsletters.services import recipient_for
-from norec_network.markdown import render_markdown
 from tests.members.factories import MemberFactory
 from tests.newsletters.factories import NewsletterFactory
 

@@ -8,6 +8,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from core import outbound
+from core.tasks import outbound_tick
 from members.models import Participant
 from members.services import participant_mark_email_status
 from members.services import participant_set_newsletter_subscription
@@ -19,7 +21,6 @@ from newsletters.rendering import message_html
 from newsletters.rendering import unsubscribe_token
 from newsletters.selectors import newsletter_audience_counts
 from newsletters.selectors import newsletter_progress
-from norec_network import outbound
 from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
@@ -127,8 +128,8 @@ def test_everyone_eligible_gets_it_once_and_the_newsletter_ends_sent_with_its_co
 
     start(newsletter, staff, django_capture_on_commit_callbacks)
     services.newsletter_start(newsletter=newsletter)  # a second start creates nothing
-    outbound.tick()
-    outbound.tick()
+    outbound_tick()
+    outbound_tick()
 
     assert by_recipient() == {m.user.email: 1 for m in members}
     newsletter.refresh_from_db()
@@ -225,7 +226,7 @@ def test_a_cancelled_newsletter_sends_nothing_more(staff):
     one_batch(newsletter, 2)
 
     services.newsletter_cancel(newsletter=newsletter)
-    outbound.tick()
+    outbound_tick()
 
     assert len(mail.outbox) == 2
     progress = newsletter_progress(newsletter=newsletter)
@@ -275,7 +276,7 @@ def test_a_paused_newsletter_resumes_where_it_stopped(staff, django_capture_on_c
     services.newsletter_start(newsletter=newsletter)
     one_batch(newsletter, 2)
     services.newsletter_pause(newsletter=newsletter, reason="typo")
-    outbound.tick()
+    outbound_tick()
     assert len(mail.outbox) == 2
 
     # Resuming goes on at once, without waiting for the sender's next tick.
@@ -295,7 +296,7 @@ def test_the_beat_task_runs_twice_and_sends_once(staff, django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         newsletters_send_due.delay()
         newsletters_send_due.delay()
-    outbound.tick()
+    outbound_tick()
 
     assert by_recipient() == {m.user.email: 1 for m in members}
     assert Delivery.objects.count() == 3

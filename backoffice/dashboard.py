@@ -1,6 +1,6 @@
 """The network at a glance: the figures on the admin's first page.
 
-The project package may read every app (the apps never read it), so the dashboard lives here. Each
+The back office may read every app (the apps never read it), so the dashboard lives here. Each
 panel costs a fixed number of queries, however large the roster: aggregates in the database, never
 a loop over rows.
 """
@@ -21,20 +21,20 @@ from django_countries import countries as country_names
 
 from activities.models import Activity
 from activities.models import Registration
+from backoffice.charts import Bar
+from backoffice.charts import bar_chart
+from backoffice.charts import funnel_chart
+from backoffice.charts import line_chart
+from core.monthly_plan import MonthPlan
+from core.monthly_plan import PlanSource
+from core.monthly_plan import plan_for_year
+from core.monthly_plan import plan_sources
 from invitations.models import Invitation
 from invitations.models import InvitationRequest
 from invitations.models import Wave
 from members.models import Participant
 from newsletters.models import Newsletter
 from newsletters.selectors import newsletter_progress
-from norec_network.charts import Bar
-from norec_network.charts import bar_chart
-from norec_network.charts import funnel_chart
-from norec_network.charts import line_chart
-from norec_network.monthly_plan import MonthPlan
-from norec_network.monthly_plan import PlanSource
-from norec_network.monthly_plan import plan_for_year
-from norec_network.monthly_plan import plan_sources
 
 # The roster Norec has sent abroad since 1963: the line the registrations chart measures against.
 ROSTER_GOAL_LABEL = "On the roster"
@@ -319,6 +319,11 @@ class PlanPanel:
         return sum(1 for month in self.months if not month.is_complete)
 
 
+def may_see_plan(user) -> bool:
+    """The plan shows activities and newsletters: staff who see either see it."""
+    return user.has_perm("activities.view_activity") or user.has_perm("newsletters.view_newsletter")
+
+
 def plan_panel(*, today: date) -> PlanPanel:
     """This year's monthly plan: the goal is at least one activity and one newsletter a month."""
     return PlanPanel(year=today.year, sources=plan_sources(), months=plan_for_year(today.year))
@@ -376,6 +381,6 @@ def dashboard_context(*, today: date, user=None) -> dict:
     if allowed("newsletters.view_newsletter"):
         context["newsletters_visible"] = True
         context["newsletter_panel"] = last_newsletter_panel()
-    if allowed("activities.view_activity") or allowed("newsletters.view_newsletter"):
+    if user is None or may_see_plan(user):
         context["plan_panel"] = plan_panel(today=today)
     return context

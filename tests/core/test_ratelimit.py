@@ -1,4 +1,4 @@
-"""The one rate limiter and the one notion of "client" (norec_network/ratelimit.py), and the
+"""The one rate limiter and the one notion of "client" (core/ratelimit.py), and the
 configuration that makes them right behind the documented TLS proxy."""
 
 import pytest
@@ -7,8 +7,8 @@ from django.test import Client
 from django.test import RequestFactory
 from django.urls import reverse
 
-from norec_network.ratelimit import RateLimit
-from norec_network.ratelimit import client_ip
+from core.ratelimit import RateLimit
+from core.ratelimit import client_ip
 from tests.members.factories import DEFAULT_PASSWORD
 from tests.members.factories import MemberFactory
 

@@ -9,8 +9,6 @@ serialises the built message and enqueues it once the surrounding transaction co
 
 from __future__ import annotations
 
-import base64
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template import Context
@@ -18,6 +16,9 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.template.loader import render_to_string
 from django.utils import translation
+
+from core.tasks import message_to_payload
+from core.tasks import send_email
 
 
 def render_text(template_name: str, context: dict) -> str:
@@ -60,58 +61,6 @@ def render_email(
     return message
 
 
-def message_to_payload(message: EmailMultiAlternatives) -> dict:
-    """A JSON-safe form of a built message, for the send task."""
-    html = next(
-        (
-            content
-            for content, mimetype in getattr(message, "alternatives", [])
-            if mimetype == "text/html"
-        ),
-        None,
-    )
-    return {
-        "subject": message.subject,
-        "body": message.body,
-        "html": html,
-        "from_email": message.from_email,
-        "to": list(message.to),
-        "cc": list(message.cc),
-        "bcc": list(message.bcc),
-        "reply_to": list(message.reply_to),
-        "headers": dict(message.extra_headers),
-        # Small files only (an activity's .ics), base64 so the payload stays JSON.
-        "attachments": [
-            [name, base64.b64encode(_as_bytes(content)).decode("ascii"), mimetype]
-            for name, content, mimetype in message.attachments
-        ],
-    }
-
-
-def _as_bytes(content) -> bytes:
-    return content.encode() if isinstance(content, str) else bytes(content)
-
-
-def payload_to_message(payload: dict) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
-        subject=payload["subject"],
-        body=payload["body"],
-        from_email=payload["from_email"],
-        to=payload["to"],
-        cc=payload.get("cc") or None,
-        bcc=payload.get("bcc") or None,
-        reply_to=payload.get("reply_to") or None,
-        headers=payload.get("headers") or {},
-    )
-    if payload.get("html"):
-        message.attach_alternative(payload["html"], "text/html")
-    for name, content, mimetype in payload.get("attachments") or []:
-        message.attach(name, base64.b64decode(content), mimetype)
-    return message
-
-
 def send_later(message: EmailMultiAlternatives) -> None:
     """Hand a transactional message to a worker once the current transaction commits."""
-    from norec_network.tasks import send_email
-
     send_email.delay_on_commit(message_to_payload(message))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gunicorn.glogging import Logger
 
-from norec_network.log_redaction import redact
+from core.log_redaction import redact
 
 
 class RedactingLogger(Logger):

@@ -2,7 +2,7 @@
 
 from django.utils.safestring import SafeString
 
-from norec_network.markdown import render_markdown
+from core.markdown import render_markdown
 
 
 def test_markdown_is_rendered():

@@ -3,7 +3,7 @@
 An invitation link's token lets whoever holds it create the invitee's account; an unsubscribe
 token, a password-reset key and an email-confirmation key are capabilities too. Whoever reads the
 logs must not be able to use them, so that path segment is replaced wherever a log line could
-show it: in gunicorn's access log (norec_network/gunicorn_logger.py) and in Django's log of
+show it: in gunicorn's access log (core/gunicorn_logger.py) and in Django's log of
 failed requests ("Not Found: <path>", `RedactSecretsFilter` on the `django.request` logger).
 """
 

@@ -29,7 +29,7 @@ def admin_login_view(request, extra_context=None):
     """Replaces `admin.site.login`."""
     next_url = request.GET.get("next") or reverse("admin:index")
     if request.user.is_authenticated and not request.user.is_staff:
-        return render(request, "admin_no_access.html", status=403)
+        return render(request, "backoffice/no_access.html", status=403)
     if request.user.is_authenticated:
         return HttpResponseRedirect(next_url)
     return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")

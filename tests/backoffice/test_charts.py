@@ -3,11 +3,11 @@
 import xml.etree.ElementTree as ET
 from datetime import date
 
-from norec_network.charts import Bar
-from norec_network.charts import bar_chart
-from norec_network.charts import funnel_chart
-from norec_network.charts import line_chart
-from norec_network.charts import nice_ceiling
+from backoffice.charts import Bar
+from backoffice.charts import bar_chart
+from backoffice.charts import funnel_chart
+from backoffice.charts import line_chart
+from backoffice.charts import nice_ceiling
 
 SVG = "{http://www.w3.org/2000/svg}"
 

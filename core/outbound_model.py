@@ -1,6 +1,6 @@
 """The fields every bulk-mail row carries (an Invitation, a newsletter Delivery).
 
-Kept apart from `norec_network.outbound` (the sender) so that models can import it while the apps
+Kept apart from `core.outbound` (the sender) so that models can import it while the apps
 load, without pulling in the sender, its signal receiver and Celery. See `outbound` for how the
 fields are used.
 """

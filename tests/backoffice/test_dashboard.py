@@ -10,16 +10,16 @@ from django.utils import timezone
 
 from activities.models import Activity
 from activities.models import Registration
+from backoffice.dashboard import invitations_panel
+from backoffice.dashboard import last_newsletter_panel
+from backoffice.dashboard import members_panel
+from backoffice.dashboard import next_activities
+from backoffice.dashboard import plan_panel
 from invitations.models import Invitation
 from invitations.models import InvitationRequest
 from invitations.models import Wave
 from members.models import Participant
 from newsletters.models import Delivery
-from norec_network.dashboard import invitations_panel
-from norec_network.dashboard import last_newsletter_panel
-from norec_network.dashboard import members_panel
-from norec_network.dashboard import next_activities
-from norec_network.dashboard import plan_panel
 from tests.activities.factories import ActivityFactory
 from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory

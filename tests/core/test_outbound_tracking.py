@@ -12,13 +12,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core import outbound
 from invitations import services as invitation_services
 from invitations.models import Invitation
 from members import services as member_services
 from members.models import Participant
 from newsletters import services as newsletter_services
 from newsletters.models import Delivery
-from norec_network import outbound
 from tests.invitations.sending_support import launch
 from tests.invitations.sending_support import make_wave
 from tests.invitations.sending_support import send_all

@@ -1,14 +1,13 @@
-"""Site-wide views: the public home page and the health check."""
+"""Site-wide views: the public home page, the privacy notice and the health check."""
 
 import logging
 
+from celery import current_app as celery_app
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-
-from norec_network.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Secret tokens never reach a log: gunicorn's access log as the Dockerfile starts it, and
-Django's own log lines (norec_network/log_redaction.py)."""
+Django's own log lines (core/log_redaction.py)."""
 
 import http.client
 import json
@@ -14,13 +14,13 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from core.log_redaction import redact
 from invitations.models import Invitation
 from invitations.tokens import invitation_token
 from newsletters.rendering import unsubscribe_token
-from norec_network.log_redaction import redact
 from tests.members.factories import ParticipantFactory
 
-LOGGER_CLASS = "norec_network.gunicorn_logger.RedactingLogger"
+LOGGER_CLASS = "core.gunicorn_logger.RedactingLogger"
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,9 @@ import datetime
 
 import pytest
 
-from norec_network import monthly_plan
-from norec_network.monthly_plan import PlanItem
-from norec_network.monthly_plan import PlanSource
+from core import monthly_plan
+from core.monthly_plan import PlanItem
+from core.monthly_plan import PlanSource
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core import outbound
+from core import tasks
 from invitations.models import Invitation
 from invitations.models import Wave
-from norec_network import outbound
 from tests.invitations.sending_support import launch
 from tests.invitations.sending_support import make_participants
 from tests.invitations.sending_support import make_wave
@@ -533,7 +534,7 @@ def test_a_task_outside_a_worker_claims_as_nobody():
     wave = make_wave(batch_size=10)
     launch(wave)
 
-    outbound.outbound_send_batch.delay(STREAM, wave.pk).get()  # eager in unit tests
+    tasks.outbound_send_batch.delay(STREAM, wave.pk).get()  # eager in unit tests
 
     assert Invitation.objects.get().claimed_by == ""
 
@@ -707,7 +708,7 @@ def test_tick_enqueues_one_batch_per_sending_wave():
     Wave.objects.filter(pk=other.pk).update(status=Wave.Status.PAUSED)
 
     # Eager in unit tests: the tick's batch runs at once.
-    assert outbound.tick() == 1
+    assert tasks.outbound_tick() == 1
     assert len(mail.outbox) == 3
     # Once the last batch finds nothing left, the wave is completed.
     outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk)
@@ -719,8 +720,8 @@ def test_the_batch_task_runs_twice_and_sends_once():
     wave = make_wave(batch_size=10)
     launch(wave)
 
-    first = outbound.outbound_send_batch.delay(STREAM, wave.pk).get()
-    second = outbound.outbound_send_batch.delay(STREAM, wave.pk).get()
+    first = tasks.outbound_send_batch.delay(STREAM, wave.pk).get()
+    second = tasks.outbound_send_batch.delay(STREAM, wave.pk).get()
 
     assert (first, second) == (3, 0)
     assert len(mail.outbox) == 3
@@ -731,9 +732,9 @@ def test_the_sweep_and_tick_tasks_are_safe_to_repeat():
     wave = make_wave()
     launch(wave)
 
-    outbound.outbound_tick.delay().get()
-    outbound.outbound_tick.delay().get()
-    assert outbound.outbound_sweep.delay().get() == 0
-    assert outbound.outbound_sweep.delay().get() == 0
+    tasks.outbound_tick.delay().get()
+    tasks.outbound_tick.delay().get()
+    assert tasks.outbound_sweep.delay().get() == 0
+    assert tasks.outbound_sweep.delay().get() == 0
 
     assert len(mail.outbox) == 2

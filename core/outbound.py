@@ -9,10 +9,11 @@ How a message travels
 1. A *stream* (one per kind of row) is registered with `register_stream()` from an app's
    `AppConfig.ready()`. It says which campaigns (a wave, a newsletter) may send now, with their pace
    and sending window, and how to build the message for a row.
-2. `outbound_tick` (beat, every OUTBOUND_TICK_SECONDS) enqueues one `outbound_send_batch` per
-   active campaign. That task claims the campaign's next pending rows with
-   `SELECT ... FOR UPDATE SKIP LOCKED` (so two workers never take the same row), within the rate per
-   hour, the batch size and the recipients' local sending window, and marks them `sending`.
+2. `outbound_tick` (beat, every OUTBOUND_TICK_SECONDS; the tasks are in `core.tasks`) enqueues one
+   `outbound_send_batch` per campaign that `due_batches` names. That task claims the campaign's
+   next pending rows with `SELECT ... FOR UPDATE SKIP LOCKED` (so two workers never take the same
+   row), within the rate per hour, the batch size and the recipients' local sending window, and
+   marks them `sending`.
 3. It sends the claimed rows in id order over one backend connection and, right after the backend
    accepted each message, marks that row `sent` with the ESP's message id, one commit per message.
    A worker killed at any moment therefore leaves at most one row whose fate is unknown: the lowest
@@ -31,12 +32,12 @@ How a message travels
 5. Every message carries anymail metadata `{"stream": <name>, "id": <row id>}` and its own
    Message-ID. The tracking receiver (`anymail.signals.tracking`) maps each event back to its row:
    `delivered` stamps it; `bounced`/`rejected` mark it bounced and `complained` stamps a complaint,
-   and all three mark the participant's address bad through `members.services` while it is still
-   their address (`is_soft_bounce`: a bounce the ESP calls temporary is only noted). An
-   unsubscribe (`is_unsubscribe`) takes the person off the newsletter, never marking the address
-   bad. A repeated event changes nothing; events for unknown messages are logged and ignored;
-   refusing webhooks without
-   the secret is anymail's job (ANYMAIL_WEBHOOK_SECRET).
+   and all three mark the participant's address bad through the hooks members registers
+   (`register_recipient_hooks`) while it is still their address (`is_soft_bounce`: a bounce the
+   ESP calls temporary is only noted). An unsubscribe (`is_unsubscribe`) takes the person off the
+   newsletter, never marking the address bad. A repeated event changes nothing; events for
+   unknown messages are logged and ignored; refusing webhooks without the secret is anymail's job
+   (ANYMAIL_WEBHOOK_SECRET). The receiver is connected in `CoreConfig.ready()`.
 6. A campaign protects the sender's reputation: a bounce rate above 3 % or a complaint rate above
    0.08 % makes the stream pause it, with the reason, once OUTBOUND_MIN_SAMPLE messages went out,
    or, in a smaller campaign, once it has OUTBOUND_MIN_BOUNCES bounces (OUTBOUND_MIN_COMPLAINTS
@@ -44,7 +45,7 @@ How a message travels
 
 Example: newsletters
 
-    from norec_network import outbound
+    from core import outbound
 
     class Delivery(OutboundMessage):  # status, email, time_zone, claimed_at, sent_at, ...
         newsletter = models.ForeignKey(Newsletter, ...)
@@ -69,8 +70,9 @@ Example: newsletters
         campaign_finished=lambda campaign_id: newsletter_mark_sent(pk=campaign_id),
     ))
 
-    # after creating the Delivery rows (status pending) for a newsletter that is now "sending":
-    outbound.kick(stream="newsletter", campaign_id=newsletter.pk)  # or wait for the next tick
+    # after creating the Delivery rows (status pending) for a newsletter that is now "sending",
+    # start at once rather than at the next tick:
+    core.tasks.outbound_send_batch.delay_on_commit("newsletter", newsletter.pk)
 """
 
 from __future__ import annotations
@@ -92,8 +94,7 @@ from email.utils import make_msgid
 from smtplib import SMTPRecipientsRefused
 
 from anymail.exceptions import AnymailRecipientsRefused
-from anymail.signals import tracking
-from celery import shared_task
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail import get_connection
@@ -108,8 +109,8 @@ from django.db.models import Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from norec_network.outbound_model import OutboundMessage
-from norec_network.outbound_model import OutboundStatus
+from core.outbound_model import OutboundMessage
+from core.outbound_model import OutboundStatus
 
 logger = logging.getLogger(__name__)
 
@@ -291,6 +292,9 @@ class BatchResult:
     refused: int = 0
     released: int = 0
     skipped: int = 0
+    # A full batch of an unthrottled campaign: the task sends the next one at once rather than
+    # wait for the next tick.
+    more: bool = False
 
 
 def _allowance(stream: OutboundStream, campaign: Campaign, now: datetime) -> int:
@@ -568,9 +572,8 @@ def send_batch(*, stream_name: str, campaign_id: int | None, claimed_by: str = "
     if result.claimed < campaign.batch_size:
         # A short batch may have been the last one.
         _finish_if_done(stream, campaign_id)
-    elif campaign.rate_per_hour <= 0 and not result.released:
-        # No throttle and a full batch: go on at once rather than wait for the next tick.
-        outbound_send_batch.delay(stream_name, campaign_id)
+    else:
+        result.more = campaign.rate_per_hour <= 0 and not result.released
     return result
 
 
@@ -584,20 +587,15 @@ def _finish_if_done(stream: OutboundStream, campaign_id: int | None) -> None:
         stream.campaign_finished(campaign_id)
 
 
-def kick(*, stream: str, campaign_id: int | None) -> None:
-    """Start sending a campaign now rather than at the next tick (after the transaction commits)."""
-    outbound_send_batch.delay_on_commit(stream, campaign_id)
-
-
-def tick(now: datetime | None = None) -> int:
-    """Enqueue one batch per active campaign of every stream; returns how many."""
+def due_batches(now: datetime | None = None) -> list[tuple[str, int | None]]:
+    """(stream name, campaign id) of every campaign that may send now: the tick sends one batch
+    of each."""
     now = now or timezone.now()
-    count = 0
-    for stream in streams():
-        for campaign in stream.active_campaigns(now):
-            outbound_send_batch.delay(stream.name, campaign.id)
-            count += 1
-    return count
+    return [
+        (stream.name, campaign.id)
+        for stream in streams()
+        for campaign in stream.active_campaigns(now)
+    ]
 
 
 def worker_identity(request) -> str:
@@ -612,10 +610,8 @@ def live_workers() -> frozenset[str] | None:
     """Every worker process that answers now, as "<node>/<pid>": each node's own process and its
     pool's children (a child killed alone, or a whole worker killed, is missing). None when
     nobody answers at all: then the broadcast itself may be failing, and nothing is concluded."""
-    from norec_network.celery import app
-
     try:
-        replies = app.control.inspect(timeout=LIVENESS_TIMEOUT).stats() or {}
+        replies = current_app.control.inspect(timeout=LIVENESS_TIMEOUT).stats() or {}
     except Exception as exc:  # the broker is unreachable: liveness is unknown
         logger.warning("outbound: cannot ask the workers whether they are alive: %s", exc)
         return None
@@ -810,50 +806,65 @@ def _row_for_event(event) -> tuple[OutboundStream, OutboundMessage] | None:
     return None
 
 
-def _participant_and_address(stream: OutboundStream, row_id: int):
-    """The row's participant, and the address the row's message went to."""
-    from members.models import Participant
+# What an ESP's report means for the person (their address is bad, they left the newsletter) is
+# the members app's to decide and to write: it registers its services here from its
+# `AppConfig.ready()`, since this package imports no app. A row names its person by
+# `participant_path`; the hooks get that id and the address the row's message went to.
 
+
+@dataclass(frozen=True)
+class RecipientHooks:
+    """- `address_reported(participant_id=, address=, status=)`: the ESP's news about the address,
+      `status` being "ok" (delivered), "bounced" or "complained".
+    - `unsubscribed(participant_id=, address=, source=)`: the recipient left through their mail
+      provider or the ESP (`source` as `esp_source` gives it)."""
+
+    address_reported: Callable[..., None]
+    unsubscribed: Callable[..., None]
+
+
+_recipient_hooks: RecipientHooks | None = None
+
+
+def register_recipient_hooks(hooks: RecipientHooks) -> None:
+    global _recipient_hooks
+    _recipient_hooks = hooks
+
+
+def _participant_and_address(stream: OutboundStream, row_id: int) -> tuple[int | None, str]:
+    """The id of the row's participant, and the address the row's message went to."""
     participant_id, address = stream.model._default_manager.filter(pk=row_id).values_list(
         f"{stream.participant_path}_id", "email"
     ).first() or (None, "")
-    return Participant.objects.filter(pk=participant_id).first(), address
+    return participant_id, address
+
+
+# The address statuses the tracking events give (the values of members' Participant.EmailStatus).
+ADDRESS_STATUS = {"bounced": "bounced", "complained": "complained", "delivered": "ok"}
 
 
 def _mark_participant(stream: OutboundStream, row_id: int, event_type: str) -> None:
-    """Tell members what the ESP said about the address the row went to, through its service,
-    which changes nothing once that address is no longer the participant's (corrected since)."""
-    if stream.participant_path is None:
+    """Tell members what the ESP said about the address the row went to, through its hook, which
+    changes nothing once that address is no longer the participant's (corrected since)."""
+    if stream.participant_path is None or _recipient_hooks is None:
         return
-    from members import services as member_services
-    from members.models import Participant
-
-    participant, address = _participant_and_address(stream, row_id)
-    if participant is None:
+    participant_id, address = _participant_and_address(stream, row_id)
+    if participant_id is None:
         return
-    status = {
-        "bounced": Participant.EmailStatus.BOUNCED,
-        "complained": Participant.EmailStatus.COMPLAINED,
-        "delivered": Participant.EmailStatus.OK,
-    }[event_type]
-    member_services.participant_mark_email_status(
-        participant=participant, status=status, address=address
+    _recipient_hooks.address_reported(
+        participant_id=participant_id, address=address, status=ADDRESS_STATUS[event_type]
     )
 
 
 def _unsubscribe_participant(stream: OutboundStream, row_id: int, source: str) -> None:
     """The recipient left through their mail provider: they leave the newsletter, through the
     service that owns the flag. Their address is not bad, and nothing else changes."""
-    if stream.participant_path is None:
+    if stream.participant_path is None or _recipient_hooks is None:
         return
-    from members import services as member_services
-
-    participant, address = _participant_and_address(stream, row_id)
-    if participant is None:
+    participant_id, address = _participant_and_address(stream, row_id)
+    if participant_id is None:
         return
-    member_services.participant_set_newsletter_subscription(
-        participant=participant, subscribed=False, source=source, address=address
-    )
+    _recipient_hooks.unsubscribed(participant_id=participant_id, address=address, source=source)
 
 
 @transaction.atomic
@@ -947,30 +958,3 @@ def tracking_receiver(sender, event, esp_name, **kwargs) -> None:
     requests without ANYMAIL_WEBHOOK_SECRET; nothing here refuses an event, since an ESP retries
     refused webhooks for days."""
     apply_event(event, esp_name=esp_name)
-
-
-tracking.connect(tracking_receiver, dispatch_uid="norec_network.outbound.tracking_receiver")
-
-
-# --- tasks (beat runs the first and the last; see CELERY_BEAT_SCHEDULE) ------------------------
-
-
-@shared_task(name="norec_network.outbound_tick")
-def outbound_tick() -> int:
-    return tick()
-
-
-@shared_task(name="norec_network.outbound_send_batch", bind=True)
-def outbound_send_batch(self, stream_name: str, campaign_id: int | None) -> int:
-    """Safe to run twice or in parallel: a row is claimed by one batch only (SKIP LOCKED), and a
-    claimed row is sent only by the batch that claimed it."""
-    return send_batch(
-        stream_name=stream_name,
-        campaign_id=campaign_id,
-        claimed_by=worker_identity(self.request),
-    ).sent
-
-
-@shared_task(name="norec_network.outbound_sweep")
-def outbound_sweep() -> int:
-    return sum(sweep().values())

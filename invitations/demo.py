@@ -10,10 +10,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core.zones import zone_for_country
 from invitations import selectors
 from invitations.models import Invitation
 from invitations.models import Wave
-from invitations.zones import zone_for_country
 from members.models import Participant
 from members.models import User
 

@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 
 from core import outbound
 from core.tasks import outbound_send_batch
+from core.zones import zone_for_participant
 from invitations import selectors
 from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import Wave
 from invitations.models import new_token_nonce
-from invitations.zones import zone_for_participant
 from members.audit import record_staff_action
 from members.models import Participant
 from members.models import StaffAction

@@ -17,6 +17,7 @@ from django_countries import countries
 from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.phonenumber import PhoneNumber
 
+from core.zones import zone_for_country
 from members.models import ExpertiseField
 from members.models import Language
 from members.models import Participant
@@ -39,25 +40,9 @@ def time_zone_choices() -> list[tuple[str, str]]:
     ]
 
 
-@lru_cache(maxsize=1)
-def _zones_by_country() -> dict[str, str]:
-    """Each country's first (main) time zone, from the IANA zone.tab that ships with tzdata."""
-    from importlib import resources
-
-    zones: dict[str, str] = {}
-    try:
-        text = resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text()
-    except (ModuleNotFoundError, FileNotFoundError):
-        return zones
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            country, _coordinates, zone, *_rest = line.split("\t")
-            zones.setdefault(country, zone)
-    return zones
-
-
 def suggested_time_zone(country_code: str) -> str:
-    return _zones_by_country().get(country_code or "", "")
+    """The country's main zone ("" for none), as invitations time theirs."""
+    return zone_for_country(country_code, default="")
 
 
 def phone_prefix(country_code: str) -> str:

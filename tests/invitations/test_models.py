@@ -133,23 +133,3 @@ def test_a_token_for_another_invitation_id_finds_nothing():
 
     assert invitation_for_token(f"{int_to_base36(second.pk)}-{digest}") is None
     assert invitation_for_token(f"{int_to_base36(2**63 + 5)}-{digest}") is None
-
-
-# --- time zones ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("time_zone", "country", "expected"),
-    [
-        ("Europe/Oslo", "KE", "Europe/Oslo"),  # the participant's own zone wins
-        ("", "KE", "Africa/Nairobi"),  # else the home country's
-        ("Not/AZone", "NP", "Asia/Kathmandu"),  # an invalid own zone is ignored
-        ("", "BR", "America/Sao_Paulo"),  # several zones: the capital region's
-        ("", "ID", "Asia/Jakarta"),
-        ("", "", "UTC"),  # nothing known
-    ],
-)
-def test_the_zone_an_invitation_is_timed_for(time_zone, country, expected):
-    from invitations.zones import zone_for_participant
-
-    assert zone_for_participant(time_zone=time_zone, home_country=country) == expected

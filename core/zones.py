@@ -1,7 +1,11 @@
-"""The time zone an invitation is timed for: the participant's own, else their home country's.
+"""A country's time zone, the one suggestion every part of the portal makes: the time an invitation
+is timed for (the participant's own zone, else their home country's) and the zone the profile
+suggests to a member who has not chosen one.
 
-Countries with one zone take it from the tz database's zone.tab (shipped with Python's tzdata);
-countries spanning several zones use the capital's (or the most populous region's) zone.
+Countries with one zone take it from the tz database's zone.tab (shipped with Python's tzdata).
+For a country spanning several zones, zone.tab's first line is not the main one (Brazil's is
+America/Noronha, an island; Canada's St John's, Australia's Lord Howe Island, Russia's
+Kaliningrad): each such country names its zone here, the one most of its people live in.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ import functools
 import zoneinfo
 from pathlib import Path
 
-# Several zones: the one most participants live in (the capital's, in practice).
+# Several zones: the one most people live in (the capital's, in practice). Every country that
+# zone.tab gives several zones is here (tests/core/test_zones.py checks it).
 MAIN_ZONE = {
+    "AQ": "Antarctica/McMurdo",
     "AR": "America/Argentina/Buenos_Aires",
     "AU": "Australia/Sydney",
     "BR": "America/Sao_Paulo",
@@ -36,6 +42,12 @@ MAIN_ZONE = {
     "UZ": "Asia/Tashkent",
     "DE": "Europe/Berlin",
     "CY": "Asia/Nicosia",
+    "FM": "Pacific/Chuuk",
+    "GL": "America/Nuuk",
+    "KI": "Pacific/Tarawa",
+    "MH": "Pacific/Majuro",
+    "PF": "Pacific/Tahiti",
+    "UM": "Pacific/Midway",
 }
 FALLBACK_ZONE = "UTC"
 
@@ -75,9 +87,10 @@ def is_valid_zone(name: str) -> bool:
     return True
 
 
-def zone_for_country(code: str) -> str:
+def zone_for_country(code: str, default: str = FALLBACK_ZONE) -> str:
+    """The main zone of the country with ISO code `code`; `default` for an unknown code."""
     code = (code or "").upper()
-    return MAIN_ZONE.get(code) or _single_zones().get(code) or FALLBACK_ZONE
+    return MAIN_ZONE.get(code) or _single_zones().get(code) or default
 
 
 def zone_for_participant(*, time_zone: str, home_country: str) -> str:

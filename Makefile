@@ -39,9 +39,11 @@ browser:
 compose-check:
 	@bash scripts/check_compose.sh
 
+# The layers of docs/architecture.md, as contracts in pyproject.toml ([tool.importlinter]).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 test: install services browser compose-check lint
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
@@ -54,4 +56,4 @@ messages: install
 	$(PY) manage.py makemessages --all --ignore=.venv --ignore=var
 
 clean:
-	rm -rf var test-artifacts .pytest_cache .ruff_cache
+	rm -rf var test-artifacts .pytest_cache .ruff_cache .import_linter_cache

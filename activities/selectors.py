@@ -9,11 +9,13 @@ from django.conf import settings
 from django.db.models import Count
 from django.db.models import Q
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from activities.models import Activity
 from activities.models import Material
 from activities.models import Registration
+from core.monthly_plan import PlanItem
 from members.models import Participant
 
 SEAT_STATUSES = (Registration.Status.CONFIRMED, Registration.Status.ATTENDED)
@@ -154,10 +156,6 @@ def feed_activities(*, participant: Participant) -> QuerySet[Activity]:
 
 def plan_items_for_year(year: int) -> dict:
     """For the monthly plan: published activities by month of the year (in the site's zone)."""
-    from django.urls import reverse
-
-    from core.monthly_plan import PlanItem
-
     by_month: dict[int, list] = {}
     activities = (
         Activity.objects.filter(status=Activity.Status.PUBLISHED, starts_at__year=year)

@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString
 
 from core.mail import render_email
 from core.markdown import render_markdown
+from core.monthly_plan import plan_for_year
 
 TEMPLATE_PREFIX = "emails/newsletters/newsletter"
 TOKEN_SALT = "newsletters.unsubscribe"
@@ -61,8 +62,6 @@ def next_month(month: datetime.date) -> datetime.date:
 def activities_for_month(month: datetime.date) -> list[dict]:
     """Next month's activities as the activities app lists them in the monthly plan (this app does
     not import activities): [{"title", "date" (ISO), "url"}], by date."""
-    from core.monthly_plan import plan_for_year
-
     target = next_month(month)
     plan = plan_for_year(target.year)[target.month - 1]
     items = plan.items.get("activities", [])

@@ -715,6 +715,29 @@ def test_tick_enqueues_one_batch_per_sending_wave():
     assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED
 
 
+def test_a_full_unthrottled_batch_is_followed_at_once_by_the_next():
+    make_participants(5)
+    wave = make_wave(batch_size=2, rate_per_hour=0)
+    launch(wave)
+
+    # The sender says there is more; the task enqueues it (eager here: at once).
+    assert outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk).more is True
+    assert len(mail.outbox) == 2
+    tasks.outbound_send_batch.delay(STREAM, wave.pk).get()
+
+    assert len(mail.outbox) == 5
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED
+
+
+def test_a_throttled_batch_waits_for_the_next_tick():
+    make_participants(5)
+    wave = make_wave(batch_size=2, rate_per_hour=1000)
+    launch(wave)
+
+    assert tasks.outbound_send_batch.delay(STREAM, wave.pk).get() == 2
+    assert len(mail.outbox) == 2
+
+
 def test_the_batch_task_runs_twice_and_sends_once():
     make_participants(3)
     wave = make_wave(batch_size=10)

@@ -76,6 +76,25 @@ def test_starting_creates_one_delivery_per_eligible_member_and_never_a_second(po
     assert delivery.email == population["np"].user.email
 
 
+def test_send_now_starts_at_once_and_its_mail_goes_out_once_it_commits(
+    population, django_capture_on_commit_callbacks
+):
+    """Like a wave's launch: the deliveries exist when "Send now" returns, and the worker's first
+    batches are enqueued on commit (eager here), with no beat tick to wait for."""
+    newsletter = NewsletterFactory(rate_per_hour=0)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.newsletter_schedule(newsletter=newsletter, actor=StaffUserFactory())
+        newsletter.refresh_from_db()
+        assert newsletter.status == Newsletter.Status.SENDING
+        assert newsletter.deliveries.count() == newsletter.recipient_count == 4
+        assert mail.outbox == []  # nothing is sent inside the request's transaction
+
+    for callback in callbacks:
+        callback()
+    assert len(mail.outbox) == 4
+
+
 def test_scheduling_is_recorded_in_the_audit_log_with_the_audience_count(population):
     staff = StaffUserFactory(email="staff@example.org")
     newsletter = NewsletterFactory(subject="November news")

@@ -20,7 +20,6 @@ from invitations.models import InvitationRequest
 from members import services as member_services
 from members.models import Participant
 from members.models import User
-from norec_network.mail import render_email
 from norec_network.mail import send_later
 
 
@@ -145,14 +144,13 @@ def invitation_request_create(
         partner_organisation=partner_organisation.strip(),
         message=message.strip(),
     )
+    # No participant: the request is not matched against the roster, so nothing here depends on it.
     send_later(
-        render_email(
-            "emails/invitations/request_received",
-            {"request": request_row, "site_url": settings.SITE_URL},
-            to=[request_row.email],
-            language=language,
-            reply_to=[settings.NETWORK_ADVISER_EMAIL],
-        )
+        "emails/invitations/request_received",
+        {"request": request_row, "site_url": settings.SITE_URL},
+        to=request_row.email,
+        language=language,
+        reply_to=[settings.NETWORK_ADVISER_EMAIL],
     )
     return request_row
 

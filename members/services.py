@@ -20,7 +20,7 @@ from members.models import Language
 from members.models import Participant
 from members.models import StaffAction
 from members.models import User
-from norec_network.mail import render_email
+from norec_network.mail import outgoing_mails_erase
 from norec_network.mail import send_later
 from norec_network.ratelimit import RateLimit
 
@@ -365,6 +365,8 @@ def contact_message_send(
     message = ContactMessage.objects.create(
         sender=sender, recipient=recipient, subject=subject.strip(), body=body.strip()
     )
+    # The mail refers to the message; its text is read from there when the mail is rendered, so
+    # the mail's row holds none of it.
     context = {
         "message": message,
         "sender_name": sender.full_name,
@@ -372,12 +374,11 @@ def contact_message_send(
         "reply_url": settings.SITE_URL + reverse("members:message", args=[message.pk]),
     }
     send_later(
-        render_email(
-            "emails/members/contact_message",
-            context,
-            to=[recipient.mailable_address],
-            language=recipient.preferred_language,
-        )
+        "emails/members/contact_message",
+        context,
+        to=recipient.mailable_address,
+        participant_id=recipient.pk,
+        language=recipient.preferred_language,
     )
     return message
 
@@ -401,13 +402,12 @@ def contact_message_reply(*, message: ContactMessage, body: str) -> ContactMessa
         # The sender's address no longer works: the reply is recorded, no mail is attempted.
         return message
     send_later(
-        render_email(
-            "emails/members/contact_reply",
-            context,
-            to=[sender.mailable_address],
-            language=sender.preferred_language,
-            reply_to=[recipient.address_of_record],
-        )
+        "emails/members/contact_reply",
+        context,
+        to=sender.mailable_address,
+        participant_id=sender.pk,
+        language=sender.preferred_language,
+        reply_to=[recipient.address_of_record],
     )
     return message
 
@@ -513,8 +513,9 @@ def participant_delete_account(*, participant: Participant) -> Participant:
     exchanges, so that a re-import does not bring the person back as new; the
     declined-invitations flag is set so that no wave invites them again by mistake. `deleted_at`
     tells staff that it happened. Erased: the account (login, its addresses, authenticators,
-    sessions), the phone number, every profile field, the messages they sent or received, and
-    whatever the other apps registered as personal data (invitations, registrations, deliveries).
+    sessions), the phone number, every profile field, the messages they sent or received, the
+    log of the mails sent to them, and whatever the other apps registered as personal data
+    (invitations, registrations, deliveries).
     """
     from members.extensions import personal_data_sources
 
@@ -523,6 +524,7 @@ def participant_delete_account(*, participant: Participant) -> Participant:
         source.erase(participant)
     ContactMessage.objects.filter(sender=participant).delete()
     ContactMessage.objects.filter(recipient=participant).delete()
+    outgoing_mails_erase(participant_id=participant.pk)
     participant.expertise.clear()
     participant.languages.clear()
     user = participant.user

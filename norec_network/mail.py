@@ -1,23 +1,58 @@
-"""The one email builder and the transactional send path.
+"""The one email builder and the one-off mail path.
 
 Templates follow allauth's naming: `<prefix>_subject.txt`, `<prefix>_message.txt` and, optionally,
 `<prefix>_message.html`, rendered in the recipient's language. The subject and the text part are
 plain text: they are rendered without HTML autoescaping (a first name "N'Dri" stays "N'Dri", not
-"N&#x27;Dri"); only the HTML part is escaped. Every message is sent by a worker: `send_later`
-serialises the built message and enqueues it once the surrounding transaction commits.
+"N&#x27;Dri"); only the HTML part is escaped.
+
+How a one-off mail travels (account mails, confirmations, reminders, the contact relay, receipts;
+broadcasts to many are streams of the bulk sender, `norec_network.outbound`, instead):
+
+1. `send_later(template, context, to=...)` writes an `OutgoingMail` row: the recipient, the
+   participant when known, the template, the context by primary keys (`dump_context`) and the
+   language. Once the transaction commits, it enqueues `send_email(row id)` on the `email` queue,
+   which a worker of its own serves: a newsletter on the `bulk` queue never delays it.
+2. The task (`outbound.send_one`) locks the row, leaves if it is in flight or done, marks it
+   `sending` and lets the lock go. It renders the mail in the recipient's language from the stored
+   context (`build_outgoing`: an app's `MailBuilder` for its templates, else `render_email`),
+   stamps it with metadata naming its row (`{"stream": "mail", "id": ...}`) and a Message-ID of
+   its own, sends it, and marks the row `sent` with the ESP's message id.
+3. A refused address is a bounce. Another error puts the row back to `pending`, `failed` after
+   three attempts; `outgoing_mail_retry_due` (beat, every minute) enqueues the pending rows whose
+   task is late or lost. A row a dead worker left `sending` is given back by the bulk sender's
+   sweep, as a bulk row is: never a blind retry that could send a mail twice.
+4. The ESP's tracking events come back through the one receiver, `outbound.apply_event`: the
+   "mail" stream maps them to the row and its participant, so a bounced reminder or a complained
+   contact mail marks the address (while it is still the participant's).
 """
 
 from __future__ import annotations
 
-import base64
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from celery import shared_task
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import models
 from django.template import Context
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils import translation
+
+from core.models import OutgoingMail
+from norec_network import outbound
+from norec_network.outbound_model import OutboundStatus
+
+STREAM = "mail"
+# A pending row older than this has lost its task, or waits for another attempt after an error.
+RETRY_AFTER = datetime.timedelta(seconds=60)
+# At most this many rows enqueued per run of `retry_due` (a mail server back after an outage).
+RETRY_BATCH = 500
 
 
 def render_text(template_name: str, context: dict) -> str:
@@ -60,58 +95,197 @@ def render_email(
     return message
 
 
-def message_to_payload(message: EmailMultiAlternatives) -> dict:
-    """A JSON-safe form of a built message, for the send task."""
-    html = next(
-        (
-            content
-            for content, mimetype in getattr(message, "alternatives", [])
-            if mimetype == "text/html"
-        ),
-        None,
+# --- the context, by primary keys ---------------------------------------------------------------
+
+_MODEL = "$model"
+_DATETIME = "$datetime"
+_PLAIN = (str, int, float, bool, type(None))
+
+
+class MailDataGone(Exception):
+    """A row the mail's context refers to no longer exists (erased with an account, say)."""
+
+
+def dump_context(context: dict) -> dict:
+    """The context as JSON to store on the row: a model instance becomes a reference to its row
+    (loaded again when the mail is rendered), a datetime its ISO form; plain values (text,
+    numbers, lists of them) stay. Anything else is refused rather than stored half-way: pass what
+    the templates need as a row or as a plain value."""
+    stored = {}
+    for key, value in context.items():
+        if isinstance(value, models.Model):
+            if value.pk is None:
+                raise TypeError(f"mail context {key!r}: an unsaved {type(value).__name__}")
+            stored[key] = {_MODEL: value._meta.label_lower, "pk": value.pk}
+        elif isinstance(value, datetime.datetime):
+            stored[key] = {_DATETIME: value.isoformat()}
+        elif isinstance(value, _PLAIN) or (
+            isinstance(value, list | tuple) and all(isinstance(item, _PLAIN) for item in value)
+        ):
+            stored[key] = list(value) if isinstance(value, tuple) else value
+        else:
+            raise TypeError(
+                f"mail context {key!r}: a {type(value).__name__} cannot be stored; "
+                "pass a model instance or a plain value"
+            )
+    return stored
+
+
+def load_context(stored: dict) -> dict:
+    """The template context again, with each referenced row loaded as it is now."""
+    context = {}
+    for key, value in stored.items():
+        if isinstance(value, dict) and _MODEL in value:
+            model = apps.get_model(value[_MODEL])
+            try:
+                value = model._default_manager.get(pk=value["pk"])
+            except model.DoesNotExist:
+                raise MailDataGone(f"{value[_MODEL]} {value['pk']} no longer exists") from None
+        elif isinstance(value, dict) and _DATETIME in value:
+            value = datetime.datetime.fromisoformat(value[_DATETIME])
+        context[key] = value
+    return context
+
+
+# --- building a stored mail ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailBuilder:
+    """How an app builds its mails whose template starts with `prefix` (a folder such as
+    "emails/activities/", or one template), when the stored context is not all the templates
+    need: `build(mail, context)` returns the message for `mail.email`, with `context` loaded
+    (`render_outgoing` is the plain way, to add to). It runs in the recipient's language.
+    `forget_context`: the context holds secrets (reset links, login codes), dropped once sent."""
+
+    prefix: str
+    build: Callable[[OutgoingMail, dict], EmailMultiAlternatives]
+    forget_context: bool = False
+
+
+_builders: dict[str, MailBuilder] = {}
+
+
+def register_mail_builder(builder: MailBuilder) -> None:
+    # Keyed by prefix so that a second ready() (tests, autoreload) replaces rather than repeats.
+    _builders[builder.prefix] = builder
+
+
+def builder_for(template: str) -> MailBuilder | None:
+    matching = [prefix for prefix in _builders if template.startswith(prefix)]
+    return _builders[max(matching, key=len)] if matching else None
+
+
+def render_outgoing(mail: OutgoingMail, context: dict) -> EmailMultiAlternatives:
+    return render_email(
+        mail.template,
+        context,
+        to=[mail.email],
+        language=mail.language,
+        reply_to=mail.reply_to or None,
     )
-    return {
-        "subject": message.subject,
-        "body": message.body,
-        "html": html,
-        "from_email": message.from_email,
-        "to": list(message.to),
-        "cc": list(message.cc),
-        "bcc": list(message.bcc),
-        "reply_to": list(message.reply_to),
-        "headers": dict(message.extra_headers),
-        # Small files only (an activity's .ics), base64 so the payload stays JSON.
-        "attachments": [
-            [name, base64.b64encode(_as_bytes(content)).decode("ascii"), mimetype]
-            for name, content, mimetype in message.attachments
-        ],
-    }
 
 
-def _as_bytes(content) -> bytes:
-    return content.encode() if isinstance(content, str) else bytes(content)
+def build_outgoing(mail: OutgoingMail) -> EmailMultiAlternatives:
+    """The message for a stored mail, rendered now, in the recipient's language."""
+    builder = builder_for(mail.template)
+    context = load_context(mail.context)
+    with translation.override(mail.language or settings.LANGUAGE_CODE):
+        if builder is not None:
+            return builder.build(mail, context)
+        return render_outgoing(mail, context)
 
 
-def payload_to_message(payload: dict) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
-        subject=payload["subject"],
-        body=payload["body"],
-        from_email=payload["from_email"],
-        to=payload["to"],
-        cc=payload.get("cc") or None,
-        bcc=payload.get("bcc") or None,
-        reply_to=payload.get("reply_to") or None,
-        headers=payload.get("headers") or {},
+def _skip_reason(mail: OutgoingMail) -> str | None:
+    # Checked right before sending: a mail about an erased contact message is no longer wanted.
+    try:
+        load_context(mail.context)
+    except MailDataGone as gone:
+        return f"its data was erased ({gone})"
+    return None
+
+
+def _sent_fields(mail: OutgoingMail, now) -> dict:
+    builder = builder_for(mail.template)
+    return {"context": {}} if builder is not None and builder.forget_context else {}
+
+
+# The one-off path lends the bulk sender's tracking and sweep; it has no campaigns (see send_one).
+outbound.register_stream(
+    outbound.OutboundStream(
+        name=STREAM,
+        model=OutgoingMail,
+        active_campaigns=lambda now: (),
+        build_message=build_outgoing,
+        skip_reason=_skip_reason,
+        sent_fields=_sent_fields,
+        participant_path="participant",
     )
-    if payload.get("html"):
-        message.attach_alternative(payload["html"], "text/html")
-    for name, content, mimetype in payload.get("attachments") or []:
-        message.attach(name, base64.b64decode(content), mimetype)
-    return message
+)
 
 
-def send_later(message: EmailMultiAlternatives) -> None:
-    """Hand a transactional message to a worker once the current transaction commits."""
-    from norec_network.tasks import send_email
+# --- services -----------------------------------------------------------------------------------
 
-    send_email.delay_on_commit(message_to_payload(message))
+
+def send_later(
+    template: str,
+    context: dict,
+    *,
+    to: str,
+    participant_id: int | None = None,
+    language: str | None = None,
+    reply_to: list[str] | None = None,
+) -> OutgoingMail:
+    """Record a mail for `to` and have a worker send it once the current transaction commits.
+    `participant_id`: the person it is for, when known (tracking marks their address)."""
+    mail = OutgoingMail.objects.create(
+        email=to,
+        participant_id=participant_id,
+        template=template,
+        context=dump_context(context),
+        language=language or settings.LANGUAGE_CODE,
+        reply_to=list(reply_to or []),
+    )
+    send_email.delay_on_commit(mail.pk)
+    return mail
+
+
+def outgoing_mail_send(*, mail_id: int, claimed_by: str = "") -> str:
+    """Send one stored mail unless it is in flight or done; returns its status afterwards."""
+    return outbound.send_one(
+        stream=outbound.get_stream(STREAM), row_id=mail_id, claimed_by=claimed_by
+    )
+
+
+def retry_due(*, now: datetime.datetime | None = None) -> int:
+    """Enqueue the pending mails whose task is late or lost, or which wait for another attempt.
+    A mail whose first task is merely slow gets a second one, which finds it done and leaves."""
+    now = now or timezone.now()
+    due = list(
+        OutgoingMail.objects.filter(status=OutboundStatus.PENDING, created_at__lt=now - RETRY_AFTER)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:RETRY_BATCH]
+    )
+    for mail_id in due:
+        send_email.delay(mail_id)
+    return len(due)
+
+
+def outgoing_mails_erase(*, participant_id: int) -> int:
+    """On account deletion: the person's mail log goes with them."""
+    deleted, _ = OutgoingMail.objects.filter(participant_id=participant_id).delete()
+    return deleted
+
+
+# --- tasks (the `email` queue; see CELERY_TASK_ROUTES) -------------------------------------------
+
+
+@shared_task(name="norec_network.send_email", bind=True)
+def send_email(self, mail_id: int) -> str:
+    """Safe to run twice or in parallel: the row says whether the mail is in flight or done."""
+    return outgoing_mail_send(mail_id=mail_id, claimed_by=outbound.worker_identity(self.request))
+
+
+@shared_task(name="norec_network.outgoing_mail_retry_due")
+def outgoing_mail_retry_due() -> int:
+    return retry_due()

@@ -214,7 +214,9 @@ class OutboundStream:
 
     - `campaign_field`: the row's foreign key to its campaign (None: the stream has no campaigns,
       every pending row is sent as soon as `active_campaigns` yields `Campaign(id=None)`).
-    - `active_campaigns(now)`: the campaigns allowed to send now (started, not paused).
+    - `active_campaigns(now)`: the campaigns allowed to send now (started, not paused). One-off
+      mail (`norec_network.mail`) is a stream that yields none: each of its rows is sent by a
+      task of its own through `send_one`, and the stream only lends it the tracking and the sweep.
     - `build_message(row)`: the EmailMessage for a row, addressed to `row.email`; the sender adds
       metadata, a Message-ID and the connection.
     - `prepare(queryset)`: add select_related/prefetch_related for what `build_message` reads.
@@ -572,6 +574,35 @@ def send_batch(*, stream_name: str, campaign_id: int | None, claimed_by: str = "
         # No throttle and a full batch: go on at once rather than wait for the next tick.
         outbound_send_batch.delay(stream_name, campaign_id)
     return result
+
+
+def send_one(*, stream: OutboundStream, row_id: int, claimed_by: str = "") -> str:
+    """Send one row now, outside any campaign: the one-off mail path (`norec_network.mail`), where
+    each row has a task of its own. Returns the row's status afterwards ("" if it is gone).
+
+    The same promises as a batch, one row long: the row is locked only while it is claimed, never
+    while its message is built or handed over; a second task for the same row finds it in flight
+    or done and leaves, so a task that runs twice sends once; a refused address is a bounce;
+    another error puts the row back to `pending` for a later attempt (`failed` after
+    MAX_ATTEMPTS), and a mail server that cannot be reached costs no attempt. A row whose worker
+    died stays `sending` until the sweep gives it back, as a batch's rows do."""
+    manager = stream.model._default_manager
+    with transaction.atomic():
+        row = manager.select_for_update().filter(pk=row_id).first()
+        if row is None:
+            return ""
+        if row.status != OutboundStatus.PENDING:
+            return row.status
+        # The status in the filter keeps a second claim out where there are no row locks (SQLite).
+        claimed = manager.filter(pk=row_id, status=OutboundStatus.PENDING).update(
+            status=OutboundStatus.SENDING,
+            claimed_at=timezone.now(),
+            claimed_by=claimed_by,
+            attempts=F("attempts") + 1,
+        )
+    if claimed:
+        send_claimed(stream=stream, ids=[row_id])
+    return manager.filter(pk=row_id).values_list("status", flat=True).first() or ""
 
 
 def _finish_if_done(stream: OutboundStream, campaign_id: int | None) -> None:

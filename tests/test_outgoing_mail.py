@@ -4,12 +4,14 @@ tracked like bulk mail; errors retried from the row, never by a blind autoretry.
 
 import datetime
 import json
+import re
 import threading
 from smtplib import SMTPRecipientsRefused
 from types import SimpleNamespace
 
 import pytest
 from allauth.account.adapter import get_adapter
+from django.conf import settings as django_settings
 from django.core import mail as django_mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
@@ -326,3 +328,26 @@ def test_deleting_the_account_erases_the_persons_mail_log(django_capture_on_comm
     member_services.participant_delete_account(participant=participant)
 
     assert list(OutgoingMail.objects.all()) == [other]
+
+
+# --- queues: a newsletter never delays a password reset -------------------------------------------
+
+
+def test_one_off_mail_and_bulk_mail_are_routed_to_separate_queues(settings):
+    routes = settings.CELERY_TASK_ROUTES
+
+    assert routes["norec_network.send_email"] == {"queue": "email"}
+    assert routes["norec_network.outgoing_mail_retry_due"] == {"queue": "email"}
+    for task in ("outbound_tick", "outbound_send_batch", "outbound_sweep"):
+        assert routes[f"norec_network.{task}"] == {"queue": "bulk"}
+
+
+@pytest.mark.parametrize("path", ["docker-compose.yml", "Procfile.dev"])
+def test_separate_worker_processes_serve_the_email_and_the_bulk_queue(path):
+    text = (django_settings.BASE_DIR / path).read_text()
+    # `-Q default,email` in the Procfile, `"-Q", "default,email"` in compose.
+    served = [set(found.split(",")) for found in re.findall(r'-Q"?,? "?([a-z,]+)', text)]
+
+    assert {"default", "email"} in served
+    assert {"bulk"} in served
+    assert not [queues for queues in served if {"email", "bulk"} <= queues]

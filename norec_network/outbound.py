@@ -1,4 +1,6 @@
-"""The one bulk sender: batched, throttled, crash-safe mail for invitation waves and newsletters.
+"""The one bulk sender: batched, throttled, crash-safe mail for invitation waves, newsletters and
+broadcasts to an activity's registrants. One-off mail (`norec_network.mail`) is a stream too, sent
+row by row (`send_one`), so that one tracking receiver and one sweep serve every mail.
 
 Each message is a row of a model that inherits `outbound_model.OutboundMessage` (an `Invitation`, a
 newsletter `Delivery`); the row, in PostgreSQL, is the only truth about whether it was sent. Neither

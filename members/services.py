@@ -21,6 +21,7 @@ from members.models import Participant
 from members.models import StaffAction
 from members.models import User
 from norec_network.mail import outgoing_mails_erase
+from norec_network.mail import outgoing_mails_export
 from norec_network.mail import send_later
 from norec_network.ratelimit import RateLimit
 
@@ -499,6 +500,7 @@ def participant_export_data(*, participant: Participant) -> dict:
             }
             for m in participant.contact_messages_received.select_related("sender")
         ],
+        "mails_sent_to_you": outgoing_mails_export(participant_id=participant.pk),
     }
     for source in personal_data_sources():
         data[source.name] = source.export(participant)

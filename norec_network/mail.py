@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from celery import shared_task
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMultiAlternatives
 from django.db import models
 from django.template import Context
@@ -136,15 +137,18 @@ def load_context(stored: dict) -> dict:
     context = {}
     for key, value in stored.items():
         if isinstance(value, dict) and _MODEL in value:
-            model = apps.get_model(value[_MODEL])
-            try:
-                value = model._default_manager.get(pk=value["pk"])
-            except model.DoesNotExist:
-                raise MailDataGone(f"{value[_MODEL]} {value['pk']} no longer exists") from None
+            value = _load_row(value[_MODEL], value["pk"])
         elif isinstance(value, dict) and _DATETIME in value:
             value = datetime.datetime.fromisoformat(value[_DATETIME])
         context[key] = value
     return context
+
+
+def _load_row(label: str, pk) -> models.Model:
+    try:
+        return apps.get_model(label)._default_manager.get(pk=pk)
+    except (LookupError, ObjectDoesNotExist):  # a model removed since, or the row gone
+        raise MailDataGone(f"{label} {pk} no longer exists") from None
 
 
 # --- building a stored mail ---------------------------------------------------------------------
@@ -269,6 +273,21 @@ def retry_due(*, now: datetime.datetime | None = None) -> int:
     for mail_id in due:
         send_email.delay(mail_id)
     return len(due)
+
+
+def outgoing_mails_export(*, participant_id: int) -> list[dict]:
+    """The person's mail log for "Download my data": what was sent to which address, and when."""
+    mails = OutgoingMail.objects.filter(participant_id=participant_id).order_by("created_at", "pk")
+    return [
+        {
+            "mail": mail.what,
+            "to": mail.email,
+            "status": mail.status,
+            "created_at": mail.created_at.isoformat(),
+            "sent_at": mail.sent_at.isoformat() if mail.sent_at else None,
+        }
+        for mail in mails.only("template", "email", "status", "created_at", "sent_at")
+    ]
 
 
 def outgoing_mails_erase(*, participant_id: int) -> int:

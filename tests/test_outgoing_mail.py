@@ -316,6 +316,25 @@ def test_the_context_keeps_rows_times_and_plain_values_and_refuses_the_rest():
 # --- the person's mails go with their account -----------------------------------------------------
 
 
+def test_download_my_data_lists_the_mails_sent_to_the_person(django_capture_on_commit_callbacks):
+    row = confirmation(django_capture_on_commit_callbacks)
+    participant = Participant.objects.get(email="amina@example.org")
+
+    data = member_services.participant_export_data(participant=participant)
+
+    row.refresh_from_db()
+    assert data["mails_sent_to_you"] == [
+        {
+            "mail": "activities/confirmed",
+            "to": "amina@example.org",
+            "status": "sent",
+            "created_at": row.created_at.isoformat(),
+            "sent_at": row.sent_at.isoformat(),
+        }
+    ]
+    json.dumps(data)
+
+
 def test_deleting_the_account_erases_the_persons_mail_log(django_capture_on_commit_callbacks):
     confirmation(django_capture_on_commit_callbacks, execute=False)
     other = mail.send_later(

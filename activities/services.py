@@ -52,15 +52,16 @@ def _mail(
     extra: dict | None = None,
     attach_ics: bool = False,
 ) -> bool:
-    """One mail to a participant, recorded now and rendered and sent by a worker after commit
-    (activities/sending.py builds it). Returns False (and records nothing) when the address is
-    missing, bounced or complained about."""
+    """One mail to a participant, recorded in the caller's transaction (so a registration never
+    lacks its mail, nor a mail its registration) and rendered and sent by a worker after commit
+    (activities/sending.py builds it): under the activity's lock it costs one insert. Returns
+    False (and records nothing) when the address is missing, bounced or complained about."""
     address = participant.mailable_address
     if not address:
         return False
     send_later(
-        f"emails/activities/{template}",
-        {
+        template=f"emails/activities/{template}",
+        context={
             "participant": participant,
             "activity": activity,
             "attach_ics": attach_ics,
@@ -75,7 +76,12 @@ def _mail(
 
 
 def _broadcast(
-    *, activity: Activity, kind: str, registrations, subject: str = "", body: str = ""
+    *,
+    activity: Activity,
+    kind: str,
+    registrations: list[Registration],
+    subject: str = "",
+    body: str = "",
 ) -> tuple[int, int]:
     """Queue one mail per registered member on the bulk sender; a worker renders and sends them
     after commit. Returns how many were queued and how many left out (no usable address)."""

@@ -146,8 +146,8 @@ def invitation_request_create(
     )
     # No participant: the request is not matched against the roster, so nothing here depends on it.
     send_later(
-        "emails/invitations/request_received",
-        {"request": request_row, "site_url": settings.SITE_URL},
+        template="emails/invitations/request_received",
+        context={"request": request_row, "site_url": settings.SITE_URL},
         to=request_row.email,
         language=language,
         reply_to=[settings.NETWORK_ADVISER_EMAIL],

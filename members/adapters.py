@@ -51,8 +51,8 @@ class AccountAdapter(DefaultAccountAdapter):
         stored = {key: value for key, value in context.items() if key != "request"}
         participant = participant_for_account_mail(email, context.get("user"))
         send_later(
-            template_prefix,
-            stored,
+            template=template_prefix,
+            context=stored,
             to=email,
             participant_id=participant.pk if participant else None,
             # The member's own language; before we know who it is, the page's.

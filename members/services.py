@@ -375,8 +375,8 @@ def contact_message_send(
         "reply_url": settings.SITE_URL + reverse("members:message", args=[message.pk]),
     }
     send_later(
-        "emails/members/contact_message",
-        context,
+        template="emails/members/contact_message",
+        context=context,
         to=recipient.mailable_address,
         participant_id=recipient.pk,
         language=recipient.preferred_language,
@@ -403,8 +403,8 @@ def contact_message_reply(*, message: ContactMessage, body: str) -> ContactMessa
         # The sender's address no longer works: the reply is recorded, no mail is attempted.
         return message
     send_later(
-        "emails/members/contact_reply",
-        context,
+        template="emails/members/contact_reply",
+        context=context,
         to=sender.mailable_address,
         participant_id=sender.pk,
         language=sender.preferred_language,

@@ -193,8 +193,8 @@ def newsletter_send_test(*, newsletter: Newsletter, user) -> str:
     rendered by the worker with `build_test_mail`)."""
     recipient = staff_recipient(user)
     send_later(
-        TEMPLATE_PREFIX,
-        {"newsletter": newsletter, "user": user},
+        template=TEMPLATE_PREFIX,
+        context={"newsletter": newsletter, "user": user},
         to=recipient.address,
         language=recipient.language,
     )

@@ -8,7 +8,7 @@ plain text: they are rendered without HTML autoescaping (a first name "N'Dri" st
 How a one-off mail travels (account mails, confirmations, reminders, the contact relay, receipts;
 broadcasts to many are streams of the bulk sender, `norec_network.outbound`, instead):
 
-1. `send_later(template, context, to=...)` writes an `OutgoingMail` row: the recipient, the
+1. `send_later(template=..., context=..., to=...)` writes an `OutgoingMail` row: the recipient, the
    participant when known, the template, the context by primary keys (`dump_context`) and the
    language. Once the transaction commits, it enqueues `send_email(row id)` on the `email` queue,
    which a worker of its own serves: a newsletter on the `bulk` queue never delays it.
@@ -232,9 +232,9 @@ outbound.register_stream(
 
 
 def send_later(
+    *,
     template: str,
     context: dict,
-    *,
     to: str,
     participant_id: int | None = None,
     language: str | None = None,

@@ -338,8 +338,8 @@ def test_download_my_data_lists_the_mails_sent_to_the_person(django_capture_on_c
 def test_deleting_the_account_erases_the_persons_mail_log(django_capture_on_commit_callbacks):
     confirmation(django_capture_on_commit_callbacks, execute=False)
     other = mail.send_later(
-        "emails/invitations/request_received",
-        {"site_url": "https://network.example"},
+        template="emails/invitations/request_received",
+        context={"site_url": "https://network.example"},
         to="someone@example.org",
     )
     participant = Participant.objects.get(email="amina@example.org")

@@ -19,8 +19,8 @@ def test_a_worker_sends_a_queued_email_to_the_smtp_server_and_marks_its_row(
     celery_worker, smtp_sink
 ):
     row = send_later(
-        "account/email/password_reset_key",
-        {"password_reset_url": "https://network.example/reset/abc/"},
+        template="account/email/password_reset_key",
+        context={"password_reset_url": "https://network.example/reset/abc/"},
         to="amina@example.org",
     )
 

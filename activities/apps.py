@@ -7,6 +7,12 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self):
+        # Plugs the activity mails into both mail paths: the builder of the one-off mails and
+        # the broadcast stream of the bulk sender.
+        from activities import sending
+
+        sending.register()
+
         from activities import selectors
         from activities import services
         from activities.demo import seed_activities

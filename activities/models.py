@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from core.models import TimestampedModel
+from core.outbound_model import OutboundMessage
 from members.models import Participant
 
 
@@ -190,6 +191,75 @@ class Registration(TimestampedModel):
     @property
     def holds_seat(self) -> bool:
         return self.status in (self.Status.CONFIRMED, self.Status.ATTENDED)
+
+
+class Broadcast(TimestampedModel):
+    """A mail to everyone registered for an activity (its cancellation notice, or a message from
+    staff), sent by the shared bulk sender: one `BroadcastMessage` per recipient, rendered in the
+    worker, never in the staff's request nor under the activity's row lock."""
+
+    class Kind(models.TextChoices):
+        # The values are the mails' template names (templates/emails/activities/).
+        CANCELLED = "cancelled", _("cancellation notice")
+        STAFF_MESSAGE = "staff_message", _("message from staff")
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="broadcasts", verbose_name=_("activity")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    # The staff's message, or the reason for cancelling.
+    body = models.TextField(_("text"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SENDING, db_index=True
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("mail to the registered members")
+        verbose_name_plural = _("mails to the registered members")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.activity_id}"
+
+
+class BroadcastMessage(OutboundMessage):
+    """One broadcast to one registered member. The unique pair keeps "nobody twice" true when a
+    worker is killed and the batch is sent again; `email` is the address used."""
+
+    broadcast = models.ForeignKey(
+        Broadcast, on_delete=models.CASCADE, related_name="messages", verbose_name=_("mail")
+    )
+    participant = models.ForeignKey(
+        Participant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activity_broadcast_messages",
+        verbose_name=_("recipient"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("message to a registered member")
+        verbose_name_plural = _("messages to registered members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["broadcast", "participant"], name="broadcast_message_once_per_recipient"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["broadcast", "status"], name="broadcast_message_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.broadcast_id} → {self.email or '(erased)'}"
 
 
 class Material(models.Model):

@@ -8,29 +8,29 @@ two people can never get the last seat and the waitlist keeps the order in which
 from __future__ import annotations
 
 import datetime
-import functools
 import secrets
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from activities.calendar import activity_ics
 from activities.models import Activity
+from activities.models import Broadcast
+from activities.models import BroadcastMessage
 from activities.models import CalendarFeed
 from activities.models import Registration
-from activities.timefmt import when
-from activities.timefmt import zone_for
-from core.mail import render_email
 from core.mail import send_later
+from core.tasks import outbound_send_batch
 from members.models import Participant
 
 SEAT_STATUSES = (Registration.Status.CONFIRMED, Registration.Status.ATTENDED)
 ACTIVE_STATUSES = (*SEAT_STATUSES, Registration.Status.WAITLISTED)
+# The bulk sender's stream of broadcasts (activities/sending.py registers it).
+BROADCAST_STREAM = "activity_broadcast"
 
 
 class ActivityError(Exception):
@@ -52,45 +52,66 @@ def _mail(
     extra: dict | None = None,
     attach_ics: bool = False,
 ) -> bool:
-    """One transactional mail to a participant, sent by the worker after commit. Returns False
-    (and sends nothing) when the address is missing, bounced or complained about."""
+    """One mail to a participant, recorded in the caller's transaction (so a registration never
+    lacks its mail, nor a mail its registration) and rendered and sent by a worker after commit
+    (activities/sending.py builds it): under the activity's lock it costs one insert. Returns
+    False (and records nothing) when the address is missing, bounced or complained about."""
     address = participant.mailable_address
     if not address:
         return False
-    from django.conf import settings
-
-    with translation.override(participant.preferred_language):
-        # Day and month names in the reader's language, the time in their zone.
-        local_when = when(activity, zone_for(participant, activity))
-    context = {
-        "participant": participant,
-        "activity": activity,
-        "when": local_when,
-        "activity_url": f"{settings.SITE_URL}{activity.get_absolute_url()}",
-        "site_url": settings.SITE_URL,
-        **(extra or {}),
-    }
-    message = render_email(
-        f"emails/activities/{template}",
-        context,
-        to=[address],
+    send_later(
+        template=f"emails/activities/{template}",
+        context={
+            "participant": participant,
+            "activity": activity,
+            "attach_ics": attach_ics,
+            **(extra or {}),
+        },
+        to=address,
+        participant_id=participant.pk,
         language=participant.preferred_language,
         reply_to=[settings.NETWORK_ADVISER_EMAIL],
     )
-    if attach_ics:
-        message.attach(
-            f"norec-activity-{activity.pk}.ics",
-            activity_ics(activity, with_online_link=True),
-            "text/calendar",
-        )
-    send_later(message)
     return True
 
 
-def _mail_after_commit(**kwargs) -> None:
-    """Render and queue the mail once the transaction has committed: rendering (and the .ics)
-    then happens after the activity's row lock is released, so the queue at the lock moves fast."""
-    transaction.on_commit(functools.partial(_mail, **kwargs))
+def _broadcast(
+    *,
+    activity: Activity,
+    kind: str,
+    registrations: list[Registration],
+    subject: str = "",
+    body: str = "",
+) -> tuple[int, int]:
+    """Queue one mail per registered member on the bulk sender; a worker renders and sends them
+    after commit. Returns how many were queued and how many left out (no usable address)."""
+    broadcast = Broadcast.objects.create(activity=activity, kind=kind, subject=subject, body=body)
+    rows = [
+        BroadcastMessage(
+            broadcast=broadcast,
+            participant=registration.participant,
+            email=registration.participant.mailable_address,
+        )
+        for registration in registrations
+        if registration.participant.mailable_address
+    ]
+    BroadcastMessage.objects.bulk_create(rows)
+    skipped = len(registrations) - len(rows)
+    if rows:
+        outbound_send_batch.delay_on_commit(BROADCAST_STREAM, broadcast.pk)
+    else:
+        broadcast_mark_sent(broadcast_id=broadcast.pk)
+    return len(rows), skipped
+
+
+@transaction.atomic
+def broadcast_mark_sent(*, broadcast_id: int) -> bool:
+    """The bulk sender has nothing left of the broadcast to send."""
+    return bool(
+        Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.SENDING).update(
+            status=Broadcast.Status.SENT, sent_at=timezone.now()
+        )
+    )
 
 
 # --- staff: the activity itself -----------------------------------------------------------------
@@ -112,7 +133,8 @@ def activity_publish(*, activity: Activity) -> Activity:
 
 @transaction.atomic
 def activity_cancel(*, activity: Activity, note: str = "") -> int:
-    """Cancel the activity and tell everyone registered or waitlisted. Returns how many mails."""
+    """Cancel the activity and tell everyone registered or waitlisted (a broadcast on the bulk
+    sender). Returns how many mails are queued."""
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     if activity.status == Activity.Status.CANCELLED:
         return 0
@@ -121,19 +143,18 @@ def activity_cancel(*, activity: Activity, note: str = "") -> int:
     activity.cancelled_at = timezone.now()
     activity.cancellation_note = note
     activity.save(update_fields=["status", "cancelled_at", "cancellation_note", "updated_at"])
-    sent = 0
-    if was_published:
-        registrations = activity.registrations.filter(status__in=ACTIVE_STATUSES).select_related(
+    if not was_published:
+        return 0
+    registrations = list(
+        activity.registrations.filter(status__in=ACTIVE_STATUSES).select_related(
             "participant__user"
         )
-        for registration in registrations:
-            sent += _mail(
-                participant=registration.participant,
-                activity=activity,
-                template="cancelled",
-                extra={"note": note},
-            )
-    return sent
+    )
+    # Only rows are written under the lock; the mails are rendered by the bulk sender's worker.
+    queued, _skipped = _broadcast(
+        activity=activity, kind=Broadcast.Kind.CANCELLED, registrations=registrations, body=note
+    )
+    return queued
 
 
 def activity_duplicate(*, activity: Activity, months: int = 1) -> Activity:
@@ -223,7 +244,7 @@ def activity_register(*, activity: Activity, participant: Participant) -> Regist
         registration.confirmed_at = None
         template = "waitlisted"
     registration.save()
-    _mail_after_commit(
+    _mail(
         participant=participant,
         activity=activity,
         template=template,
@@ -264,7 +285,7 @@ def activity_fill_from_waitlist(*, activity: Activity) -> list[Registration]:
         registration.confirmed_at = timezone.now()
         registration.waitlist_number = None
         registration.save(update_fields=["status", "confirmed_at", "waitlist_number", "updated_at"])
-        _mail_after_commit(
+        _mail(
             participant=registration.participant,
             activity=activity,
             template="promoted",
@@ -288,7 +309,7 @@ def registration_cancel(*, registration: Registration, notify: bool = True) -> R
     registration.waitlist_number = None
     registration.save(update_fields=["status", "cancelled_at", "waitlist_number", "updated_at"])
     if notify:
-        _mail_after_commit(
+        _mail(
             participant=registration.participant,
             activity=activity,
             template="registration_cancelled",
@@ -328,20 +349,16 @@ def activity_message_registered(
     from members.models import StaffAction
 
     statuses = ACTIVE_STATUSES if include_waitlist else SEAT_STATUSES
-    registrations = activity.registrations.filter(status__in=statuses).select_related(
-        "participant__user"
+    registrations = list(
+        activity.registrations.filter(status__in=statuses).select_related("participant__user")
     )
-    sent = skipped = 0
-    for registration in registrations:
-        if _mail(
-            participant=registration.participant,
-            activity=activity,
-            template="staff_message",
-            extra={"subject": subject, "body": body},
-        ):
-            sent += 1
-        else:
-            skipped += 1
+    sent, skipped = _broadcast(
+        activity=activity,
+        kind=Broadcast.Kind.STAFF_MESSAGE,
+        registrations=registrations,
+        subject=subject,
+        body=body,
+    )
     from django.urls import reverse
 
     record_staff_action(
@@ -434,3 +451,4 @@ def registrations_erase(participant: Participant) -> None:
     with transaction.atomic():
         participant.activity_registrations.all().delete()
         CalendarFeed.objects.filter(participant=participant).delete()
+        BroadcastMessage.objects.filter(participant=participant).delete()

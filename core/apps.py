@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
+        from core import mail  # noqa: F401 - registers the one-off mail's stream
         from core import outbound
 
         # Every ESP's tracking webhooks, normalised by anymail, go to the one receiver.

@@ -1,4 +1,6 @@
-"""The one bulk sender: batched, throttled, crash-safe mail for invitation waves and newsletters.
+"""The one bulk sender: batched, throttled, crash-safe mail for invitation waves, newsletters and
+broadcasts to an activity's registrants. One-off mail (`core.mail`) is a stream too, sent
+row by row (`send_one`), so that one tracking receiver and one sweep serve every mail.
 
 Each message is a row of a model that inherits `outbound_model.OutboundMessage` (an `Invitation`, a
 newsletter `Delivery`); the row, in PostgreSQL, is the only truth about whether it was sent. Neither
@@ -215,7 +217,9 @@ class OutboundStream:
 
     - `campaign_field`: the row's foreign key to its campaign (None: the stream has no campaigns,
       every pending row is sent as soon as `active_campaigns` yields `Campaign(id=None)`).
-    - `active_campaigns(now)`: the campaigns allowed to send now (started, not paused).
+    - `active_campaigns(now)`: the campaigns allowed to send now (started, not paused). One-off
+      mail (`core.mail`) is a stream that yields none: each of its rows is sent by a
+      task of its own through `send_one`, and the stream only lends it the tracking and the sweep.
     - `build_message(row)`: the EmailMessage for a row, addressed to `row.email`; the sender adds
       metadata, a Message-ID and the connection.
     - `prepare(queryset)`: add select_related/prefetch_related for what `build_message` reads.
@@ -575,6 +579,35 @@ def send_batch(*, stream_name: str, campaign_id: int | None, claimed_by: str = "
     else:
         result.more = campaign.rate_per_hour <= 0 and not result.released
     return result
+
+
+def send_one(*, stream: OutboundStream, row_id: int, claimed_by: str = "") -> str:
+    """Send one row now, outside any campaign: the one-off mail path (`core.mail`), where
+    each row has a task of its own. Returns the row's status afterwards ("" if it is gone).
+
+    The same promises as a batch, one row long: the row is locked only while it is claimed, never
+    while its message is built or handed over; a second task for the same row finds it in flight
+    or done and leaves, so a task that runs twice sends once; a refused address is a bounce;
+    another error puts the row back to `pending` for a later attempt (`failed` after
+    MAX_ATTEMPTS), and a mail server that cannot be reached costs no attempt. A row whose worker
+    died stays `sending` until the sweep gives it back, as a batch's rows do."""
+    manager = stream.model._default_manager
+    with transaction.atomic():
+        row = manager.select_for_update().filter(pk=row_id).first()
+        if row is None:
+            return ""
+        if row.status != OutboundStatus.PENDING:
+            return row.status
+        # The status in the filter keeps a second claim out where there are no row locks (SQLite).
+        claimed = manager.filter(pk=row_id, status=OutboundStatus.PENDING).update(
+            status=OutboundStatus.SENDING,
+            claimed_at=timezone.now(),
+            claimed_by=claimed_by,
+            attempts=F("attempts") + 1,
+        )
+    if claimed:
+        send_claimed(stream=stream, ids=[row_id])
+    return manager.filter(pk=row_id).values_list("status", flat=True).first() or ""
 
 
 def _finish_if_done(stream: OutboundStream, campaign_id: int | None) -> None:

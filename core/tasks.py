@@ -1,4 +1,4 @@
-"""The project's shared Celery tasks: the one-off mail task and the bulk sender's.
+"""The project's shared Celery tasks: the one-off mail's and the bulk sender's.
 
 Task names are a wire format: beat's schedule, the queue routes in settings and any message
 already queued when a new version is deployed carry them. They keep their first names
@@ -6,81 +6,59 @@ already queued when a new version is deployed carry them. They keep their first 
 
 A task may enqueue itself or another task; the modules whose work it runs never import this one
 (`core.mail` does, to enqueue): so `core.outbound` says what is due (`due_batches`, and
-`BatchResult.more` after a full batch) and the tasks here enqueue it.
+`BatchResult.more` after a full batch) and the tasks here enqueue it, and the one-off stream that
+`core.mail` registers is looked up here by its name.
 """
 
 from __future__ import annotations
 
-import base64
+import datetime
 
 from celery import shared_task
-from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
 
 from core import outbound
+from core.models import OutgoingMail
+from core.outbound_model import OutboundStatus
 
-# --- one-off mail -------------------------------------------------------------------------------
+# --- one-off mail (the `email` queue; see CELERY_TASK_ROUTES) ------------------------------------
+
+# A pending row older than this has lost its task, or waits for another attempt after an error.
+RETRY_AFTER = datetime.timedelta(seconds=60)
+# At most this many rows enqueued per run of `retry_due` (a mail server back after an outage).
+RETRY_BATCH = 500
 
 
-def message_to_payload(message: EmailMultiAlternatives) -> dict:
-    """A JSON-safe form of a built message, for the send task."""
-    html = next(
-        (
-            content
-            for content, mimetype in getattr(message, "alternatives", [])
-            if mimetype == "text/html"
-        ),
-        None,
+def outgoing_mail_send(*, mail_id: int, claimed_by: str = "") -> str:
+    """Send one stored mail unless it is in flight or done; returns its status afterwards."""
+    return outbound.send_one(
+        stream=outbound.get_stream(OutgoingMail.STREAM), row_id=mail_id, claimed_by=claimed_by
     )
-    return {
-        "subject": message.subject,
-        "body": message.body,
-        "html": html,
-        "from_email": message.from_email,
-        "to": list(message.to),
-        "cc": list(message.cc),
-        "bcc": list(message.bcc),
-        "reply_to": list(message.reply_to),
-        "headers": dict(message.extra_headers),
-        # Small files only (an activity's .ics), base64 so the payload stays JSON.
-        "attachments": [
-            [name, base64.b64encode(_as_bytes(content)).decode("ascii"), mimetype]
-            for name, content, mimetype in message.attachments
-        ],
-    }
 
 
-def _as_bytes(content) -> bytes:
-    return content.encode() if isinstance(content, str) else bytes(content)
-
-
-def payload_to_message(payload: dict) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
-        subject=payload["subject"],
-        body=payload["body"],
-        from_email=payload["from_email"],
-        to=payload["to"],
-        cc=payload.get("cc") or None,
-        bcc=payload.get("bcc") or None,
-        reply_to=payload.get("reply_to") or None,
-        headers=payload.get("headers") or {},
+def retry_due(*, now: datetime.datetime | None = None) -> int:
+    """Enqueue the pending mails whose task is late or lost, or which wait for another attempt.
+    A mail whose first task is merely slow gets a second one, which finds it done and leaves."""
+    now = now or timezone.now()
+    due = list(
+        OutgoingMail.objects.filter(status=OutboundStatus.PENDING, created_at__lt=now - RETRY_AFTER)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:RETRY_BATCH]
     )
-    if payload.get("html"):
-        message.attach_alternative(payload["html"], "text/html")
-    for name, content, mimetype in payload.get("attachments") or []:
-        message.attach(name, base64.b64decode(content), mimetype)
-    return message
+    for mail_id in due:
+        send_email.delay(mail_id)
+    return len(due)
 
 
-@shared_task(
-    name="norec_network.send_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
-)
-def send_email(payload: dict) -> None:
-    """Send one transactional message (password reset, verification, confirmations).
+@shared_task(name="norec_network.send_email", bind=True)
+def send_email(self, mail_id: int) -> str:
+    """Safe to run twice or in parallel: the row says whether the mail is in flight or done."""
+    return outgoing_mail_send(mail_id=mail_id, claimed_by=outbound.worker_identity(self.request))
 
-    It takes the rendered message rather than a primary key because allauth's mails have no row of
-    their own; bulk mail (invitations, newsletters) goes through the batch sender instead.
-    """
-    payload_to_message(payload).send()
+
+@shared_task(name="norec_network.outgoing_mail_retry_due")
+def outgoing_mail_retry_due() -> int:
+    return retry_due()
 
 
 # --- the bulk sender (core.outbound; beat runs the tick and the sweep) -------------------------

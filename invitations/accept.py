@@ -14,7 +14,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.mail import render_email
 from core.mail import send_later
 from invitations import services as sending
 from invitations.models import Invitation
@@ -145,14 +144,13 @@ def invitation_request_create(
         partner_organisation=partner_organisation.strip(),
         message=message.strip(),
     )
+    # No participant: the request is not matched against the roster, so nothing here depends on it.
     send_later(
-        render_email(
-            "emails/invitations/request_received",
-            {"request": request_row, "site_url": settings.SITE_URL},
-            to=[request_row.email],
-            language=language,
-            reply_to=[settings.NETWORK_ADVISER_EMAIL],
-        )
+        template="emails/invitations/request_received",
+        context={"request": request_row, "site_url": settings.SITE_URL},
+        to=request_row.email,
+        language=language,
+        reply_to=[settings.NETWORK_ADVISER_EMAIL],
     )
     return request_row
 

@@ -2,6 +2,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
@@ -9,6 +10,9 @@ from django.utils.translation import gettext
 
 from core.mail import render_email
 from core.mail import send_later
+from core.models import OutgoingMail
+from members.models import Participant
+from members.models import User
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -29,7 +33,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def render_mail(self, template_prefix, email, context, headers=None):
         # allauth renders every part with HTML autoescaping; our one mail builder renders the
         # subject and the text part as plain text, for allauth's mails as for ours. allauth renders
-        # in the active language (the member's request), so that is the one passed on.
+        # in the active language, which the worker sets to the recipient's.
         message = render_email(
             template_prefix,
             context,
@@ -41,17 +45,43 @@ class AccountAdapter(DefaultAccountAdapter):
         return message
 
     def send_mail(self, template_prefix, email, context):
-        # allauth's own send_mail adds `email` and `current_site`, which its templates use ("Hello
-        # from <site name>"). The site is named from SITE_URL, so each environment names itself.
-        current_site = SimpleNamespace(
-            name=gettext("Norec Network"), domain=urlsplit(settings.SITE_URL).netloc
+        # The mail is recorded and rendered later by a worker (`build_account_mail`), so only what
+        # can be stored goes along: rows (the user) by id, plain values (links, codes, times).
+        # The request does not outlive this one; the site is named again when the mail is built.
+        stored = {key: value for key, value in context.items() if key != "request"}
+        participant = participant_for_account_mail(email, context.get("user"))
+        send_later(
+            template=template_prefix,
+            context=stored,
+            to=email,
+            participant_id=participant.pk if participant else None,
+            # The member's own language; before we know who it is, the page's.
+            language=participant.preferred_language if participant else translation.get_language(),
         )
-        context = {
-            "email": email,
-            "current_site": current_site,
-            # Security notices (address changed) say whom to tell when it was not the member.
-            "adviser_email": settings.NETWORK_ADVISER_EMAIL,
-            **context,
-        }
-        message = self.render_mail(template_prefix, email, context)
-        send_later(message)
+
+
+def participant_for_account_mail(email: str, user) -> Participant | None:
+    """The member an account mail is for: the user allauth names, else the account that logs in
+    with the address. An address nobody logs in with (an "unknown account" mail) is nobody's."""
+    if user is None:
+        user = User.objects.filter(email__iexact=email).first()
+    if user is None or user.pk is None:
+        return None
+    return Participant.objects.filter(user_id=user.pk).first()
+
+
+def build_account_mail(mail: OutgoingMail, context: dict):
+    """allauth's mails, rendered by the worker through the adapter (our builder, its subject)."""
+    # allauth's own send_mail adds `email` and `current_site`, which its templates use ("Hello
+    # from <site name>"). The site is named from SITE_URL, so each environment names itself.
+    current_site = SimpleNamespace(
+        name=gettext("Norec Network"), domain=urlsplit(settings.SITE_URL).netloc
+    )
+    context = {
+        "email": mail.email,
+        "current_site": current_site,
+        # Security notices (address changed) say whom to tell when it was not the member.
+        "adviser_email": settings.NETWORK_ADVISER_EMAIL,
+        **context,
+    }
+    return get_adapter().render_mail(mail.template, mail.email, context)

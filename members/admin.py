@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import OutgoingMailInline
 from members import services
 from members.admin_filters import AccountDeletedFilter
 from members.admin_filters import EmailStatusFilter
@@ -131,7 +132,8 @@ class ParticipantAdmin(admin.ModelAdmin):
     list_per_page = 100
     # Django 6 assumes https for scheme-less URLs; say so now (and silence 5.2's warning).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    inlines = [ExchangeInline]
+    # The person's one-off mails (what, when, status), for staff allowed to see the mail log.
+    inlines = [ExchangeInline, OutgoingMailInline]
     autocomplete_fields = ["user", "expertise", "languages"]
     readonly_fields = [
         "created_at",

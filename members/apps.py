@@ -19,3 +19,14 @@ class MembersConfig(AppConfig):
                 unsubscribed=services.participant_apply_esp_unsubscribe,
             )
         )
+
+        from core.mail import MailBuilder
+        from core.mail import register_mail_builder
+        from members.adapters import build_account_mail
+
+        # allauth's mails (ours override most of its templates) are one-off mails; their context
+        # holds reset links and login codes, which are dropped once the mail is sent.
+        for prefix in ("account/email/", "mfa/email/"):
+            register_mail_builder(
+                MailBuilder(prefix=prefix, build=build_account_mail, forget_context=True)
+            )

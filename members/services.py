@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.mail import render_email
+from core.mail import outgoing_mails_erase
+from core.mail import outgoing_mails_export
 from core.mail import send_later
 from core.ratelimit import RateLimit
 from members.audit import record_staff_action
@@ -376,6 +377,8 @@ def contact_message_send(
     message = ContactMessage.objects.create(
         sender=sender, recipient=recipient, subject=subject.strip(), body=body.strip()
     )
+    # The mail refers to the message; its text is read from there when the mail is rendered, so
+    # the mail's row holds none of it.
     context = {
         "message": message,
         "sender_name": sender.full_name,
@@ -383,12 +386,11 @@ def contact_message_send(
         "reply_url": settings.SITE_URL + reverse("members:message", args=[message.pk]),
     }
     send_later(
-        render_email(
-            "emails/members/contact_message",
-            context,
-            to=[recipient.mailable_address],
-            language=recipient.preferred_language,
-        )
+        template="emails/members/contact_message",
+        context=context,
+        to=recipient.mailable_address,
+        participant_id=recipient.pk,
+        language=recipient.preferred_language,
     )
     return message
 
@@ -412,13 +414,12 @@ def contact_message_reply(*, message: ContactMessage, body: str) -> ContactMessa
         # The sender's address no longer works: the reply is recorded, no mail is attempted.
         return message
     send_later(
-        render_email(
-            "emails/members/contact_reply",
-            context,
-            to=[sender.mailable_address],
-            language=sender.preferred_language,
-            reply_to=[recipient.address_of_record],
-        )
+        template="emails/members/contact_reply",
+        context=context,
+        to=sender.mailable_address,
+        participant_id=sender.pk,
+        language=sender.preferred_language,
+        reply_to=[recipient.address_of_record],
     )
     return message
 
@@ -510,6 +511,7 @@ def participant_export_data(*, participant: Participant) -> dict:
             }
             for m in participant.contact_messages_received.select_related("sender")
         ],
+        "mails_sent_to_you": outgoing_mails_export(participant_id=participant.pk),
     }
     for source in personal_data_sources():
         data[source.name] = source.export(participant)
@@ -524,8 +526,9 @@ def participant_delete_account(*, participant: Participant) -> Participant:
     exchanges, so that a re-import does not bring the person back as new; the
     declined-invitations flag is set so that no wave invites them again by mistake. `deleted_at`
     tells staff that it happened. Erased: the account (login, its addresses, authenticators,
-    sessions), the phone number, every profile field, the messages they sent or received, and
-    whatever the other apps registered as personal data (invitations, registrations, deliveries).
+    sessions), the phone number, every profile field, the messages they sent or received, the
+    log of the mails sent to them, and whatever the other apps registered as personal data
+    (invitations, registrations, deliveries).
     """
     from members.extensions import personal_data_sources
 
@@ -534,6 +537,7 @@ def participant_delete_account(*, participant: Participant) -> Participant:
         source.erase(participant)
     ContactMessage.objects.filter(sender=participant).delete()
     ContactMessage.objects.filter(recipient=participant).delete()
+    outgoing_mails_erase(participant_id=participant.pk)
     participant.expertise.clear()
     participant.languages.clear()
     user = participant.user

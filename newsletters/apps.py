@@ -12,3 +12,11 @@ class NewslettersConfig(AppConfig):
 
         hooks.register()
         sending.register()
+
+        from core.mail import MailBuilder
+        from core.mail import register_mail_builder
+        from newsletters.rendering import TEMPLATE_PREFIX
+        from newsletters.services import build_test_mail
+
+        # The test mail to staff is a one-off mail; the issue itself goes out on the bulk stream.
+        register_mail_builder(MailBuilder(prefix=TEMPLATE_PREFIX, build=build_test_mail))

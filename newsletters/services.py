@@ -9,6 +9,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -24,6 +25,7 @@ from members.services import NEWSLETTER_SOURCE_LINK
 from members.services import participant_set_newsletter_subscription
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
+from newsletters.rendering import TEMPLATE_PREFIX
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import Recipient
 from newsletters.rendering import activities_for_month
@@ -187,11 +189,22 @@ def staff_recipient(user) -> Recipient:
 
 
 def newsletter_send_test(*, newsletter: Newsletter, user) -> str:
-    """Send the newsletter to a staff member's own address, marked as a test."""
+    """Send the newsletter to a staff member's own address, marked as a test (a one-off mail,
+    rendered by the worker with `build_test_mail`)."""
     recipient = staff_recipient(user)
-    message = IssueRenderer(newsletter).message(recipient, subject_prefix=_("[Test] "))
-    send_later(message)
+    send_later(
+        template=TEMPLATE_PREFIX,
+        context={"newsletter": newsletter, "user": user},
+        to=recipient.address,
+        language=recipient.language,
+    )
     return user.email
+
+
+def build_test_mail(mail, context: dict) -> EmailMultiAlternatives:
+    """The test mail, exactly as members get the newsletter, with "[Test] " before the subject."""
+    recipient = staff_recipient(context["user"])
+    return IssueRenderer(context["newsletter"]).message(recipient, subject_prefix=_("[Test] "))
 
 
 def newsletter_unsubscribe(*, token: str) -> Participant | None:

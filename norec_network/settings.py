@@ -285,10 +285,12 @@ CELERY_TASK_TIME_LIMIT = 360
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# Bulk mail has its own queue so that a newsletter never delays a password reset.
+# Bulk mail has its own queue, served by a worker of its own (compose, Procfile.dev), so that a
+# newsletter never delays a password reset on the `email` queue.
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "norec_network.send_email": {"queue": "email"},
+    "norec_network.outgoing_mail_retry_due": {"queue": "email"},
     "norec_network.outbound_tick": {"queue": "bulk"},
     "norec_network.outbound_send_batch": {"queue": "bulk"},
     "norec_network.outbound_sweep": {"queue": "bulk"},
@@ -299,6 +301,12 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE: dict = {
     # Newsletters: start the ones whose scheduled time has come.
     "newsletters-send-due": {"task": "newsletters.newsletters_send_due", "schedule": 60.0},
+}
+# One-off mail (core/tasks.py): send again what waits for another attempt or lost its task.
+CELERY_BEAT_SCHEDULE["mail-retry-due"] = {
+    "task": "norec_network.outgoing_mail_retry_due",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
 }
 # Activities: the reminder the day before (once per registration; registrations_send_reminders).
 CELERY_BEAT_SCHEDULE["activities-reminders"] = {

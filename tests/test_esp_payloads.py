@@ -19,6 +19,7 @@ from botocore.stub import Stubber
 from django.utils import timezone
 
 from activities import services as activity_services
+from core.models import OutgoingMail
 from invitations import services as invitation_services
 from invitations.accept import invitation_request_create
 from invitations.models import Invitation
@@ -303,3 +304,15 @@ def test_every_stream_and_every_one_off_mail_goes_through_each_documented_esp(
             "staff@norec.no",
         ]
     )
+    # Each with its row named in the metadata and its one tag, so that every ESP's tracking
+    # events map back to it, as for the streams.
+    rows = {row.pk: row for row in OutgoingMail.objects.all()}
+    assert len(rows) == 5
+    for call in one_off:
+        carried = sent_as(esp.name, call)
+        assert carried.tags == ["mail"]
+        assert str(carried.metadata["stream"]) == "mail"
+        row = rows[int(carried.metadata["id"])]
+        assert carried.to == [row.email]
+        assert (row.status, row.last_error) == ("sent", ""), row
+        assert any(name.lower() == "message-id" for name in carried.headers), carried.headers

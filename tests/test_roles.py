@@ -40,6 +40,8 @@ ACTIVITY_PAGES = [
     "admin:newsletters_newsletter_add",
     "admin:newsletters_delivery_changelist",
 ]
+# The log of one-off mails: advisers answer "I never got the reset mail" and fix bad addresses.
+MAIL_LOG_PAGES = ["admin:core_outgoingmail_changelist"]
 SUPERUSER_ONLY_PAGES = [
     "admin:members_user_changelist",
     "admin:auth_group_changelist",
@@ -69,15 +71,21 @@ def test_the_migration_creates_exactly_the_two_staff_groups():
     staff_apps = set(
         groups[ACTIVITY_STAFF].permissions.values_list("content_type__app_label", flat=True)
     )
-    assert adviser_apps == {"members", "invitations"}
+    assert adviser_apps == {"members", "invitations", "core"}
     assert staff_apps == {"members", "activities", "newsletters"}
+    # The mail log only to read (a later migration, 0011, gave it to the advisers).
+    assert set(
+        groups[ADVISERS]
+        .permissions.filter(content_type__app_label="core")
+        .values_list("codename", flat=True)
+    ) == {"view_outgoingmail"}
     # No role manages accounts or groups: that stays with superusers.
     for group in groups.values():
         assert not group.permissions.filter(content_type__app_label__in=["auth", "mfa"]).exists()
         assert not group.permissions.filter(codename__endswith="_user").exists()
 
 
-@pytest.mark.parametrize("url_name", ROSTER_PAGES + INVITATION_PAGES)
+@pytest.mark.parametrize("url_name", ROSTER_PAGES + INVITATION_PAGES + MAIL_LOG_PAGES)
 def test_an_adviser_reaches_the_roster_and_the_invitations(client, url_name):
     client.force_login(staff_in(ADVISERS))
     assert status_of(client, url_name) == 200
@@ -95,7 +103,9 @@ def test_activity_staff_reach_activities_newsletters_and_resource_persons(client
     assert status_of(client, url_name) == 200
 
 
-@pytest.mark.parametrize("url_name", ROSTER_PAGES + INVITATION_PAGES + SUPERUSER_ONLY_PAGES)
+@pytest.mark.parametrize(
+    "url_name", ROSTER_PAGES + INVITATION_PAGES + MAIL_LOG_PAGES + SUPERUSER_ONLY_PAGES
+)
 def test_activity_staff_cannot_import_the_roster_see_invitations_or_read_requests(client, url_name):
     client.force_login(staff_in(ACTIVITY_STAFF))
     assert status_of(client, url_name) == 403
@@ -114,7 +124,9 @@ def test_activity_staff_cannot_open_one_invitation_request_by_its_id(client):
     assert b"ana@example.org" not in response.content
 
 
-@pytest.mark.parametrize("url_name", ROSTER_PAGES + INVITATION_PAGES + ACTIVITY_PAGES)
+@pytest.mark.parametrize(
+    "url_name", ROSTER_PAGES + INVITATION_PAGES + ACTIVITY_PAGES + MAIL_LOG_PAGES
+)
 def test_a_member_account_never_reaches_the_admin(client, url_name):
     client.force_login(MemberFactory().user)
     assert status_of(client, url_name) in (302, 403)

@@ -12,13 +12,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from activities import services as activity_services
 from core import outbound
+from core.models import OutgoingMail
 from invitations import services as invitation_services
 from invitations.models import Invitation
 from members import services as member_services
 from members.models import Participant
 from newsletters import services as newsletter_services
 from newsletters.models import Delivery
+from tests.activities.factories import ActivityFactory
 from tests.invitations.sending_support import launch
 from tests.invitations.sending_support import make_wave
 from tests.invitations.sending_support import send_all
@@ -90,7 +93,7 @@ def delivery(django_capture_on_commit_callbacks):
 
 def metadata(row) -> dict:
     """What the ESP returns of the metadata the sender stamped (as strings, as most do)."""
-    stream = "invitation" if isinstance(row, Invitation) else "newsletter"
+    stream = {Invitation: "invitation", OutgoingMail: "mail"}.get(type(row), "newsletter")
     return {"stream": stream, "id": str(row.pk)}
 
 
@@ -607,3 +610,109 @@ def test_a_hard_bounce_of_the_same_esp_marks_the_invitation_and_the_address(
     assert Invitation.objects.get(pk=invitation.pk).status == "bounced"
     person = Participant.objects.get(pk=invitation.participant_id)
     assert person.email_status == Participant.EmailStatus.BOUNCED
+
+
+# --- 10. one-off mails: every one is tracked, back to its row and its participant -------------
+
+
+@pytest.fixture
+def reminder(django_capture_on_commit_callbacks):
+    """An activity's reminder handed over to the ESP: a one-off mail with a row of its own."""
+    start = timezone.now() + timedelta(hours=3)
+    activity = ActivityFactory(starts_at=start, ends_at=start + timedelta(hours=1))
+    member = MemberFactory(first_name="N'Dri", email=OLD)
+    activity_services.activity_register(activity=activity, participant=member)
+    with django_capture_on_commit_callbacks(execute=True):
+        activity_services.registrations_send_reminders()
+    row = OutgoingMail.objects.get(template="emails/activities/reminder")
+    assert (row.status, row.participant_id) == ("sent", member.pk) and row.esp_message_id
+    return row
+
+
+@pytest.fixture
+def contact_mail(django_capture_on_commit_callbacks):
+    """A contact message relayed to a member, handed over to the ESP."""
+    reader = MemberFactory(email=OLD)
+    with django_capture_on_commit_callbacks(execute=True):
+        member_services.contact_message_send(
+            sender=MemberFactory(), recipient=reader, subject="Hello", body="Can we talk?"
+        )
+    row = OutgoingMail.objects.get(template="emails/members/contact_message")
+    assert row.status == "sent" and row.esp_message_id
+    return row
+
+
+@pytest.mark.parametrize("esp", HARD)
+def test_a_bounced_activity_reminder_marks_the_members_address(client, reminder, esp):
+    name, body, headers = HARD[esp](reminder)
+
+    assert post(client, name, body, headers).status_code == 200
+
+    row = OutgoingMail.objects.get(pk=reminder.pk)
+    assert row.status == "bounced" and row.bounced_at is not None
+    person = Participant.objects.get(pk=reminder.participant_id)
+    assert person.email_status == Participant.EmailStatus.BOUNCED
+
+
+@pytest.mark.parametrize("kind", BAD_NEWS)
+def test_bad_news_about_a_relayed_contact_mail_marks_the_recipients_address(
+    client, contact_mail, kind
+):
+    payload, status = BAD_NEWS[kind]
+    esp, body, headers = payload(contact_mail)
+
+    assert post(client, esp, body, headers).status_code == 200
+
+    assert Participant.objects.get(pk=contact_mail.participant_id).email_status == status
+
+
+def test_a_delivered_one_off_mail_is_stamped(client, reminder):
+    delivery = {
+        "RecordType": "Delivery",
+        "ServerID": 23,
+        "MessageStream": "outbound",
+        "MessageID": reminder.esp_message_id,
+        "Recipient": reminder.email,
+        "Tag": "mail",
+        "DeliveredAt": "2026-11-23T10:15:54.9070259Z",
+        "Details": "smtp;250 2.0.0 OK",
+        "Metadata": metadata(reminder),
+    }
+
+    assert post(client, "postmark", delivery).status_code == 200
+
+    assert OutgoingMail.objects.get(pk=reminder.pk).delivered_at is not None
+
+
+def test_a_soft_bounce_of_a_one_off_mail_leaves_the_address_good(client, reminder):
+    name, body, headers = SOFT["postmark"](reminder)
+
+    assert post(client, name, body, headers).status_code == 200
+
+    assert OutgoingMail.objects.get(pk=reminder.pk).status == "sent"
+    person = Participant.objects.get(pk=reminder.participant_id)
+    assert person.email_status == Participant.EmailStatus.OK
+
+
+def test_a_bounce_of_a_new_address_being_confirmed_leaves_the_current_one_alone(
+    client, django_capture_on_commit_callbacks, rf
+):
+    """The confirmation of an address change goes to the new address, which is not yet the
+    member's: its bounce says nothing about the address they log in with."""
+    from allauth.account.adapter import get_adapter
+
+    member = MemberFactory(email=OLD)
+    with django_capture_on_commit_callbacks(execute=True):
+        get_adapter(rf.get("/")).send_mail(
+            "account/email/email_confirmation",
+            NEW,
+            {"user": member.user, "activate_url": "https://network.example/confirm/k/"},
+        )
+    row = OutgoingMail.objects.get(email=NEW)
+    assert row.participant_id == member.pk and row.status == "sent"
+    esp, body, headers = ses_bounce(row)
+
+    assert post(client, esp, body, headers).status_code == 200
+
+    assert OutgoingMail.objects.get(pk=row.pk).status == "bounced"
+    assert Participant.objects.get(pk=member.pk).email_status == Participant.EmailStatus.OK

@@ -4,12 +4,10 @@ import json
 import re
 
 import pytest
-from django.contrib.sites.models import Site
 from django.urls import reverse
 
-from core.mail import message_to_payload
-from core.mail import render_email
-from core.tasks import send_email
+from core.mail import send_later
+from core.models import OutgoingMail
 from tests.members.factories import MemberFactory
 from tests.support.worker import broker_in_this_process
 from tests.support.worker import filesystem_broker_options
@@ -17,23 +15,36 @@ from tests.support.worker import filesystem_broker_options
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_worker_sends_a_queued_email_to_the_smtp_server(celery_worker, smtp_sink):
-    message = render_email(
-        "account/email/password_reset_key",
-        {
-            "current_site": Site.objects.get_current(),
-            "password_reset_url": "https://network.example/reset/abc/",
-        },
-        to=["amina@example.org"],
+def test_a_worker_sends_a_queued_email_to_the_smtp_server_and_marks_its_row(
+    celery_worker, smtp_sink
+):
+    row = send_later(
+        template="account/email/password_reset_key",
+        context={"password_reset_url": "https://network.example/reset/abc/"},
+        to="amina@example.org",
     )
-
-    send_email.delay(message_to_payload(message))
 
     (received,) = smtp_sink.wait_for(1)
     assert received.envelope_to == ("amina@example.org",)
     assert received["To"] == "amina@example.org"
-    assert received["Subject"] == message.subject
+    assert received["Subject"] == "[Norec Network] Password Reset Email"
     assert "https://network.example/reset/abc/" in received.text()
+    # The row is marked in the commit right after the server took the message; over SMTP the
+    # Message-ID is the message's id.
+    row = _wait_until_sent(row)
+    assert row.esp_message_id == received["Message-ID"]
+
+
+def _wait_until_sent(row: OutgoingMail, timeout: float = 30.0) -> OutgoingMail:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row.refresh_from_db()
+        if row.status == "sent":
+            return row
+        time.sleep(0.05)
+    raise AssertionError(f"mail {row.pk} is still {row.status}")
 
 
 def test_a_password_reset_reaches_the_member_through_the_worker(celery_worker, smtp_sink, client):

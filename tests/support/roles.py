@@ -17,6 +17,7 @@ def ensure_staff_groups() -> None:
     if Group.objects.filter(name__in=[NETWORK_ADVISERS, ACTIVITY_STAFF]).count() < 2:
         migration = importlib.import_module("members.migrations.0007_staff_groups")
         migration.set_staff_groups(apps)
+        importlib.import_module("members.migrations.0011_advisers_see_outgoing_mail").grant(apps)
 
 
 def staff_group(name: str) -> Group:

@@ -9,6 +9,7 @@ import email.policy
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiosmtpd.controller import Controller
@@ -45,7 +46,7 @@ class _Handler:
         self._sink = sink
 
     async def handle_DATA(self, server, session, envelope):
-        if self._sink._hold_this_one():
+        if self._sink._hold_this_one(tuple(envelope.rcpt_tos)):
             # The client waits for our answer to its DATA, as it would on a slow server; a thread
             # waits for the gate so that the event loop goes on serving other connections.
             accepted = await asyncio.get_running_loop().run_in_executor(
@@ -74,6 +75,7 @@ class SmtpSink:
         self._condition = threading.Condition()
         self._controller: Controller | None = None
         self._hold_after: int | None = None
+        self._hold_only: Callable[[tuple[str, ...]], bool] | None = None
         self._held = 0
         self._gate = threading.Event()
         self._accept_held = True
@@ -130,13 +132,35 @@ class SmtpSink:
                 self._condition.wait(remaining)
             return list(self._messages)
 
+    def wait_for_message(
+        self, match: Callable[[ReceivedMessage], bool], timeout: float = 30.0
+    ) -> ReceivedMessage:
+        """Block until a message that `match` accepts arrived, and return it (the timeout is a cap
+        against hanging forever, as for `wait_for`)."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while True:
+                found = next((message for message in self._messages if match(message)), None)
+                if found is not None:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"no matching message at the SMTP sink among {len(self._messages)}"
+                    )
+                self._condition.wait(remaining)
+
     # --- holding messages: a deterministic "mid-send" for tests ----------------------------------
 
-    def hold_after(self, count: int) -> None:
+    def hold_after(
+        self, count: int, *, only: Callable[[tuple[str, ...]], bool] | None = None
+    ) -> None:
         """Accept `count` messages, then keep each further one waiting in DATA (the sender blocks
-        with that message in flight) until `release()`."""
+        with that message in flight) until `release()`. With `only`, just the messages whose
+        envelope recipients it accepts are held; the others go through."""
         with self._condition:
             self._hold_after = count
+            self._hold_only = only
             self._gate.clear()
 
     def release(self, *, accept_held: bool = True) -> None:
@@ -144,6 +168,7 @@ class SmtpSink:
         refuse them (temporary error), as a server whose client died before it answered."""
         with self._condition:
             self._hold_after = None
+            self._hold_only = None
             self._accept_held = accept_held
             self._gate.set()
             self._condition.notify_all()
@@ -161,9 +186,11 @@ class SmtpSink:
                     )
                 self._condition.wait(remaining)
 
-    def _hold_this_one(self) -> bool:
+    def _hold_this_one(self, recipients: tuple[str, ...]) -> bool:
         with self._condition:
             if self._hold_after is None or len(self._messages) + self._held < self._hold_after:
+                return False
+            if self._hold_only is not None and not self._hold_only(recipients):
                 return False
             self._held += 1
             self._condition.notify_all()

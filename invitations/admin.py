@@ -467,13 +467,8 @@ class WaveAdmin(admin.ModelAdmin):
         page = None
         if country:
             people = (
-                Participant.objects.filter(
-                    email_status__in=[
-                        Participant.EmailStatus.BOUNCED,
-                        Participant.EmailStatus.COMPLAINED,
-                    ],
-                    home_country="" if country == "-" else country,
-                )
+                Participant.objects.with_bad_address()
+                .filter(home_country="" if country == "-" else country)
                 .order_by("last_name", "first_name", "pk")
                 .only(
                     "pk",

@@ -31,18 +31,20 @@ from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import InvitationRequest
 from invitations.models import Wave
+from members.models import BAD_ADDRESS
+from members.models import DECLINED
+from members.models import NO_ADDRESS
+from members.models import REGISTERED
 from members.models import Exchange
 from members.models import Participant
+from members.models import invitable_q
+from members.models import invitation_exclusions
 
 ELIGIBLE = "eligible"
-REGISTERED = "registered"
 ALREADY_INVITED = "already_invited"
-DECLINED = "declined"
-NO_ADDRESS = "no_address"
-BAD_ADDRESS = "bad_address"
 
 # In the order a participant is counted: each person is left out for the first reason that fits.
-EXCLUSION_REASONS = (REGISTERED, DECLINED, NO_ADDRESS, BAD_ADDRESS, ALREADY_INVITED)
+EXCLUSION_REASONS = (*(reason for reason, _q in invitation_exclusions()), ALREADY_INVITED)
 EXCLUSION_LABELS = {
     ELIGIBLE: _("will be invited"),
     REGISTERED: _("already registered"),
@@ -68,16 +70,7 @@ def _open_invitation():
 
 def _exclusion_case() -> Case:
     return Case(
-        When(user__isnull=False, then=Value(REGISTERED)),
-        When(declined_invitations=True, then=Value(DECLINED)),
-        When(email="", then=Value(NO_ADDRESS)),
-        When(
-            email_status__in=[
-                Participant.EmailStatus.BOUNCED,
-                Participant.EmailStatus.COMPLAINED,
-            ],
-            then=Value(BAD_ADDRESS),
-        ),
+        *(When(condition, then=Value(reason)) for reason, condition in invitation_exclusions()),
         When(Exists(_open_invitation()), then=Value(ALREADY_INVITED)),
         default=Value(ELIGIBLE),
         output_field=CharField(),
@@ -209,21 +202,13 @@ def _resend_candidates(*, wave: Wave) -> QuerySet[Invitation]:
     )
     return (
         wave.invitations.filter(
+            invitable_q("participant__"),
             status__in=[
                 Invitation.Status.SENT,
                 Invitation.Status.EXPIRED,
                 Invitation.Status.FAILED,
                 Invitation.Status.SKIPPED,
             ],
-            participant__user__isnull=True,
-            participant__declined_invitations=False,
-        )
-        .exclude(participant__email="")
-        .exclude(
-            participant__email_status__in=[
-                Participant.EmailStatus.BOUNCED,
-                Participant.EmailStatus.COMPLAINED,
-            ]
         )
         .exclude(Exists(other_open))
         .annotate(
@@ -288,16 +273,9 @@ def invitations_due_for_reminder(*, now: datetime) -> QuerySet[Invitation]:
     return (
         open_sent.filter(due)
         .filter(
+            invitable_q("participant__"),
             reminded_at__isnull=True,
             expires_at__gt=now + timedelta(days=1),
-            participant__user__isnull=True,
-            participant__declined_invitations=False,
-        )
-        .exclude(
-            participant__email_status__in=[
-                Participant.EmailStatus.BOUNCED,
-                Participant.EmailStatus.COMPLAINED,
-            ]
         )
         .exclude(wave__status=Wave.Status.CANCELLED)
         .exclude(Exists(InvitationReminder.objects.filter(invitation=OuterRef("pk"))))
@@ -309,9 +287,7 @@ def bad_addresses_by_country() -> list[dict]:
     """Participants whose address bounced or complained, counted per home country (not yet
     registered: a member's own address is theirs to fix)."""
     return list(
-        Participant.objects.filter(
-            email_status__in=[Participant.EmailStatus.BOUNCED, Participant.EmailStatus.COMPLAINED]
-        )
+        Participant.objects.with_bad_address()
         .order_by()
         .values("home_country")
         .annotate(

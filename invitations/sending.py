@@ -21,6 +21,10 @@ from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import Wave
 from invitations.tokens import invitation_token
+from members.models import BAD_ADDRESS
+from members.models import DECLINED
+from members.models import NO_ADDRESS
+from members.models import REGISTERED
 from members.models import Exchange
 from norec_network import outbound
 from norec_network.mail import render_email
@@ -140,14 +144,20 @@ def prepare_reminders(rows):
     )
 
 
+# Kept on the skipped row for staff (`last_error`), per `members.models.invitation_exclusions`.
+SKIP_REASONS = {
+    REGISTERED: "registered meanwhile",
+    DECLINED: "asked not to be invited",
+    NO_ADDRESS: "address changed since the invitation was made",
+    BAD_ADDRESS: "address bounced or complained meanwhile",
+}
+
+
 def _participant_skip_reason(participant, email: str) -> str | None:
-    if participant.user_id is not None:
-        return "registered meanwhile"
-    if participant.declined_invitations:
-        return "asked not to be invited"
-    if participant.has_bad_address:
-        return "address bounced or complained meanwhile"
-    if (participant.email or "").lower() != (email or "").lower():
+    obstacle = participant.invitation_obstacle
+    if obstacle is not None:
+        return SKIP_REASONS[obstacle]
+    if participant.email.lower() != (email or "").lower():
         return "address changed since the invitation was made"
     return None
 

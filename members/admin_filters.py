@@ -13,6 +13,7 @@ from django_countries import countries
 from members.extensions import ever_invited_condition
 from members.models import Exchange
 from members.models import Participant
+from members.models import bad_address_q
 
 # Norec (then Fredskorpset) sent its first participants in 1963.
 FIRST_EXCHANGE_DECADE = 1960
@@ -172,12 +173,7 @@ class EmailStatusFilter(admin.SimpleListFilter):
         if value is None:
             return queryset
         if value == self.BAD:
-            return queryset.filter(
-                email_status__in=[
-                    Participant.EmailStatus.BOUNCED,
-                    Participant.EmailStatus.COMPLAINED,
-                ]
-            )
+            return queryset.filter(bad_address_q())
         if value not in Participant.EmailStatus.values:
             raise IncorrectLookupParameters(f"Not an email status: {value!r}")
         return queryset.filter(email_status=value)

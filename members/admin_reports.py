@@ -14,11 +14,11 @@ from django_countries import countries
 from members.extensions import ever_invited_condition
 from members.models import Exchange
 from members.models import Participant
+from members.models import bad_address_q
 
 # Excel reads a UTF-8 file as such only when it starts with a byte order mark.
 UTF8_BOM = "\ufeff"
 EXPORT_CHUNK_SIZE = 2000
-BAD_STATUSES = [Participant.EmailStatus.BOUNCED, Participant.EmailStatus.COMPLAINED]
 
 
 class _Echo:
@@ -117,7 +117,7 @@ def participant_counts_by_country() -> list[dict]:
     figures = {
         "participants": Count("id"),
         "registered": Count("id", filter=Q(user__isnull=False)),
-        "bad_address": Count("id", filter=Q(email_status__in=BAD_STATUSES)),
+        "bad_address": Count("id", filter=bad_address_q()),
     }
     ever_invited = ever_invited_condition()
     if ever_invited is not None:

@@ -18,11 +18,13 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db.models import Q
 
+from members.models import BAD_ADDRESS
+from members.models import NOT_REGISTERED
+from members.models import UNSUBSCRIBED
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import Recipient
-from newsletters.selectors import BAD_STATUSES
 from norec_network import outbound
 
 STREAM = "newsletter"
@@ -77,12 +79,13 @@ def delivery_skip_reason(delivery: Delivery) -> str | None:
     participant = delivery.participant
     if participant is None:
         return "the member's data was erased"
-    if not participant.newsletter_subscribed:
-        return "unsubscribed"
-    if participant.email_status in BAD_STATUSES:
-        return f"address {participant.email_status}"
-    if participant.user is None or not participant.user.is_active:
+    obstacle = participant.newsletter_obstacle
+    if obstacle == NOT_REGISTERED:
         return "no active account"
+    if obstacle == UNSUBSCRIBED:
+        return "unsubscribed"
+    if obstacle == BAD_ADDRESS:
+        return f"address {participant.email_status}"
     return None
 
 

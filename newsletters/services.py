@@ -26,7 +26,6 @@ from newsletters.rendering import IssueRenderer
 from newsletters.rendering import Recipient
 from newsletters.rendering import activities_for_month
 from newsletters.rendering import participant_pk_from_token
-from newsletters.selectors import BAD_STATUSES
 from newsletters.selectors import newsletter_audience_counts
 from newsletters.selectors import newsletter_recipients
 from newsletters.sending import STREAM
@@ -283,14 +282,11 @@ def newsletter_mark_sent(*, newsletter: Newsletter) -> Newsletter:
 def deliveries_skip_ineligible(*, newsletter_id: int) -> int:
     """Waiting deliveries whose recipient unsubscribed, lost their address (bounced, complained)
     or was erased since sending started: they are never sent. Returns how many."""
-    ineligible = Participant.objects.filter(
-        Q(newsletter_subscribed=False)
-        | Q(email_status__in=BAD_STATUSES)
-        | Q(user__isnull=True)
-        | Q(user__is_active=False)
-    )
     return (
         Delivery.objects.filter(newsletter_id=newsletter_id, status=Delivery.Status.PENDING)
-        .filter(Q(participant__isnull=True) | Q(participant__in=ineligible))
+        .filter(
+            Q(participant__isnull=True)
+            | ~Q(participant__in=Participant.objects.newsletter_recipients())
+        )
         .update(status=Delivery.Status.SKIPPED)
     )

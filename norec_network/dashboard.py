@@ -25,6 +25,7 @@ from invitations.models import Invitation
 from invitations.models import InvitationRequest
 from invitations.models import Wave
 from members.models import Participant
+from members.models import bad_address_q
 from newsletters.models import Newsletter
 from newsletters.selectors import newsletter_progress
 from norec_network.charts import Bar
@@ -67,15 +68,7 @@ def members_panel(*, today: date) -> MembersPanel:
         roster=Count("id"),
         registered=Count("id", filter=Q(user__isnull=False)),
         new_this_week=Count("id", filter=Q(user__date_joined__date__gt=week_ago)),
-        bad_addresses=Count(
-            "id",
-            filter=Q(
-                email_status__in=[
-                    Participant.EmailStatus.BOUNCED,
-                    Participant.EmailStatus.COMPLAINED,
-                ]
-            ),
-        ),
+        bad_addresses=Count("id", filter=bad_address_q()),
     )
     by_month = dict(
         Participant.objects.filter(user__isnull=False)

@@ -35,8 +35,6 @@ from members.models import StaffAction
 from norec_network.monthly_plan import plan_for_year
 from norec_network.monthly_plan import plan_sources
 
-SEATS = (Registration.Status.CONFIRMED, Registration.Status.ATTENDED)
-
 
 class MonthFilter(admin.SimpleListFilter):
     title = _("month")
@@ -134,7 +132,9 @@ class ActivityAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .defer("description")
             .annotate(
-                seats_taken=Count("registrations", filter=Q(registrations__status__in=SEATS)),
+                seats_taken=Count(
+                    "registrations", filter=Q(registrations__status__in=Registration.SEAT_STATUSES)
+                ),
                 waiting=Count(
                     "registrations",
                     filter=Q(registrations__status=Registration.Status.WAITLISTED),
@@ -311,7 +311,9 @@ class ActivityAdmin(admin.ModelAdmin):
         context = self._context(request, activity, _("Registrations: %(t)s") % {"t": activity})
         context.update(
             {
-                "seat_holders": groups["confirmed"] + groups["attended"],
+                "seat_holders": [
+                    row for status in Registration.SEAT_STATUSES for row in groups[status]
+                ],
                 "waitlist": sorted(groups["waitlisted"], key=lambda r: r.waitlist_number or 0),
                 "cancelled": groups["cancelled"],
                 "counts": {status: len(rows) for status, rows in groups.items()},
@@ -379,7 +381,9 @@ class ActivityAdmin(admin.ModelAdmin):
             )
         context = self._context(request, activity, _("Message to everyone registered"))
         context["form"] = form
-        context["recipients"] = activity.registrations.filter(status__in=SEATS).count()
+        context["recipients"] = activity.registrations.filter(
+            status__in=Registration.SEAT_STATUSES
+        ).count()
         return TemplateResponse(request, "admin/activities/activity/message.html", context)
 
     def publish_view(self, request, pk):
@@ -410,8 +414,8 @@ class ActivityAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:activities_activity_change", args=[pk]))
         context = self._context(request, activity, _("Cancel this activity"))
         context["form"] = form
-        context["recipients"] = activity.registrations.exclude(
-            status=Registration.Status.CANCELLED
+        context["recipients"] = activity.registrations.filter(
+            status__in=Registration.ACTIVE_STATUSES
         ).count()
         return TemplateResponse(request, "admin/activities/activity/cancel.html", context)
 

@@ -29,9 +29,6 @@ from members.models import Participant
 from norec_network.mail import render_email
 from norec_network.mail import send_later
 
-SEAT_STATUSES = (Registration.Status.CONFIRMED, Registration.Status.ATTENDED)
-ACTIVE_STATUSES = (*SEAT_STATUSES, Registration.Status.WAITLISTED)
-
 
 class ActivityError(Exception):
     """A rule said no; `message` is for the member or staff, in plain words."""
@@ -123,9 +120,9 @@ def activity_cancel(*, activity: Activity, note: str = "") -> int:
     activity.save(update_fields=["status", "cancelled_at", "cancellation_note", "updated_at"])
     sent = 0
     if was_published:
-        registrations = activity.registrations.filter(status__in=ACTIVE_STATUSES).select_related(
-            "participant__user"
-        )
+        registrations = activity.registrations.filter(
+            status__in=Registration.ACTIVE_STATUSES
+        ).select_related("participant__user")
         for registration in registrations:
             sent += _mail(
                 participant=registration.participant,
@@ -174,7 +171,7 @@ def activity_duplicate(*, activity: Activity, months: int = 1) -> Activity:
 
 
 def _seats_taken(activity: Activity) -> int:
-    return activity.registrations.filter(status__in=SEAT_STATUSES).count()
+    return activity.registrations.filter(status__in=Registration.SEAT_STATUSES).count()
 
 
 def registration_window_problem(activity: Activity, now: datetime.datetime | None = None):
@@ -204,7 +201,7 @@ def activity_register(*, activity: Activity, participant: Participant) -> Regist
     if problem:
         raise ActivityError(problem)
     registration = Registration.objects.filter(activity=activity, participant=participant).first()
-    if registration and registration.status in ACTIVE_STATUSES:
+    if registration and registration.status in Registration.ACTIVE_STATUSES:
         return registration
     if registration is None:
         registration = Registration(activity=activity, participant=participant)
@@ -327,7 +324,7 @@ def activity_message_registered(
     from members.audit import record_staff_action
     from members.models import StaffAction
 
-    statuses = ACTIVE_STATUSES if include_waitlist else SEAT_STATUSES
+    statuses = Registration.ACTIVE_STATUSES if include_waitlist else Registration.SEAT_STATUSES
     registrations = activity.registrations.filter(status__in=statuses).select_related(
         "participant__user"
     )
@@ -427,7 +424,7 @@ def registrations_export(participant: Participant) -> list[dict]:
 def registrations_erase(participant: Participant) -> None:
     """On account deletion: free their seats (the waitlist moves up), then forget them."""
     upcoming = participant.activity_registrations.filter(
-        status__in=ACTIVE_STATUSES, activity__ends_at__gt=timezone.now()
+        status__in=Registration.ACTIVE_STATUSES, activity__ends_at__gt=timezone.now()
     )
     for registration in upcoming:
         registration_cancel(registration=registration, notify=False)

@@ -276,13 +276,7 @@ def next_activities(*, now) -> list[Activity]:
         Activity.objects.filter(status=Activity.Status.PUBLISHED, ends_at__gt=now)
         .annotate(
             confirmed=Count(
-                "registrations",
-                filter=Q(
-                    registrations__status__in=[
-                        Registration.Status.CONFIRMED,
-                        Registration.Status.ATTENDED,
-                    ]
-                ),
+                "registrations", filter=Q(registrations__status__in=Registration.SEAT_STATUSES)
             ),
             waitlisted=Count(
                 "registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)

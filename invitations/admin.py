@@ -13,8 +13,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.db.models import Q
 from django.http import Http404
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -110,16 +108,6 @@ class WaveForm(forms.ModelForm):
         return cleaned
 
 
-def _counts_queryset(queryset):
-    statuses = Invitation.Status
-    return queryset.annotate(
-        invitation_count=Count("invitations"),
-        sent_count=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
-        accepted_count=Count("invitations", filter=Q(invitations__status=statuses.ACCEPTED)),
-        bounced_count=Count("invitations", filter=Q(invitations__status=statuses.BOUNCED)),
-    )
-
-
 @admin.register(Wave)
 class WaveAdmin(admin.ModelAdmin):
     form = WaveForm
@@ -170,7 +158,7 @@ class WaveAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return _counts_queryset(super().get_queryset(request))
+        return selectors.waves_with_progress(super().get_queryset(request))
 
     def get_fieldsets(self, request, obj=None):
         if obj is None or obj.is_editable:
@@ -216,21 +204,21 @@ class WaveAdmin(admin.ModelAdmin):
     def countries_column(self, wave: Wave) -> str:
         return ", ".join(country.code for country in wave.home_countries)
 
-    @admin.display(description=_("invitations"), ordering="invitation_count")
+    @admin.display(description=_("invitations"), ordering="progress_total")
     def invitation_count(self, wave: Wave) -> int:
-        return wave.invitation_count
+        return wave.progress_total
 
-    @admin.display(description=_("sent"), ordering="sent_count")
+    @admin.display(description=_("sent"), ordering="progress_sent")
     def sent_count(self, wave: Wave) -> int:
-        return wave.sent_count
+        return wave.progress_sent
 
-    @admin.display(description=_("accepted"), ordering="accepted_count")
+    @admin.display(description=_("accepted"), ordering="progress_accepted")
     def accepted_count(self, wave: Wave) -> int:
-        return wave.accepted_count
+        return wave.progress_accepted
 
-    @admin.display(description=_("bounced"), ordering="bounced_count")
+    @admin.display(description=_("bounced"), ordering="progress_bounced")
     def bounced_count(self, wave: Wave) -> int:
-        return wave.bounced_count
+        return wave.progress_bounced
 
     # --- the wave page: preview before launch, progress after
 

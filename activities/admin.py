@@ -3,7 +3,6 @@ attendance, CSV, message to all registered), cancelling with notice, and the mon
 
 from __future__ import annotations
 
-import csv
 import datetime
 import zoneinfo
 
@@ -15,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
 from django.db.models import Q
-from django.http import HttpResponse
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -30,8 +28,7 @@ from activities.models import Activity
 from activities.models import Material
 from activities.models import Registration
 from activities.models import validate_time_zone
-from members.audit import record_staff_action
-from members.models import StaffAction
+from members.csv_export import csv_download
 from norec_network.monthly_plan import plan_for_year
 from norec_network.monthly_plan import plan_sources
 
@@ -327,38 +324,35 @@ class ActivityAdmin(admin.ModelAdmin):
         registrations = activity.registrations.select_related("participant__user").order_by(
             "status", "waitlist_number", "id"
         )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="activity-{activity.pk}-registrations.csv"'
+        rows = (
+            [
+                registration.participant.first_name,
+                registration.participant.last_name,
+                registration.participant.address_of_record,
+                registration.participant.home_country.code or "",
+                registration.status,
+                registration.waitlist_number or "",
+                registration.created_at.isoformat(timespec="seconds"),
+            ]
+            for registration in registrations.iterator(chunk_size=2000)
         )
-        response.write("\ufeff")  # Excel opens UTF-8 names correctly with a BOM
-        writer = csv.writer(response)
-        writer.writerow(
-            ["first_name", "last_name", "email", "home_country", "status", "waitlist", "registered"]
-        )
-        count = 0
-        for registration in registrations:
-            person = registration.participant
-            writer.writerow(
-                [
-                    _csv_safe(person.first_name),
-                    _csv_safe(person.last_name),
-                    person.address_of_record,
-                    person.home_country.code if person.home_country else "",
-                    registration.status,
-                    registration.waitlist_number or "",
-                    registration.created_at.isoformat(timespec="seconds"),
-                ]
-            )
-            count += 1
-        record_staff_action(
+        return csv_download(
             actor=request.user,
-            kind=StaffAction.Kind.CSV_EXPORT,
+            filename=f"activity-{activity.pk}-registrations.csv",
+            header=[
+                "first_name",
+                "last_name",
+                "email",
+                "home_country",
+                "status",
+                "waitlist",
+                "registered",
+            ],
+            rows=rows,
             summary=f"Registrations of {activity} exported as CSV",
-            affected_count=count,
+            affected_count=registrations.count(),
             target_url=reverse("admin:activities_activity_change", args=[activity.pk]),
         )
-        return response
 
     def message_view(self, request, pk):
         activity = self._get(request, pk)
@@ -427,11 +421,6 @@ class ActivityAdmin(admin.ModelAdmin):
         copy = services.activity_duplicate(activity=activity, months=months)
         self.message_user(request, _("Draft copy made. Check the date and publish it."))
         return HttpResponseRedirect(reverse("admin:activities_activity_change", args=[copy.pk]))
-
-
-def _csv_safe(value: str) -> str:
-    # A name starting with = + - @ would run as a formula when staff open the file in Excel.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
 
 
 class ActivityMessageForm(forms.Form):

@@ -34,8 +34,11 @@ from members.admin_filters import ProgrammeFilter
 from members.admin_filters import RegisteredFilter
 from members.admin_filters import ResidenceCountryFilter
 from members.admin_reports import participant_counts_by_country
-from members.admin_reports import participant_export_lines
-from members.audit import record_staff_action
+from members.admin_reports import participant_export_header
+from members.admin_reports import participant_export_rows
+from members.admin_reports import resource_person_export_header
+from members.admin_reports import resource_person_export_rows
+from members.csv_export import csv_download
 from members.extensions import ever_invited_condition
 from members.models import ContactMessage
 from members.models import Exchange
@@ -45,6 +48,11 @@ from members.models import Participant
 from members.models import ResourcePerson
 from members.models import StaffAction
 from members.models import User
+
+
+def _stamp() -> str:
+    """When an export was made, for its file name."""
+    return timezone.localtime().strftime("%Y-%m-%d-%H%M")
 
 
 class CorrectEmailForm(forms.Form):
@@ -389,19 +397,15 @@ class ParticipantAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/members/participant/address_correct.html", context)
 
     def _csv_response(self, request, queryset) -> StreamingHttpResponse:
-        record_staff_action(
+        return csv_download(
             actor=request.user,
-            kind=StaffAction.Kind.CSV_EXPORT,
+            filename=f"participants-{_stamp()}.csv",
+            header=participant_export_header(),
+            rows=participant_export_rows(queryset),
             summary=_("Participants CSV (%(filters)s)")
             % {"filters": request.GET.urlencode() or _("selected rows")},
             affected_count=queryset.count(),
         )
-        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
-        response = StreamingHttpResponse(
-            participant_export_lines(queryset), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="participants-{stamp}.csv"'
-        return response
 
     def export_view(self, request):
         """Everything the changelist's current filters and search select, on every page."""
@@ -669,21 +673,15 @@ class ResourcePersonAdmin(admin.ModelAdmin):
         return self._csv_response(request, changelist.get_queryset(request))
 
     def _csv_response(self, request, queryset) -> StreamingHttpResponse:
-        from members.admin_reports import resource_person_export_lines
-
-        record_staff_action(
+        return csv_download(
             actor=request.user,
-            kind=StaffAction.Kind.CSV_EXPORT,
+            filename=f"resource-persons-{_stamp()}.csv",
+            header=resource_person_export_header(),
+            rows=resource_person_export_rows(queryset),
             summary=_("Resource persons CSV (%(filters)s)")
             % {"filters": request.GET.urlencode() or _("selected rows")},
             affected_count=queryset.count(),
         )
-        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
-        response = StreamingHttpResponse(
-            resource_person_export_lines(queryset), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="resource-persons-{stamp}.csv"'
-        return response
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {

@@ -50,8 +50,11 @@ def wave_campaign(wave: Wave) -> outbound.Campaign:
     )
 
 
-def active_invitation_campaigns(now: datetime) -> list[outbound.Campaign]:
+def start_due_waves(now: datetime) -> None:
     services.wave_start_due(now=now)
+
+
+def active_invitation_campaigns(now: datetime) -> list[outbound.Campaign]:
     waves = Wave.objects.filter(status__in=INVITING_WAVES, starts_at__lte=now)
     campaigns = [wave_campaign(wave) for wave in waves]
     if Invitation.objects.filter(wave__isnull=True, status=Invitation.Status.PENDING).exists():
@@ -189,6 +192,7 @@ def register() -> None:
             model=Invitation,
             campaign_field="wave",
             active_campaigns=active_invitation_campaigns,
+            advance_campaigns=start_due_waves,
             build_message=build_invitation_message,
             prepare=prepare_invitations,
             sent_fields=invitation_sent_fields,

@@ -47,18 +47,21 @@ def _renderer(newsletter: Newsletter) -> IssueRenderer:
     return renderer
 
 
-def active_newsletters(now: datetime.datetime) -> Iterator[outbound.Campaign]:
+def skip_ineligible_deliveries(now: datetime.datetime) -> None:
+    """Whoever unsubscribed, or whose address went bad, since sending started (through any path:
+    the one-click link, the profile, a bounce of another mail) is skipped at the next tick; the
+    sender's last look before each message (`delivery_skip_reason`) catches the rest."""
     from newsletters import services
 
+    services.deliveries_skip_ineligible()
+
+
+def active_newsletters(now: datetime.datetime) -> Iterator[outbound.Campaign]:
     # The same status is read again before each message (`campaign_sends`): a pause stops at once.
     sending = Newsletter.objects.filter(status=Newsletter.Status.SENDING).values_list(
         "pk", "rate_per_hour"
     )
     for pk, rate_per_hour in sending:
-        # Whoever unsubscribed, or whose address went bad, since sending started (through any
-        # path: the one-click link, the profile, a bounce of another mail) is skipped before
-        # the next batch is claimed.
-        services.deliveries_skip_ineligible(newsletter_id=pk)
         yield outbound.Campaign(id=pk, rate_per_hour=rate_per_hour, batch_size=BATCH_SIZE)
 
 
@@ -111,6 +114,7 @@ def register() -> None:
             model=Delivery,
             campaign_field="newsletter",
             active_campaigns=active_newsletters,
+            advance_campaigns=skip_ineligible_deliveries,
             build_message=build_delivery_message,
             prepare=lambda rows: rows.select_related("newsletter", "participant__user"),
             skip_reason=delivery_skip_reason,

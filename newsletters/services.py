@@ -279,14 +279,16 @@ def newsletter_mark_sent(*, newsletter: Newsletter) -> Newsletter:
     return newsletter
 
 
-def deliveries_skip_ineligible(*, newsletter_id: int) -> int:
-    """Waiting deliveries whose recipient unsubscribed, lost their address (bounced, complained)
-    or was erased since sending started: they are never sent. Returns how many."""
-    return (
-        Delivery.objects.filter(newsletter_id=newsletter_id, status=Delivery.Status.PENDING)
-        .filter(
-            Q(participant__isnull=True)
-            | ~Q(participant__in=Participant.objects.newsletter_recipients())
-        )
-        .update(status=Delivery.Status.SKIPPED)
+def deliveries_skip_ineligible(*, newsletter_id: int | None = None) -> int:
+    """Waiting deliveries of a sending newsletter (`newsletter_id`, else every one) whose
+    recipient unsubscribed, lost their address (bounced, complained) or was erased since sending
+    started: they are never sent. Returns how many."""
+    waiting = Delivery.objects.filter(
+        newsletter__status=Status.SENDING, status=Delivery.Status.PENDING
     )
+    if newsletter_id is not None:
+        waiting = waiting.filter(newsletter_id=newsletter_id)
+    return waiting.filter(
+        Q(participant__isnull=True)
+        | ~Q(participant__in=Participant.objects.newsletter_recipients())
+    ).update(status=Delivery.Status.SKIPPED)

@@ -9,10 +9,12 @@ How a message travels
 1. A *stream* (one per kind of row) is registered with `register_stream()` from an app's
    `AppConfig.ready()`. It says which campaigns (a wave, a newsletter) may send now, with their pace
    and sending window, and how to build the message for a row.
-2. `outbound_tick` (beat, every OUTBOUND_TICK_SECONDS) enqueues one `outbound_send_batch` per
-   active campaign. That task claims the campaign's next pending rows with
-   `SELECT ... FOR UPDATE SKIP LOCKED` (so two workers never take the same row), within the rate per
-   hour, the batch size and the recipients' local sending window, and marks them `sending`.
+2. `outbound_tick` (beat, every OUTBOUND_TICK_SECONDS) first lets each stream move its campaigns on
+   (`advance_campaigns`: a wave whose start has come begins sending), then enqueues one
+   `outbound_send_batch` per active campaign (asking which campaigns are active never writes).
+   That task claims the campaign's next pending rows with `SELECT ... FOR UPDATE SKIP LOCKED` (so
+   two workers never take the same row), within the rate per hour, the batch size and the
+   recipients' local sending window, and marks them `sending`.
 3. It sends the claimed rows in id order over one backend connection and, right after the backend
    accepted each message, marks that row `sent` with the ESP's message id, one commit per message.
    A worker killed at any moment therefore leaves at most one row whose fate is unknown: the lowest
@@ -214,7 +216,11 @@ class OutboundStream:
 
     - `campaign_field`: the row's foreign key to its campaign (None: the stream has no campaigns,
       every pending row is sent as soon as `active_campaigns` yields `Campaign(id=None)`).
-    - `active_campaigns(now)`: the campaigns allowed to send now (started, not paused).
+    - `active_campaigns(now)`: the campaigns allowed to send now (started, not paused). A read
+      only: the tick and every batch ask it.
+    - `advance_campaigns(now)`: the stream's writes that move its campaigns on, done by the tick
+      (and only there) before it asks `active_campaigns`: a scheduled wave whose start has come
+      begins sending; a newsletter's deliveries to people who left meanwhile are skipped.
     - `build_message(row)`: the EmailMessage for a row, addressed to `row.email`; the sender adds
       metadata, a Message-ID and the connection.
     - `prepare(queryset)`: add select_related/prefetch_related for what `build_message` reads.
@@ -237,6 +243,7 @@ class OutboundStream:
     model: type[OutboundMessage]
     active_campaigns: Callable[[datetime], Iterable[Campaign]]
     build_message: Callable[[OutboundMessage], EmailMessage]
+    advance_campaigns: Callable[[datetime], None] | None = None
     campaign_field: str | None = None
     prepare: Callable[[models.QuerySet], models.QuerySet] = lambda rows: rows
     sent_fields: Callable[[OutboundMessage, datetime], dict] = lambda row, now: {}
@@ -590,10 +597,13 @@ def kick(*, stream: str, campaign_id: int | None) -> None:
 
 
 def tick(now: datetime | None = None) -> int:
-    """Enqueue one batch per active campaign of every stream; returns how many."""
+    """Move every stream's campaigns on, then enqueue one batch per active campaign; returns how
+    many batches."""
     now = now or timezone.now()
     count = 0
     for stream in streams():
+        if stream.advance_campaigns is not None:
+            stream.advance_campaigns(now)
         for campaign in stream.active_campaigns(now):
             outbound_send_batch.delay(stream.name, campaign.id)
             count += 1

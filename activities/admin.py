@@ -8,7 +8,6 @@ import zoneinfo
 
 from django import forms
 from django.contrib import admin
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -31,6 +30,7 @@ from activities.models import validate_time_zone
 from members.csv_export import csv_download
 from norec_network.monthly_plan import plan_for_year
 from norec_network.monthly_plan import plan_sources
+from norec_network.refusals import show_refusal
 
 
 class MonthFilter(admin.SimpleListFilter):
@@ -192,11 +192,8 @@ class ActivityAdmin(admin.ModelAdmin):
         for activity in queryset:
             try:
                 services.activity_publish(activity=activity)
-            except Exception as error:  # an ActivityError or a ValidationError: report each row
-                message = getattr(error, "message", None) or "; ".join(
-                    str(m) for m in getattr(error, "messages", [str(error)])
-                )
-                self.message_user(request, f"{activity.title}: {message}", level=messages.ERROR)
+            except services.ActivityRefused as error:
+                show_refusal(request, error, prefix=f"{activity.title}: ")
             else:
                 self.message_user(request, _("Published: %(t)s") % {"t": activity.title})
 
@@ -386,13 +383,8 @@ class ActivityAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:activities_activity_change", args=[pk]))
         try:
             services.activity_publish(activity=activity)
-        except services.ActivityError as error:
-            self.message_user(request, error.message, level=messages.ERROR)
-        except Exception as error:  # a ValidationError from full_clean: say what is missing
-            detail = "; ".join(str(m) for m in getattr(error, "messages", [str(error)]))
-            self.message_user(
-                request, _("Not published: %(d)s") % {"d": detail}, level=messages.ERROR
-            )
+        except services.ActivityRefused as error:
+            show_refusal(request, error)
         else:
             self.message_user(request, _("Published. Members can now register."))
         return HttpResponseRedirect(reverse("admin:activities_activity_change", args=[pk]))

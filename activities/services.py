@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -28,14 +29,12 @@ from activities.timefmt import zone_for
 from members.models import Participant
 from norec_network.mail import render_email
 from norec_network.mail import send_later
+from norec_network.refusals import Refused
 
 
-class ActivityError(Exception):
-    """A rule said no; `message` is for the member or staff, in plain words."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class ActivityRefused(Refused):
+    """activities' "no" (see `norec_network.refusals`): a seat, a cancellation or a publication
+    that a rule forbids; `message` is for the member or staff, in plain words."""
 
 
 # --- mail ---------------------------------------------------------------------------------------
@@ -97,10 +96,16 @@ def _mail_after_commit(**kwargs) -> None:
 def activity_publish(*, activity: Activity) -> Activity:
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     if activity.status == Activity.Status.CANCELLED:
-        raise ActivityError(_("A cancelled activity cannot be published again. Duplicate it."))
+        raise ActivityRefused(_("A cancelled activity cannot be published again. Duplicate it."))
     if activity.status == Activity.Status.PUBLISHED:
         return activity
-    activity.full_clean()
+    try:
+        activity.full_clean()
+    except ValidationError as error:
+        # Say what is missing (the form lets a draft be saved without it).
+        raise ActivityRefused(
+            _("Not published: %(problems)s") % {"problems": "; ".join(error.messages)}
+        ) from None
     activity.status = Activity.Status.PUBLISHED
     activity.published_at = timezone.now()
     activity.save(update_fields=["status", "published_at", "updated_at"])
@@ -193,13 +198,13 @@ def activity_register(*, activity: Activity, participant: Participant) -> Regist
     """Confirm a seat, or put the member at the end of the waitlist when the activity is full.
     Pressing twice changes nothing."""
     if not participant.is_registered:
-        raise ActivityError(_("Only registered members can sign up for activities."))
+        raise ActivityRefused(_("Only registered members can sign up for activities."))
     # The lock that makes seat counting race-free: everyone registering for this activity queues
     # here, so the count below and the insert after it happen one person at a time.
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     problem = registration_window_problem(activity)
     if problem:
-        raise ActivityError(problem)
+        raise ActivityRefused(problem)
     registration = Registration.objects.filter(activity=activity, participant=participant).first()
     if registration and registration.status in Registration.ACTIVE_STATUSES:
         return registration
@@ -279,7 +284,7 @@ def registration_cancel(*, registration: Registration, notify: bool = True) -> R
     if registration.status == Registration.Status.CANCELLED:
         return registration
     if activity.ends_at <= timezone.now():
-        raise ActivityError(_("This activity is over; it can no longer be cancelled."))
+        raise ActivityRefused(_("This activity is over; it can no longer be cancelled."))
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at = timezone.now()
     registration.waitlist_number = None

@@ -34,6 +34,7 @@ from invitations.models import default_weekdays
 from members import services as member_services
 from members.models import Exchange
 from members.models import Participant
+from norec_network.refusals import show_refusal
 
 # --- waves ------------------------------------------------------------------------------------
 
@@ -307,8 +308,8 @@ class WaveAdmin(admin.ModelAdmin):
     def _run(self, request, wave: Wave, action, success: str):
         try:
             result = action()
-        except services.WaveError as error:
-            self.message_user(request, str(error), messages.ERROR)
+        except services.InvitationRefused as error:
+            show_refusal(request, error)
         else:
             self.message_user(request, success % {"count": result}, messages.SUCCESS)
         return self._back(wave)
@@ -370,12 +371,13 @@ class WaveAdmin(admin.ModelAdmin):
                 count = services.wave_resend(
                     wave=wave, actor=request.user, target_url=url, confirmed_count=int(confirmed)
                 )
-            except services.WaveResendCountChanged as error:
-                self.message_user(request, str(error), messages.WARNING)
+            except services.InvitationRefused as error:
+                if error.code != services.RESEND_COUNT_CHANGED:
+                    show_refusal(request, error)
+                    return self._back(wave)
+                # The confirmation again, with the count as it is now.
+                show_refusal(request, error, level=messages.WARNING)
                 counts = selectors.wave_resend_counts(wave=wave)
-            except services.WaveError as error:
-                self.message_user(request, str(error), messages.ERROR)
-                return self._back(wave)
             else:
                 self.message_user(
                     request,
@@ -509,8 +511,8 @@ class WaveAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(back)
-        except member_services.AddressChangeRefused as error:
-            self.message_user(request, str(error), messages.ERROR)
+        except member_services.ParticipantRefused as error:
+            show_refusal(request, error)
             return HttpResponseRedirect(back)
         message = gettext("The address of %(name)s is now %(email)s.") % {
             "name": participant.full_name,
@@ -519,7 +521,7 @@ class WaveAdmin(admin.ModelAdmin):
         if request.POST.get("invite") and request.user.has_perm("invitations.add_invitation"):
             try:
                 services.invitation_send_direct(participant=participant, actor=request.user)
-            except services.InvitationError as error:
+            except services.InvitationRefused as error:
                 message += " " + gettext("Not invited: %(reason)s") % {"reason": error}
             else:
                 message += " " + gettext("An invitation is on its way.")
@@ -610,8 +612,8 @@ class InvitationAdmin(admin.ModelAdmin):
         for invitation in queryset.filter(status__in=Invitation.OPEN_STATUSES):
             try:
                 services.invitation_revoke(invitation=invitation)
-            except services.InvitationError as error:
-                self.message_user(request, f"{invitation}: {error}", messages.WARNING)
+            except services.InvitationRefused as error:
+                show_refusal(request, error, level=messages.WARNING, prefix=f"{invitation}: ")
             else:
                 done += 1
         self.message_user(
@@ -651,8 +653,8 @@ class InvitationAdmin(admin.ModelAdmin):
                 invitation = services.invitation_send_direct(
                     participant=participant, actor=request.user
                 )
-            except services.InvitationError as error:
-                self.message_user(request, str(error), messages.ERROR)
+            except services.InvitationRefused as error:
+                show_refusal(request, error)
             else:
                 self.message_user(
                     request,

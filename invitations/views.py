@@ -25,7 +25,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_safe
 
-from invitations.accept import InvitationNotUsable
 from invitations.accept import InvitationProblem
 from invitations.accept import invitation_accept
 from invitations.accept import invitation_decline
@@ -33,6 +32,7 @@ from invitations.accept import invitation_problem
 from invitations.accept import invitation_request_create
 from invitations.forms import InvitationAcceptForm
 from invitations.forms import InvitationRequestForm
+from invitations.services import InvitationRefused
 from invitations.tokens import invitation_for_token
 from norec_network.ratelimit import RateLimit
 from norec_network.ratelimit import client_ip
@@ -153,11 +153,11 @@ def invitation_accept_view(request):
     if request.method == "POST" and form.is_valid():
         try:
             user = invitation_accept(invitation=invitation, password=form.cleaned_data["password1"])
-        except InvitationNotUsable as error:
-            if error.problem == InvitationProblem.USED:
+        except InvitationRefused as error:
+            if error.code == InvitationProblem.USED:
                 return _used_link_response(request, invitation)
             return _link_problem_page(
-                request, error.problem, status=PROBLEM_STATUS.get(error.problem, 410)
+                request, error.code, status=PROBLEM_STATUS.get(error.code, 410)
             )
         request.session.pop(SESSION_TOKEN_KEY, None)
         messages.success(

@@ -48,6 +48,7 @@ from members.models import Participant
 from members.models import ResourcePerson
 from members.models import StaffAction
 from members.models import User
+from norec_network.refusals import show_refusal
 
 
 def _stamp() -> str:
@@ -373,7 +374,7 @@ class ParticipantAdmin(admin.ModelAdmin):
                 participant = services.participant_correct_email(
                     participant=participant, email=form.cleaned_data["email"], actor=request.user
                 )
-            except services.AddressChangeRefused as error:
+            except services.ParticipantRefused as error:
                 form.add_error("email", str(error))
             else:
                 self.message_user(
@@ -549,8 +550,8 @@ class StaffActionAdmin(admin.ModelAdmin):
                 participant = services.participant_revert_email_change(
                     action=action, actor=request.user
                 )
-            except services.AddressChangeRefused as error:
-                self.message_user(request, str(error), messages.WARNING)
+            except services.ParticipantRefused as error:
+                show_refusal(request, error, level=messages.WARNING)
             else:
                 undone += 1
                 self.message_user(

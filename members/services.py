@@ -23,6 +23,42 @@ from members.models import User
 from norec_network.mail import render_email
 from norec_network.mail import send_later
 from norec_network.ratelimit import RateLimit
+from norec_network.refusals import Refused
+
+
+class ParticipantRefused(Refused):
+    """members' "no": an address correction, a contact message, an account or a roster file
+    that cannot be made (see `norec_network.refusals`)."""
+
+
+# `ParticipantRefused.code` of the refusals a caller may treat apart.
+ADDRESS_TAKEN = "address_taken"
+CONTACT_RATE_LIMITED = "contact_rate_limited"
+CONTACT_UNDELIVERABLE = "contact_undeliverable"
+
+
+def login_exists(*, email: str) -> bool:
+    """Someone (a member, a staff account) already logs in with this address."""
+    return User.objects.filter(email__iexact=email.strip()).exists()
+
+
+@transaction.atomic
+def participant_create_account(*, participant: Participant, email: str, password: str) -> User:
+    """Create the login of an invited participant (the invitation's link proved the address):
+    the account, its address verified and primary as allauth keeps it, tied to their roster row.
+    Refused (code `ADDRESS_TAKEN`) when someone already logs in with that address."""
+    from allauth.account.models import EmailAddress
+
+    email = email.strip().lower()
+    if login_exists(email=email):
+        raise ParticipantRefused(
+            _("An account already logs in with %(email)s.") % {"email": email},
+            code=ADDRESS_TAKEN,
+        )
+    user = User.objects.create_user(email=email, password=password)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    participant_link_user(participant=participant, user=user)
+    return user
 
 
 @transaction.atomic
@@ -71,10 +107,6 @@ def _is_current_address(participant: Participant, address: str | None) -> bool:
     return address.strip().lower() in current
 
 
-class AddressChangeRefused(Exception):
-    """An address correction that cannot be made; the message is for staff."""
-
-
 def _address_snapshot(participant: Participant) -> dict:
     return {
         "email": participant.email,
@@ -85,7 +117,7 @@ def _address_snapshot(participant: Participant) -> dict:
 
 def _check_address_change(participant: Participant, email: str) -> None:
     if participant.user_id is not None:
-        raise AddressChangeRefused(
+        raise ParticipantRefused(
             _(
                 "%(name)s is registered: their address is the one they log in with, and they "
                 "change it themselves on their account page."
@@ -97,13 +129,13 @@ def _check_address_change(participant: Participant, email: str) -> None:
     try:
         validate_email(email)
     except ValidationError:
-        raise AddressChangeRefused(
+        raise ParticipantRefused(
             _("“%(email)s” is not a valid email address; nothing changed.") % {"email": email}
         ) from None
     holder = Participant.objects.filter(email__iexact=email).exclude(pk=participant.pk).first()
     if holder is not None:
         # Two people never share an address (the roster import refuses it too).
-        raise AddressChangeRefused(
+        raise ParticipantRefused(
             _("%(email)s is already the address of %(name)s (%(roster_id)s); nothing changed.")
             % {"email": email, "name": holder.full_name, "roster_id": holder.participant_id}
         )
@@ -165,10 +197,10 @@ def participant_revert_email_change(*, action: StaffAction, actor) -> Participan
         or not old
         or not new
     ):
-        raise AddressChangeRefused(_("This entry is not an address change that can be undone."))
+        raise ParticipantRefused(_("This entry is not an address change that can be undone."))
     participant = Participant.objects.select_for_update().get(pk=action.participant_id)
     if participant.email != new["email"]:
-        raise AddressChangeRefused(
+        raise ParticipantRefused(
             _(
                 "The address of %(name)s has changed again since (it is now %(email)s); "
                 "nothing was put back."
@@ -343,14 +375,6 @@ CONTACT_LIMITS = (
 )
 
 
-class ContactRateLimited(Exception):
-    """The sender has written too many messages lately."""
-
-
-class ContactUndeliverable(Exception):
-    """The recipient's address bounced or was complained about: the message could not arrive."""
-
-
 @transaction.atomic
 def contact_message_send(
     *, sender: Participant, recipient: Participant, subject: str, body: str
@@ -359,9 +383,19 @@ def contact_message_send(
     if sender.pk == recipient.pk:
         raise ValueError("A member cannot write to themselves.")
     if not recipient.mailable_address:
-        raise ContactUndeliverable
+        # Their address bounced or was complained about: the message could not arrive.
+        raise ParticipantRefused(
+            _(
+                "Messages to this member cannot be delivered at the moment: their email "
+                "address does not work. Please try another way."
+            ),
+            code=CONTACT_UNDELIVERABLE,
+        )
     if any(limit.hit(str(sender.pk)) for limit in CONTACT_LIMITS):
-        raise ContactRateLimited
+        raise ParticipantRefused(
+            _("You have sent many messages in a short time. Please wait an hour and try again."),
+            code=CONTACT_RATE_LIMITED,
+        )
     message = ContactMessage.objects.create(
         sender=sender, recipient=recipient, subject=subject.strip(), body=body.strip()
     )

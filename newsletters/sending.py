@@ -14,7 +14,6 @@ import datetime
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db.models import Q
 
@@ -96,7 +95,7 @@ def pause_newsletter(newsletter_id: int, reason: str) -> None:
     from newsletters import services
 
     # Already paused, cancelled or finished: nothing more to stop.
-    with contextlib.suppress(ValidationError):
+    with contextlib.suppress(services.NewsletterRefused):
         services.newsletter_pause(newsletter=Newsletter(pk=newsletter_id), reason=reason)
 
 

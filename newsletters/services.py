@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -31,6 +30,7 @@ from newsletters.selectors import newsletter_recipients
 from newsletters.sending import STREAM
 from norec_network import outbound
 from norec_network.mail import send_later
+from norec_network.refusals import Refused
 
 Status = Newsletter.Status
 PARALLEL_BATCHES = 2
@@ -43,8 +43,14 @@ def _kick(newsletter: Newsletter) -> None:
         outbound.kick(stream=STREAM, campaign_id=newsletter.pk)
 
 
-class AudienceChanged(ValidationError):
-    """The newsletter would reach a different number of people than staff confirmed."""
+class NewsletterRefused(Refused):
+    """newsletters' "no" (see `norec_network.refusals`): an action the newsletter's state does
+    not allow, a time in the past, an audience of nobody or not the one staff confirmed."""
+
+
+# `NewsletterRefused.code` of the refusals a caller treats apart.
+AUDIENCE_CHANGED = "audience_changed"
+TIME_IN_THE_PAST = "time_in_the_past"
 
 
 def _locked(newsletter: Newsletter) -> Newsletter:
@@ -53,7 +59,7 @@ def _locked(newsletter: Newsletter) -> Newsletter:
 
 def _require(newsletter: Newsletter, *allowed: str, action: str) -> None:
     if newsletter.status not in allowed:
-        raise ValidationError(
+        raise NewsletterRefused(
             _("A %(status)s newsletter cannot be %(action)s.")
             % {"status": newsletter.get_status_display(), "action": action}
         )
@@ -71,22 +77,23 @@ def newsletter_schedule(
     Recorded in the audit log with the number of people it will reach.
 
     `confirmed_count` is the audience the staff member saw on the "Send now" confirmation: when
-    given and no longer right, nothing is scheduled (`AudienceChanged`)."""
+    given and no longer right, nothing is scheduled (code `AUDIENCE_CHANGED`)."""
     newsletter = _locked(newsletter)
     _require(newsletter, Status.DRAFT, action=_("scheduled"))
     now = timezone.now()
     if send_at is not None and send_at < now - datetime.timedelta(minutes=5):
-        raise ValidationError({"scheduled_for": _("Choose a time in the future.")})
+        raise NewsletterRefused(_("Choose a time in the future."), code=TIME_IN_THE_PAST)
     counts = newsletter_audience_counts(newsletter=newsletter)
     if counts.receive == 0:
-        raise ValidationError(_("Nobody would receive this newsletter: check the audience."))
+        raise NewsletterRefused(_("Nobody would receive this newsletter: check the audience."))
     if confirmed_count is not None and counts.receive != confirmed_count:
-        raise AudienceChanged(
+        raise NewsletterRefused(
             _(
                 "The audience has changed since you looked: it is now %(count)s. "
                 "Check it before you send."
             )
-            % {"count": counts.receive}
+            % {"count": counts.receive},
+            code=AUDIENCE_CHANGED,
         )
     newsletter.status = Status.SCHEDULED
     newsletter.scheduled_for = send_at or now

@@ -141,7 +141,7 @@ def test_a_wave_launches_once():
     wave = make_wave()
     launch(wave)
 
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         launch(wave)
     assert Invitation.objects.count() == 1
     assert StaffAction.objects.filter(kind=StaffAction.Kind.WAVE_LAUNCH).count() == 1
@@ -175,7 +175,7 @@ def test_pause_resume_and_cancel():
     services.wave_pause(wave=wave, reason="Checking a complaint")
     wave.refresh_from_db()
     assert (wave.status, wave.paused_reason) == ("paused", "Checking a complaint")
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         services.wave_pause(wave=wave)
 
     services.wave_resume(wave=wave)
@@ -187,9 +187,9 @@ def test_pause_resume_and_cancel():
     assert revoked == 2
     statuses = sorted(wave.invitations.values_list("status", flat=True))
     assert statuses == ["revoked", "revoked", "sent"]
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         services.wave_cancel(wave=wave)
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         services.wave_resume(wave=wave)
 
 
@@ -197,7 +197,7 @@ def test_a_cancelled_draft_is_never_launched():
     wave = make_wave()
     services.wave_cancel(wave=wave)
 
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         launch(wave)
 
 
@@ -239,8 +239,9 @@ def test_the_resend_delay_is_a_setting_and_a_stale_confirmation_sends_nothing(se
     Invitation.objects.filter(participant=people[0]).update(sent_at=now - timedelta(days=4))
     Invitation.objects.filter(participant=people[1]).update(sent_at=now - timedelta(days=2))
 
-    with pytest.raises(services.WaveResendCountChanged):
+    with pytest.raises(services.InvitationRefused) as refused:
         services.wave_resend(wave=wave, actor=None, confirmed_count=2)
+    assert refused.value.code == services.RESEND_COUNT_CHANGED
     assert not Invitation.objects.filter(status="pending").exists()
     assert services.wave_resend(wave=wave, actor=None, confirmed_count=1) == 1
 
@@ -260,7 +261,7 @@ def test_the_resend_delay_comes_from_the_environment_with_a_safe_default():
 
 def test_a_draft_cannot_be_resent():
     wave = make_wave()
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         services.wave_resend(wave=wave, actor=None)
 
 
@@ -290,7 +291,7 @@ def test_inviting_one_participant_directly_sends_at_once():
 def test_a_direct_invitation_is_refused_for_people_who_may_not_be_invited(fields):
     person = ParticipantFactory(**fields)
 
-    with pytest.raises(services.InvitationError):
+    with pytest.raises(services.InvitationRefused):
         services.invitation_send_direct(participant=person, actor=None)
     assert not Invitation.objects.exists()
 
@@ -300,9 +301,9 @@ def test_a_direct_invitation_is_refused_for_a_member_or_an_open_invitation():
     invited = ParticipantFactory()
     services.invitation_send_direct(participant=invited, actor=None)
 
-    with pytest.raises(services.InvitationError, match="already registered"):
+    with pytest.raises(services.InvitationRefused, match="already registered"):
         services.invitation_send_direct(participant=member, actor=None)
-    with pytest.raises(services.InvitationError, match="open invitation"):
+    with pytest.raises(services.InvitationRefused, match="open invitation"):
         services.invitation_send_direct(participant=invited, actor=None)
 
 
@@ -331,5 +332,5 @@ def test_revoking_an_invitation_kills_its_link():
 
     assert invitation_for_token(token) is None
     assert Invitation.objects.get(pk=invitation.pk).status == "revoked"
-    with pytest.raises(services.InvitationError):
+    with pytest.raises(services.InvitationRefused):
         services.invitation_revoke(invitation=invitation)

@@ -31,6 +31,9 @@ from norec_network.mail import render_email
 from norec_network.mail import send_later
 from norec_network.refusals import Refused
 
+# The kind of staff action this app records in the audit log (registered in apps.py).
+AUDIT_ACTIVITY_MESSAGE = "activity_message"
+
 
 class ActivityRefused(Refused):
     """activities' "no" (see `norec_network.refusals`): a seat, a cancellation or a publication
@@ -327,7 +330,6 @@ def activity_message_registered(
     *, activity: Activity, subject: str, body: str, actor, include_waitlist: bool = False
 ) -> MessageResult:
     from members.audit import record_staff_action
-    from members.models import StaffAction
 
     statuses = Registration.ACTIVE_STATUSES if include_waitlist else Registration.SEAT_STATUSES
     registrations = activity.registrations.filter(status__in=statuses).select_related(
@@ -348,7 +350,7 @@ def activity_message_registered(
 
     record_staff_action(
         actor=actor,
-        kind=StaffAction.Kind.ACTIVITY_MESSAGE,
+        kind=AUDIT_ACTIVITY_MESSAGE,
         summary=f"Message “{subject}” to the registered members of {activity}",
         affected_count=sent,
         target_url=reverse("admin:activities_activity_change", args=[activity.pk]),

@@ -23,7 +23,6 @@ from invitations.models import new_token_nonce
 from invitations.zones import zone_for_participant
 from members.audit import record_staff_action
 from members.models import Participant
-from members.models import StaffAction
 from norec_network import outbound
 from norec_network.refusals import Refused
 
@@ -38,6 +37,10 @@ class InvitationRefused(Refused):
     wave's state, an invitation or a request that cannot be handled, a link that cannot be used
     (`code` then says why, see `invitations.accept.InvitationProblem`)."""
 
+
+# The kinds of staff action this app records in the audit log (registered in apps.py).
+AUDIT_WAVE_LAUNCH = "wave_launch"
+AUDIT_INVITATIONS_RESENT = "invitations_resent"
 
 # `InvitationRefused.code` of the refusals a caller treats apart.
 RESEND_COUNT_CHANGED = "resend_count_changed"
@@ -68,7 +71,7 @@ def wave_launch(*, wave: Wave, actor, target_url: str = "") -> int:
     wave.save(update_fields=["status", "launched_at", "paused_reason", "updated_at"])
     record_staff_action(
         actor=actor,
-        kind=StaffAction.Kind.WAVE_LAUNCH,
+        kind=AUDIT_WAVE_LAUNCH,
         summary=f"Launched wave “{wave.name}” ({', '.join(str(c) for c in wave.home_countries)}): "
         f"{created} invitations",
         affected_count=created,
@@ -256,7 +259,7 @@ def wave_resend(
         wave.save(update_fields=["status", "completed_at", "updated_at"])
     record_staff_action(
         actor=actor,
-        kind=StaffAction.Kind.INVITATIONS_RESENT,
+        kind=AUDIT_INVITATIONS_RESENT,
         summary=f"Re-sent wave “{wave.name}” to {count} people who have not accepted",
         affected_count=count,
         target_url=target_url,

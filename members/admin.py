@@ -23,8 +23,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from members import audit
 from members import services
 from members.admin_filters import AccountDeletedFilter
+from members.admin_filters import AuditKindFilter
 from members.admin_filters import EmailStatusFilter
 from members.admin_filters import ExchangeYearFilter
 from members.admin_filters import HomeCountryFilter
@@ -506,17 +508,21 @@ class StaffActionAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
         "actor_email",
-        "kind",
+        "kind_column",
         "summary",
         "affected_count",
         "address_change_column",
         "link_column",
     ]
-    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    list_filter = [AuditKindFilter, ("created_at", admin.DateFieldListFilter)]
     search_fields = ["actor_email", "summary"]
     date_hierarchy = "created_at"
     list_per_page = 100
     actions = ["undo_address_change_action"]
+
+    @admin.display(description=_("action"), ordering="kind")
+    def kind_column(self, action: StaffAction) -> str:
+        return action.kind_label
 
     @admin.display(description=_("link"))
     def link_column(self, action: StaffAction) -> str:
@@ -529,7 +535,7 @@ class StaffActionAdmin(admin.ModelAdmin):
     @admin.display(description=_("address before → after"))
     def address_change_column(self, action: StaffAction) -> str:
         old, new = action.details.get("old"), action.details.get("new")
-        if action.kind != StaffAction.Kind.ADDRESS_CHANGE or not old or not new:
+        if action.kind != audit.ADDRESS_CHANGE or not old or not new:
             return ""
         return format_html(
             "<del>{}</del> ({}) → <ins>{}</ins> ({})",
@@ -545,7 +551,7 @@ class StaffActionAdmin(admin.ModelAdmin):
     )
     def undo_address_change_action(self, request, queryset):
         undone = 0
-        for action in queryset.filter(kind=StaffAction.Kind.ADDRESS_CHANGE).order_by("-pk"):
+        for action in queryset.filter(kind=audit.ADDRESS_CHANGE).order_by("-pk"):
             try:
                 participant = services.participant_revert_email_change(
                     action=action, actor=request.user

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from members.extensions import audit_kinds
 from members.extensions import ever_invited_condition
 from members.models import Exchange
 from members.models import Participant
@@ -240,3 +241,18 @@ class ResidenceCountryFilter(admin.SimpleListFilter):
         if value is None:
             return queryset
         return queryset.filter(residence_country="" if value == NO_COUNTRY else value.upper())
+
+
+class AuditKindFilter(admin.SimpleListFilter):
+    """The staff log by kind of action, as the apps registered them."""
+
+    title = _("action")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return audit_kinds()
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() is None:
+            return queryset
+        return queryset.filter(kind=self.value())

@@ -8,3 +8,6 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from members import signals  # noqa: F401 - connects the allauth hooks
+        from members.audit import register_members_audit_kinds
+
+        register_members_audit_kinds()

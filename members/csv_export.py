@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
 
+from members import audit
 from members.audit import record_staff_action
-from members.models import StaffAction
 
 # Excel reads a UTF-8 file as such only when it starts with a byte order mark.
 UTF8_BOM = "\ufeff"
@@ -56,7 +56,7 @@ def csv_download(
     """Record the export in the audit log, then stream the file as an attachment."""
     record_staff_action(
         actor=actor,
-        kind=StaffAction.Kind.CSV_EXPORT,
+        kind=audit.CSV_EXPORT,
         summary=summary,
         affected_count=affected_count,
         target_url=target_url,

@@ -16,6 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
 
+from members.extensions import AUDIT_KIND_MAX_LENGTH
+from members.extensions import audit_kind_label
+from members.extensions import validate_audit_kind
+
 
 class TimestampedModel(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -435,16 +439,6 @@ class StaffAction(models.Model):
     address keeps the old and the new address (with their status and source) in `details`, so
     that a wrong correction can be put back. Written by `members.audit.record_staff_action`."""
 
-    class Kind(models.TextChoices):
-        ROSTER_IMPORT = "roster_import", _("roster import")
-        WAVE_LAUNCH = "wave_launch", _("invitation wave launched")
-        INVITATIONS_RESENT = "invitations_resent", _("invitations re-sent")
-        NEWSLETTER_SEND = "newsletter_send", _("newsletter sent")
-        ACTIVITY_MESSAGE = "activity_message", _("message to an activity's participants")
-        CSV_EXPORT = "csv_export", _("CSV export of personal data")
-        ADDRESS_CHANGE = "address_change", _("address corrected")
-        OTHER = "other", _("other")
-
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -456,7 +450,13 @@ class StaffAction(models.Model):
     )
     # Kept as text too, so the record still says who it was after that account is deleted.
     actor_email = models.CharField(_("staff email"), max_length=254, blank=True)
-    kind = models.CharField(_("action"), max_length=32, choices=Kind.choices, db_index=True)
+    # One of the kinds the apps register (`members.extensions.register_audit_kind`).
+    kind = models.CharField(
+        _("action"),
+        max_length=AUDIT_KIND_MAX_LENGTH,
+        db_index=True,
+        validators=[validate_audit_kind],
+    )
     summary = models.CharField(_("what"), max_length=500)
     affected_count = models.PositiveIntegerField(_("people affected"), default=0)
     target_url = models.CharField(_("link"), max_length=500, blank=True)
@@ -482,7 +482,11 @@ class StaffAction(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} by {self.actor_email or 'command line'}: {self.summary}"
+        return f"{self.kind_label} by {self.actor_email or 'command line'}: {self.summary}"
+
+    @property
+    def kind_label(self) -> str:
+        return audit_kind_label(self.kind)
 
 
 class ResourcePerson(Participant):

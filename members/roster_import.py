@@ -55,10 +55,10 @@ from django.utils.translation import ngettext
 from django_countries import countries
 from django_countries.data import COUNTRIES as ISO_COUNTRY_NAMES
 
+from members import audit
 from members.audit import record_staff_action
 from members.models import Exchange
 from members.models import Participant
-from members.models import StaffAction
 from members.services import ParticipantRefused
 from members.services import participant_refresh_search_text
 
@@ -814,7 +814,7 @@ def roster_import(
     if not dry_run:
         record_staff_action(
             actor=actor,
-            kind=StaffAction.Kind.ROSTER_IMPORT,
+            kind=audit.ROSTER_IMPORT,
             summary=f"{source or 'roster file'}: {report.summary()}",
             affected_count=report.created + report.updated,
         )

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members import audit
 from members.audit import record_staff_action
 from members.extensions import address_change_reactions
 from members.models import ContactMessage
@@ -146,7 +147,7 @@ def _record_address_change(
 ) -> None:
     record_staff_action(
         actor=actor,
-        kind=StaffAction.Kind.ADDRESS_CHANGE,
+        kind=audit.ADDRESS_CHANGE,
         summary=summary,
         affected_count=1,
         target_url=reverse("admin:members_participant_change", args=[participant.pk]),
@@ -191,12 +192,7 @@ def participant_revert_email_change(*, action: StaffAction, actor) -> Participan
     still has the address that correction set; recorded like any correction."""
     action = StaffAction.objects.get(pk=action.pk)
     old, new = action.details.get("old"), action.details.get("new")
-    if (
-        action.kind != StaffAction.Kind.ADDRESS_CHANGE
-        or action.participant_id is None
-        or not old
-        or not new
-    ):
+    if action.kind != audit.ADDRESS_CHANGE or action.participant_id is None or not old or not new:
         raise ParticipantRefused(_("This entry is not an address change that can be undone."))
     participant = Participant.objects.select_for_update().get(pk=action.participant_id)
     if participant.email != new["email"]:

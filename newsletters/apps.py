@@ -12,3 +12,8 @@ class NewslettersConfig(AppConfig):
 
         hooks.register()
         sending.register()
+
+        from members.extensions import register_audit_kind
+        from newsletters.services import AUDIT_NEWSLETTER_SEND
+
+        register_audit_kind(AUDIT_NEWSLETTER_SEND, _("newsletter sent"))

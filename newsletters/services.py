@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from members.audit import record_staff_action
 from members.models import Participant
-from members.models import StaffAction
 from members.services import NEWSLETTER_SOURCE_LINK
 from members.services import participant_set_newsletter_subscription
 from newsletters.models import Delivery
@@ -47,6 +46,9 @@ class NewsletterRefused(Refused):
     """newsletters' "no" (see `norec_network.refusals`): an action the newsletter's state does
     not allow, a time in the past, an audience of nobody or not the one staff confirmed."""
 
+
+# The kind of staff action this app records in the audit log (registered in apps.py).
+AUDIT_NEWSLETTER_SEND = "newsletter_send"
 
 # `NewsletterRefused.code` of the refusals a caller treats apart.
 AUDIENCE_CHANGED = "audience_changed"
@@ -102,7 +104,7 @@ def newsletter_schedule(
     when = timezone.localtime(newsletter.scheduled_for).strftime("%Y-%m-%d %H:%M")
     record_staff_action(
         actor=actor,
-        kind=StaffAction.Kind.NEWSLETTER_SEND,
+        kind=AUDIT_NEWSLETTER_SEND,
         summary=f"Newsletter “{newsletter.subject}” scheduled for {when}",
         affected_count=counts.receive,
         target_url=reverse("admin:newsletters_newsletter_change", args=[newsletter.pk]),

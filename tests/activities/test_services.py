@@ -8,6 +8,7 @@ from django.utils import timezone
 from activities import services
 from activities.models import Activity
 from activities.models import Registration
+from activities.services import AUDIT_ACTIVITY_MESSAGE
 from members.models import Participant
 from members.models import StaffAction
 from tests.activities.factories import ActivityFactory
@@ -251,7 +252,7 @@ def test_staff_message_goes_to_seat_holders_skips_bad_addresses_and_is_audited(m
     assert message.subject == "Room changed & more"
     assert "We meet in room 2." in message.body
     action = StaffAction.objects.get()
-    assert action.kind == StaffAction.Kind.ACTIVITY_MESSAGE
+    assert action.kind == AUDIT_ACTIVITY_MESSAGE
     assert action.actor == staff and action.affected_count == 1
 
 

@@ -11,6 +11,8 @@ from invitations import selectors
 from invitations import services
 from invitations.models import Invitation
 from invitations.models import Wave
+from invitations.services import AUDIT_INVITATIONS_RESENT
+from invitations.services import AUDIT_WAVE_LAUNCH
 from members import services as member_services
 from members.models import Participant
 from members.models import StaffAction
@@ -122,7 +124,7 @@ def test_launch_materialises_one_invitation_per_eligible_participant_and_records
     assert {i.email for i in invitations} == {roster["ok1"].email, roster["ok2"].email}
     wave.refresh_from_db()
     assert wave.status == Wave.Status.SENDING and wave.launched_at is not None
-    action = StaffAction.objects.get(kind=StaffAction.Kind.WAVE_LAUNCH)
+    action = StaffAction.objects.get(kind=AUDIT_WAVE_LAUNCH)
     assert (action.actor, action.affected_count, action.target_url) == (adviser, 2, "/admin/x/")
 
 
@@ -144,7 +146,7 @@ def test_a_wave_launches_once():
     with pytest.raises(services.InvitationRefused):
         launch(wave)
     assert Invitation.objects.count() == 1
-    assert StaffAction.objects.filter(kind=StaffAction.Kind.WAVE_LAUNCH).count() == 1
+    assert StaffAction.objects.filter(kind=AUDIT_WAVE_LAUNCH).count() == 1
 
 
 def test_nobody_gets_two_invitations_from_two_waves():
@@ -224,7 +226,7 @@ def test_resend_goes_to_those_who_have_not_accepted_and_may_still_be_invited():
 
     assert count == 2  # the expired one and the one who never answered
     assert sorted(m.to[0] for m in mail.outbox) == sorted([people[1].email, people[3].email])
-    action = StaffAction.objects.get(kind=StaffAction.Kind.INVITATIONS_RESENT)
+    action = StaffAction.objects.get(kind=AUDIT_INVITATIONS_RESENT)
     assert (action.actor, action.affected_count) == (adviser, 2)
     assert Invitation.objects.get(pk=rows[people[0].pk].pk).status == "accepted"
 

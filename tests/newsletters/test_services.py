@@ -12,6 +12,7 @@ from newsletters import services
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from newsletters.selectors import newsletter_audience_counts
+from newsletters.services import AUDIT_NEWSLETTER_SEND
 from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
@@ -82,7 +83,7 @@ def test_scheduling_is_recorded_in_the_audit_log_with_the_audience_count(populat
     services.newsletter_schedule(newsletter=newsletter, actor=staff)
 
     action = StaffAction.objects.get()
-    assert action.kind == StaffAction.Kind.NEWSLETTER_SEND
+    assert action.kind == AUDIT_NEWSLETTER_SEND
     assert action.actor == staff
     assert action.affected_count == 4
     assert "November news" in action.summary

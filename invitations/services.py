@@ -285,8 +285,8 @@ def invitation_send_direct(*, participant: Participant, actor) -> Invitation:
         email=participant.email,
         # A direct invitation goes out at once: the adviser chose the moment.
         time_zone="",
-        valid_days=getattr(settings, "INVITATION_VALID_DAYS", 30),
-        reminder_days=getattr(settings, "INVITATION_REMINDER_DAYS", 10),
+        valid_days=settings.INVITATION_VALID_DAYS,
+        reminder_days=settings.INVITATION_REMINDER_DAYS,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     outbound.kick(stream=INVITATION_STREAM, campaign_id=None)

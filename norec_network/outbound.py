@@ -122,51 +122,47 @@ COMPLAINT_RATE_LIMIT = 0.0008
 MAX_ATTEMPTS = 3
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def min_sample() -> int:
     """Rates are judged once this many messages went out: two bounces among the first ten say
     little, and a pause would stop a healthy wave. Below it, see `min_bounces`."""
-    return _setting("OUTBOUND_MIN_SAMPLE", 100)
+    return settings.OUTBOUND_MIN_SAMPLE
 
 
 def min_bounces() -> int:
     """A campaign smaller than the sample (a 28-person country wave is normal here) is judged on
     its bounce rate once it has this many bounces. Five is more than a healthy list gives below
     the sample (3 % of 100 is three), and few enough that a bad list of 28 stops at its fifth."""
-    return _setting("OUTBOUND_MIN_BOUNCES", 5)
+    return settings.OUTBOUND_MIN_BOUNCES
 
 
 def min_complaints() -> int:
     """The same for complaints: one may be a slip of the finger; a second says the mail is
     unwanted, which mailbox providers punish faster than bounces."""
-    return _setting("OUTBOUND_MIN_COMPLAINTS", 2)
+    return settings.OUTBOUND_MIN_COMPLAINTS
 
 
 def batch_seconds() -> float:
     """A batch stops taking new messages after this long and hands its rest back, so that a
     `sending` row older than OUTBOUND_STALE_SECONDS can only belong to a dead worker."""
-    return _setting("OUTBOUND_BATCH_SECONDS", 60)
+    return settings.OUTBOUND_BATCH_SECONDS
 
 
 def stale_after() -> timedelta:
     """A `sending` row older than this belongs to a dead worker, whatever the worker's liveness
     says (the fallback when nobody can be asked, e.g. a broker without broadcasts)."""
-    return timedelta(seconds=_setting("OUTBOUND_STALE_SECONDS", 180))
+    return timedelta(seconds=settings.OUTBOUND_STALE_SECONDS)
 
 
 def uncertain_after() -> timedelta:
     """How long after its claim the row maybe in flight at a worker's death waits for the ESP's
     webhook to say it was sent, when webhooks are awaited at all (`await_webhooks`)."""
-    return timedelta(seconds=_setting("OUTBOUND_UNCERTAIN_SECONDS", 240))
+    return timedelta(seconds=settings.OUTBOUND_UNCERTAIN_SECONDS)
 
 
 def await_webhooks() -> bool:
     """Only an ESP with tracking reports back; over plain SMTP no webhook will ever come, and the
     row maybe in flight goes back to the queue with the rest (settings.py derives the default)."""
-    return _setting("OUTBOUND_AWAIT_WEBHOOKS", False)
+    return settings.OUTBOUND_AWAIT_WEBHOOKS
 
 
 # How long the sweep waits for workers to answer (as /healthz waits for its ping, a little more):
@@ -415,7 +411,7 @@ def _fast_commits():
     (the server has the commit); only a crash of PostgreSQL itself could forget the last fraction
     of a second of marks, and those rows then wait OUTBOUND_STALE_SECONDS as `sending`, which
     gives the ESP's webhooks time to mark them sent before the sweep would send them again."""
-    if db_connection.vendor != "postgresql" or not _setting("OUTBOUND_ASYNC_COMMIT", True):
+    if db_connection.vendor != "postgresql" or not settings.OUTBOUND_ASYNC_COMMIT:
         yield
         return
     with db_connection.cursor() as cursor:

@@ -4,19 +4,16 @@ back office's: backoffice/views.py.)"""
 
 from __future__ import annotations
 
-import csv
 import datetime
 import zoneinfo
 
 from django import forms
 from django.contrib import admin
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
 from django.db.models import Q
-from django.http import HttpResponse
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -31,10 +28,8 @@ from activities.models import Activity
 from activities.models import Material
 from activities.models import Registration
 from activities.models import validate_time_zone
-from members.audit import record_staff_action
-from members.models import StaffAction
-
-SEATS = (Registration.Status.CONFIRMED, Registration.Status.ATTENDED)
+from core.refusals import show_refusal
+from members.csv_export import csv_download
 
 
 class MonthFilter(admin.SimpleListFilter):
@@ -133,7 +128,9 @@ class ActivityAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .defer("description")
             .annotate(
-                seats_taken=Count("registrations", filter=Q(registrations__status__in=SEATS)),
+                seats_taken=Count(
+                    "registrations", filter=Q(registrations__status__in=Registration.SEAT_STATUSES)
+                ),
                 waiting=Count(
                     "registrations",
                     filter=Q(registrations__status=Registration.Status.WAITLISTED),
@@ -194,11 +191,8 @@ class ActivityAdmin(admin.ModelAdmin):
         for activity in queryset:
             try:
                 services.activity_publish(activity=activity)
-            except Exception as error:  # an ActivityError or a ValidationError: report each row
-                message = getattr(error, "message", None) or "; ".join(
-                    str(m) for m in getattr(error, "messages", [str(error)])
-                )
-                self.message_user(request, f"{activity.title}: {message}", level=messages.ERROR)
+            except services.ActivityRefused as error:
+                show_refusal(request, error, prefix=f"{activity.title}: ")
             else:
                 self.message_user(request, _("Published: %(t)s") % {"t": activity.title})
 
@@ -289,7 +283,9 @@ class ActivityAdmin(admin.ModelAdmin):
         context = self._context(request, activity, _("Registrations: %(t)s") % {"t": activity})
         context.update(
             {
-                "seat_holders": groups["confirmed"] + groups["attended"],
+                "seat_holders": [
+                    row for status in Registration.SEAT_STATUSES for row in groups[status]
+                ],
                 "waitlist": sorted(groups["waitlisted"], key=lambda r: r.waitlist_number or 0),
                 "cancelled": groups["cancelled"],
                 "counts": {status: len(rows) for status, rows in groups.items()},
@@ -303,38 +299,35 @@ class ActivityAdmin(admin.ModelAdmin):
         registrations = activity.registrations.select_related("participant__user").order_by(
             "status", "waitlist_number", "id"
         )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="activity-{activity.pk}-registrations.csv"'
+        rows = (
+            [
+                registration.participant.first_name,
+                registration.participant.last_name,
+                registration.participant.address_of_record,
+                registration.participant.home_country.code or "",
+                registration.status,
+                registration.waitlist_number or "",
+                registration.created_at.isoformat(timespec="seconds"),
+            ]
+            for registration in registrations.iterator(chunk_size=2000)
         )
-        response.write("\ufeff")  # Excel opens UTF-8 names correctly with a BOM
-        writer = csv.writer(response)
-        writer.writerow(
-            ["first_name", "last_name", "email", "home_country", "status", "waitlist", "registered"]
-        )
-        count = 0
-        for registration in registrations:
-            person = registration.participant
-            writer.writerow(
-                [
-                    _csv_safe(person.first_name),
-                    _csv_safe(person.last_name),
-                    person.address_of_record,
-                    person.home_country.code if person.home_country else "",
-                    registration.status,
-                    registration.waitlist_number or "",
-                    registration.created_at.isoformat(timespec="seconds"),
-                ]
-            )
-            count += 1
-        record_staff_action(
+        return csv_download(
             actor=request.user,
-            kind=StaffAction.Kind.CSV_EXPORT,
+            filename=f"activity-{activity.pk}-registrations.csv",
+            header=[
+                "first_name",
+                "last_name",
+                "email",
+                "home_country",
+                "status",
+                "waitlist",
+                "registered",
+            ],
+            rows=rows,
             summary=f"Registrations of {activity} exported as CSV",
-            affected_count=count,
+            affected_count=registrations.count(),
             target_url=reverse("admin:activities_activity_change", args=[activity.pk]),
         )
-        return response
 
     def message_view(self, request, pk):
         activity = self._get(request, pk)
@@ -357,7 +350,9 @@ class ActivityAdmin(admin.ModelAdmin):
             )
         context = self._context(request, activity, _("Message to everyone registered"))
         context["form"] = form
-        context["recipients"] = activity.registrations.filter(status__in=SEATS).count()
+        context["recipients"] = activity.registrations.filter(
+            status__in=Registration.SEAT_STATUSES
+        ).count()
         return TemplateResponse(request, "admin/activities/activity/message.html", context)
 
     def publish_view(self, request, pk):
@@ -366,13 +361,8 @@ class ActivityAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:activities_activity_change", args=[pk]))
         try:
             services.activity_publish(activity=activity)
-        except services.ActivityError as error:
-            self.message_user(request, error.message, level=messages.ERROR)
-        except Exception as error:  # a ValidationError from full_clean: say what is missing
-            detail = "; ".join(str(m) for m in getattr(error, "messages", [str(error)]))
-            self.message_user(
-                request, _("Not published: %(d)s") % {"d": detail}, level=messages.ERROR
-            )
+        except services.ActivityRefused as error:
+            show_refusal(request, error)
         else:
             self.message_user(request, _("Published. Members can now register."))
         return HttpResponseRedirect(reverse("admin:activities_activity_change", args=[pk]))
@@ -388,8 +378,8 @@ class ActivityAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:activities_activity_change", args=[pk]))
         context = self._context(request, activity, _("Cancel this activity"))
         context["form"] = form
-        context["recipients"] = activity.registrations.exclude(
-            status=Registration.Status.CANCELLED
+        context["recipients"] = activity.registrations.filter(
+            status__in=Registration.ACTIVE_STATUSES
         ).count()
         return TemplateResponse(request, "admin/activities/activity/cancel.html", context)
 
@@ -401,11 +391,6 @@ class ActivityAdmin(admin.ModelAdmin):
         copy = services.activity_duplicate(activity=activity, months=months)
         self.message_user(request, _("Draft copy made. Check the date and publish it."))
         return HttpResponseRedirect(reverse("admin:activities_activity_change", args=[copy.pk]))
-
-
-def _csv_safe(value: str) -> str:
-    # A name starting with = + - @ would run as a formula when staff open the file in Excel.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
 
 
 class ActivityMessageForm(forms.Form):

@@ -50,6 +50,12 @@ class ActivitiesConfig(AppConfig):
         )
         register_demo_seeder(DemoSeeder(name="activities", seed=seed_activities, order=10))
 
+        from members.extensions import register_audit_kind
+
+        register_audit_kind(
+            services.AUDIT_ACTIVITY_MESSAGE, _("message to an activity's participants")
+        )
+
 
 def home_section_context(request, participant):
     """The member's next activities on their home page (always shown: it links to the list)."""

@@ -159,6 +159,11 @@ class Registration(TimestampedModel):
         CANCELLED = "cancelled", _("cancelled")
         ATTENDED = "attended", _("attended")
 
+    # Those who hold a seat: capacity counts them, and materials are theirs.
+    SEAT_STATUSES = (Status.CONFIRMED, Status.ATTENDED)
+    # Those still taking part, the waitlist too: news about the activity reaches them.
+    ACTIVE_STATUSES = (*SEAT_STATUSES, Status.WAITLISTED)
+
     activity = models.ForeignKey(
         Activity, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("activity")
     )
@@ -190,7 +195,7 @@ class Registration(TimestampedModel):
 
     @property
     def holds_seat(self) -> bool:
-        return self.status in (self.Status.CONFIRMED, self.Status.ATTENDED)
+        return self.status in self.SEAT_STATUSES
 
 
 class Broadcast(TimestampedModel):

@@ -18,8 +18,6 @@ from activities.models import Registration
 from core.monthly_plan import PlanItem
 from members.models import Participant
 
-SEAT_STATUSES = (Registration.Status.CONFIRMED, Registration.Status.ATTENDED)
-
 
 @dataclass(frozen=True)
 class ActivityFilters:
@@ -38,7 +36,9 @@ def _visible(*, participant: Participant | None) -> QuerySet[Activity]:
 
 def _with_counts(qs: QuerySet[Activity]) -> QuerySet[Activity]:
     return qs.annotate(
-        seats_taken=Count("registrations", filter=Q(registrations__status__in=SEAT_STATUSES)),
+        seats_taken=Count(
+            "registrations", filter=Q(registrations__status__in=Registration.SEAT_STATUSES)
+        ),
     )
 
 
@@ -104,7 +104,7 @@ def material_file_for(*, name: str, user) -> tuple[Material | None, bool]:
     if material.activity.status == Activity.Status.DRAFT:
         return material, False
     allowed = Registration.objects.filter(
-        activity=material.activity, participant__user=user, status__in=SEAT_STATUSES
+        activity=material.activity, participant__user=user, status__in=Registration.SEAT_STATUSES
     ).exists()
     return material, allowed
 
@@ -148,7 +148,7 @@ def feed_activities(*, participant: Participant) -> QuerySet[Activity]:
     since = timezone.now() - datetime.timedelta(days=31)
     return Activity.objects.filter(
         registrations__participant=participant,
-        registrations__status__in=(*SEAT_STATUSES, Registration.Status.WAITLISTED),
+        registrations__status__in=Registration.ACTIVE_STATUSES,
         status__in=(Activity.Status.PUBLISHED, Activity.Status.CANCELLED),
         ends_at__gte=since,
     ).order_by("starts_at")

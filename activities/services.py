@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -24,21 +25,19 @@ from activities.models import BroadcastMessage
 from activities.models import CalendarFeed
 from activities.models import Registration
 from core.mail import send_later
+from core.refusals import Refused
 from core.tasks import outbound_send_batch
 from members.models import Participant
 
-SEAT_STATUSES = (Registration.Status.CONFIRMED, Registration.Status.ATTENDED)
-ACTIVE_STATUSES = (*SEAT_STATUSES, Registration.Status.WAITLISTED)
 # The bulk sender's stream of broadcasts (activities/sending.py registers it).
 BROADCAST_STREAM = "activity_broadcast"
+# The kind of staff action this app records in the audit log (registered in apps.py).
+AUDIT_ACTIVITY_MESSAGE = "activity_message"
 
 
-class ActivityError(Exception):
-    """A rule said no; `message` is for the member or staff, in plain words."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class ActivityRefused(Refused):
+    """activities' "no" (see `core.refusals`): a seat, a cancellation or a publication
+    that a rule forbids; `message` is for the member or staff, in plain words."""
 
 
 # --- mail ---------------------------------------------------------------------------------------
@@ -121,10 +120,16 @@ def broadcast_mark_sent(*, broadcast_id: int) -> bool:
 def activity_publish(*, activity: Activity) -> Activity:
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     if activity.status == Activity.Status.CANCELLED:
-        raise ActivityError(_("A cancelled activity cannot be published again. Duplicate it."))
+        raise ActivityRefused(_("A cancelled activity cannot be published again. Duplicate it."))
     if activity.status == Activity.Status.PUBLISHED:
         return activity
-    activity.full_clean()
+    try:
+        activity.full_clean()
+    except ValidationError as error:
+        # Say what is missing (the form lets a draft be saved without it).
+        raise ActivityRefused(
+            _("Not published: %(problems)s") % {"problems": "; ".join(error.messages)}
+        ) from None
     activity.status = Activity.Status.PUBLISHED
     activity.published_at = timezone.now()
     activity.save(update_fields=["status", "published_at", "updated_at"])
@@ -146,7 +151,7 @@ def activity_cancel(*, activity: Activity, note: str = "") -> int:
     if not was_published:
         return 0
     registrations = list(
-        activity.registrations.filter(status__in=ACTIVE_STATUSES).select_related(
+        activity.registrations.filter(status__in=Registration.ACTIVE_STATUSES).select_related(
             "participant__user"
         )
     )
@@ -195,7 +200,7 @@ def activity_duplicate(*, activity: Activity, months: int = 1) -> Activity:
 
 
 def _seats_taken(activity: Activity) -> int:
-    return activity.registrations.filter(status__in=SEAT_STATUSES).count()
+    return activity.registrations.filter(status__in=Registration.SEAT_STATUSES).count()
 
 
 def registration_window_problem(activity: Activity, now: datetime.datetime | None = None):
@@ -217,15 +222,15 @@ def activity_register(*, activity: Activity, participant: Participant) -> Regist
     """Confirm a seat, or put the member at the end of the waitlist when the activity is full.
     Pressing twice changes nothing."""
     if not participant.is_registered:
-        raise ActivityError(_("Only registered members can sign up for activities."))
+        raise ActivityRefused(_("Only registered members can sign up for activities."))
     # The lock that makes seat counting race-free: everyone registering for this activity queues
     # here, so the count below and the insert after it happen one person at a time.
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     problem = registration_window_problem(activity)
     if problem:
-        raise ActivityError(problem)
+        raise ActivityRefused(problem)
     registration = Registration.objects.filter(activity=activity, participant=participant).first()
-    if registration and registration.status in ACTIVE_STATUSES:
+    if registration and registration.status in Registration.ACTIVE_STATUSES:
         return registration
     if registration is None:
         registration = Registration(activity=activity, participant=participant)
@@ -303,7 +308,7 @@ def registration_cancel(*, registration: Registration, notify: bool = True) -> R
     if registration.status == Registration.Status.CANCELLED:
         return registration
     if activity.ends_at <= timezone.now():
-        raise ActivityError(_("This activity is over; it can no longer be cancelled."))
+        raise ActivityRefused(_("This activity is over; it can no longer be cancelled."))
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at = timezone.now()
     registration.waitlist_number = None
@@ -346,9 +351,8 @@ def activity_message_registered(
     *, activity: Activity, subject: str, body: str, actor, include_waitlist: bool = False
 ) -> MessageResult:
     from members.audit import record_staff_action
-    from members.models import StaffAction
 
-    statuses = ACTIVE_STATUSES if include_waitlist else SEAT_STATUSES
+    statuses = Registration.ACTIVE_STATUSES if include_waitlist else Registration.SEAT_STATUSES
     registrations = list(
         activity.registrations.filter(status__in=statuses).select_related("participant__user")
     )
@@ -363,7 +367,7 @@ def activity_message_registered(
 
     record_staff_action(
         actor=actor,
-        kind=StaffAction.Kind.ACTIVITY_MESSAGE,
+        kind=AUDIT_ACTIVITY_MESSAGE,
         summary=f"Message “{subject}” to the registered members of {activity}",
         affected_count=sent,
         target_url=reverse("admin:activities_activity_change", args=[activity.pk]),
@@ -444,7 +448,7 @@ def registrations_export(participant: Participant) -> list[dict]:
 def registrations_erase(participant: Participant) -> None:
     """On account deletion: free their seats (the waitlist moves up), then forget them."""
     upcoming = participant.activity_registrations.filter(
-        status__in=ACTIVE_STATUSES, activity__ends_at__gt=timezone.now()
+        status__in=Registration.ACTIVE_STATUSES, activity__ends_at__gt=timezone.now()
     )
     for registration in upcoming:
         registration_cancel(registration=registration, notify=False)

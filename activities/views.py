@@ -40,6 +40,7 @@ from activities.models import CalendarFeed
 from activities.models import Registration
 from activities.timefmt import when
 from activities.timefmt import zone_for
+from core.refusals import show_refusal
 
 PAGE_SIZE = 20
 
@@ -194,8 +195,8 @@ def activity_register_view(request, pk: int):
         return redirect(activity)
     try:
         registration = services.activity_register(activity=activity, participant=participant)
-    except services.ActivityError as error:
-        messages.error(request, error.message)
+    except services.ActivityRefused as error:
+        show_refusal(request, error)
         return redirect(activity)
     if registration.status == Registration.Status.WAITLISTED:
         messages.warning(
@@ -243,8 +244,8 @@ def registration_cancel_view(request, pk: int):
         )
     try:
         services.registration_cancel(registration=registration)
-    except services.ActivityError as error:
-        messages.error(request, error.message)
+    except services.ActivityRefused as error:
+        show_refusal(request, error)
     else:
         messages.success(request, _("Your registration is cancelled."))
     return redirect(back_url)

@@ -32,7 +32,10 @@ from core.monthly_plan import plan_sources
 from invitations.models import Invitation
 from invitations.models import InvitationRequest
 from invitations.models import Wave
+from invitations.selectors import invitation_progress_conditions
+from invitations.selectors import waves_with_progress
 from members.models import Participant
+from members.models import bad_address_q
 from newsletters.models import Newsletter
 from newsletters.selectors import newsletter_progress
 
@@ -67,15 +70,7 @@ def members_panel(*, today: date) -> MembersPanel:
         roster=Count("id"),
         registered=Count("id", filter=Q(user__isnull=False)),
         new_this_week=Count("id", filter=Q(user__date_joined__date__gt=week_ago)),
-        bad_addresses=Count(
-            "id",
-            filter=Q(
-                email_status__in=[
-                    Participant.EmailStatus.BOUNCED,
-                    Participant.EmailStatus.COMPLAINED,
-                ]
-            ),
-        ),
+        bad_addresses=Count("id", filter=bad_address_q()),
     )
     by_month = dict(
         Participant.objects.filter(user__isnull=False)
@@ -166,16 +161,13 @@ def _people(condition: Q) -> Count:
     return Count("participant_id", filter=condition, distinct=True)
 
 
-# Handed to the mail server: the point from which an invitation counts as "invited".
-_HANDED_OVER = Q(sent_at__isnull=False)
-_DELIVERED = Q(delivered_at__isnull=False)
-_BOUNCED = Q(status=Invitation.Status.BOUNCED) | Q(bounced_at__isnull=False)
-_ACCEPTED = Q(status=Invitation.Status.ACCEPTED)
 RECENT_WAVES = 20
 
 
 def invitations_panel() -> InvitationsPanel:
-    """Four queries: the roster by country, invitations by country, the latest waves, requests."""
+    """Four queries: the roster by country, invitations by country, the latest waves, requests.
+    Invitations are counted as the wave page counts them (`invitation_progress_conditions`)."""
+    progress = invitation_progress_conditions()
     roster = dict(
         Participant.objects.exclude(home_country="")
         .values_list("home_country")
@@ -185,10 +177,11 @@ def invitations_panel() -> InvitationsPanel:
     by_country = {
         row["participant__home_country"]: row
         for row in Invitation.objects.values("participant__home_country").annotate(
-            invited=_people(_HANDED_OVER),
-            delivered=_people(_DELIVERED),
-            bounced=_people(_BOUNCED),
-            accepted=_people(_ACCEPTED),
+            # Handed to the mail server: the point from which an invitation counts as "invited".
+            invited=_people(progress["sent"]),
+            delivered=_people(progress["delivered"]),
+            bounced=_people(progress["bounced"]),
+            accepted=_people(progress["accepted"]),
         )
     }
     rows = []
@@ -221,37 +214,23 @@ def invitations_panel() -> InvitationsPanel:
         ],
         title="People on the roster per home country, and how far their invitations got",
     )
-    waves = (
-        Wave.objects.exclude(status__in=[Wave.Status.DRAFT])
-        .annotate(
-            n_invitations=Count("invitations"),
-            n_sent=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
-            n_delivered=Count("invitations", filter=Q(invitations__delivered_at__isnull=False)),
-            n_bounced=Count(
-                "invitations",
-                filter=Q(invitations__status=Invitation.Status.BOUNCED)
-                | Q(invitations__bounced_at__isnull=False),
-            ),
-            n_accepted=Count(
-                "invitations", filter=Q(invitations__status=Invitation.Status.ACCEPTED)
-            ),
-        )
-        .order_by("-launched_at", "-id")[:RECENT_WAVES]
-    )
+    waves = waves_with_progress(Wave.objects.exclude(status__in=[Wave.Status.DRAFT])).order_by(
+        "-launched_at", "-id"
+    )[:RECENT_WAVES]
     funnels = [
         WaveFunnel(
             wave=wave,
-            invitations=wave.n_invitations,
-            sent=wave.n_sent,
-            delivered=wave.n_delivered,
-            bounced=wave.n_bounced,
-            accepted=wave.n_accepted,
+            invitations=wave.progress_total,
+            sent=wave.progress_sent,
+            delivered=wave.progress_delivered,
+            bounced=wave.progress_bounced,
+            accepted=wave.progress_accepted,
             chart=funnel_chart(
                 [
-                    ("Invitations", wave.n_invitations),
-                    ("Sent", wave.n_sent),
-                    ("Delivered", wave.n_delivered),
-                    ("Accepted", wave.n_accepted),
+                    ("Invitations", wave.progress_total),
+                    ("Sent", wave.progress_sent),
+                    ("Delivered", wave.progress_delivered),
+                    ("Accepted", wave.progress_accepted),
                 ],
                 title=f"Wave {wave.name}",
                 width=480,
@@ -283,13 +262,7 @@ def next_activities(*, now) -> list[Activity]:
         Activity.objects.filter(status=Activity.Status.PUBLISHED, ends_at__gt=now)
         .annotate(
             confirmed=Count(
-                "registrations",
-                filter=Q(
-                    registrations__status__in=[
-                        Registration.Status.CONFIRMED,
-                        Registration.Status.ATTENDED,
-                    ]
-                ),
+                "registrations", filter=Q(registrations__status__in=Registration.SEAT_STATUSES)
             ),
             waitlisted=Count(
                 "registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)

@@ -6,7 +6,7 @@ plain text: they are rendered without HTML autoescaping (a first name "N'Dri" st
 "N&#x27;Dri"); only the HTML part is escaped.
 
 How a one-off mail travels (account mails, confirmations, reminders, the contact relay, receipts;
-broadcasts to many are streams of the bulk sender, `norec_network.outbound`, instead):
+broadcasts to many are streams of the bulk sender, `core.outbound`, instead):
 
 1. `send_later(template=..., context=..., to=...)` writes an `OutgoingMail` row: the recipient, the
    participant when known, the template, the context by primary keys (`dump_context`) and the

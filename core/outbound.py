@@ -11,11 +11,12 @@ How a message travels
 1. A *stream* (one per kind of row) is registered with `register_stream()` from an app's
    `AppConfig.ready()`. It says which campaigns (a wave, a newsletter) may send now, with their pace
    and sending window, and how to build the message for a row.
-2. `outbound_tick` (beat, every OUTBOUND_TICK_SECONDS; the tasks are in `core.tasks`) enqueues one
-   `outbound_send_batch` per campaign that `due_batches` names. That task claims the campaign's
-   next pending rows with `SELECT ... FOR UPDATE SKIP LOCKED` (so two workers never take the same
-   row), within the rate per hour, the batch size and the recipients' local sending window, and
-   marks them `sending`.
+2. `outbound_tick` (beat, every OUTBOUND_TICK_SECONDS; the tasks are in `core.tasks`) first lets
+   each stream move its campaigns on (`advance_campaigns`: a wave whose start has come begins
+   sending), then enqueues one `outbound_send_batch` per campaign that `due_batches` names (asking
+   which campaigns are due never writes). That task claims the campaign's next pending rows with
+   `SELECT ... FOR UPDATE SKIP LOCKED` (so two workers never take the same row), within the rate per
+   hour, the batch size and the recipients' local sending window, and marks them `sending`.
 3. It sends the claimed rows in id order over one backend connection and, right after the backend
    accepted each message, marks that row `sent` with the ESP's message id, one commit per message.
    A worker killed at any moment therefore leaves at most one row whose fate is unknown: the lowest
@@ -123,51 +124,47 @@ COMPLAINT_RATE_LIMIT = 0.0008
 MAX_ATTEMPTS = 3
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def min_sample() -> int:
     """Rates are judged once this many messages went out: two bounces among the first ten say
     little, and a pause would stop a healthy wave. Below it, see `min_bounces`."""
-    return _setting("OUTBOUND_MIN_SAMPLE", 100)
+    return settings.OUTBOUND_MIN_SAMPLE
 
 
 def min_bounces() -> int:
     """A campaign smaller than the sample (a 28-person country wave is normal here) is judged on
     its bounce rate once it has this many bounces. Five is more than a healthy list gives below
     the sample (3 % of 100 is three), and few enough that a bad list of 28 stops at its fifth."""
-    return _setting("OUTBOUND_MIN_BOUNCES", 5)
+    return settings.OUTBOUND_MIN_BOUNCES
 
 
 def min_complaints() -> int:
     """The same for complaints: one may be a slip of the finger; a second says the mail is
     unwanted, which mailbox providers punish faster than bounces."""
-    return _setting("OUTBOUND_MIN_COMPLAINTS", 2)
+    return settings.OUTBOUND_MIN_COMPLAINTS
 
 
 def batch_seconds() -> float:
     """A batch stops taking new messages after this long and hands its rest back, so that a
     `sending` row older than OUTBOUND_STALE_SECONDS can only belong to a dead worker."""
-    return _setting("OUTBOUND_BATCH_SECONDS", 60)
+    return settings.OUTBOUND_BATCH_SECONDS
 
 
 def stale_after() -> timedelta:
     """A `sending` row older than this belongs to a dead worker, whatever the worker's liveness
     says (the fallback when nobody can be asked, e.g. a broker without broadcasts)."""
-    return timedelta(seconds=_setting("OUTBOUND_STALE_SECONDS", 180))
+    return timedelta(seconds=settings.OUTBOUND_STALE_SECONDS)
 
 
 def uncertain_after() -> timedelta:
     """How long after its claim the row maybe in flight at a worker's death waits for the ESP's
     webhook to say it was sent, when webhooks are awaited at all (`await_webhooks`)."""
-    return timedelta(seconds=_setting("OUTBOUND_UNCERTAIN_SECONDS", 240))
+    return timedelta(seconds=settings.OUTBOUND_UNCERTAIN_SECONDS)
 
 
 def await_webhooks() -> bool:
     """Only an ESP with tracking reports back; over plain SMTP no webhook will ever come, and the
     row maybe in flight goes back to the queue with the rest (settings.py derives the default)."""
-    return _setting("OUTBOUND_AWAIT_WEBHOOKS", False)
+    return settings.OUTBOUND_AWAIT_WEBHOOKS
 
 
 # How long the sweep waits for workers to answer (as /healthz waits for its ping, a little more):
@@ -217,9 +214,13 @@ class OutboundStream:
 
     - `campaign_field`: the row's foreign key to its campaign (None: the stream has no campaigns,
       every pending row is sent as soon as `active_campaigns` yields `Campaign(id=None)`).
-    - `active_campaigns(now)`: the campaigns allowed to send now (started, not paused). One-off
-      mail (`core.mail`) is a stream that yields none: each of its rows is sent by a
-      task of its own through `send_one`, and the stream only lends it the tracking and the sweep.
+    - `active_campaigns(now)`: the campaigns allowed to send now (started, not paused). A read
+      only: the tick and every batch ask it. One-off mail (`core.mail`) is a stream that yields
+      none: each of its rows is sent by a task of its own through `send_one`, and the stream only
+      lends it the tracking and the sweep.
+    - `advance_campaigns(now)`: the stream's writes that move its campaigns on, done by the tick
+      (and only there) before it asks `active_campaigns`: a scheduled wave whose start has come
+      begins sending; a newsletter's deliveries to people who left meanwhile are skipped.
     - `build_message(row)`: the EmailMessage for a row, addressed to `row.email`; the sender adds
       metadata, a Message-ID and the connection.
     - `prepare(queryset)`: add select_related/prefetch_related for what `build_message` reads.
@@ -242,6 +243,7 @@ class OutboundStream:
     model: type[OutboundMessage]
     active_campaigns: Callable[[datetime], Iterable[Campaign]]
     build_message: Callable[[OutboundMessage], EmailMessage]
+    advance_campaigns: Callable[[datetime], None] | None = None
     campaign_field: str | None = None
     prepare: Callable[[models.QuerySet], models.QuerySet] = lambda rows: rows
     sent_fields: Callable[[OutboundMessage, datetime], dict] = lambda row, now: {}
@@ -416,7 +418,7 @@ def _fast_commits():
     (the server has the commit); only a crash of PostgreSQL itself could forget the last fraction
     of a second of marks, and those rows then wait OUTBOUND_STALE_SECONDS as `sending`, which
     gives the ESP's webhooks time to mark them sent before the sweep would send them again."""
-    if db_connection.vendor != "postgresql" or not _setting("OUTBOUND_ASYNC_COMMIT", True):
+    if db_connection.vendor != "postgresql" or not settings.OUTBOUND_ASYNC_COMMIT:
         yield
         return
     with db_connection.cursor() as cursor:
@@ -629,6 +631,15 @@ def due_batches(now: datetime | None = None) -> list[tuple[str, int | None]]:
         for stream in streams()
         for campaign in stream.active_campaigns(now)
     ]
+
+
+def advance_campaigns(now: datetime | None = None) -> None:
+    """The tick's one writing step, before it asks `due_batches`: each stream moves its campaigns
+    on (see `OutboundStream.advance_campaigns`)."""
+    now = now or timezone.now()
+    for stream in streams():
+        if stream.advance_campaigns is not None:
+            stream.advance_campaigns(now)
 
 
 def worker_identity(request) -> str:

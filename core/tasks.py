@@ -66,7 +66,9 @@ def outgoing_mail_retry_due() -> int:
 
 @shared_task(name="norec_network.outbound_tick")
 def outbound_tick() -> int:
-    """One batch for each campaign that may send now; returns how many were enqueued."""
+    """Move every campaign on, then one batch for each that may send now; returns how many batches
+    were enqueued."""
+    outbound.advance_campaigns()
     batches = outbound.due_batches()
     for stream_name, campaign_id in batches:
         outbound_send_batch.delay(stream_name, campaign_id)

@@ -6,25 +6,26 @@ the admin call these and never re-implement a rule.
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from core.mail import send_later
 from invitations import services as sending
 from invitations.models import Invitation
 from invitations.models import InvitationRequest
+from invitations.services import InvitationRefused
 from members import services as member_services
 from members.models import Participant
 from members.models import User
 
 
 class InvitationProblem:
-    """Why a link cannot be used; each has its own kind explanation on the page."""
+    """Why a link cannot be used (the `code` of the `InvitationRefused` that says so); each has
+    its own kind explanation on the page."""
 
     UNKNOWN = "unknown"
     EXPIRED = "expired"
@@ -33,10 +34,17 @@ class InvitationProblem:
     ADDRESS_TAKEN = "address_taken"
 
 
-class InvitationNotUsable(Exception):
-    def __init__(self, problem: str):
-        super().__init__(problem)
-        self.problem = problem
+PROBLEM_MESSAGES = {
+    InvitationProblem.UNKNOWN: _lazy("This invitation link is not known."),
+    InvitationProblem.EXPIRED: _lazy("This invitation has expired."),
+    InvitationProblem.REVOKED: _lazy("This invitation can no longer be used."),
+    InvitationProblem.USED: _lazy("This invitation has already been used to create an account."),
+    InvitationProblem.ADDRESS_TAKEN: _lazy("An account already logs in with this address."),
+}
+
+
+def _unusable(problem: str) -> InvitationRefused:
+    return InvitationRefused(PROBLEM_MESSAGES[problem], code=problem)
 
 
 def invitation_problem(*, invitation: Invitation | None) -> str | None:
@@ -68,17 +76,18 @@ def invitation_accept(*, invitation: Invitation, password: str) -> User:
     )
     problem = invitation_problem(invitation=invitation)
     if problem:
-        raise InvitationNotUsable(problem)
-    email = invitation.email.strip().lower()
-    if get_user_model().objects.filter(email__iexact=email).exists():
-        # Someone (a staff account, another member) already logs in with this address.
-        raise InvitationNotUsable(InvitationProblem.ADDRESS_TAKEN)
-    user = get_user_model().objects.create_user(email=email, password=password)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    participant = member_services.participant_link_user(
-        participant=invitation.participant, user=user
-    )
-    member_services.participant_record_consent(participant=participant)
+        raise _unusable(problem)
+    try:
+        # members owns the logins: the account, its allauth address, the link to the roster row.
+        user = member_services.participant_create_account(
+            participant=invitation.participant, email=invitation.email, password=password
+        )
+    except member_services.ParticipantRefused as error:
+        if error.code == member_services.ADDRESS_TAKEN:
+            # Someone (a staff account, another member) already logs in with this address.
+            raise _unusable(InvitationProblem.ADDRESS_TAKEN) from None
+        raise
+    member_services.participant_record_consent(participant=user.participant)
     now = timezone.now()
     invitation.status = Invitation.Status.ACCEPTED
     invitation.accepted_at = now
@@ -158,14 +167,14 @@ def invitation_request_create(
 # --- the adviser's triage of requests -----------------------------------------------------------
 
 
-class TriageError(Exception):
-    """A triage action that cannot be done; the message is for the adviser."""
+# `InvitationRefused.code` when inviting would replace an address the adviser has not yet seen.
+NEEDS_CONFIRMATION = "needs_confirmation"
 
 
 def _lock_open_request(invitation_request: InvitationRequest) -> InvitationRequest:
     locked = InvitationRequest.objects.select_for_update().get(pk=invitation_request.pk)
     if locked.status != InvitationRequest.Status.OPEN:
-        raise TriageError(
+        raise InvitationRefused(
             _("This request was already handled (%(status)s).")
             % {"status": locked.get_status_display()}
         )
@@ -173,8 +182,8 @@ def _lock_open_request(invitation_request: InvitationRequest) -> InvitationReque
 
 
 def _refuse_taken_address(email: str) -> None:
-    if get_user_model().objects.filter(email__iexact=email).exists():
-        raise TriageError(
+    if member_services.login_exists(email=email):
+        raise InvitationRefused(
             _(
                 "An account already logs in with %(email)s. The person can log in, or set a new "
                 "password from the login page; no invitation is needed."
@@ -192,10 +201,7 @@ def _invite_now(*, participant: Participant, actor) -> Invitation:
         participant=participant, status__in=Invitation.OPEN_STATUSES
     ):
         sending.invitation_revoke(invitation=open_invitation)
-    try:
-        return sending.invitation_send_direct(participant=participant, actor=actor)
-    except sending.InvitationError as error:
-        raise TriageError(str(error)) from None
+    return sending.invitation_send_direct(participant=participant, actor=actor)
 
 
 def _close_request(
@@ -206,11 +212,6 @@ def _close_request(
     request_row.handled_by = actor
     request_row.handled_at = timezone.now()
     request_row.save(update_fields=["status", "matched_participant", "handled_by", "handled_at"])
-
-
-class AddressChangeNeedsConfirmation(TriageError):
-    """Inviting this participant would replace their address: the adviser must first see the old
-    and the new address side by side and confirm (the message says why, when there is more)."""
 
 
 @transaction.atomic
@@ -226,13 +227,15 @@ def invitation_request_invite_participant(
 
     Changing the address takes the adviser's confirmation: `replaces_email` is the address they
     saw being replaced ("" for none). Without it, or when the address changed since, nothing
-    happens and `AddressChangeNeedsConfirmation` is raised. The change goes through
-    `participant_correct_email`, which keeps the old address in the staff log for an undo.
+    happens and `InvitationRefused` is raised with code `NEEDS_CONFIRMATION`: the adviser must
+    first see the old and the new address side by side (the message says why, when there is
+    more than that). The change goes through `participant_correct_email`, which keeps the old
+    address in the staff log for an undo.
     """
     request_row = _lock_open_request(invitation_request)
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     if participant.user_id is not None:
-        raise TriageError(
+        raise InvitationRefused(
             _(
                 "%(name)s is already registered. They can log in, or set a new password from "
                 "the login page."
@@ -242,14 +245,15 @@ def invitation_request_invite_participant(
     _refuse_taken_address(request_row.email)
     if participant.email != request_row.email:
         if replaces_email is None:
-            raise AddressChangeNeedsConfirmation("")
+            raise InvitationRefused("", code=NEEDS_CONFIRMATION)
         if replaces_email.strip().lower() != participant.email:
-            raise AddressChangeNeedsConfirmation(
+            raise InvitationRefused(
                 _(
                     "The address of %(name)s changed since you looked (it is now %(email)s). "
                     "Check again before you replace it."
                 )
-                % {"name": participant.full_name, "email": participant.email or "–"}
+                % {"name": participant.full_name, "email": participant.email or "–"},
+                code=NEEDS_CONFIRMATION,
             )
     if participant.email != request_row.email or participant.has_bad_address:
         # The same address that bounced: the person says it works, so it may be tried again.
@@ -257,8 +261,8 @@ def invitation_request_invite_participant(
             participant = member_services.participant_correct_email(
                 participant=participant, email=request_row.email, actor=actor
             )
-        except member_services.AddressChangeRefused as error:
-            raise TriageError(str(error)) from None
+        except member_services.ParticipantRefused as error:
+            raise InvitationRefused(error.message) from None
     invitation = _invite_now(participant=participant, actor=actor)
     _close_request(
         request_row, status=InvitationRequest.Status.INVITED, participant=participant, actor=actor

@@ -13,8 +13,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.db.models import Q
 from django.http import Http404
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -28,6 +26,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
+from core.refusals import show_refusal
 from invitations import selectors
 from invitations import services
 from invitations.models import Invitation
@@ -110,16 +109,6 @@ class WaveForm(forms.ModelForm):
         return cleaned
 
 
-def _counts_queryset(queryset):
-    statuses = Invitation.Status
-    return queryset.annotate(
-        invitation_count=Count("invitations"),
-        sent_count=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
-        accepted_count=Count("invitations", filter=Q(invitations__status=statuses.ACCEPTED)),
-        bounced_count=Count("invitations", filter=Q(invitations__status=statuses.BOUNCED)),
-    )
-
-
 @admin.register(Wave)
 class WaveAdmin(admin.ModelAdmin):
     form = WaveForm
@@ -170,7 +159,7 @@ class WaveAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return _counts_queryset(super().get_queryset(request))
+        return selectors.waves_with_progress(super().get_queryset(request))
 
     def get_fieldsets(self, request, obj=None):
         if obj is None or obj.is_editable:
@@ -216,21 +205,21 @@ class WaveAdmin(admin.ModelAdmin):
     def countries_column(self, wave: Wave) -> str:
         return ", ".join(country.code for country in wave.home_countries)
 
-    @admin.display(description=_("invitations"), ordering="invitation_count")
+    @admin.display(description=_("invitations"), ordering="progress_total")
     def invitation_count(self, wave: Wave) -> int:
-        return wave.invitation_count
+        return wave.progress_total
 
-    @admin.display(description=_("sent"), ordering="sent_count")
+    @admin.display(description=_("sent"), ordering="progress_sent")
     def sent_count(self, wave: Wave) -> int:
-        return wave.sent_count
+        return wave.progress_sent
 
-    @admin.display(description=_("accepted"), ordering="accepted_count")
+    @admin.display(description=_("accepted"), ordering="progress_accepted")
     def accepted_count(self, wave: Wave) -> int:
-        return wave.accepted_count
+        return wave.progress_accepted
 
-    @admin.display(description=_("bounced"), ordering="bounced_count")
+    @admin.display(description=_("bounced"), ordering="progress_bounced")
     def bounced_count(self, wave: Wave) -> int:
-        return wave.bounced_count
+        return wave.progress_bounced
 
     # --- the wave page: preview before launch, progress after
 
@@ -319,8 +308,8 @@ class WaveAdmin(admin.ModelAdmin):
     def _run(self, request, wave: Wave, action, success: str):
         try:
             result = action()
-        except services.WaveError as error:
-            self.message_user(request, str(error), messages.ERROR)
+        except services.InvitationRefused as error:
+            show_refusal(request, error)
         else:
             self.message_user(request, success % {"count": result}, messages.SUCCESS)
         return self._back(wave)
@@ -382,12 +371,13 @@ class WaveAdmin(admin.ModelAdmin):
                 count = services.wave_resend(
                     wave=wave, actor=request.user, target_url=url, confirmed_count=int(confirmed)
                 )
-            except services.WaveResendCountChanged as error:
-                self.message_user(request, str(error), messages.WARNING)
+            except services.InvitationRefused as error:
+                if error.code != services.RESEND_COUNT_CHANGED:
+                    show_refusal(request, error)
+                    return self._back(wave)
+                # The confirmation again, with the count as it is now.
+                show_refusal(request, error, level=messages.WARNING)
                 counts = selectors.wave_resend_counts(wave=wave)
-            except services.WaveError as error:
-                self.message_user(request, str(error), messages.ERROR)
-                return self._back(wave)
             else:
                 self.message_user(
                     request,
@@ -467,13 +457,8 @@ class WaveAdmin(admin.ModelAdmin):
         page = None
         if country:
             people = (
-                Participant.objects.filter(
-                    email_status__in=[
-                        Participant.EmailStatus.BOUNCED,
-                        Participant.EmailStatus.COMPLAINED,
-                    ],
-                    home_country="" if country == "-" else country,
-                )
+                Participant.objects.with_bad_address()
+                .filter(home_country="" if country == "-" else country)
                 .order_by("last_name", "first_name", "pk")
                 .only(
                     "pk",
@@ -526,8 +511,8 @@ class WaveAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(back)
-        except member_services.AddressChangeRefused as error:
-            self.message_user(request, str(error), messages.ERROR)
+        except member_services.ParticipantRefused as error:
+            show_refusal(request, error)
             return HttpResponseRedirect(back)
         message = gettext("The address of %(name)s is now %(email)s.") % {
             "name": participant.full_name,
@@ -536,7 +521,7 @@ class WaveAdmin(admin.ModelAdmin):
         if request.POST.get("invite") and request.user.has_perm("invitations.add_invitation"):
             try:
                 services.invitation_send_direct(participant=participant, actor=request.user)
-            except services.InvitationError as error:
+            except services.InvitationRefused as error:
                 message += " " + gettext("Not invited: %(reason)s") % {"reason": error}
             else:
                 message += " " + gettext("An invitation is on its way.")
@@ -627,8 +612,8 @@ class InvitationAdmin(admin.ModelAdmin):
         for invitation in queryset.filter(status__in=Invitation.OPEN_STATUSES):
             try:
                 services.invitation_revoke(invitation=invitation)
-            except services.InvitationError as error:
-                self.message_user(request, f"{invitation}: {error}", messages.WARNING)
+            except services.InvitationRefused as error:
+                show_refusal(request, error, level=messages.WARNING, prefix=f"{invitation}: ")
             else:
                 done += 1
         self.message_user(
@@ -668,8 +653,8 @@ class InvitationAdmin(admin.ModelAdmin):
                 invitation = services.invitation_send_direct(
                     participant=participant, actor=request.user
                 )
-            except services.InvitationError as error:
-                self.message_user(request, str(error), messages.ERROR)
+            except services.InvitationRefused as error:
+                show_refusal(request, error)
             else:
                 self.message_user(
                     request,

@@ -27,9 +27,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
+from core.refusals import show_refusal
 from invitations import accept
 from invitations import selectors
 from invitations.models import InvitationRequest
+from invitations.services import InvitationRefused
 from members.models import Participant
 
 # What an adviser needs to act on a request: handle requests, and create invitations.
@@ -248,18 +250,18 @@ class InvitationRequestAdmin(admin.ModelAdmin):
                 # Sent only by the confirmation page: the address the adviser saw replaced.
                 replaces_email=request.POST.get("replaces"),
             )
-        except accept.AddressChangeNeedsConfirmation as error:
+        except InvitationRefused as error:
+            if error.code != accept.NEEDS_CONFIRMATION:
+                show_refusal(request, error)
+                return self._back(object_id)
             if str(error):
-                self.message_user(request, str(error), messages.WARNING)
+                show_refusal(request, error, level=messages.WARNING)
             return HttpResponseRedirect(
                 reverse(
                     "admin:invitations_invitationrequest_confirm_invite",
                     args=[object_id, participant.pk],
                 )
             )
-        except accept.TriageError as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return self._back(object_id)
         self.message_user(
             request,
             format_html(
@@ -277,8 +279,8 @@ class InvitationRequestAdmin(admin.ModelAdmin):
             invitation = accept.invitation_request_create_participant(
                 invitation_request=request_row, actor=request.user
             )
-        except accept.TriageError as error:
-            self.message_user(request, str(error), messages.ERROR)
+        except InvitationRefused as error:
+            show_refusal(request, error)
             return self._back(object_id)
         self.message_user(
             request,
@@ -295,8 +297,8 @@ class InvitationRequestAdmin(admin.ModelAdmin):
         request_row = self._request_for_action(request, object_id)
         try:
             accept.invitation_request_dismiss(invitation_request=request_row, actor=request.user)
-        except accept.TriageError as error:
-            self.message_user(request, str(error), messages.ERROR)
+        except InvitationRefused as error:
+            show_refusal(request, error)
             return self._back(object_id)
         self.message_user(request, gettext("The request was dismissed."), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:invitations_invitationrequest_changelist"))
@@ -311,8 +313,8 @@ class InvitationRequestAdmin(admin.ModelAdmin):
                 accept.invitation_request_dismiss(
                     invitation_request=request_row, actor=request.user
                 )
-            except accept.TriageError as error:
-                self.message_user(request, f"{request_row}: {error}", messages.WARNING)
+            except InvitationRefused as error:
+                show_refusal(request, error, level=messages.WARNING, prefix=f"{request_row}: ")
             else:
                 dismissed += 1
         self.message_user(

@@ -26,6 +26,7 @@ class InvitationsConfig(AppConfig):
 
         register_ever_invited(participant_ever_invited)
 
+        from invitations import services
         from invitations.services import invitations_follow_address_change
         from members.extensions import AddressChangeReaction
         from members.extensions import register_address_change_reaction
@@ -34,9 +35,13 @@ class InvitationsConfig(AppConfig):
             AddressChangeReaction(name="invitations", react=invitations_follow_address_change)
         )
 
+        from members.extensions import register_audit_kind
+
+        register_audit_kind(services.AUDIT_WAVE_LAUNCH, _("invitation wave launched"))
+        register_audit_kind(services.AUDIT_INVITATIONS_RESENT, _("invitations re-sent"))
+
         from invitations import accept
         from invitations import demo
-        from invitations import services
         from members.extensions import DemoSeeder
         from members.extensions import PersonalDataSource
         from members.extensions import register_demo_seeder

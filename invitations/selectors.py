@@ -31,18 +31,20 @@ from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import InvitationRequest
 from invitations.models import Wave
+from members.models import BAD_ADDRESS
+from members.models import DECLINED
+from members.models import NO_ADDRESS
+from members.models import REGISTERED
 from members.models import Exchange
 from members.models import Participant
+from members.models import invitable_q
+from members.models import invitation_exclusions
 
 ELIGIBLE = "eligible"
-REGISTERED = "registered"
 ALREADY_INVITED = "already_invited"
-DECLINED = "declined"
-NO_ADDRESS = "no_address"
-BAD_ADDRESS = "bad_address"
 
 # In the order a participant is counted: each person is left out for the first reason that fits.
-EXCLUSION_REASONS = (REGISTERED, DECLINED, NO_ADDRESS, BAD_ADDRESS, ALREADY_INVITED)
+EXCLUSION_REASONS = (*(reason for reason, _q in invitation_exclusions()), ALREADY_INVITED)
 EXCLUSION_LABELS = {
     ELIGIBLE: _("will be invited"),
     REGISTERED: _("already registered"),
@@ -68,16 +70,7 @@ def _open_invitation():
 
 def _exclusion_case() -> Case:
     return Case(
-        When(user__isnull=False, then=Value(REGISTERED)),
-        When(declined_invitations=True, then=Value(DECLINED)),
-        When(email="", then=Value(NO_ADDRESS)),
-        When(
-            email_status__in=[
-                Participant.EmailStatus.BOUNCED,
-                Participant.EmailStatus.COMPLAINED,
-            ],
-            then=Value(BAD_ADDRESS),
-        ),
+        *(When(condition, then=Value(reason)) for reason, condition in invitation_exclusions()),
         When(Exists(_open_invitation()), then=Value(ALREADY_INVITED)),
         default=Value(ELIGIBLE),
         output_field=CharField(),
@@ -158,32 +151,62 @@ def participant_ever_invited() -> Exists:
     )
 
 
-PROGRESS_KEYS = ("pending", "sent", "delivered", "bounced", "failed", "accepted", "expired")
+def invitation_progress_conditions(prefix: str = "") -> dict[str, Q]:
+    """What each figure of a wave's progress counts, written once: the wave page, the wave list
+    and the dashboard count with these. `prefix` leads from the rows counted to their invitations
+    ("invitations__" from waves)."""
+    statuses = Invitation.Status
+
+    def where(**lookups) -> Q:
+        return Q(**{f"{prefix}{name}": value for name, value in lookups.items()})
+
+    return {
+        # Waiting, or being sent right now.
+        "pending": where(status__in=[statuses.PENDING, statuses.SENDING]),
+        # Handed to the mail server, whatever happened next.
+        "sent": where(sent_at__isnull=False),
+        # The ESP confirmed it arrived.
+        "delivered": where(delivered_at__isnull=False),
+        # The ESP said it bounced (also when that came after the invitation expired or was
+        # accepted), or the server refused the address outright.
+        "bounced": where(status=statuses.BOUNCED) | where(bounced_at__isnull=False),
+        "complained": where(complained_at__isnull=False),
+        "failed": where(status=statuses.FAILED),
+        "accepted": where(status=statuses.ACCEPTED),
+        "expired": where(status=statuses.EXPIRED),
+        "revoked": where(status=statuses.REVOKED),
+        "skipped": where(status=statuses.SKIPPED),
+    }
+
+
+def _progress_counts(prefix: str = "") -> dict[str, Count]:
+    counted = prefix.removesuffix("__") or "pk"
+    return {
+        "total": Count(counted),
+        **{
+            key: Count(counted, filter=condition)
+            for key, condition in invitation_progress_conditions(prefix).items()
+        },
+    }
 
 
 def wave_progress(*, wave: Wave) -> dict:
-    """The counts on the wave page, in one query. `pending` includes messages being sent; `sent`
-    counts every message handed to the mail server (whatever happened next), `delivered` those
-    the ESP confirmed."""
-    statuses = Invitation.Status
-    counts = wave.invitations.aggregate(
-        total=Count("pk"),
-        pending=Count("pk", filter=Q(status__in=[statuses.PENDING, statuses.SENDING])),
-        sent=Count("pk", filter=Q(sent_at__isnull=False)),
-        delivered=Count("pk", filter=Q(delivered_at__isnull=False)),
-        bounced=Count("pk", filter=Q(status=statuses.BOUNCED)),
-        complained=Count("pk", filter=Q(complained_at__isnull=False)),
-        failed=Count("pk", filter=Q(status=statuses.FAILED)),
-        accepted=Count("pk", filter=Q(status=statuses.ACCEPTED)),
-        expired=Count("pk", filter=Q(status=statuses.EXPIRED)),
-        revoked=Count("pk", filter=Q(status=statuses.REVOKED)),
-        skipped=Count("pk", filter=Q(status=statuses.SKIPPED)),
-    )
+    """The counts on the wave page, in one query (see `invitation_progress_conditions`), with
+    how much of the wave is handled and accepted, in percent."""
+    counts = wave.invitations.aggregate(**_progress_counts())
     total = counts["total"]
     done = total - counts["pending"]
     counts["done_percent"] = round(100 * done / total) if total else 0
     counts["accepted_percent"] = round(100 * counts["accepted"] / total) if total else 0
     return counts
+
+
+def waves_with_progress(waves: QuerySet[Wave]) -> QuerySet[Wave]:
+    """Each wave with the same counts as `wave_progress`, as `progress_<figure>` (one query for
+    a list of waves)."""
+    return waves.annotate(
+        **{f"progress_{key}": count for key, count in _progress_counts("invitations__").items()}
+    )
 
 
 def _resend_candidates(*, wave: Wave) -> QuerySet[Invitation]:
@@ -209,21 +232,13 @@ def _resend_candidates(*, wave: Wave) -> QuerySet[Invitation]:
     )
     return (
         wave.invitations.filter(
+            invitable_q("participant__"),
             status__in=[
                 Invitation.Status.SENT,
                 Invitation.Status.EXPIRED,
                 Invitation.Status.FAILED,
                 Invitation.Status.SKIPPED,
             ],
-            participant__user__isnull=True,
-            participant__declined_invitations=False,
-        )
-        .exclude(participant__email="")
-        .exclude(
-            participant__email_status__in=[
-                Participant.EmailStatus.BOUNCED,
-                Participant.EmailStatus.COMPLAINED,
-            ]
         )
         .exclude(Exists(other_open))
         .annotate(
@@ -288,16 +303,9 @@ def invitations_due_for_reminder(*, now: datetime) -> QuerySet[Invitation]:
     return (
         open_sent.filter(due)
         .filter(
+            invitable_q("participant__"),
             reminded_at__isnull=True,
             expires_at__gt=now + timedelta(days=1),
-            participant__user__isnull=True,
-            participant__declined_invitations=False,
-        )
-        .exclude(
-            participant__email_status__in=[
-                Participant.EmailStatus.BOUNCED,
-                Participant.EmailStatus.COMPLAINED,
-            ]
         )
         .exclude(wave__status=Wave.Status.CANCELLED)
         .exclude(Exists(InvitationReminder.objects.filter(invitation=OuterRef("pk"))))
@@ -309,9 +317,7 @@ def bad_addresses_by_country() -> list[dict]:
     """Participants whose address bounced or complained, counted per home country (not yet
     registered: a member's own address is theirs to fix)."""
     return list(
-        Participant.objects.filter(
-            email_status__in=[Participant.EmailStatus.BOUNCED, Participant.EmailStatus.COMPLAINED]
-        )
+        Participant.objects.with_bad_address()
         .order_by()
         .values("home_country")
         .annotate(

@@ -23,6 +23,10 @@ from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import Wave
 from invitations.tokens import invitation_token
+from members.models import BAD_ADDRESS
+from members.models import DECLINED
+from members.models import NO_ADDRESS
+from members.models import REGISTERED
 from members.models import Exchange
 
 DIRECT = outbound.Campaign(id=None, rate_per_hour=0, batch_size=50)
@@ -46,8 +50,11 @@ def wave_campaign(wave: Wave) -> outbound.Campaign:
     )
 
 
-def active_invitation_campaigns(now: datetime) -> list[outbound.Campaign]:
+def start_due_waves(now: datetime) -> None:
     services.wave_start_due(now=now)
+
+
+def active_invitation_campaigns(now: datetime) -> list[outbound.Campaign]:
     waves = Wave.objects.filter(status__in=INVITING_WAVES, starts_at__lte=now)
     campaigns = [wave_campaign(wave) for wave in waves]
     if Invitation.objects.filter(wave__isnull=True, status=Invitation.Status.PENDING).exists():
@@ -140,14 +147,20 @@ def prepare_reminders(rows):
     )
 
 
+# Kept on the skipped row for staff (`last_error`), per `members.models.invitation_exclusions`.
+SKIP_REASONS = {
+    REGISTERED: "registered meanwhile",
+    DECLINED: "asked not to be invited",
+    NO_ADDRESS: "address changed since the invitation was made",
+    BAD_ADDRESS: "address bounced or complained meanwhile",
+}
+
+
 def _participant_skip_reason(participant, email: str) -> str | None:
-    if participant.user_id is not None:
-        return "registered meanwhile"
-    if participant.declined_invitations:
-        return "asked not to be invited"
-    if participant.has_bad_address:
-        return "address bounced or complained meanwhile"
-    if (participant.email or "").lower() != (email or "").lower():
+    obstacle = participant.invitation_obstacle
+    if obstacle is not None:
+        return SKIP_REASONS[obstacle]
+    if participant.email.lower() != (email or "").lower():
         return "address changed since the invitation was made"
     return None
 
@@ -179,6 +192,7 @@ def register() -> None:
             model=Invitation,
             campaign_field="wave",
             active_campaigns=active_invitation_campaigns,
+            advance_campaigns=start_due_waves,
             build_message=build_invitation_message,
             prepare=prepare_invitations,
             sent_fields=invitation_sent_fields,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import outbound
+from core.refusals import Refused
 from core.tasks import outbound_send_batch
 from core.zones import zone_for_participant
 from invitations import selectors
@@ -25,7 +26,6 @@ from invitations.models import Wave
 from invitations.models import new_token_nonce
 from members.audit import record_staff_action
 from members.models import Participant
-from members.models import StaffAction
 
 INVITATION_STREAM = "invitation"
 REMINDER_STREAM = "invitation_reminder"
@@ -33,12 +33,18 @@ REMINDER_STREAM = "invitation_reminder"
 CREATE_CHUNK = 2000
 
 
-class WaveError(Exception):
-    """A wave action that does not fit the wave's state; the message is for the adviser."""
+class InvitationRefused(Refused):
+    """invitations' "no" (see `core.refusals`): a wave action that does not fit the
+    wave's state, an invitation or a request that cannot be handled, a link that cannot be used
+    (`code` then says why, see `invitations.accept.InvitationProblem`)."""
 
 
-class InvitationError(Exception):
-    """An invitation action that cannot be done; the message is for the adviser."""
+# The kinds of staff action this app records in the audit log (registered in apps.py).
+AUDIT_WAVE_LAUNCH = "wave_launch"
+AUDIT_INVITATIONS_RESENT = "invitations_resent"
+
+# `InvitationRefused.code` of the refusals a caller treats apart.
+RESEND_COUNT_CHANGED = "resend_count_changed"
 
 
 def _lock_wave(wave: Wave) -> Wave:
@@ -54,7 +60,7 @@ def wave_launch(*, wave: Wave, actor, target_url: str = "") -> int:
     start time). One transaction: a wave is launched whole or not at all. Returns how many."""
     wave = _lock_wave(wave)
     if wave.status != Wave.Status.DRAFT:
-        raise WaveError(
+        raise InvitationRefused(
             _("Only a draft wave can be launched; this one is %(status)s.")
             % {"status": wave.get_status_display()}
         )
@@ -66,7 +72,7 @@ def wave_launch(*, wave: Wave, actor, target_url: str = "") -> int:
     wave.save(update_fields=["status", "launched_at", "paused_reason", "updated_at"])
     record_staff_action(
         actor=actor,
-        kind=StaffAction.Kind.WAVE_LAUNCH,
+        kind=AUDIT_WAVE_LAUNCH,
         summary=f"Launched wave “{wave.name}” ({', '.join(str(c) for c in wave.home_countries)}): "
         f"{created} invitations",
         affected_count=created,
@@ -116,7 +122,7 @@ def wave_pause(*, wave: Wave, reason: str = "") -> Wave:
     """Stop taking new messages (a batch in flight finishes its current message)."""
     wave = _lock_wave(wave)
     if wave.status not in (Wave.Status.SCHEDULED, Wave.Status.SENDING):
-        raise WaveError(_("Only a scheduled or sending wave can be paused."))
+        raise InvitationRefused(_("Only a scheduled or sending wave can be paused."))
     wave.status = Wave.Status.PAUSED
     wave.paused_reason = reason or _("Paused by staff.")
     wave.save(update_fields=["status", "paused_reason", "updated_at"])
@@ -143,7 +149,7 @@ def wave_pause_for_reputation(*, wave_id: int, reason: str) -> None:
 def wave_resume(*, wave: Wave) -> Wave:
     wave = _lock_wave(wave)
     if wave.status != Wave.Status.PAUSED:
-        raise WaveError(_("Only a paused wave can be resumed."))
+        raise InvitationRefused(_("Only a paused wave can be resumed."))
     wave.status = Wave.Status.SENDING if wave.starts_at <= timezone.now() else Wave.Status.SCHEDULED
     wave.paused_reason = ""
     wave.save(update_fields=["status", "paused_reason", "updated_at"])
@@ -161,7 +167,7 @@ def wave_cancel(*, wave: Wave) -> int:
     and stops. A message in flight at that moment carries a link the new nonce has voided."""
     wave = _lock_wave(wave)
     if wave.status in (Wave.Status.COMPLETED, Wave.Status.CANCELLED):
-        raise WaveError(_("A completed or cancelled wave cannot be cancelled."))
+        raise InvitationRefused(_("A completed or cancelled wave cannot be cancelled."))
     now = timezone.now()
     not_sent = [outbound.OutboundStatus.PENDING, outbound.OutboundStatus.SENDING]
     revoked = wave.invitations.filter(status__in=not_sent).update(
@@ -198,10 +204,6 @@ def wave_complete(*, wave_id: int) -> None:
         wave.save(update_fields=["status", "completed_at", "updated_at"])
 
 
-class WaveResendCountChanged(WaveError):
-    """The number of people a re-send would reach is not the one the adviser confirmed."""
-
-
 @transaction.atomic
 def wave_resend(
     *, wave: Wave, actor, target_url: str = "", confirmed_count: int | None = None
@@ -215,22 +217,24 @@ def wave_resend(
     and no longer right (someone accepted, or more became due), nothing is sent."""
     wave = _lock_wave(wave)
     if wave.status in (Wave.Status.DRAFT, Wave.Status.CANCELLED):
-        raise WaveError(_("Only a launched wave can send its invitations again."))
+        raise InvitationRefused(_("Only a launched wave can send its invitations again."))
     ids = list(selectors.wave_resendable(wave=wave).values_list("pk", flat=True))
     if not ids:
         counts = selectors.wave_resend_counts(wave=wave)
         if counts.too_recent:
-            raise WaveError(
+            raise InvitationRefused(
                 _(
                     "Nobody can be sent the invitation again yet: everyone who has not accepted "
                     "was mailed less than %(days)s days ago."
                 )
                 % {"days": counts.min_days}
             )
-        raise WaveError(_("Nobody of this wave can be sent the invitation again."))
+        raise InvitationRefused(_("Nobody of this wave can be sent the invitation again."))
     if confirmed_count is not None and len(ids) != confirmed_count:
-        raise WaveResendCountChanged(
-            _("The number of people to send to has changed since you looked: check it again.")
+        # Not the number the adviser confirmed.
+        raise InvitationRefused(
+            _("The number of people to send to has changed since you looked: check it again."),
+            code=RESEND_COUNT_CHANGED,
         )
     count = Invitation.objects.filter(pk__in=ids).update(
         # To the address of record now: the adviser may have corrected it since.
@@ -256,7 +260,7 @@ def wave_resend(
         wave.save(update_fields=["status", "completed_at", "updated_at"])
     record_staff_action(
         actor=actor,
-        kind=StaffAction.Kind.INVITATIONS_RESENT,
+        kind=AUDIT_INVITATIONS_RESENT,
         summary=f"Re-sent wave “{wave.name}” to {count} people who have not accepted",
         affected_count=count,
         target_url=target_url,
@@ -275,15 +279,15 @@ def invitation_send_direct(*, participant: Participant, actor) -> Invitation:
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     reason = selectors.participant_exclusion(participant=participant)
     if reason is not None:
-        raise InvitationError(selectors.EXCLUSION_MESSAGES[reason])
+        raise InvitationRefused(selectors.EXCLUSION_MESSAGES[reason])
     invitation = Invitation.objects.create(
         wave=None,
         participant=participant,
         email=participant.email,
         # A direct invitation goes out at once: the adviser chose the moment.
         time_zone="",
-        valid_days=getattr(settings, "INVITATION_VALID_DAYS", 30),
-        reminder_days=getattr(settings, "INVITATION_REMINDER_DAYS", 10),
+        valid_days=settings.INVITATION_VALID_DAYS,
+        reminder_days=settings.INVITATION_REMINDER_DAYS,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     outbound_send_batch.delay_on_commit(INVITATION_STREAM, None)
@@ -295,7 +299,7 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
     """Close an open invitation; rotating the nonce kills every link sent for it."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status not in Invitation.OPEN_STATUSES:
-        raise InvitationError(_("Only an open invitation can be revoked."))
+        raise InvitationRefused(_("Only an open invitation can be revoked."))
     invitation.status = Invitation.Status.REVOKED
     invitation.revoked_at = timezone.now()
     invitation.token_nonce = new_token_nonce()

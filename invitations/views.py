@@ -27,7 +27,6 @@ from django.views.decorators.http import require_safe
 
 from core.ratelimit import RateLimit
 from core.ratelimit import client_ip
-from invitations.accept import InvitationNotUsable
 from invitations.accept import InvitationProblem
 from invitations.accept import invitation_accept
 from invitations.accept import invitation_decline
@@ -35,6 +34,7 @@ from invitations.accept import invitation_problem
 from invitations.accept import invitation_request_create
 from invitations.forms import InvitationAcceptForm
 from invitations.forms import InvitationRequestForm
+from invitations.services import InvitationRefused
 from invitations.tokens import invitation_for_token
 
 # Guessing tokens: the tokens cannot be guessed (160 bits), but a client that keeps trying
@@ -153,11 +153,11 @@ def invitation_accept_view(request):
     if request.method == "POST" and form.is_valid():
         try:
             user = invitation_accept(invitation=invitation, password=form.cleaned_data["password1"])
-        except InvitationNotUsable as error:
-            if error.problem == InvitationProblem.USED:
+        except InvitationRefused as error:
+            if error.code == InvitationProblem.USED:
                 return _used_link_response(request, invitation)
             return _link_problem_page(
-                request, error.problem, status=PROBLEM_STATUS.get(error.problem, 410)
+                request, error.code, status=PROBLEM_STATUS.get(error.code, 410)
             )
         request.session.pop(SESSION_TOKEN_KEY, None)
         messages.success(

@@ -24,8 +24,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin import OutgoingMailInline
+from core.refusals import show_refusal
+from members import audit
 from members import services
 from members.admin_filters import AccountDeletedFilter
+from members.admin_filters import AuditKindFilter
 from members.admin_filters import EmailStatusFilter
 from members.admin_filters import ExchangeYearFilter
 from members.admin_filters import HomeCountryFilter
@@ -35,8 +38,11 @@ from members.admin_filters import ProgrammeFilter
 from members.admin_filters import RegisteredFilter
 from members.admin_filters import ResidenceCountryFilter
 from members.admin_reports import participant_counts_by_country
-from members.admin_reports import participant_export_lines
-from members.audit import record_staff_action
+from members.admin_reports import participant_export_header
+from members.admin_reports import participant_export_rows
+from members.admin_reports import resource_person_export_header
+from members.admin_reports import resource_person_export_rows
+from members.csv_export import csv_download
 from members.extensions import ever_invited_condition
 from members.models import ContactMessage
 from members.models import Exchange
@@ -46,6 +52,11 @@ from members.models import Participant
 from members.models import ResourcePerson
 from members.models import StaffAction
 from members.models import User
+
+
+def _stamp() -> str:
+    """When an export was made, for its file name."""
+    return timezone.localtime().strftime("%Y-%m-%d-%H%M")
 
 
 class CorrectEmailForm(forms.Form):
@@ -367,7 +378,7 @@ class ParticipantAdmin(admin.ModelAdmin):
                 participant = services.participant_correct_email(
                     participant=participant, email=form.cleaned_data["email"], actor=request.user
                 )
-            except services.AddressChangeRefused as error:
+            except services.ParticipantRefused as error:
                 form.add_error("email", str(error))
             else:
                 self.message_user(
@@ -391,19 +402,15 @@ class ParticipantAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/members/participant/address_correct.html", context)
 
     def _csv_response(self, request, queryset) -> StreamingHttpResponse:
-        record_staff_action(
+        return csv_download(
             actor=request.user,
-            kind=StaffAction.Kind.CSV_EXPORT,
+            filename=f"participants-{_stamp()}.csv",
+            header=participant_export_header(),
+            rows=participant_export_rows(queryset),
             summary=_("Participants CSV (%(filters)s)")
             % {"filters": request.GET.urlencode() or _("selected rows")},
             affected_count=queryset.count(),
         )
-        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
-        response = StreamingHttpResponse(
-            participant_export_lines(queryset), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="participants-{stamp}.csv"'
-        return response
 
     def export_view(self, request):
         """Everything the changelist's current filters and search select, on every page."""
@@ -503,17 +510,21 @@ class StaffActionAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
         "actor_email",
-        "kind",
+        "kind_column",
         "summary",
         "affected_count",
         "address_change_column",
         "link_column",
     ]
-    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    list_filter = [AuditKindFilter, ("created_at", admin.DateFieldListFilter)]
     search_fields = ["actor_email", "summary"]
     date_hierarchy = "created_at"
     list_per_page = 100
     actions = ["undo_address_change_action"]
+
+    @admin.display(description=_("action"), ordering="kind")
+    def kind_column(self, action: StaffAction) -> str:
+        return action.kind_label
 
     @admin.display(description=_("link"))
     def link_column(self, action: StaffAction) -> str:
@@ -526,7 +537,7 @@ class StaffActionAdmin(admin.ModelAdmin):
     @admin.display(description=_("address before → after"))
     def address_change_column(self, action: StaffAction) -> str:
         old, new = action.details.get("old"), action.details.get("new")
-        if action.kind != StaffAction.Kind.ADDRESS_CHANGE or not old or not new:
+        if action.kind != audit.ADDRESS_CHANGE or not old or not new:
             return ""
         return format_html(
             "<del>{}</del> ({}) → <ins>{}</ins> ({})",
@@ -542,13 +553,13 @@ class StaffActionAdmin(admin.ModelAdmin):
     )
     def undo_address_change_action(self, request, queryset):
         undone = 0
-        for action in queryset.filter(kind=StaffAction.Kind.ADDRESS_CHANGE).order_by("-pk"):
+        for action in queryset.filter(kind=audit.ADDRESS_CHANGE).order_by("-pk"):
             try:
                 participant = services.participant_revert_email_change(
                     action=action, actor=request.user
                 )
-            except services.AddressChangeRefused as error:
-                self.message_user(request, str(error), messages.WARNING)
+            except services.ParticipantRefused as error:
+                show_refusal(request, error, level=messages.WARNING)
             else:
                 undone += 1
                 self.message_user(
@@ -671,21 +682,15 @@ class ResourcePersonAdmin(admin.ModelAdmin):
         return self._csv_response(request, changelist.get_queryset(request))
 
     def _csv_response(self, request, queryset) -> StreamingHttpResponse:
-        from members.admin_reports import resource_person_export_lines
-
-        record_staff_action(
+        return csv_download(
             actor=request.user,
-            kind=StaffAction.Kind.CSV_EXPORT,
+            filename=f"resource-persons-{_stamp()}.csv",
+            header=resource_person_export_header(),
+            rows=resource_person_export_rows(queryset),
             summary=_("Resource persons CSV (%(filters)s)")
             % {"filters": request.GET.urlencode() or _("selected rows")},
             affected_count=queryset.count(),
         )
-        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
-        response = StreamingHttpResponse(
-            resource_person_export_lines(queryset), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="resource-persons-{stamp}.csv"'
-        return response
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {

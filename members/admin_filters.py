@@ -10,9 +10,11 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from members.extensions import audit_kinds
 from members.extensions import ever_invited_condition
 from members.models import Exchange
 from members.models import Participant
+from members.models import bad_address_q
 
 # Norec (then Fredskorpset) sent its first participants in 1963.
 FIRST_EXCHANGE_DECADE = 1960
@@ -172,12 +174,7 @@ class EmailStatusFilter(admin.SimpleListFilter):
         if value is None:
             return queryset
         if value == self.BAD:
-            return queryset.filter(
-                email_status__in=[
-                    Participant.EmailStatus.BOUNCED,
-                    Participant.EmailStatus.COMPLAINED,
-                ]
-            )
+            return queryset.filter(bad_address_q())
         if value not in Participant.EmailStatus.values:
             raise IncorrectLookupParameters(f"Not an email status: {value!r}")
         return queryset.filter(email_status=value)
@@ -244,3 +241,18 @@ class ResidenceCountryFilter(admin.SimpleListFilter):
         if value is None:
             return queryset
         return queryset.filter(residence_country="" if value == NO_COUNTRY else value.upper())
+
+
+class AuditKindFilter(admin.SimpleListFilter):
+    """The staff log by kind of action, as the apps registered them."""
+
+    title = _("action")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return audit_kinds()
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() is None:
+            return queryset
+        return queryset.filter(kind=self.value())

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from members.roster_import import COLUMNS
 from members.roster_import import MAX_FILE_BYTES
 from members.roster_import import REQUIRED_COLUMNS
-from members.roster_import import RosterFileError
 from members.roster_import import roster_import
+from members.services import ParticipantRefused
 
 IMPORT_PERMISSIONS = ("members.add_participant", "members.change_participant")
 # The page lists this many bad rows; the command prints them all.
@@ -58,7 +58,7 @@ def participant_import_view(model_admin, request) -> HttpResponse:
                     actor=request.user,
                     source=upload.name,
                 )
-            except RosterFileError as error:
+            except ParticipantRefused as error:
                 form.add_error("file", str(error))
             else:
                 if report.dry_run:

@@ -1,6 +1,5 @@
-"""Read-only roster reports for the adviser: the CSV export and the counts by country."""
+"""Read-only roster reports for the adviser: the CSV exports' rows and the counts by country."""
 
-import csv
 from collections.abc import Iterable
 from collections.abc import Iterator
 
@@ -14,26 +13,9 @@ from django_countries import countries
 from members.extensions import ever_invited_condition
 from members.models import Exchange
 from members.models import Participant
+from members.models import bad_address_q
 
-# Excel reads a UTF-8 file as such only when it starts with a byte order mark.
-UTF8_BOM = "\ufeff"
 EXPORT_CHUNK_SIZE = 2000
-BAD_STATUSES = [Participant.EmailStatus.BOUNCED, Participant.EmailStatus.COMPLAINED]
-
-
-class _Echo:
-    """A file-like object whose write() hands the line back, for csv.writer in a generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value) -> str:
-    """A spreadsheet-safe cell: text starting with = + - @ would run as a formula in Excel."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
 
 
 def _yes_no(flag: bool) -> str:
@@ -91,21 +73,19 @@ def participant_export_row(participant: Participant) -> list[str]:
     ]
 
 
-def participant_export_lines(queryset: QuerySet) -> Iterator[str]:
-    """CSV lines, BOM first, for every participant the queryset selects, read in chunks.
+def participant_export_rows(queryset: QuerySet) -> Iterator[list[str]]:
+    """A row for every participant the queryset selects, read in chunks.
 
     The queryset is iterated with a server-side cursor and its exchanges prefetched per chunk, so
     memory stays flat however many rows the filters select.
     """
-    writer = csv.writer(_Echo())
     rows: Iterable[Participant] = (
         queryset.select_related("user")
         .prefetch_related(Prefetch("exchanges", queryset=Exchange.objects.order_by("year", "id")))
         .iterator(chunk_size=EXPORT_CHUNK_SIZE)
     )
-    yield UTF8_BOM + writer.writerow(participant_export_header())
     for participant in rows:
-        yield writer.writerow([_cell(value) for value in participant_export_row(participant)])
+        yield participant_export_row(participant)
 
 
 def participant_counts_by_country() -> list[dict]:
@@ -117,7 +97,7 @@ def participant_counts_by_country() -> list[dict]:
     figures = {
         "participants": Count("id"),
         "registered": Count("id", filter=Q(user__isnull=False)),
-        "bad_address": Count("id", filter=Q(email_status__in=BAD_STATUSES)),
+        "bad_address": Count("id", filter=bad_address_q()),
     }
     ever_invited = ever_invited_condition()
     if ever_invited is not None:
@@ -154,17 +134,15 @@ def resource_person_export_header() -> list[str]:
     ]
 
 
-def resource_person_export_lines(queryset: QuerySet) -> Iterator[str]:
-    """CSV lines for the resource persons the admin's filters select (same form as above)."""
-    writer = csv.writer(_Echo())
+def resource_person_export_rows(queryset: QuerySet) -> Iterator[list[str]]:
+    """A row for each resource person the admin's filters select (read as above)."""
     rows: Iterable[Participant] = (
         queryset.select_related("user")
         .prefetch_related("expertise", "languages")
         .iterator(chunk_size=EXPORT_CHUNK_SIZE)
     )
-    yield UTF8_BOM + writer.writerow(resource_person_export_header())
     for person in rows:
-        values = [
+        yield [
             person.participant_id,
             person.first_name,
             person.last_name,
@@ -180,4 +158,3 @@ def resource_person_export_lines(queryset: QuerySet) -> Iterator[str]:
             person.linkedin_url,
             person.time_zone,
         ]
-        yield writer.writerow([_cell(value) for value in values])

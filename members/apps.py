@@ -30,3 +30,7 @@ class MembersConfig(AppConfig):
             register_mail_builder(
                 MailBuilder(prefix=prefix, build=build_account_mail, forget_context=True)
             )
+
+        from members.audit import register_members_audit_kinds
+
+        register_members_audit_kinds()

@@ -143,3 +143,37 @@ def register_address_change_reaction(reaction: AddressChangeReaction) -> None:
 
 def address_change_reactions() -> list[AddressChangeReaction]:
     return sorted(_address_change_reactions.values(), key=lambda reaction: reaction.name)
+
+
+# --- kinds of staff action in the audit log -----------------------------------------------------
+
+# Each app names the actions it records (`members.audit.record_staff_action(kind=...)`) here from
+# its `AppConfig.ready()`, so that a new app's actions need no change (and no migration) in
+# members. The code is what the database keeps; the label is what the audit log shows.
+AUDIT_KIND_MAX_LENGTH = 32
+_audit_kinds: dict[str, Any] = {}
+
+
+def register_audit_kind(code: str, label: Any) -> None:
+    if len(code) > AUDIT_KIND_MAX_LENGTH:
+        raise ValueError(f"audit kind {code!r} is longer than {AUDIT_KIND_MAX_LENGTH} characters")
+    _audit_kinds[code] = label
+
+
+def audit_kinds() -> list[tuple[str, Any]]:
+    """(code, label) of every registered kind, by label."""
+    return sorted(_audit_kinds.items(), key=lambda item: str(item[1]))
+
+
+def audit_kind_label(code: str) -> str:
+    """The kind's label; an unregistered one (an app removed since) shows its code."""
+    return str(_audit_kinds.get(code, code))
+
+
+def validate_audit_kind(code: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if code not in _audit_kinds:
+        raise ValidationError(
+            "%(code)s is not a registered kind of staff action.", params={"code": code}
+        )

@@ -1,5 +1,10 @@
 """The people: logins (User), the roster (Participant) and each person's exchanges."""
 
+from __future__ import annotations
+
+import functools
+import operator
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import BaseUserManager
@@ -12,6 +17,9 @@ from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
 
 from core.models import TimestampedModel
+from members.extensions import AUDIT_KIND_MAX_LENGTH
+from members.extensions import audit_kind_label
+from members.extensions import validate_audit_kind
 
 
 class UserManager(BaseUserManager):
@@ -96,6 +104,83 @@ class Language(models.Model):
         return self.name
 
 
+# --- the roster's rules, each written once -------------------------------------------------
+#
+# Who has a bad address, who may be invited and who gets the newsletter are asked in many places:
+# wave previews and re-sends, reminders, the sender's last look before each message, the
+# dashboard, the roster's filters and counts, the newsletter's audience. Each rule is written here
+# once, as the reasons that leave a person out, in the order they are told. The queryset methods
+# (`Participant.objects.invitable()`), the conditions for lookups through a relation (`prefix`,
+# e.g. "participant__") and the counts per reason all derive from these lists; the properties on
+# a loaded row (`Participant.invitation_obstacle`) say the same in Python, for the sender, which
+# checks the row it already holds (tests/members/test_rules.py keeps the two in step).
+
+# Why someone is left out (the codes pages and counts use).
+REGISTERED = "registered"
+DECLINED = "declined"
+NO_ADDRESS = "no_address"
+BAD_ADDRESS = "bad_address"
+NOT_REGISTERED = "not_registered"
+UNSUBSCRIBED = "unsubscribed"
+
+
+def _prefixed(prefix: str, **lookups) -> Q:
+    return Q(**{f"{prefix}{name}": value for name, value in lookups.items()})
+
+
+def _any(conditions: list[tuple[str, Q]]) -> Q:
+    return functools.reduce(operator.or_, (condition for _reason, condition in conditions))
+
+
+def bad_address_q(prefix: str = "") -> Q:
+    """The address bounced or was complained about: nothing goes to it until it is corrected."""
+    return _prefixed(prefix, email_status__in=Participant.BAD_EMAIL_STATUSES)
+
+
+def invitation_exclusions(prefix: str = "") -> list[tuple[str, Q]]:
+    """Why a person may not be invited, in the order it is told: [(reason, condition)]. (An
+    open invitation is the invitations app's own reason, on top of these.)"""
+    return [
+        (REGISTERED, _prefixed(prefix, user__isnull=False)),
+        (DECLINED, _prefixed(prefix, declined_invitations=True)),
+        (NO_ADDRESS, _prefixed(prefix, email="")),
+        (BAD_ADDRESS, bad_address_q(prefix)),
+    ]
+
+
+def invitable_q(prefix: str = "") -> Q:
+    return ~_any(invitation_exclusions(prefix))
+
+
+def newsletter_exclusions(prefix: str = "") -> list[tuple[str, Q]]:
+    """Why a person does not get the newsletter, in the order it is told: a registered member
+    with an active login, who has not unsubscribed and whose address works."""
+    return [
+        (
+            NOT_REGISTERED,
+            _prefixed(prefix, user__isnull=True) | _prefixed(prefix, user__is_active=False),
+        ),
+        (UNSUBSCRIBED, _prefixed(prefix, newsletter_subscribed=False)),
+        (BAD_ADDRESS, bad_address_q(prefix) | _prefixed(prefix, user__email="")),
+    ]
+
+
+def newsletter_recipient_q(prefix: str = "") -> Q:
+    return ~_any(newsletter_exclusions(prefix))
+
+
+class ParticipantQuerySet(models.QuerySet):
+    def with_bad_address(self) -> ParticipantQuerySet:
+        return self.filter(bad_address_q())
+
+    def invitable(self) -> ParticipantQuerySet:
+        """Who may be invited now, whether or not they hold an open invitation."""
+        return self.filter(invitable_q())
+
+    def newsletter_recipients(self) -> ParticipantQuerySet:
+        return self.filter(newsletter_recipient_q())
+
+
 class Participant(TimestampedModel):
     """One former exchange participant, registered or not: one row per person on the roster."""
 
@@ -104,6 +189,9 @@ class Participant(TimestampedModel):
         OK = "ok", _("ok")
         BOUNCED = "bounced", _("bounced")
         COMPLAINED = "complained", _("complained")
+
+    # The statuses that make an address bad (`bad_address_q`).
+    BAD_EMAIL_STATUSES = (EmailStatus.BOUNCED, EmailStatus.COMPLAINED)
 
     class EmailSource(models.TextChoices):
         ROSTER = "roster", _("roster import")
@@ -219,6 +307,8 @@ class Participant(TimestampedModel):
         ),
     )
 
+    objects = ParticipantQuerySet.as_manager()
+
     class Meta:
         ordering = ["last_name", "first_name"]
         verbose_name = _("participant")
@@ -263,7 +353,32 @@ class Participant(TimestampedModel):
 
     @property
     def has_bad_address(self) -> bool:
-        return self.email_status in (self.EmailStatus.BOUNCED, self.EmailStatus.COMPLAINED)
+        return self.email_status in self.BAD_EMAIL_STATUSES
+
+    @property
+    def invitation_obstacle(self) -> str | None:
+        """`invitation_exclusions` on this row: the first reason it may not be invited, or None."""
+        if self.user_id is not None:
+            return REGISTERED
+        if self.declined_invitations:
+            return DECLINED
+        if not self.email:
+            return NO_ADDRESS
+        if self.has_bad_address:
+            return BAD_ADDRESS
+        return None
+
+    @property
+    def newsletter_obstacle(self) -> str | None:
+        """`newsletter_exclusions` on this row: the first reason it gets no newsletter, or None."""
+        user = self.user if self.user_id is not None else None
+        if user is None or not user.is_active:
+            return NOT_REGISTERED
+        if not self.newsletter_subscribed:
+            return UNSUBSCRIBED
+        if self.has_bad_address or not user.email:
+            return BAD_ADDRESS
+        return None
 
     @property
     def mailable_address(self) -> str:
@@ -317,16 +432,6 @@ class StaffAction(models.Model):
     address keeps the old and the new address (with their status and source) in `details`, so
     that a wrong correction can be put back. Written by `members.audit.record_staff_action`."""
 
-    class Kind(models.TextChoices):
-        ROSTER_IMPORT = "roster_import", _("roster import")
-        WAVE_LAUNCH = "wave_launch", _("invitation wave launched")
-        INVITATIONS_RESENT = "invitations_resent", _("invitations re-sent")
-        NEWSLETTER_SEND = "newsletter_send", _("newsletter sent")
-        ACTIVITY_MESSAGE = "activity_message", _("message to an activity's participants")
-        CSV_EXPORT = "csv_export", _("CSV export of personal data")
-        ADDRESS_CHANGE = "address_change", _("address corrected")
-        OTHER = "other", _("other")
-
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -338,7 +443,13 @@ class StaffAction(models.Model):
     )
     # Kept as text too, so the record still says who it was after that account is deleted.
     actor_email = models.CharField(_("staff email"), max_length=254, blank=True)
-    kind = models.CharField(_("action"), max_length=32, choices=Kind.choices, db_index=True)
+    # One of the kinds the apps register (`members.extensions.register_audit_kind`).
+    kind = models.CharField(
+        _("action"),
+        max_length=AUDIT_KIND_MAX_LENGTH,
+        db_index=True,
+        validators=[validate_audit_kind],
+    )
     summary = models.CharField(_("what"), max_length=500)
     affected_count = models.PositiveIntegerField(_("people affected"), default=0)
     target_url = models.CharField(_("link"), max_length=500, blank=True)
@@ -364,7 +475,11 @@ class StaffAction(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} by {self.actor_email or 'command line'}: {self.summary}"
+        return f"{self.kind_label} by {self.actor_email or 'command line'}: {self.summary}"
+
+    @property
+    def kind_label(self) -> str:
+        return audit_kind_label(self.kind)
 
 
 class ResourcePerson(Participant):

@@ -55,10 +55,11 @@ from django.utils.translation import ngettext
 from django_countries import countries
 from django_countries.data import COUNTRIES as ISO_COUNTRY_NAMES
 
+from members import audit
 from members.audit import record_staff_action
 from members.models import Exchange
 from members.models import Participant
-from members.models import StaffAction
+from members.services import ParticipantRefused
 from members.services import participant_refresh_search_text
 
 logger = logging.getLogger(__name__)
@@ -128,10 +129,6 @@ _EXCEL_FORMULA_GUARD = re.compile(r"^'(?=[=+\-@])")
 _YEAR = re.compile(r"^(\d{4})(?:\.0+)?$")
 _INTEGRAL_FLOAT = re.compile(r"^(\d+)\.0+$")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
-
-
-class RosterFileError(Exception):
-    """The file as a whole cannot be imported (unreadable, no header, missing columns)."""
 
 
 @dataclass(frozen=True)
@@ -228,14 +225,14 @@ def _format_problem(problem: RowProblem) -> str:
 def decode_roster(data: bytes) -> tuple[str, str, str | None]:
     """The file's text, the encoding it was read with, and a note when that was a guess."""
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise RosterFileError(
+        raise ParticipantRefused(
             _("This is an Excel workbook, not a CSV file. In Excel, use Save As > CSV UTF-8.")
         )
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), "UTF-16", None
         except UnicodeDecodeError as error:
-            raise RosterFileError(_("The file is not valid UTF-16 text.")) from error
+            raise ParticipantRefused(_("The file is not valid UTF-16 text.")) from error
     try:
         return data.decode("utf-8-sig"), "UTF-8", None
     except UnicodeDecodeError:
@@ -480,18 +477,18 @@ def _parse_phone(raw: str, region: str) -> str:
 def read_roster(data: bytes, report: ImportReport) -> list[_Row]:
     """Parse and validate every row; bad rows go to the report, good ones come back."""
     if len(data) > MAX_FILE_BYTES:
-        raise RosterFileError(
+        raise ParticipantRefused(
             _("The file is larger than %(size)d MB.") % {"size": MAX_FILE_BYTES // 2**20}
         )
     text, report.encoding, note = decode_roster(data)
     if note:
         report.notes.append(note)
     if "\x00" in text:
-        raise RosterFileError(_("The file contains binary data; it is not a CSV text file."))
+        raise ParticipantRefused(_("The file contains binary data; it is not a CSV text file."))
 
     header_line = next((line for line in text.splitlines() if line.strip()), "")
     if not header_line:
-        raise RosterFileError(_("The file is empty."))
+        raise ParticipantRefused(_("The file is empty."))
     report.delimiter = _sniff_delimiter(header_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=report.delimiter)
 
@@ -521,7 +518,7 @@ def read_roster(data: bytes, report: ImportReport) -> list[_Row]:
             else:
                 rows.append(row)
     except csv.Error as error:
-        raise RosterFileError(
+        raise ParticipantRefused(
             _("Line %(line)d cannot be read as CSV: %(error)s")
             % {"line": reader.line_num, "error": error}
         ) from error
@@ -540,14 +537,14 @@ def _read_header(cells: list[str], report: ImportReport) -> list[str]:
             header.append(name)
             seen.add(name)
         elif name in seen:
-            raise RosterFileError(_("The column “%(column)s” appears twice.") % {"column": name})
+            raise ParticipantRefused(_("The column “%(column)s” appears twice.") % {"column": name})
         else:
             header.append("")
             if raw:
                 ignored.append(raw)
     missing = [name for name in REQUIRED_COLUMNS if name not in seen]
     if missing:
-        raise RosterFileError(
+        raise ParticipantRefused(
             _(
                 "The file lacks the required columns: %(missing)s. Its first line must name the "
                 "columns: %(columns)s (any case and order)."
@@ -702,7 +699,7 @@ def _lock_roster_import() -> None:
 def roster_import(
     *, data: bytes, dry_run: bool = False, actor=None, source: str = ""
 ) -> ImportReport:
-    """Import a roster file (bytes). Raises RosterFileError when the file as a whole is unusable.
+    """Import a roster file (bytes). Raises ParticipantRefused when the file as a whole is unusable.
 
     Every good row is applied in this one transaction; with `dry_run` nothing is written and the
     report is the same.
@@ -817,7 +814,7 @@ def roster_import(
     if not dry_run:
         record_staff_action(
             actor=actor,
-            kind=StaffAction.Kind.ROSTER_IMPORT,
+            kind=audit.ROSTER_IMPORT,
             summary=f"{source or 'roster file'}: {report.summary()}",
             affected_count=report.created + report.updated,
         )

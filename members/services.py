@@ -16,6 +16,8 @@ from core.mail import outgoing_mails_erase
 from core.mail import outgoing_mails_export
 from core.mail import send_later
 from core.ratelimit import RateLimit
+from core.refusals import Refused
+from members import audit
 from members.audit import record_staff_action
 from members.extensions import address_change_reactions
 from members.models import ContactMessage
@@ -24,6 +26,41 @@ from members.models import Language
 from members.models import Participant
 from members.models import StaffAction
 from members.models import User
+
+
+class ParticipantRefused(Refused):
+    """members' "no": an address correction, a contact message, an account or a roster file
+    that cannot be made (see `core.refusals`)."""
+
+
+# `ParticipantRefused.code` of the refusals a caller may treat apart.
+ADDRESS_TAKEN = "address_taken"
+CONTACT_RATE_LIMITED = "contact_rate_limited"
+CONTACT_UNDELIVERABLE = "contact_undeliverable"
+
+
+def login_exists(*, email: str) -> bool:
+    """Someone (a member, a staff account) already logs in with this address."""
+    return User.objects.filter(email__iexact=email.strip()).exists()
+
+
+@transaction.atomic
+def participant_create_account(*, participant: Participant, email: str, password: str) -> User:
+    """Create the login of an invited participant (the invitation's link proved the address):
+    the account, its address verified and primary as allauth keeps it, tied to their roster row.
+    Refused (code `ADDRESS_TAKEN`) when someone already logs in with that address."""
+    from allauth.account.models import EmailAddress
+
+    email = email.strip().lower()
+    if login_exists(email=email):
+        raise ParticipantRefused(
+            _("An account already logs in with %(email)s.") % {"email": email},
+            code=ADDRESS_TAKEN,
+        )
+    user = User.objects.create_user(email=email, password=password)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    participant_link_user(participant=participant, user=user)
+    return user
 
 
 @transaction.atomic
@@ -72,10 +109,6 @@ def _is_current_address(participant: Participant, address: str | None) -> bool:
     return address.strip().lower() in current
 
 
-class AddressChangeRefused(Exception):
-    """An address correction that cannot be made; the message is for staff."""
-
-
 def _address_snapshot(participant: Participant) -> dict:
     return {
         "email": participant.email,
@@ -86,7 +119,7 @@ def _address_snapshot(participant: Participant) -> dict:
 
 def _check_address_change(participant: Participant, email: str) -> None:
     if participant.user_id is not None:
-        raise AddressChangeRefused(
+        raise ParticipantRefused(
             _(
                 "%(name)s is registered: their address is the one they log in with, and they "
                 "change it themselves on their account page."
@@ -98,13 +131,13 @@ def _check_address_change(participant: Participant, email: str) -> None:
     try:
         validate_email(email)
     except ValidationError:
-        raise AddressChangeRefused(
+        raise ParticipantRefused(
             _("“%(email)s” is not a valid email address; nothing changed.") % {"email": email}
         ) from None
     holder = Participant.objects.filter(email__iexact=email).exclude(pk=participant.pk).first()
     if holder is not None:
         # Two people never share an address (the roster import refuses it too).
-        raise AddressChangeRefused(
+        raise ParticipantRefused(
             _("%(email)s is already the address of %(name)s (%(roster_id)s); nothing changed.")
             % {"email": email, "name": holder.full_name, "roster_id": holder.participant_id}
         )
@@ -115,7 +148,7 @@ def _record_address_change(
 ) -> None:
     record_staff_action(
         actor=actor,
-        kind=StaffAction.Kind.ADDRESS_CHANGE,
+        kind=audit.ADDRESS_CHANGE,
         summary=summary,
         affected_count=1,
         target_url=reverse("admin:members_participant_change", args=[participant.pk]),
@@ -160,16 +193,11 @@ def participant_revert_email_change(*, action: StaffAction, actor) -> Participan
     still has the address that correction set; recorded like any correction."""
     action = StaffAction.objects.get(pk=action.pk)
     old, new = action.details.get("old"), action.details.get("new")
-    if (
-        action.kind != StaffAction.Kind.ADDRESS_CHANGE
-        or action.participant_id is None
-        or not old
-        or not new
-    ):
-        raise AddressChangeRefused(_("This entry is not an address change that can be undone."))
+    if action.kind != audit.ADDRESS_CHANGE or action.participant_id is None or not old or not new:
+        raise ParticipantRefused(_("This entry is not an address change that can be undone."))
     participant = Participant.objects.select_for_update().get(pk=action.participant_id)
     if participant.email != new["email"]:
-        raise AddressChangeRefused(
+        raise ParticipantRefused(
             _(
                 "The address of %(name)s has changed again since (it is now %(email)s); "
                 "nothing was put back."
@@ -355,14 +383,6 @@ CONTACT_LIMITS = (
 )
 
 
-class ContactRateLimited(Exception):
-    """The sender has written too many messages lately."""
-
-
-class ContactUndeliverable(Exception):
-    """The recipient's address bounced or was complained about: the message could not arrive."""
-
-
 @transaction.atomic
 def contact_message_send(
     *, sender: Participant, recipient: Participant, subject: str, body: str
@@ -371,9 +391,19 @@ def contact_message_send(
     if sender.pk == recipient.pk:
         raise ValueError("A member cannot write to themselves.")
     if not recipient.mailable_address:
-        raise ContactUndeliverable
+        # Their address bounced or was complained about: the message could not arrive.
+        raise ParticipantRefused(
+            _(
+                "Messages to this member cannot be delivered at the moment: their email "
+                "address does not work. Please try another way."
+            ),
+            code=CONTACT_UNDELIVERABLE,
+        )
     if any(limit.hit(str(sender.pk)) for limit in CONTACT_LIMITS):
-        raise ContactRateLimited
+        raise ParticipantRefused(
+            _("You have sent many messages in a short time. Please wait an hour and try again."),
+            code=CONTACT_RATE_LIMITED,
+        )
     message = ContactMessage.objects.create(
         sender=sender, recipient=recipient, subject=subject.strip(), body=body.strip()
     )

@@ -168,23 +168,11 @@ def directory_contact_view(request, pk: int):
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
             )
-        except services.ContactUndeliverable:
-            form.add_error(
-                None,
-                _(
-                    "Messages to this member cannot be delivered at the moment: their email "
-                    "address does not work. Please try another way."
-                ),
-            )
-        except services.ContactRateLimited:
-            status = 429
-            form.add_error(
-                None,
-                _(
-                    "You have sent many messages in a short time. Please wait an hour and "
-                    "try again."
-                ),
-            )
+        except services.ParticipantRefused as error:
+            if error.code == services.CONTACT_RATE_LIMITED:
+                status = 429
+            # On the form, which keeps what was typed.
+            form.add_error(None, error.message)
         else:
             messages.success(
                 request,

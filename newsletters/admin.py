@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -20,6 +19,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from core.csp import EMAIL_PREVIEW_POLICY
+from core.refusals import show_refusal
 from members.models import Participant
 from newsletters import selectors
 from newsletters import services
@@ -215,13 +215,12 @@ class NewsletterAdmin(admin.ModelAdmin):
                 services.newsletter_schedule(
                     newsletter=newsletter, actor=request.user, confirmed_count=int(confirmed)
                 )
-            except services.AudienceChanged as error:
-                for text in error.messages:
-                    self.message_user(request, text, messages.WARNING)
-            except ValidationError as error:
-                for text in error.messages:
-                    self.message_user(request, text, messages.ERROR)
-                return HttpResponseRedirect(send_url)
+            except services.NewsletterRefused as error:
+                if error.code != services.AUDIENCE_CHANGED:
+                    show_refusal(request, error)
+                    return HttpResponseRedirect(send_url)
+                # The confirmation again, with the audience as it is now.
+                show_refusal(request, error, level=messages.WARNING)
             else:
                 self.message_user(request, _("Sending has started."), messages.SUCCESS)
                 return HttpResponseRedirect(send_url)
@@ -266,8 +265,8 @@ class NewsletterAdmin(admin.ModelAdmin):
                             actor=request.user,
                             send_at=form.cleaned_data["send_at"],
                         )
-                    except ValidationError as error:
-                        form.add_error("send_at", error.messages)
+                    except services.NewsletterRefused as error:
+                        form.add_error("send_at", error.message)
                 if form.errors:
                     return self.send_view(request, pk, schedule_form=form)
                 self.message_user(
@@ -307,9 +306,8 @@ class NewsletterAdmin(admin.ModelAdmin):
                 self.message_user(request, _("Cancelled. Nothing more goes out."), messages.SUCCESS)
             else:
                 raise PermissionDenied
-        except ValidationError as error:
-            for text in error.messages:
-                self.message_user(request, text, messages.ERROR)
+        except services.NewsletterRefused as error:
+            show_refusal(request, error)
         return HttpResponseRedirect(send_url)
 
 

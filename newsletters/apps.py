@@ -20,3 +20,7 @@ class NewslettersConfig(AppConfig):
 
         # The test mail to staff is a one-off mail; the issue itself goes out on the bulk stream.
         register_mail_builder(MailBuilder(prefix=TEMPLATE_PREFIX, build=build_test_mail))
+        from members.extensions import register_audit_kind
+        from newsletters.services import AUDIT_NEWSLETTER_SEND
+
+        register_audit_kind(AUDIT_NEWSLETTER_SEND, _("newsletter sent"))

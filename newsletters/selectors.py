@@ -8,10 +8,13 @@ from django.db.models import Count
 from django.db.models import Q
 from django.db.models import QuerySet
 
+from members.models import BAD_ADDRESS
+from members.models import NOT_REGISTERED
+from members.models import UNSUBSCRIBED
 from members.models import Participant
+from members.models import newsletter_exclusions
+from members.models import newsletter_recipient_q
 from newsletters.models import Newsletter
-
-BAD_STATUSES = (Participant.EmailStatus.BOUNCED, Participant.EmailStatus.COMPLAINED)
 
 
 def _in_scope(newsletter: Newsletter) -> QuerySet[Participant]:
@@ -23,19 +26,13 @@ def _in_scope(newsletter: Newsletter) -> QuerySet[Participant]:
     return participants
 
 
-# A recipient is a registered, active member who wants the newsletter and whose address works.
-_REGISTERED = Q(user__isnull=False, user__is_active=True)
-_GOOD_ADDRESS = ~Q(email_status__in=BAD_STATUSES) & ~Q(user__email="")
-_ELIGIBLE = _REGISTERED & Q(newsletter_subscribed=True) & _GOOD_ADDRESS
-
-
 def participant_is_unsubscribed(*, participant_pk: int) -> bool:
     """True when the member behind an unsubscribe link has already left the newsletter."""
     return Participant.objects.filter(pk=participant_pk, newsletter_subscribed=False).exists()
 
 
 def newsletter_recipients(*, newsletter: Newsletter) -> QuerySet[Participant]:
-    return _in_scope(newsletter).filter(_ELIGIBLE)
+    return _in_scope(newsletter).newsletter_recipients()
 
 
 @dataclass(frozen=True)
@@ -53,15 +50,18 @@ class AudienceCounts:
 def newsletter_audience_counts(*, newsletter: Newsletter) -> AudienceCounts:
     """One query: who will receive it, and who is left out for which reason (each person counted
     once, under the first reason that applies)."""
-    counts = _in_scope(newsletter).aggregate(
-        receive=Count("pk", filter=_ELIGIBLE),
-        not_registered=Count("pk", filter=~_REGISTERED),
-        unsubscribed=Count("pk", filter=_REGISTERED & Q(newsletter_subscribed=False)),
-        bad_address=Count(
-            "pk", filter=_REGISTERED & Q(newsletter_subscribed=True) & ~_GOOD_ADDRESS
-        ),
+    figures = {"receive": Count("pk", filter=newsletter_recipient_q())}
+    earlier = Q(pk__in=[])
+    for reason, condition in newsletter_exclusions():
+        figures[reason] = Count("pk", filter=condition & ~earlier)
+        earlier |= condition
+    counts = _in_scope(newsletter).aggregate(**figures)
+    return AudienceCounts(
+        receive=counts["receive"],
+        not_registered=counts[NOT_REGISTERED],
+        unsubscribed=counts[UNSUBSCRIBED],
+        bad_address=counts[BAD_ADDRESS],
     )
-    return AudienceCounts(**counts)
 
 
 def newsletter_archive_list() -> QuerySet[Newsletter]:

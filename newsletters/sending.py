@@ -14,17 +14,18 @@ import datetime
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db.models import Q
 
 from core import outbound
+from members.models import BAD_ADDRESS
+from members.models import NOT_REGISTERED
+from members.models import UNSUBSCRIBED
 from newsletters import services
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import Recipient
-from newsletters.selectors import BAD_STATUSES
 
 STREAM = services.STREAM
 BATCH_SIZE = 200
@@ -46,16 +47,21 @@ def _renderer(newsletter: Newsletter) -> IssueRenderer:
     return renderer
 
 
+def skip_ineligible_deliveries(now: datetime.datetime) -> None:
+    """Whoever unsubscribed, or whose address went bad, since sending started (through any path:
+    the one-click link, the profile, a bounce of another mail) is skipped at the next tick; the
+    sender's last look before each message (`delivery_skip_reason`) catches the rest."""
+    from newsletters import services
+
+    services.deliveries_skip_ineligible()
+
+
 def active_newsletters(now: datetime.datetime) -> Iterator[outbound.Campaign]:
     # The same status is read again before each message (`campaign_sends`): a pause stops at once.
     sending = Newsletter.objects.filter(status=Newsletter.Status.SENDING).values_list(
         "pk", "rate_per_hour"
     )
     for pk, rate_per_hour in sending:
-        # Whoever unsubscribed, or whose address went bad, since sending started (through any
-        # path: the one-click link, the profile, a bounce of another mail) is skipped before
-        # the next batch is claimed.
-        services.deliveries_skip_ineligible(newsletter_id=pk)
         yield outbound.Campaign(id=pk, rate_per_hour=rate_per_hour, batch_size=BATCH_SIZE)
 
 
@@ -76,18 +82,19 @@ def delivery_skip_reason(delivery: Delivery) -> str | None:
     participant = delivery.participant
     if participant is None:
         return "the member's data was erased"
-    if not participant.newsletter_subscribed:
-        return "unsubscribed"
-    if participant.email_status in BAD_STATUSES:
-        return f"address {participant.email_status}"
-    if participant.user is None or not participant.user.is_active:
+    obstacle = participant.newsletter_obstacle
+    if obstacle == NOT_REGISTERED:
         return "no active account"
+    if obstacle == UNSUBSCRIBED:
+        return "unsubscribed"
+    if obstacle == BAD_ADDRESS:
+        return f"address {participant.email_status}"
     return None
 
 
 def pause_newsletter(newsletter_id: int, reason: str) -> None:
     # Already paused, cancelled or finished: nothing more to stop.
-    with contextlib.suppress(ValidationError):
+    with contextlib.suppress(services.NewsletterRefused):
         services.newsletter_pause(newsletter=Newsletter(pk=newsletter_id), reason=reason)
 
 
@@ -103,6 +110,7 @@ def register() -> None:
             model=Delivery,
             campaign_field="newsletter",
             active_campaigns=active_newsletters,
+            advance_campaigns=skip_ineligible_deliveries,
             build_message=build_delivery_message,
             prepare=lambda rows: rows.select_related("newsletter", "participant__user"),
             skip_reason=delivery_skip_reason,

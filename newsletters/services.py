@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
@@ -17,10 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.mail import send_later
+from core.refusals import Refused
 from core.tasks import outbound_send_batch
 from members.audit import record_staff_action
 from members.models import Participant
-from members.models import StaffAction
 from members.services import NEWSLETTER_SOURCE_LINK
 from members.services import participant_set_newsletter_subscription
 from newsletters.models import Delivery
@@ -30,7 +29,6 @@ from newsletters.rendering import IssueRenderer
 from newsletters.rendering import Recipient
 from newsletters.rendering import activities_for_month
 from newsletters.rendering import participant_pk_from_token
-from newsletters.selectors import BAD_STATUSES
 from newsletters.selectors import newsletter_audience_counts
 from newsletters.selectors import newsletter_recipients
 
@@ -47,8 +45,17 @@ def _kick(newsletter: Newsletter) -> None:
         outbound_send_batch.delay_on_commit(STREAM, newsletter.pk)
 
 
-class AudienceChanged(ValidationError):
-    """The newsletter would reach a different number of people than staff confirmed."""
+class NewsletterRefused(Refused):
+    """newsletters' "no" (see `core.refusals`): an action the newsletter's state does
+    not allow, a time in the past, an audience of nobody or not the one staff confirmed."""
+
+
+# The kind of staff action this app records in the audit log (registered in apps.py).
+AUDIT_NEWSLETTER_SEND = "newsletter_send"
+
+# `NewsletterRefused.code` of the refusals a caller treats apart.
+AUDIENCE_CHANGED = "audience_changed"
+TIME_IN_THE_PAST = "time_in_the_past"
 
 
 def _locked(newsletter: Newsletter) -> Newsletter:
@@ -57,7 +64,7 @@ def _locked(newsletter: Newsletter) -> Newsletter:
 
 def _require(newsletter: Newsletter, *allowed: str, action: str) -> None:
     if newsletter.status not in allowed:
-        raise ValidationError(
+        raise NewsletterRefused(
             _("A %(status)s newsletter cannot be %(action)s.")
             % {"status": newsletter.get_status_display(), "action": action}
         )
@@ -76,22 +83,23 @@ def newsletter_schedule(
     Recorded in the audit log with the number of people it will reach.
 
     `confirmed_count` is the audience the staff member saw on the "Send now" confirmation: when
-    given and no longer right, nothing is scheduled (`AudienceChanged`)."""
+    given and no longer right, nothing is scheduled (code `AUDIENCE_CHANGED`)."""
     newsletter = _locked(newsletter)
     _require(newsletter, Status.DRAFT, action=_("scheduled"))
     now = timezone.now()
     if send_at is not None and send_at < now - datetime.timedelta(minutes=5):
-        raise ValidationError({"scheduled_for": _("Choose a time in the future.")})
+        raise NewsletterRefused(_("Choose a time in the future."), code=TIME_IN_THE_PAST)
     counts = newsletter_audience_counts(newsletter=newsletter)
     if counts.receive == 0:
-        raise ValidationError(_("Nobody would receive this newsletter: check the audience."))
+        raise NewsletterRefused(_("Nobody would receive this newsletter: check the audience."))
     if confirmed_count is not None and counts.receive != confirmed_count:
-        raise AudienceChanged(
+        raise NewsletterRefused(
             _(
                 "The audience has changed since you looked: it is now %(count)s. "
                 "Check it before you send."
             )
-            % {"count": counts.receive}
+            % {"count": counts.receive},
+            code=AUDIENCE_CHANGED,
         )
     newsletter.status = Status.SCHEDULED
     newsletter.scheduled_for = send_at or now
@@ -100,7 +108,7 @@ def newsletter_schedule(
     when = timezone.localtime(newsletter.scheduled_for).strftime("%Y-%m-%d %H:%M")
     record_staff_action(
         actor=actor,
-        kind=StaffAction.Kind.NEWSLETTER_SEND,
+        kind=AUDIT_NEWSLETTER_SEND,
         summary=f"Newsletter “{newsletter.subject}” scheduled for {when}",
         affected_count=counts.receive,
         target_url=reverse("admin:newsletters_newsletter_change", args=[newsletter.pk]),
@@ -293,17 +301,16 @@ def newsletter_mark_sent(*, newsletter: Newsletter) -> Newsletter:
     return newsletter
 
 
-def deliveries_skip_ineligible(*, newsletter_id: int) -> int:
-    """Waiting deliveries whose recipient unsubscribed, lost their address (bounced, complained)
-    or was erased since sending started: they are never sent. Returns how many."""
-    ineligible = Participant.objects.filter(
-        Q(newsletter_subscribed=False)
-        | Q(email_status__in=BAD_STATUSES)
-        | Q(user__isnull=True)
-        | Q(user__is_active=False)
+def deliveries_skip_ineligible(*, newsletter_id: int | None = None) -> int:
+    """Waiting deliveries of a sending newsletter (`newsletter_id`, else every one) whose
+    recipient unsubscribed, lost their address (bounced, complained) or was erased since sending
+    started: they are never sent. Returns how many."""
+    waiting = Delivery.objects.filter(
+        newsletter__status=Status.SENDING, status=Delivery.Status.PENDING
     )
-    return (
-        Delivery.objects.filter(newsletter_id=newsletter_id, status=Delivery.Status.PENDING)
-        .filter(Q(participant__isnull=True) | Q(participant__in=ineligible))
-        .update(status=Delivery.Status.SKIPPED)
-    )
+    if newsletter_id is not None:
+        waiting = waiting.filter(newsletter_id=newsletter_id)
+    return waiting.filter(
+        Q(participant__isnull=True)
+        | ~Q(participant__in=Participant.objects.newsletter_recipients())
+    ).update(status=Delivery.Status.SKIPPED)

@@ -330,6 +330,10 @@ OUTBOUND_AWAIT_WEBHOOKS = env.bool(
 )
 # Counted from the claim: at the defaults a dead worker's last row is back within 4.5 minutes.
 OUTBOUND_UNCERTAIN_SECONDS = env.float("OUTBOUND_UNCERTAIN_SECONDS", default=240.0)
+# Each `sent` mark commits without waiting for its WAL flush (see outbound._fast_commits): a
+# worker then marks thousands a second. Only a crash of PostgreSQL itself could forget the last
+# fraction of a second of marks; set false to wait for every flush.
+OUTBOUND_ASYNC_COMMIT = env.bool("OUTBOUND_ASYNC_COMMIT", default=True)
 OUTBOUND_MIN_SAMPLE = env.int("OUTBOUND_MIN_SAMPLE", default=100)
 # Smaller campaigns are judged on their rates once they have this many bounces (complaints).
 OUTBOUND_MIN_BOUNCES = env.int("OUTBOUND_MIN_BOUNCES", default=5)
@@ -347,6 +351,10 @@ CELERY_BEAT_SCHEDULE["outbound-sweep"] = {
 # "Send again to people who have not accepted" leaves out anyone mailed (invitation or reminder)
 # fewer than this many days ago.
 INVITATION_RESEND_MIN_DAYS = env.int("INVITATION_RESEND_MIN_DAYS", default=7)
+# A direct invitation (one participant, outside a wave) is valid this many days, with its reminder
+# after this many; a wave has its own, set on the wave.
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=30)
+INVITATION_REMINDER_DAYS = env.int("INVITATION_REMINDER_DAYS", default=10)
 
 CELERY_BEAT_SCHEDULE["invitations-remind"] = {
     "task": "invitations.invitation_remind_due",

@@ -7,6 +7,10 @@ from activities.models import Activity
 
 
 class ActivityFactory(factory.django.DjangoModelFactory):
+    """An activity as staff make one: saved as a draft, then published (or cancelled) through the
+    services, so it carries what they set (`published_at`, `cancelled_at`) and nothing a draft
+    could not have. `status` says where it ends up (published unless told otherwise)."""
+
     class Meta:
         model = Activity
 
@@ -22,7 +26,19 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     online_url = "https://meet.example.org/secret-room"
     capacity = 10
     status = Activity.Status.PUBLISHED
-    published_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from activities import services
+
+        status = kwargs.pop("status")
+        activity = super()._create(model_class, *args, status=Activity.Status.DRAFT, **kwargs)
+        if status == Activity.Status.PUBLISHED:
+            activity = services.activity_publish(activity=activity)
+        elif status == Activity.Status.CANCELLED:
+            services.activity_cancel(activity=activity)
+            activity.refresh_from_db()
+        return activity
 
 
 class PhysicalActivityFactory(ActivityFactory):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from activities import services
 from activities.models import Activity
 from activities.models import Registration
+from activities.services import AUDIT_ACTIVITY_MESSAGE
 from members.models import Participant
 from members.models import StaffAction
 from tests.activities.factories import ActivityFactory
@@ -62,13 +63,13 @@ def test_no_limit_means_everyone_is_confirmed():
 )
 def test_registration_is_refused_outside_its_window(changes, message):
     activity = ActivityFactory(**changes)
-    with pytest.raises(services.ActivityError, match=message):
+    with pytest.raises(services.ActivityRefused, match=message):
         register(activity, MemberFactory())
     assert not Registration.objects.exists()
 
 
 def test_a_participant_without_an_account_cannot_register():
-    with pytest.raises(services.ActivityError):
+    with pytest.raises(services.ActivityRefused):
         register(ActivityFactory(), ParticipantFactory())
 
 
@@ -190,15 +191,13 @@ def test_cancelling_the_activity_tells_everyone_registered_or_waiting(mails):
 
 def test_publishing_a_cancelled_activity_is_refused():
     activity = ActivityFactory(status=Activity.Status.CANCELLED)
-    with pytest.raises(services.ActivityError):
+    with pytest.raises(services.ActivityRefused):
         services.activity_publish(activity=activity)
 
 
 def test_publish_checks_the_activity_is_complete():
-    from django.core.exceptions import ValidationError
-
     activity = ActivityFactory(status="draft", kind=Activity.Kind.PHYSICAL, place="", city="")
-    with pytest.raises(ValidationError):
+    with pytest.raises(services.ActivityRefused, match="Not published: .*place or a city"):
         services.activity_publish(activity=activity)
     activity = ActivityFactory(status="draft")
     assert services.activity_publish(activity=activity).status == "published"
@@ -253,7 +252,7 @@ def test_staff_message_goes_to_seat_holders_skips_bad_addresses_and_is_audited(m
     assert message.subject == "Room changed & more"
     assert "We meet in room 2." in message.body
     action = StaffAction.objects.get()
-    assert action.kind == StaffAction.Kind.ACTIVITY_MESSAGE
+    assert action.kind == AUDIT_ACTIVITY_MESSAGE
     assert action.actor == staff and action.affected_count == 1
 
 

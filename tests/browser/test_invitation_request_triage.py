@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from invitations.models import Invitation
 from invitations.models import InvitationRequest
+from members.audit import ADDRESS_CHANGE
 from members.models import Participant
 from members.models import StaffAction
 from tests.members.factories import ExchangeFactory
@@ -103,5 +104,5 @@ def test_an_adviser_confirms_the_address_change_before_inviting_from_a_request(
     assert invitation.participant.first_name == "Amina"
     request_row.refresh_from_db()
     assert request_row.status == InvitationRequest.Status.INVITED
-    action = StaffAction.objects.get(kind=StaffAction.Kind.ADDRESS_CHANGE)
+    action = StaffAction.objects.get(kind=ADDRESS_CHANGE)
     assert action.details["old"]["email"] == "amina@oldwork.example"

@@ -5,6 +5,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from members import services
+from members.audit import CSV_EXPORT
 from members.models import StaffAction
 from tests.members.factories import ExpertiseFieldFactory
 from tests.members.factories import MemberFactory
@@ -46,5 +47,5 @@ def test_staff_filter_resource_persons_and_export_them(
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Export these as CSV").click()
     assert download_info.value.suggested_filename.startswith("resource-persons-")
-    action = StaffAction.objects.get(kind=StaffAction.Kind.CSV_EXPORT)
+    action = StaffAction.objects.get(kind=CSV_EXPORT)
     assert action.affected_count == 1

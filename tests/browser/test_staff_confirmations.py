@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from invitations.models import Invitation
 from members.models import StaffAction
 from newsletters.models import Newsletter
+from newsletters.services import AUDIT_NEWSLETTER_SEND
 from tests.invitations.sending_support import launch
 from tests.invitations.sending_support import make_participants
 from tests.invitations.sending_support import make_wave
@@ -50,7 +51,7 @@ def test_send_now_shows_the_audience_and_sends_only_when_confirmed(
     expect(page.locator(".messagelist")).to_contain_text("Sending has started.")
     newsletter.refresh_from_db()
     assert newsletter.status != Newsletter.Status.DRAFT
-    assert StaffAction.objects.get(kind=StaffAction.Kind.NEWSLETTER_SEND).affected_count == 2
+    assert StaffAction.objects.get(kind=AUDIT_NEWSLETTER_SEND).affected_count == 2
 
 
 def test_send_again_shows_the_count_and_leaves_out_the_recently_mailed(

@@ -555,8 +555,8 @@ def test_two_simultaneous_acceptances_create_one_account():
 
     from django.db import connection
 
-    from invitations.accept import InvitationNotUsable
     from invitations.accept import invitation_accept
+    from invitations.services import InvitationRefused
 
     invitation = sent_invitation()
     start = threading.Barrier(2)
@@ -567,8 +567,8 @@ def test_two_simultaneous_acceptances_create_one_account():
             start.wait()
             invitation_accept(invitation=invitation, password=PASSWORD)
             outcomes.append("accepted")
-        except InvitationNotUsable as error:
-            outcomes.append(error.problem)
+        except InvitationRefused as error:
+            outcomes.append(error.code)
         finally:
             connection.close()
 

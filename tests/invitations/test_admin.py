@@ -13,6 +13,8 @@ from django.utils import timezone
 from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import Wave
+from invitations.services import AUDIT_INVITATIONS_RESENT
+from members.audit import ADDRESS_CHANGE
 from members.models import Participant
 from members.models import StaffAction
 from tests.invitations.sending_support import launch
@@ -316,12 +318,12 @@ def test_resend_from_the_wave_page_asks_first_with_the_count(adviser_client):
     assert b'name="count" value="2"' in confirm.content
     assert one_click.status_code == 200 and b'name="count" value="2"' in one_click.content
     assert set(Invitation.objects.values_list("status", flat=True)) == {"expired"}
-    assert not StaffAction.objects.filter(kind=StaffAction.Kind.INVITATIONS_RESENT).exists()
+    assert not StaffAction.objects.filter(kind=AUDIT_INVITATIONS_RESENT).exists()
 
     response = adviser_client.post(resend_url, {"count": "2"}, follow=True)
 
     assert b"2 invitations will be sent again" in response.content
-    assert StaffAction.objects.filter(kind=StaffAction.Kind.INVITATIONS_RESENT).count() == 1
+    assert StaffAction.objects.filter(kind=AUDIT_INVITATIONS_RESENT).count() == 1
     assert set(Invitation.objects.values_list("status", flat=True)) == {"pending"}
 
 
@@ -550,7 +552,7 @@ def test_a_fix_is_recorded_for_undo_and_links_mailed_to_the_old_address_stop_wor
 
     mailed.refresh_from_db()
     assert mailed.status == Invitation.Status.REVOKED
-    action = StaffAction.objects.get(kind=StaffAction.Kind.ADDRESS_CHANGE)
+    action = StaffAction.objects.get(kind=ADDRESS_CHANGE)
     assert (action.actor, action.participant) == (adviser, person)
     assert action.details["old"] == {
         "email": "old@example.org",

@@ -10,6 +10,7 @@ from invitations.models import Invitation
 from invitations.models import InvitationRequest
 from invitations.selectors import invitation_request_matches
 from invitations.selectors import match_evidence
+from members.audit import ADDRESS_CHANGE
 from members.models import Participant
 from members.models import StaffAction
 from tests.invitations.test_requests_admin import ADVISER_PERMISSIONS
@@ -194,7 +195,7 @@ def test_confirming_replaces_the_address_invites_and_records_old_and_new(
     faly.refresh_from_db()
     assert (faly.email, faly.email_source) == ("faly.new@example.org", "adviser")
     assert [m.to for m in mail.outbox] == [["faly.new@example.org"]]
-    action = StaffAction.objects.get(kind=StaffAction.Kind.ADDRESS_CHANGE)
+    action = StaffAction.objects.get(kind=ADDRESS_CHANGE)
     assert (action.actor, action.participant) == (adviser, faly)
     assert action.details["old"]["email"] == "faly@oldwork.example"
     assert action.details["new"]["email"] == "faly.new@example.org"
@@ -237,7 +238,7 @@ def test_the_same_address_is_invited_in_one_click(client, adviser, faly_request,
     client.post(invite_url(faly_request, same))
 
     assert Invitation.objects.get().participant == same
-    assert not StaffAction.objects.filter(kind=StaffAction.Kind.ADDRESS_CHANGE).exists()
+    assert not StaffAction.objects.filter(kind=ADDRESS_CHANGE).exists()
 
 
 def test_an_address_another_participant_has_is_not_given_to_a_second_one(
@@ -268,7 +269,7 @@ def test_a_wrong_replacement_is_undone_from_the_staff_log_and_the_strangers_link
         client.post(invite_url(faly_request, wrong), {"replaces": old_address})
     invitation = Invitation.objects.get(participant=wrong)
     assert invitation.status == Invitation.Status.SENT
-    correction = StaffAction.objects.get(kind=StaffAction.Kind.ADDRESS_CHANGE)
+    correction = StaffAction.objects.get(kind=ADDRESS_CHANGE)
 
     response = client.post(
         reverse("admin:members_staffaction_changelist"),

@@ -11,6 +11,8 @@ from invitations import selectors
 from invitations import services
 from invitations.models import Invitation
 from invitations.models import Wave
+from invitations.services import AUDIT_INVITATIONS_RESENT
+from invitations.services import AUDIT_WAVE_LAUNCH
 from members import services as member_services
 from members.models import Participant
 from members.models import StaffAction
@@ -122,7 +124,7 @@ def test_launch_materialises_one_invitation_per_eligible_participant_and_records
     assert {i.email for i in invitations} == {roster["ok1"].email, roster["ok2"].email}
     wave.refresh_from_db()
     assert wave.status == Wave.Status.SENDING and wave.launched_at is not None
-    action = StaffAction.objects.get(kind=StaffAction.Kind.WAVE_LAUNCH)
+    action = StaffAction.objects.get(kind=AUDIT_WAVE_LAUNCH)
     assert (action.actor, action.affected_count, action.target_url) == (adviser, 2, "/admin/x/")
 
 
@@ -141,10 +143,10 @@ def test_a_wave_launches_once():
     wave = make_wave()
     launch(wave)
 
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         launch(wave)
     assert Invitation.objects.count() == 1
-    assert StaffAction.objects.filter(kind=StaffAction.Kind.WAVE_LAUNCH).count() == 1
+    assert StaffAction.objects.filter(kind=AUDIT_WAVE_LAUNCH).count() == 1
 
 
 def test_nobody_gets_two_invitations_from_two_waves():
@@ -175,7 +177,7 @@ def test_pause_resume_and_cancel():
     services.wave_pause(wave=wave, reason="Checking a complaint")
     wave.refresh_from_db()
     assert (wave.status, wave.paused_reason) == ("paused", "Checking a complaint")
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         services.wave_pause(wave=wave)
 
     services.wave_resume(wave=wave)
@@ -187,9 +189,9 @@ def test_pause_resume_and_cancel():
     assert revoked == 2
     statuses = sorted(wave.invitations.values_list("status", flat=True))
     assert statuses == ["revoked", "revoked", "sent"]
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         services.wave_cancel(wave=wave)
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         services.wave_resume(wave=wave)
 
 
@@ -197,7 +199,7 @@ def test_a_cancelled_draft_is_never_launched():
     wave = make_wave()
     services.wave_cancel(wave=wave)
 
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         launch(wave)
 
 
@@ -224,7 +226,7 @@ def test_resend_goes_to_those_who_have_not_accepted_and_may_still_be_invited():
 
     assert count == 2  # the expired one and the one who never answered
     assert sorted(m.to[0] for m in mail.outbox) == sorted([people[1].email, people[3].email])
-    action = StaffAction.objects.get(kind=StaffAction.Kind.INVITATIONS_RESENT)
+    action = StaffAction.objects.get(kind=AUDIT_INVITATIONS_RESENT)
     assert (action.actor, action.affected_count) == (adviser, 2)
     assert Invitation.objects.get(pk=rows[people[0].pk].pk).status == "accepted"
 
@@ -239,8 +241,9 @@ def test_the_resend_delay_is_a_setting_and_a_stale_confirmation_sends_nothing(se
     Invitation.objects.filter(participant=people[0]).update(sent_at=now - timedelta(days=4))
     Invitation.objects.filter(participant=people[1]).update(sent_at=now - timedelta(days=2))
 
-    with pytest.raises(services.WaveResendCountChanged):
+    with pytest.raises(services.InvitationRefused) as refused:
         services.wave_resend(wave=wave, actor=None, confirmed_count=2)
+    assert refused.value.code == services.RESEND_COUNT_CHANGED
     assert not Invitation.objects.filter(status="pending").exists()
     assert services.wave_resend(wave=wave, actor=None, confirmed_count=1) == 1
 
@@ -260,7 +263,7 @@ def test_the_resend_delay_comes_from_the_environment_with_a_safe_default():
 
 def test_a_draft_cannot_be_resent():
     wave = make_wave()
-    with pytest.raises(services.WaveError):
+    with pytest.raises(services.InvitationRefused):
         services.wave_resend(wave=wave, actor=None)
 
 
@@ -290,7 +293,7 @@ def test_inviting_one_participant_directly_sends_at_once():
 def test_a_direct_invitation_is_refused_for_people_who_may_not_be_invited(fields):
     person = ParticipantFactory(**fields)
 
-    with pytest.raises(services.InvitationError):
+    with pytest.raises(services.InvitationRefused):
         services.invitation_send_direct(participant=person, actor=None)
     assert not Invitation.objects.exists()
 
@@ -300,9 +303,9 @@ def test_a_direct_invitation_is_refused_for_a_member_or_an_open_invitation():
     invited = ParticipantFactory()
     services.invitation_send_direct(participant=invited, actor=None)
 
-    with pytest.raises(services.InvitationError, match="already registered"):
+    with pytest.raises(services.InvitationRefused, match="already registered"):
         services.invitation_send_direct(participant=member, actor=None)
-    with pytest.raises(services.InvitationError, match="open invitation"):
+    with pytest.raises(services.InvitationRefused, match="open invitation"):
         services.invitation_send_direct(participant=invited, actor=None)
 
 
@@ -331,5 +334,5 @@ def test_revoking_an_invitation_kills_its_link():
 
     assert invitation_for_token(token) is None
     assert Invitation.objects.get(pk=invitation.pk).status == "revoked"
-    with pytest.raises(services.InvitationError):
+    with pytest.raises(services.InvitationRefused):
         services.invitation_revoke(invitation=invitation)

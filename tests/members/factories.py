@@ -78,12 +78,27 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
 
 
 class MemberFactory(ParticipantFactory):
-    """A registered member: a participant with a linked, verified account."""
+    """A registered member, made as an accepted invitation makes one: a roster participant whose
+    account members' service creates (verified address, linked, address status ok). A bad
+    `email_status` is then reported as the ESP would report it."""
 
-    user = factory.SubFactory(UserFactory, email=factory.SelfAttribute("..email"))
     # A member's address is the one they were invited at (the roster's) until they change it.
     email_source = Participant.EmailSource.ROSTER
     email_status = Participant.EmailStatus.OK
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from members import services
+
+        status = kwargs.pop("email_status")
+        participant = super()._create(model_class, *args, **kwargs)
+        services.participant_create_account(
+            participant=participant, email=participant.email, password=DEFAULT_PASSWORD
+        )
+        if status != Participant.EmailStatus.OK:
+            services.participant_mark_email_status(participant=participant, status=status)
+        participant.refresh_from_db()
+        return participant
 
 
 class ExchangeFactory(factory.django.DjangoModelFactory):

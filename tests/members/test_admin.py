@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from invitations.models import Invitation
 from members.admin import ParticipantAdmin
-from members.admin_reports import UTF8_BOM
 from members.admin_reports import participant_export_header
+from members.csv_export import UTF8_BOM
 from members.models import Participant
 from tests.members.factories import ExchangeFactory
 from tests.members.factories import MemberFactory

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from members import services
+from members.audit import ADDRESS_CHANGE
 from members.models import Participant
 from members.models import StaffAction
 from members.roster_import import roster_import
@@ -113,7 +114,7 @@ def test_a_corrected_address_is_the_advisers_and_the_next_roster_import_keeps_it
         Participant.EmailStatus.UNKNOWN,
         Participant.EmailSource.ADVISER,
     )
-    action = StaffAction.objects.get(kind=StaffAction.Kind.ADDRESS_CHANGE)
+    action = StaffAction.objects.get(kind=ADDRESS_CHANGE)
     assert (action.actor, action.participant, action.affected_count) == (adviser, amina, 1)
     assert action.details == {
         "old": {"email": "amina@oldwork.example", "status": "bounced", "source": "roster"},

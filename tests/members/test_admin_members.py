@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from members import services
+from members.audit import CSV_EXPORT
 from members.models import ContactMessage
 from members.models import ExpertiseField
 from members.models import Language
@@ -51,7 +52,7 @@ def test_resource_person_csv_export_is_recorded(admin_client, people):
     body = b"".join(response.streaming_content).decode()
     assert "Willing" in body and "Health" in body and "Other" not in body
     action = StaffAction.objects.get()
-    assert action.kind == StaffAction.Kind.CSV_EXPORT
+    assert action.kind == CSV_EXPORT
     assert action.affected_count == 1
 
 

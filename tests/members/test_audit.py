@@ -1,8 +1,18 @@
 """Staff actions that touch many people at once are recorded: who, when, what."""
 
+import io
+
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 
+from members import extensions
+from members.audit import CSV_EXPORT
+from members.audit import ROSTER_IMPORT
+from members.audit import record_staff_action
+from members.extensions import audit_kinds
+from members.extensions import register_audit_kind
 from members.models import StaffAction
 from members.roster_import import roster_import
 from tests.members.factories import ParticipantFactory
@@ -23,7 +33,7 @@ def test_an_import_is_recorded_with_who_and_how_many():
     roster_import(data=ROSTER, actor=adviser, source="kenya.csv")
 
     action = StaffAction.objects.get()
-    assert action.kind == StaffAction.Kind.ROSTER_IMPORT
+    assert action.kind == ROSTER_IMPORT
     assert action.actor == adviser
     assert action.actor_email == "adviser@example.org"
     assert action.affected_count == 2
@@ -49,7 +59,7 @@ def test_a_csv_export_of_participants_is_recorded(client):
     response = client.get(reverse("admin:members_participant_export") + "?home_country=KE")
     b"".join(response.streaming_content)
 
-    action = StaffAction.objects.get(kind=StaffAction.Kind.CSV_EXPORT)
+    action = StaffAction.objects.get(kind=CSV_EXPORT)
     assert action.actor == adviser
     assert action.affected_count == 3
     assert "home_country=KE" in action.summary
@@ -68,3 +78,62 @@ def test_the_audit_log_is_read_only_even_for_superusers(client):
     assert response.status_code == 403
     action.refresh_from_db()
     assert action.summary == "x"
+
+
+# --- kinds of action: each app registers its own ---------------------------------------------
+
+
+@pytest.fixture
+def community_kind():
+    """A kind a new app would register from its ready(), forgotten again after the test."""
+    register_audit_kind("community_post_hidden", "post hidden by a moderator")
+    yield "community_post_hidden"
+    extensions._audit_kinds.pop("community_post_hidden")
+
+
+def test_every_app_registers_the_kinds_it_records():
+    codes = dict(audit_kinds())
+    assert {
+        "roster_import",
+        "csv_export",
+        "address_change",
+        "other",
+        "wave_launch",
+        "invitations_resent",
+        "newsletter_send",
+        "activity_message",
+    } <= set(codes)
+    # members lists no other app's actions: the field has no choices to migrate.
+    assert not StaffAction._meta.get_field("kind").choices
+
+
+def test_a_new_apps_kind_is_recorded_and_shown_without_touching_members(client, community_kind):
+    superuser = StaffUserFactory(is_superuser=True)
+    record_staff_action(actor=superuser, kind=community_kind, summary="Hid a post")
+    record_staff_action(actor=superuser, kind=CSV_EXPORT, summary="Participants CSV")
+    client.force_login(superuser)
+
+    url = reverse("admin:members_staffaction_changelist")
+    page = client.get(url).content.decode()
+    filtered = client.get(url, {"kind": community_kind}).content.decode()
+
+    assert "post hidden by a moderator" in page
+    assert "Hid a post" in filtered
+    assert "Participants CSV" not in filtered
+    assert str(StaffAction.objects.get(kind=community_kind)).startswith(
+        "post hidden by a moderator by "
+    )
+
+
+def test_an_unregistered_kind_is_refused():
+    with pytest.raises(ValidationError):
+        record_staff_action(actor=None, kind="wave_lanuch", summary="a typo")
+    assert not StaffAction.objects.exists()
+
+
+def test_the_migration_to_registered_kinds_leaves_the_rows_as_they_are():
+    # No choices in the database: the migration changes the field's options, not a column.
+    out = io.StringIO()
+    call_command("sqlmigrate", "members", "0012_staffaction_kind_registered_by_apps", stdout=out)
+    assert "(no-op)" in out.getvalue()
+    assert "ALTER" not in out.getvalue()

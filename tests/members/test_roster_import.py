@@ -17,9 +17,9 @@ from django.urls import reverse
 
 from members.models import Exchange
 from members.models import Participant
-from members.roster_import import RosterFileError
 from members.roster_import import country_code
 from members.roster_import import roster_import
+from members.services import ParticipantRefused
 from tests.members.factories import ExchangeFactory
 from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
@@ -153,7 +153,7 @@ def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_still_import()
 
 
 def test_missing_required_columns_are_named_in_one_error_and_nothing_is_imported():
-    with pytest.raises(RosterFileError) as error:
+    with pytest.raises(ParticipantRefused) as error:
         run(load("missing_columns.csv"))
 
     assert "email, home_country" in str(error.value)
@@ -161,7 +161,7 @@ def test_missing_required_columns_are_named_in_one_error_and_nothing_is_imported
 
 
 def test_an_excel_workbook_gets_a_clear_message():
-    with pytest.raises(RosterFileError, match="Excel workbook"):
+    with pytest.raises(ParticipantRefused, match="Excel workbook"):
         run(b"PK\x03\x04 not a csv")
 
 

@@ -11,6 +11,7 @@ from newsletters.models import Newsletter
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import message_html
 from newsletters.rendering import unsubscribe_token
+from newsletters.services import AUDIT_NEWSLETTER_SEND
 from tests.members.factories import MemberFactory
 from tests.members.factories import StaffUserFactory
 from tests.newsletters.factories import NewsletterFactory
@@ -137,7 +138,7 @@ def test_schedule_for_a_time_and_send_now_are_recorded(client, activity_staff):
     assert first.status == Newsletter.Status.SCHEDULED
     assert first.scheduled_for.isoformat().startswith("2099-01-02T")
     assert second.status in (Newsletter.Status.SCHEDULED, Newsletter.Status.SENDING)
-    assert StaffAction.objects.filter(kind=StaffAction.Kind.NEWSLETTER_SEND).count() == 2
+    assert StaffAction.objects.filter(kind=AUDIT_NEWSLETTER_SEND).count() == 2
 
 
 def test_send_now_asks_first_showing_the_audience_and_one_click_sends_nothing(
@@ -176,7 +177,7 @@ def test_the_confirmed_send_now_starts_sending_and_is_recorded(client, activity_
     assert "Sending has started." in response.content.decode()
     newsletter.refresh_from_db()
     assert newsletter.status in (Newsletter.Status.SCHEDULED, Newsletter.Status.SENDING)
-    action = StaffAction.objects.get(kind=StaffAction.Kind.NEWSLETTER_SEND)
+    action = StaffAction.objects.get(kind=AUDIT_NEWSLETTER_SEND)
     assert (action.actor, action.affected_count) == (activity_staff, 2)
 
 

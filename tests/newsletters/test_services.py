@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from members.models import Participant
@@ -13,6 +12,7 @@ from newsletters import services
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from newsletters.selectors import newsletter_audience_counts
+from newsletters.services import AUDIT_NEWSLETTER_SEND
 from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
@@ -102,7 +102,7 @@ def test_scheduling_is_recorded_in_the_audit_log_with_the_audience_count(populat
     services.newsletter_schedule(newsletter=newsletter, actor=staff)
 
     action = StaffAction.objects.get()
-    assert action.kind == StaffAction.Kind.NEWSLETTER_SEND
+    assert action.kind == AUDIT_NEWSLETTER_SEND
     assert action.actor == staff
     assert action.affected_count == 4
     assert "November news" in action.summary
@@ -111,15 +111,15 @@ def test_scheduling_is_recorded_in_the_audit_log_with_the_audience_count(populat
 def test_a_newsletter_cannot_be_scheduled_twice_or_in_the_past_or_to_nobody(population):
     staff = StaffUserFactory()
     newsletter = NewsletterFactory()
-    with pytest.raises(ValidationError):
+    with pytest.raises(services.NewsletterRefused):
         services.newsletter_schedule(
             newsletter=newsletter, actor=staff, send_at=timezone.now() - datetime.timedelta(days=1)
         )
     services.newsletter_schedule(newsletter=newsletter, actor=staff)
-    with pytest.raises(ValidationError):
+    with pytest.raises(services.NewsletterRefused):
         services.newsletter_schedule(newsletter=newsletter, actor=staff)
     nobody = NewsletterFactory(audience=Newsletter.Audience.COUNTRIES, countries=["BO"])
-    with pytest.raises(ValidationError, match="Nobody would receive"):
+    with pytest.raises(services.NewsletterRefused, match="Nobody would receive"):
         services.newsletter_schedule(newsletter=nobody, actor=staff)
 
 
@@ -138,7 +138,7 @@ def test_pause_resume_cancel_follow_the_states(population):
     services.newsletter_cancel(newsletter=newsletter)
     newsletter.refresh_from_db()
     assert newsletter.status == Newsletter.Status.CANCELLED
-    with pytest.raises(ValidationError):
+    with pytest.raises(services.NewsletterRefused):
         services.newsletter_resume(newsletter=newsletter)
 
 

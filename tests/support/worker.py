@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -258,6 +259,26 @@ class WorkerProcess:
             return self.log_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+    def wait_for_task(self, task_id: str, timeout: float = 60.0) -> str:
+        """Block until this worker has finished the task, and return its result as the worker
+        logged it ("Task <name>[<id>] succeeded in 0.01s: <result>"); the signal that a task
+        ran, for tests that must know it did nothing more. Raises if the task failed.
+
+        The timeout is a cap against hanging forever, not a performance assertion."""
+        succeeded = re.compile(rf"\[{re.escape(task_id)}\] succeeded in [0-9.e-]+s: (.*)")
+        failed = re.compile(rf"\[{re.escape(task_id)}\] raised unexpected")
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log()
+            found = succeeded.search(log)
+            if found:
+                return found.group(1).strip()
+            if failed.search(log):
+                raise RuntimeError(f"task {task_id} failed:\n{log}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"task {task_id} did not finish within {timeout:.0f} s")
+            time.sleep(0.1)
 
     def __enter__(self) -> WorkerProcess:
         return self.start()

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 
 from members.roster_import import COLUMNS
-from members.roster_import import RosterFileError
 from members.roster_import import roster_import
+from members.services import ParticipantRefused
 
 EXIT_ROWS_REJECTED = 3
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror or error}") from error
         try:
             report = roster_import(data=data, dry_run=dry_run, source=path.name)
-        except RosterFileError as error:
+        except ParticipantRefused as error:
             raise CommandError(f"{path.name}: {error} Nothing was imported.") from error
         for line in report.lines():
             self.stdout.write(line)

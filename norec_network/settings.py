@@ -373,7 +373,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated beca
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # an admin page of 100 rows with checkboxes stays well under
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads are spooled to a temporary file
-# The back office takes the roster (up to 20 MB, members/roster_import.py) and activity materials.
+# The back office takes the roster (up to 20 MB, members/roster_import/) and activity materials.
 # The proxy in front must allow this much too (nginx: client_max_body_size 21m).
 ADMIN_REQUEST_MAX_BYTES = env.int("ADMIN_REQUEST_MAX_BYTES", default=21 * 1024 * 1024)
 

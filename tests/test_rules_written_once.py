@@ -19,8 +19,9 @@ SPELLINGS = [
     (
         "a bad address",
         r"EmailStatus\.BOUNCED,\s*(Participant\.)?EmailStatus\.COMPLAINED",
-        # members/services.py orders the statuses by severity (a complaint outranks a bounce).
-        {"members/models.py", "members/services.py"},
+        # members/services/addresses.py orders the statuses by severity (a complaint outranks a
+        # bounce).
+        {"members/models.py", "members/services/addresses.py"},
     ),
     ("who may be invited", r"participant__declined_invitations", set()),
     ("who may be invited", r"participant__user__isnull", set()),

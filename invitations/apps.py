@@ -40,8 +40,8 @@ class InvitationsConfig(AppConfig):
         register_audit_kind(services.AUDIT_WAVE_LAUNCH, _("invitation wave launched"))
         register_audit_kind(services.AUDIT_INVITATIONS_RESENT, _("invitations re-sent"))
 
-        from invitations import accept
         from invitations import demo
+        from invitations import requests
         from members.extensions import DemoSeeder
         from members.extensions import PersonalDataSource
         from members.extensions import register_demo_seeder
@@ -57,8 +57,8 @@ class InvitationsConfig(AppConfig):
         register_personal_data_source(
             PersonalDataSource(
                 name="invitation_requests",
-                export=accept.invitation_requests_export,
-                erase=accept.invitation_requests_erase,
+                export=requests.invitation_requests_export,
+                erase=requests.invitation_requests_erase,
             )
         )
         register_demo_seeder(
@@ -66,6 +66,6 @@ class InvitationsConfig(AppConfig):
         )
         register_demo_seeder(
             DemoSeeder(
-                name="invitation_requests", seed=accept.invitation_requests_seed_demo, order=21
+                name="invitation_requests", seed=requests.invitation_requests_seed_demo, order=21
             )
         )

@@ -1,6 +1,6 @@
 """The adviser's back office for invitations: waves (preview, launch, pause, resume, cancel,
-re-send, progress), the invitations themselves, inviting one participant directly, and the
-addresses that bounced or complained, by country, to fix.
+re-send, progress), the invitations themselves, and inviting one participant directly (also
+offered where an adviser fixes a bad address, on members' page `members.admin_bad_addresses`).
 
 The invitation requests' admin (triage) lives in `invitations.admin_requests`, imported at the end.
 """
@@ -11,7 +11,6 @@ from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.http import HttpResponseRedirect
@@ -24,7 +23,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
-from django_countries import countries
 
 from core.refusals import show_refusal
 from invitations import selectors
@@ -32,7 +30,6 @@ from invitations import services
 from invitations.models import Invitation
 from invitations.models import Wave
 from invitations.models import default_weekdays
-from members import services as member_services
 from members.models import Exchange
 from members.models import Participant
 
@@ -283,16 +280,6 @@ class WaveAdmin(admin.ModelAdmin):
                 wrap(self.participants_view, post_only=False),
                 name="invitations_wave_participants",
             ),
-            path(
-                "bad-addresses/",
-                wrap(self.bad_addresses_view, post_only=False),
-                name="invitations_bad_addresses",
-            ),
-            path(
-                "bad-addresses/<int:participant_id>/fix/",
-                wrap(self.fix_address_view),
-                name="invitations_fix_address",
-            ),
             *super().get_urls(),
         ]
 
@@ -438,95 +425,6 @@ class WaveAdmin(admin.ModelAdmin):
             "wave_url": reverse("admin:invitations_wave_change", args=[wave.pk]),
         }
         return TemplateResponse(request, "admin/invitations/wave/participants.html", context)
-
-    # --- bad addresses
-
-    def bad_addresses_view(self, request):
-        """Addresses that bounced or complained, counted by country; one country's people listed
-        with a form each to correct the address (which makes them invitable again)."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        rows = selectors.bad_addresses_by_country()
-        names = dict(countries)
-        base = reverse("admin:invitations_bad_addresses")
-        for row in rows:
-            code = row["home_country"] or ""
-            row["name"] = names.get(code, gettext("No country"))
-            row["url"] = f"{base}?country={code or '-'}"
-        country = request.GET.get("country")
-        page = None
-        if country:
-            people = (
-                Participant.objects.with_bad_address()
-                .filter(home_country="" if country == "-" else country)
-                .order_by("last_name", "first_name", "pk")
-                .only(
-                    "pk",
-                    "first_name",
-                    "last_name",
-                    "email",
-                    "email_status",
-                    "home_country",
-                    "participant_id",
-                )
-            )
-            page = Paginator(people, 50).get_page(request.GET.get("page"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Addresses that bounced or complained"),
-            "opts": self.model._meta,
-            "rows": rows,
-            "total": sum(row["total"] for row in rows),
-            "country": country,
-            "country_name": names.get(country, gettext("No country")) if country else "",
-            "page": page,
-            "can_fix": self._can_fix_addresses(request),
-        }
-        return TemplateResponse(request, "admin/invitations/bad_addresses.html", context)
-
-    def _can_fix_addresses(self, request) -> bool:
-        return request.user.has_perm("members.change_participant")
-
-    def fix_address_view(self, request, participant_id):
-        if not self._can_fix_addresses(request):
-            raise PermissionDenied
-        participant = get_object_or_404(Participant, pk=participant_id)
-        back = (
-            reverse("admin:invitations_bad_addresses")
-            + "?country="
-            + (str(participant.home_country) or "-")
-        )
-        email = (request.POST.get("email") or "").strip()
-        try:
-            # Empty is refused here: this page corrects an address, it does not remove one.
-            forms.EmailField(max_length=254).clean(email)
-            participant = member_services.participant_correct_email(
-                participant=participant, email=email, actor=request.user
-            )
-        except ValidationError:
-            self.message_user(
-                request,
-                gettext("“%(email)s” is not a valid email address for %(name)s; nothing changed.")
-                % {"email": email, "name": participant.full_name},
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(back)
-        except member_services.ParticipantRefused as error:
-            show_refusal(request, error)
-            return HttpResponseRedirect(back)
-        message = gettext("The address of %(name)s is now %(email)s.") % {
-            "name": participant.full_name,
-            "email": participant.email,
-        }
-        if request.POST.get("invite") and request.user.has_perm("invitations.add_invitation"):
-            try:
-                services.invitation_send_direct(participant=participant, actor=request.user)
-            except services.InvitationRefused as error:
-                message += " " + gettext("Not invited: %(reason)s") % {"reason": error}
-            else:
-                message += " " + gettext("An invitation is on its way.")
-        self.message_user(request, message, messages.SUCCESS)
-        return HttpResponseRedirect(back)
 
 
 def _replace(item, old: str, new: str):
@@ -686,6 +584,16 @@ def participant_invite_link(participant: Participant) -> str | None:
         return None
     url = reverse("admin:invitations_invite_participant", args=[participant.pk])
     return format_html('<a class="button" href="{}">{}</a>', url, gettext("Invite now"))
+
+
+def invite_after_address_fix(*, participant: Participant, actor) -> str:
+    """For members' bad-address page (its `invite_after_fix` hook): invite the person at the
+    address just corrected, and say how that went."""
+    try:
+        services.invitation_send_direct(participant=participant, actor=actor)
+    except services.InvitationRefused as error:
+        return gettext("Not invited: %(reason)s") % {"reason": error}
+    return gettext("An invitation is on its way.")
 
 
 # --- invitation requests: registered in invitations/admin_requests.py (the participant side),

@@ -21,6 +21,14 @@ class InvitationsConfig(AppConfig):
             ParticipantAdminLink(name="invitations.invite", render=participant_invite_link)
         )
 
+        from invitations.admin import invite_after_address_fix
+        from members.extensions import InviteAfterFix
+        from members.extensions import register_invite_after_fix
+
+        register_invite_after_fix(
+            InviteAfterFix(permission="invitations.add_invitation", invite=invite_after_address_fix)
+        )
+
         from invitations.selectors import participant_ever_invited
         from members.extensions import register_ever_invited
 

@@ -13,7 +13,7 @@ class InvitationsConfig(AppConfig):
 
         sending.register()
 
-        from invitations.admin import participant_invite_link
+        from invitations.admin_invitations import participant_invite_link
         from members.extensions import ParticipantAdminLink
         from members.extensions import register_participant_admin_link
 
@@ -21,7 +21,7 @@ class InvitationsConfig(AppConfig):
             ParticipantAdminLink(name="invitations.invite", render=participant_invite_link)
         )
 
-        from invitations.admin import invite_after_address_fix
+        from invitations.admin_invitations import invite_after_address_fix
         from members.extensions import InviteAfterFix
         from members.extensions import register_invite_after_fix
 

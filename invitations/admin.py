@@ -1,8 +1,9 @@
-"""The adviser's back office for invitations: waves (preview, launch, pause, resume, cancel,
-re-send, progress), the invitations themselves, inviting one participant directly, and the
-addresses that bounced or complained, by country, to fix.
+"""The adviser's back office for invitation waves: preview, launch, pause, resume, cancel,
+re-send, progress.
 
-The invitation requests' admin (triage) lives in `invitations.admin_requests`, imported at the end.
+The invitations themselves and inviting one participant directly are in
+`invitations.admin_invitations`, the invitation requests' admin (triage) in
+`invitations.admin_requests`; both are imported at the end.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.http import HttpResponseRedirect
@@ -19,22 +19,17 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
-from django_countries import countries
 
 from core.refusals import show_refusal
 from invitations import selectors
 from invitations import services
-from invitations.models import Invitation
 from invitations.models import Wave
 from invitations.models import default_weekdays
-from members import services as member_services
 from members.models import Exchange
-from members.models import Participant
 
 # --- waves ------------------------------------------------------------------------------------
 
@@ -283,16 +278,6 @@ class WaveAdmin(admin.ModelAdmin):
                 wrap(self.participants_view, post_only=False),
                 name="invitations_wave_participants",
             ),
-            path(
-                "bad-addresses/",
-                wrap(self.bad_addresses_view, post_only=False),
-                name="invitations_bad_addresses",
-            ),
-            path(
-                "bad-addresses/<int:participant_id>/fix/",
-                wrap(self.fix_address_view),
-                name="invitations_fix_address",
-            ),
             *super().get_urls(),
         ]
 
@@ -439,95 +424,6 @@ class WaveAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/invitations/wave/participants.html", context)
 
-    # --- bad addresses
-
-    def bad_addresses_view(self, request):
-        """Addresses that bounced or complained, counted by country; one country's people listed
-        with a form each to correct the address (which makes them invitable again)."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        rows = selectors.bad_addresses_by_country()
-        names = dict(countries)
-        base = reverse("admin:invitations_bad_addresses")
-        for row in rows:
-            code = row["home_country"] or ""
-            row["name"] = names.get(code, gettext("No country"))
-            row["url"] = f"{base}?country={code or '-'}"
-        country = request.GET.get("country")
-        page = None
-        if country:
-            people = (
-                Participant.objects.with_bad_address()
-                .filter(home_country="" if country == "-" else country)
-                .order_by("last_name", "first_name", "pk")
-                .only(
-                    "pk",
-                    "first_name",
-                    "last_name",
-                    "email",
-                    "email_status",
-                    "home_country",
-                    "participant_id",
-                )
-            )
-            page = Paginator(people, 50).get_page(request.GET.get("page"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Addresses that bounced or complained"),
-            "opts": self.model._meta,
-            "rows": rows,
-            "total": sum(row["total"] for row in rows),
-            "country": country,
-            "country_name": names.get(country, gettext("No country")) if country else "",
-            "page": page,
-            "can_fix": self._can_fix_addresses(request),
-        }
-        return TemplateResponse(request, "admin/invitations/bad_addresses.html", context)
-
-    def _can_fix_addresses(self, request) -> bool:
-        return request.user.has_perm("members.change_participant")
-
-    def fix_address_view(self, request, participant_id):
-        if not self._can_fix_addresses(request):
-            raise PermissionDenied
-        participant = get_object_or_404(Participant, pk=participant_id)
-        back = (
-            reverse("admin:invitations_bad_addresses")
-            + "?country="
-            + (str(participant.home_country) or "-")
-        )
-        email = (request.POST.get("email") or "").strip()
-        try:
-            # Empty is refused here: this page corrects an address, it does not remove one.
-            forms.EmailField(max_length=254).clean(email)
-            participant = member_services.participant_correct_email(
-                participant=participant, email=email, actor=request.user
-            )
-        except ValidationError:
-            self.message_user(
-                request,
-                gettext("“%(email)s” is not a valid email address for %(name)s; nothing changed.")
-                % {"email": email, "name": participant.full_name},
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(back)
-        except member_services.ParticipantRefused as error:
-            show_refusal(request, error)
-            return HttpResponseRedirect(back)
-        message = gettext("The address of %(name)s is now %(email)s.") % {
-            "name": participant.full_name,
-            "email": participant.email,
-        }
-        if request.POST.get("invite") and request.user.has_perm("invitations.add_invitation"):
-            try:
-                services.invitation_send_direct(participant=participant, actor=request.user)
-            except services.InvitationRefused as error:
-                message += " " + gettext("Not invited: %(reason)s") % {"reason": error}
-            else:
-                message += " " + gettext("An invitation is on its way.")
-        self.message_user(request, message, messages.SUCCESS)
-        return HttpResponseRedirect(back)
-
 
 def _replace(item, old: str, new: str):
     """A fieldset entry (a name or a tuple of names) with `old` renamed to `new`."""
@@ -543,151 +439,8 @@ def _flat(fields) -> list[str]:
     return flat
 
 
-# --- invitations --------------------------------------------------------------------------------
-
-
-@admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
-    list_display = [
-        "participant",
-        "email",
-        "wave",
-        "status",
-        "sent_at",
-        "delivered_column",
-        "expires_at",
-        "accepted_at",
-    ]
-    list_filter = ["status", ("wave", admin.RelatedOnlyFieldListFilter), "reminded_at"]
-    search_fields = [
-        "email",
-        "participant__first_name",
-        "participant__last_name",
-        "participant__participant_id",
-        "esp_message_id",
-    ]
-    list_select_related = ["participant", "wave"]
-    autocomplete_fields = ["participant", "wave"]
-    date_hierarchy = "created_at"
-    actions = ["revoke_action"]
-    fields = [
-        "participant",
-        "wave",
-        "email",
-        "status",
-        "time_zone",
-        "sent_at",
-        "delivered_at",
-        "bounced_at",
-        "complained_at",
-        "expires_at",
-        "reminded_at",
-        "accepted_at",
-        "declined_at",
-        "revoked_at",
-        "esp_message_id",
-        "attempts",
-        "last_error",
-        "created_by",
-        "created_at",
-    ]
-
-    def get_readonly_fields(self, request, obj=None):
-        # Invitations change only through their services (launch, send, accept, revoke).
-        return self.fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("delivered"), boolean=True, ordering="delivered_at")
-    def delivered_column(self, invitation: Invitation) -> bool:
-        return invitation.delivered_at is not None
-
-    @admin.action(description=_("Revoke the selected invitations (their links stop working)"))
-    def revoke_action(self, request, queryset):
-        done = 0
-        for invitation in queryset.filter(status__in=Invitation.OPEN_STATUSES):
-            try:
-                services.invitation_revoke(invitation=invitation)
-            except services.InvitationRefused as error:
-                show_refusal(request, error, level=messages.WARNING, prefix=f"{invitation}: ")
-            else:
-                done += 1
-        self.message_user(
-            request,
-            ngettext("%(count)d invitation revoked.", "%(count)d invitations revoked.", done)
-            % {"count": done},
-            messages.SUCCESS if done else messages.INFO,
-        )
-
-    def has_revoke_permission(self, request):
-        return self.has_change_permission(request)
-
-    revoke_action.allowed_permissions = ("revoke",)
-
-    def get_urls(self):
-        return [
-            path(
-                "invite/<int:participant_id>/",
-                self.admin_site.admin_view(self.invite_view),
-                name="invitations_invite_participant",
-            ),
-            *super().get_urls(),
-        ]
-
-    def invite_view(self, request, participant_id):
-        """Invite one participant now, outside any wave: a confirmation page (GET) and the
-        invitation (POST)."""
-        if not request.user.has_perm("invitations.add_invitation"):
-            raise PermissionDenied
-        participant = get_object_or_404(
-            Participant.objects.select_related("user"), pk=participant_id
-        )
-        reason = selectors.participant_exclusion(participant=participant)
-        participant_url = reverse("admin:members_participant_change", args=[participant.pk])
-        if request.method == "POST":
-            try:
-                invitation = services.invitation_send_direct(
-                    participant=participant, actor=request.user
-                )
-            except services.InvitationRefused as error:
-                show_refusal(request, error)
-            else:
-                self.message_user(
-                    request,
-                    gettext("An invitation to %(email)s is on its way.")
-                    % {"email": invitation.email},
-                    messages.SUCCESS,
-                )
-            return HttpResponseRedirect(participant_url)
-        open_invitation = (
-            participant.invitations.filter(status__in=Invitation.OPEN_STATUSES)
-            .select_related("wave")
-            .first()
-        )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Invite %(name)s") % {"name": participant.full_name},
-            "opts": self.model._meta,
-            "participant": participant,
-            "reason": selectors.EXCLUSION_MESSAGES.get(reason) if reason else None,
-            "open_invitation": open_invitation,
-            "participant_url": participant_url,
-        }
-        return TemplateResponse(request, "admin/invitations/invitation/invite.html", context)
-
-
-def participant_invite_link(participant: Participant) -> str | None:
-    """For the participant's admin page (members' hook): a link to invite them directly."""
-    if participant.pk is None or participant.user_id is not None:
-        return None
-    url = reverse("admin:invitations_invite_participant", args=[participant.pk])
-    return format_html('<a class="button" href="{}">{}</a>', url, gettext("Invite now"))
-
-
-# --- invitation requests: registered in invitations/admin_requests.py (the participant side),
-# imported here so that the admin autodiscovery finds it.
+# --- invitations: registered in invitations/admin_invitations.py, and the requests' admin
+# (triage) in invitations/admin_requests.py, imported here so that the admin autodiscovery
+# finds them.
+from invitations import admin_invitations  # noqa: E402, F401
 from invitations import admin_requests  # noqa: E402, F401

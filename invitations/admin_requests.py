@@ -28,8 +28,8 @@ from django.views.decorators.http import require_POST
 from django_countries import countries
 
 from core.refusals import show_refusal
-from invitations import accept
 from invitations import selectors
+from invitations import triage
 from invitations.models import InvitationRequest
 from invitations.services import InvitationRefused
 from members.models import Participant
@@ -243,7 +243,7 @@ class InvitationRequestAdmin(admin.ModelAdmin):
         request_row = self._request_for_action(request, object_id)
         participant = get_object_or_404(Participant, pk=participant_id)
         try:
-            invitation = accept.invitation_request_invite_participant(
+            invitation = triage.invitation_request_invite_participant(
                 invitation_request=request_row,
                 participant=participant,
                 actor=request.user,
@@ -251,7 +251,7 @@ class InvitationRequestAdmin(admin.ModelAdmin):
                 replaces_email=request.POST.get("replaces"),
             )
         except InvitationRefused as error:
-            if error.code != accept.NEEDS_CONFIRMATION:
+            if error.code != triage.NEEDS_CONFIRMATION:
                 show_refusal(request, error)
                 return self._back(object_id)
             if str(error):
@@ -276,7 +276,7 @@ class InvitationRequestAdmin(admin.ModelAdmin):
     def create_participant_view(self, request, object_id):
         request_row = self._request_for_action(request, object_id)
         try:
-            invitation = accept.invitation_request_create_participant(
+            invitation = triage.invitation_request_create_participant(
                 invitation_request=request_row, actor=request.user
             )
         except InvitationRefused as error:
@@ -296,7 +296,7 @@ class InvitationRequestAdmin(admin.ModelAdmin):
     def dismiss_view(self, request, object_id):
         request_row = self._request_for_action(request, object_id)
         try:
-            accept.invitation_request_dismiss(invitation_request=request_row, actor=request.user)
+            triage.invitation_request_dismiss(invitation_request=request_row, actor=request.user)
         except InvitationRefused as error:
             show_refusal(request, error)
             return self._back(object_id)
@@ -310,7 +310,7 @@ class InvitationRequestAdmin(admin.ModelAdmin):
         dismissed = 0
         for request_row in queryset:
             try:
-                accept.invitation_request_dismiss(
+                triage.invitation_request_dismiss(
                     invitation_request=request_row, actor=request.user
                 )
             except InvitationRefused as error:

@@ -13,12 +13,20 @@ class InvitationsConfig(AppConfig):
 
         sending.register()
 
-        from invitations.admin import participant_invite_link
+        from invitations.admin_invitations import participant_invite_link
         from members.extensions import ParticipantAdminLink
         from members.extensions import register_participant_admin_link
 
         register_participant_admin_link(
             ParticipantAdminLink(name="invitations.invite", render=participant_invite_link)
+        )
+
+        from invitations.admin_invitations import invite_after_address_fix
+        from members.extensions import InviteAfterFix
+        from members.extensions import register_invite_after_fix
+
+        register_invite_after_fix(
+            InviteAfterFix(permission="invitations.add_invitation", invite=invite_after_address_fix)
         )
 
         from invitations.selectors import participant_ever_invited
@@ -40,8 +48,8 @@ class InvitationsConfig(AppConfig):
         register_audit_kind(services.AUDIT_WAVE_LAUNCH, _("invitation wave launched"))
         register_audit_kind(services.AUDIT_INVITATIONS_RESENT, _("invitations re-sent"))
 
-        from invitations import accept
         from invitations import demo
+        from invitations import requests
         from members.extensions import DemoSeeder
         from members.extensions import PersonalDataSource
         from members.extensions import register_demo_seeder
@@ -57,8 +65,8 @@ class InvitationsConfig(AppConfig):
         register_personal_data_source(
             PersonalDataSource(
                 name="invitation_requests",
-                export=accept.invitation_requests_export,
-                erase=accept.invitation_requests_erase,
+                export=requests.invitation_requests_export,
+                erase=requests.invitation_requests_erase,
             )
         )
         register_demo_seeder(
@@ -66,6 +74,6 @@ class InvitationsConfig(AppConfig):
         )
         register_demo_seeder(
             DemoSeeder(
-                name="invitation_requests", seed=accept.invitation_requests_seed_demo, order=21
+                name="invitation_requests", seed=requests.invitation_requests_seed_demo, order=21
             )
         )

@@ -313,22 +313,6 @@ def invitations_due_for_reminder(*, now: datetime) -> QuerySet[Invitation]:
     )
 
 
-def bad_addresses_by_country() -> list[dict]:
-    """Participants whose address bounced or complained, counted per home country (not yet
-    registered: a member's own address is theirs to fix)."""
-    return list(
-        Participant.objects.with_bad_address()
-        .order_by()
-        .values("home_country")
-        .annotate(
-            bounced=Count("pk", filter=Q(email_status=Participant.EmailStatus.BOUNCED)),
-            complained=Count("pk", filter=Q(email_status=Participant.EmailStatus.COMPLAINED)),
-            total=Count("pk"),
-        )
-        .order_by("-total", "home_country")
-    )
-
-
 # --- invitation requests: who on the roster the person may be ----------------------------------
 
 

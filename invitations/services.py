@@ -1,7 +1,9 @@
 """Every state change of waves and invitations on the sending side.
 
-The participant's side (accepting, declining, requests) lives in `invitations.accept`. The
-sending machinery is `core.outbound`; `invitations.sending` plugs waves into it.
+The participant's side lives in `invitations.accept` (accepting, declining) and
+`invitations.requests` (asking for an invitation); the adviser's answer to a request in
+`invitations.triage`. The sending machinery is `core.outbound`; `invitations.sending` plugs
+waves into it.
 """
 
 from __future__ import annotations

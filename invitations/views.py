@@ -31,9 +31,9 @@ from invitations.accept import InvitationProblem
 from invitations.accept import invitation_accept
 from invitations.accept import invitation_decline
 from invitations.accept import invitation_problem
-from invitations.accept import invitation_request_create
 from invitations.forms import InvitationAcceptForm
 from invitations.forms import InvitationRequestForm
+from invitations.requests import invitation_request_create
 from invitations.services import InvitationRefused
 from invitations.tokens import invitation_for_token
 

@@ -1,5 +1,7 @@
 """The back office for the people data: the roster an adviser lives in, and its vocabularies."""
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin
 from django.contrib import messages
@@ -22,11 +24,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from core.admin import OutgoingMailInline
 from core.refusals import show_refusal
 from members import audit
 from members import services
+from members.admin_bad_addresses import bad_addresses_view
+from members.admin_bad_addresses import fix_address_view
 from members.admin_filters import AccountDeletedFilter
 from members.admin_filters import AuditKindFilter
 from members.admin_filters import EmailStatusFilter
@@ -360,6 +365,16 @@ class ParticipantAdmin(admin.ModelAdmin):
                 "<int:object_id>/address/",
                 view(self.correct_email_view),
                 name="members_participant_correct_email",
+            ),
+            path(
+                "bad-addresses/",
+                view(partial(bad_addresses_view, self)),
+                name="members_participant_bad_addresses",
+            ),
+            path(
+                "bad-addresses/<int:participant_id>/fix/",
+                view(require_POST(partial(fix_address_view, self))),
+                name="members_participant_fix_address",
             ),
         ]
         return custom + super().get_urls()

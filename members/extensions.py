@@ -145,6 +145,33 @@ def address_change_reactions() -> list[AddressChangeReaction]:
     return sorted(_address_change_reactions.values(), key=lambda reaction: reaction.name)
 
 
+# --- "and invite now" where an adviser fixes a bad address --------------------------------------
+
+
+@dataclass(frozen=True)
+class InviteAfterFix:
+    """How another app invites a participant whose bad address an adviser has just corrected
+    (invitations: a direct invitation), offered on the bad-address page. The adviser needs
+    `permission` for it to act; `invite(participant=..., actor=...)` returns the sentence to add
+    to the confirmation (invited, or why not)."""
+
+    permission: str
+    invite: Callable[..., str]
+
+
+_invite_after_fix: InviteAfterFix | None = None
+
+
+def register_invite_after_fix(hook: InviteAfterFix) -> None:
+    global _invite_after_fix
+    _invite_after_fix = hook
+
+
+def invite_after_fix() -> InviteAfterFix | None:
+    """The registered hook, or None (then the page offers no invitation)."""
+    return _invite_after_fix
+
+
 # --- kinds of staff action in the audit log -----------------------------------------------------
 
 # Each app names the actions it records (`members.audit.record_staff_action(kind=...)`) here from

@@ -1,13 +1,16 @@
-"""Reads for member pages: the directory (with its visibility rule), profiles, completeness."""
+"""Reads for member pages (the directory with its visibility rule, profiles, completeness) and
+for the adviser's bad-address page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db.models import Count
 from django.db.models import Exists
 from django.db.models import OuterRef
 from django.db.models import Prefetch
+from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -180,3 +183,19 @@ def profile_completeness(participant: Participant) -> Completeness:
     missing = [str(label) for done, label in checks if not done]
     percent = round(100 * (len(checks) - len(missing)) / len(checks))
     return Completeness(percent=percent, missing=missing)
+
+
+def bad_addresses_by_country() -> list[dict]:
+    """Participants whose address bounced or complained, counted per home country (not yet
+    registered: a member's own address is theirs to fix)."""
+    return list(
+        Participant.objects.with_bad_address()
+        .order_by()
+        .values("home_country")
+        .annotate(
+            bounced=Count("pk", filter=Q(email_status=Participant.EmailStatus.BOUNCED)),
+            complained=Count("pk", filter=Q(email_status=Participant.EmailStatus.COMPLAINED)),
+            total=Count("pk"),
+        )
+        .order_by("-total", "home_country")
+    )

@@ -314,7 +314,7 @@ CELERY_BEAT_SCHEDULE["activities-reminders"] = {
     "schedule": 15 * 60,
 }
 
-# The shared bulk sender (core/outbound.py): a batch tick and the sweep that recovers the
+# The shared bulk sender (core/outbound/): a batch tick and the sweep that recovers the
 # rows of dead workers from the database within minutes (never the broker's visibility timeout).
 OUTBOUND_TICK_SECONDS = env.float("OUTBOUND_TICK_SECONDS", default=15.0)
 OUTBOUND_BATCH_SECONDS = env.float("OUTBOUND_BATCH_SECONDS", default=60.0)
@@ -330,9 +330,9 @@ OUTBOUND_AWAIT_WEBHOOKS = env.bool(
 )
 # Counted from the claim: at the defaults a dead worker's last row is back within 4.5 minutes.
 OUTBOUND_UNCERTAIN_SECONDS = env.float("OUTBOUND_UNCERTAIN_SECONDS", default=240.0)
-# Each `sent` mark commits without waiting for its WAL flush (see outbound._fast_commits): a
-# worker then marks thousands a second. Only a crash of PostgreSQL itself could forget the last
-# fraction of a second of marks; set false to wait for every flush.
+# Each `sent` mark commits without waiting for its WAL flush (see `_fast_commits` in
+# core/outbound/sending.py): a worker then marks thousands a second. Only a crash of PostgreSQL
+# itself could forget the last fraction of a second of marks; set false to wait for every flush.
 OUTBOUND_ASYNC_COMMIT = env.bool("OUTBOUND_ASYNC_COMMIT", default=True)
 OUTBOUND_MIN_SAMPLE = env.int("OUTBOUND_MIN_SAMPLE", default=100)
 # Smaller campaigns are judged on their rates once they have this many bounces (complaints).

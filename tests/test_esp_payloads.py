@@ -21,9 +21,9 @@ from django.utils import timezone
 from activities import services as activity_services
 from core.models import OutgoingMail
 from invitations import services as invitation_services
-from invitations.accept import invitation_request_create
 from invitations.models import Invitation
 from invitations.models import InvitationReminder
+from invitations.requests import invitation_request_create
 from members import services as member_services
 from newsletters import services as newsletter_services
 from newsletters.models import Delivery

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from activities import services as activity_services
 from invitations import services as invitation_services
-from invitations.accept import invitation_request_create
+from invitations.requests import invitation_request_create
 from members import services as member_services
 from newsletters import services as newsletter_services
 from newsletters.rendering import IssueRenderer

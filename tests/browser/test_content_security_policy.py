@@ -149,7 +149,7 @@ def test_the_back_office_runs_under_the_policy_without_a_violation(
         reverse("admin:members_participant_counts_by_country"),
         reverse("admin:invitations_wave_add"),
         reverse("admin:invitations_wave_change", args=[site["wave"].pk]),  # progress
-        reverse("admin:invitations_bad_addresses"),
+        reverse("admin:members_participant_bad_addresses"),
         reverse("admin:invitations_invitationrequest_change", args=[site["request"].pk]),
         reverse("admin:activities_activity_add"),  # date and time widgets
         reverse("admin:activities_activity_change", args=[site["past"].pk]),  # materials inline

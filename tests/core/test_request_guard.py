@@ -37,7 +37,9 @@ def test_a_nul_in_a_calendar_feed_address_is_a_clear_400(client):
 
 def test_a_nul_in_an_admin_list_filter_is_a_clear_400(staff_client):
     assert_refused_for_nul(staff_client.get("/admin/members/participant/?home_country=%00"))
-    assert_refused_for_nul(staff_client.get("/admin/invitations/wave/bad-addresses/?country=%00"))
+    assert_refused_for_nul(
+        staff_client.get("/admin/members/participant/bad-addresses/?country=%00")
+    )
 
 
 def test_a_nul_in_a_posted_form_field_is_a_clear_400_and_changes_nothing(staff_client):

@@ -14,8 +14,6 @@ from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import Wave
 from invitations.services import AUDIT_INVITATIONS_RESENT
-from members.audit import ADDRESS_CHANGE
-from members.models import Participant
 from members.models import StaffAction
 from tests.invitations.sending_support import launch
 from tests.invitations.sending_support import make_participants
@@ -432,7 +430,7 @@ def test_members_and_anonymous_never_reach_the_wave_pages(client):
     wave = make_wave()
     urls = [
         change_url(wave),
-        reverse("admin:invitations_bad_addresses"),
+        reverse("admin:members_participant_bad_addresses"),
         reverse("admin:invitations_wave_participants", args=[wave.pk, "eligible"]),
     ]
     for url in urls:
@@ -497,105 +495,6 @@ def test_staff_without_add_invitation_cannot_invite(client):
 
     assert response.status_code == 403
     assert not Invitation.objects.exists()
-
-
-# --- bad addresses ------------------------------------------------------------------------------
-
-
-def test_bad_addresses_by_country_and_fixing_one(
-    adviser_client, django_capture_on_commit_callbacks
-):
-    bounced = ParticipantFactory(home_country="KE", email_status="bounced")
-    ParticipantFactory(home_country="KE", email_status="complained")
-    ParticipantFactory(home_country="UG", email_status="bounced")
-    ParticipantFactory(home_country="UG")
-    url = reverse("admin:invitations_bad_addresses")
-
-    overview = adviser_client.get(url)
-    rows = {row["home_country"]: row["total"] for row in overview.context["rows"]}
-    kenya = adviser_client.get(url + "?country=KE")
-
-    assert rows == {"KE": 2, "UG": 1}
-    waves = adviser_client.get(reverse("admin:invitations_wave_changelist"))
-    assert url.encode() in waves.content
-    assert bounced.email.encode() in kenya.content
-    fix = reverse("admin:invitations_fix_address", args=[bounced.pk])
-    with django_capture_on_commit_callbacks(execute=True):
-        response = adviser_client.post(
-            fix, {"email": "Amina.New@Example.org", "invite": "1"}, follow=True
-        )
-
-    assert b"is now amina.new@example.org" in response.content
-    bounced.refresh_from_db()
-    assert (bounced.email, bounced.email_status, bounced.email_source) == (
-        "amina.new@example.org",
-        Participant.EmailStatus.UNKNOWN,
-        Participant.EmailSource.ADVISER,
-    )
-    assert Invitation.objects.get().email == "amina.new@example.org"
-    assert [m.to for m in mail.outbox] == [["amina.new@example.org"]]
-
-
-def test_a_fix_is_recorded_for_undo_and_links_mailed_to_the_old_address_stop_working(
-    adviser_client, adviser
-):
-    person = ParticipantFactory(
-        home_country="KE", email="old@example.org", email_status="complained"
-    )
-    mailed = Invitation.objects.create(
-        participant=person, email="old@example.org", status=Invitation.Status.SENT
-    )
-
-    adviser_client.post(
-        reverse("admin:invitations_fix_address", args=[person.pk]), {"email": "new@example.org"}
-    )
-
-    mailed.refresh_from_db()
-    assert mailed.status == Invitation.Status.REVOKED
-    action = StaffAction.objects.get(kind=ADDRESS_CHANGE)
-    assert (action.actor, action.participant) == (adviser, person)
-    assert action.details["old"] == {
-        "email": "old@example.org",
-        "status": "complained",
-        "source": "roster",
-    }
-    assert action.details["new"]["email"] == "new@example.org"
-
-
-def test_a_registered_members_bad_address_is_not_changed_by_staff(adviser_client):
-    member = MemberFactory(email="member@example.org", email_status="bounced")
-
-    response = adviser_client.post(
-        reverse("admin:invitations_fix_address", args=[member.pk]),
-        {"email": "other@example.org"},
-        follow=True,
-    )
-
-    assert b"change it themselves on their account page" in response.content
-    member.refresh_from_db()
-    assert member.email == "member@example.org"
-
-
-def test_a_wrong_address_is_refused_with_a_message(adviser_client):
-    bounced = ParticipantFactory(home_country="KE", email_status="bounced")
-
-    response = adviser_client.post(
-        reverse("admin:invitations_fix_address", args=[bounced.pk]),
-        {"email": "not an address"},
-        follow=True,
-    )
-
-    assert b"is not a valid email address" in response.content
-    bounced.refresh_from_db()
-    assert bounced.email_status == "bounced"
-
-
-def test_the_bad_address_pages_use_few_queries(adviser_client, django_assert_max_num_queries):
-    for country in ("KE", "UG", "TZ"):
-        ParticipantFactory.create_batch(5, home_country=country, email_status="bounced")
-
-    with django_assert_max_num_queries(12):
-        adviser_client.get(reverse("admin:invitations_bad_addresses") + "?country=KE")
 
 
 def test_the_invitation_list_is_read_only_with_filters(

@@ -186,8 +186,8 @@ def test_the_form_page_is_small_and_has_a_fixed_number_of_queries(
 
 
 def test_a_members_requests_are_in_their_data_export_and_erased_with_their_account():
-    from invitations.accept import invitation_requests_erase
-    from invitations.accept import invitation_requests_export
+    from invitations.requests import invitation_requests_erase
+    from invitations.requests import invitation_requests_export
     from tests.members.factories import MemberFactory
 
     member = MemberFactory(email="amina@example.org")
@@ -216,7 +216,7 @@ def test_a_members_requests_are_in_their_data_export_and_erased_with_their_accou
 
 
 def test_the_demo_requests_are_seeded_once():
-    from invitations.accept import invitation_requests_seed_demo
+    from invitations.requests import invitation_requests_seed_demo
 
     ParticipantFactory(participant_id="DEMO-000001", home_country="TZ")
 

@@ -1,0 +1,367 @@
+"""Claiming and sending: a batch takes its campaign's next pending rows under a row lock, within the
+pace, the batch size and the sending window, and sends them one by one, marking each `sent` as
+soon as the backend took it. `send_one` is the same, one row long, for one-off mail."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from email.utils import make_msgid
+from smtplib import SMTPRecipientsRefused
+
+from anymail.exceptions import AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.mail import get_connection
+from django.core.mail.utils import DNS_NAME
+from django.db import connection as db_connection
+from django.db import models
+from django.db import transaction
+from django.db.models import Count
+from django.db.models import F
+from django.db.models import Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from core.outbound.registry import Campaign
+from core.outbound.registry import OutboundStream
+from core.outbound.registry import SendingWindow
+from core.outbound.registry import active_campaign
+from core.outbound.registry import batch_seconds
+from core.outbound.registry import get_stream
+from core.outbound.reputation import check_campaign_health
+from core.outbound.tracking import mark_participant
+from core.outbound_model import OutboundMessage
+from core.outbound_model import OutboundStatus
+
+logger = logging.getLogger(__name__)
+
+# A message that failed this often (not a refused recipient) is given up as failed.
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    refused: int = 0
+    released: int = 0
+    skipped: int = 0
+    # A full batch of an unthrottled campaign: the task sends the next one at once rather than
+    # wait for the next tick.
+    more: bool = False
+
+
+def _allowance(stream: OutboundStream, campaign: Campaign, now: datetime) -> int:
+    """How many messages the campaign may still claim now: the batch size, limited by the rate per
+    hour over the last hour and, so that a wave is spread over the hour, the last minute."""
+    if campaign.rate_per_hour <= 0:
+        return campaign.batch_size
+    counts = (
+        stream.rows_of(campaign.id)
+        .filter(claimed_at__gt=now - timedelta(hours=1))
+        .aggregate(
+            hour=Count("pk"),
+            minute=Count("pk", filter=Q(claimed_at__gt=now - timedelta(minutes=1))),
+        )
+    )
+    per_minute = math.ceil(campaign.rate_per_hour / 60)
+    return max(
+        0,
+        min(
+            campaign.batch_size,
+            per_minute - counts["minute"],
+            campaign.rate_per_hour - counts["hour"],
+        ),
+    )
+
+
+def _open_zones(pending: models.QuerySet, window: SendingWindow, now: datetime) -> list[str]:
+    zones = pending.order_by().values_list("time_zone", flat=True).distinct()
+    return [zone for zone in zones if window.is_open(zone, now)]
+
+
+def claim(
+    *,
+    stream: OutboundStream,
+    campaign: Campaign,
+    now: datetime | None = None,
+    claimed_by: str = "",
+) -> list[int]:
+    """Take the campaign's next pending rows (id order) and mark them `sending`, by `claimed_by`
+    (the worker process, see `worker_identity`); returns their ids. Rows another worker holds are
+    skipped, never waited for."""
+    now = now or timezone.now()
+    limit = _allowance(stream, campaign, now)
+    if limit <= 0:
+        return []
+    with transaction.atomic():
+        pending = stream.rows_of(campaign.id).filter(status=OutboundStatus.PENDING)
+        if campaign.window is not None:
+            pending = pending.filter(time_zone__in=_open_zones(pending, campaign.window, now))
+        ids = list(
+            pending.order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            manager = stream.model._default_manager
+            manager.filter(pk__in=ids, status=OutboundStatus.PENDING).update(
+                status=OutboundStatus.SENDING,
+                claimed_at=now,
+                claimed_by=claimed_by,
+                attempts=F("attempts") + 1,
+            )
+            if db_connection.vendor != "postgresql":
+                # No row locks (SQLite under `make run`): keep only what this claim took.
+                ids = list(
+                    manager.filter(pk__in=ids, status=OutboundStatus.SENDING, claimed_at=now)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+    return ids
+
+
+def _stamp(message: EmailMessage, stream: OutboundStream, row: OutboundMessage) -> None:
+    # Anymail sends the metadata to the ESP, which returns it with every tracking event. A
+    # Message-ID of our own identifies the message with any backend (SMTP has no ESP id).
+    message.metadata = {"stream": stream.name, "id": row.pk}
+    # Each tag once: Postmark and Mailjet refuse more than one tag per message, so a stream's own
+    # tag that repeats its name must not become a second one (tests/test_esp_payloads.py).
+    message.tags = list(dict.fromkeys([stream.name, *stream.tags]))
+    message.extra_headers.setdefault(
+        "Message-ID", make_msgid(idstring=f"{stream.name}.{row.pk}", domain=str(DNS_NAME))
+    )
+
+
+def _message_id(message: EmailMessage) -> str:
+    status = getattr(message, "anymail_status", None)
+    if status is not None and status.message_id is not None:
+        message_id = status.message_id
+        # Anymail gives a set when recipients got different ids; ours have one recipient.
+        if isinstance(message_id, set):
+            message_id = sorted(message_id)[0]
+        return str(message_id)[:255]
+    return message.extra_headers.get("Message-ID", "")[:255]
+
+
+def send_claimed(*, stream: OutboundStream, ids: list[int]) -> BatchResult:
+    """Send rows this worker claimed, in id order, marking each `sent` as soon as the backend took
+    it. Stops taking new rows after OUTBOUND_BATCH_SECONDS and hands the rest back as pending."""
+    result = BatchResult(claimed=len(ids))
+    if not ids:
+        return result
+    manager = stream.model._default_manager
+    rows = list(
+        stream.prepare(manager.filter(pk__in=ids, status=OutboundStatus.SENDING)).order_by("pk")
+    )
+    deadline = time.monotonic() + batch_seconds()
+    with _fast_commits():
+        return _send_rows(stream, rows, result, deadline)
+
+
+@contextlib.contextmanager
+def _fast_commits():
+    """Each `sent` mark is its own commit; waiting for each one's WAL flush would cap a worker at a
+    few hundred messages a second. Without it a worker killed at any moment still loses nothing
+    (the server has the commit); only a crash of PostgreSQL itself could forget the last fraction
+    of a second of marks, and those rows then wait OUTBOUND_STALE_SECONDS as `sending`, which
+    gives the ESP's webhooks time to mark them sent before the sweep would send them again."""
+    if db_connection.vendor != "postgresql" or not settings.OUTBOUND_ASYNC_COMMIT:
+        yield
+        return
+    with db_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with db_connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def _send_rows(stream: OutboundStream, rows: list, result: BatchResult, deadline: float):
+    manager = stream.model._default_manager
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception as exc:  # the mail server is down: nothing was handed over
+        logger.warning("outbound: %s cannot reach the mail backend: %s", stream.name, exc)
+        result.released = _release(stream, rows, error=str(exc))
+        return result
+    try:
+        for index, row in enumerate(rows):
+            if time.monotonic() > deadline:
+                result.released += _release(stream, rows[index:])
+                break
+            if not _still_ours_to_send(stream, row):
+                # Paused or cancelled meanwhile (or the sweep took the row back): the adviser who
+                # paused must see it stop now, not after the batch.
+                result.released += _release(stream, rows[index:])
+                logger.info(
+                    "outbound: %s stopped a batch, %s rows handed back",
+                    stream.name,
+                    len(rows) - index,
+                )
+                break
+            reason = stream.skip_reason(row) if stream.skip_reason else None
+            if reason:
+                manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
+                    status=OutboundStatus.SKIPPED, last_error=reason[:500]
+                )
+                result.skipped += 1
+                continue
+            try:
+                message = stream.build_message(row)
+                _stamp(message, stream, row)
+                message.connection = connection
+                message.send()
+            except (AnymailRecipientsRefused, SMTPRecipientsRefused) as exc:
+                # The server refused the address itself: as good as a bounce.
+                result.refused += 1
+                _mark_refused(stream, row, error=str(exc))
+                continue
+            except Exception as exc:
+                logger.exception("outbound: %s %s could not be sent", stream.name, row.pk)
+                result.failed += _mark_failed_or_retry(stream, row, error=str(exc))
+                # The connection may be broken: hand the rest back for the next batch.
+                result.released += _release(stream, rows[index + 1 :])
+                break
+            now = timezone.now()
+            manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
+                status=OutboundStatus.SENT,
+                sent_at=now,
+                esp_message_id=_message_id(message),
+                last_error="",
+                **stream.sent_fields(row, now),
+            )
+            result.sent += 1
+    finally:
+        try:
+            connection.close()
+        except Exception:  # closing a broken SMTP connection may raise again
+            logger.warning("outbound: closing the mail connection failed", exc_info=True)
+    return result
+
+
+def _still_ours_to_send(stream: OutboundStream, row: OutboundMessage) -> bool:
+    """One indexed read before each message: the row is still claimed by this batch (same claim
+    time as when it was loaded) and its campaign may still send."""
+    rows = stream.model._default_manager.filter(
+        pk=row.pk,
+        status=OutboundStatus.SENDING,
+        claimed_at=row.claimed_at,
+        claimed_by=row.claimed_by,
+    )
+    if stream.campaign_sends is not None:
+        rows = rows.filter(stream.campaign_sends)
+    return rows.exists()
+
+
+def _release(stream: OutboundStream, rows: list[OutboundMessage], error: str = "") -> int:
+    """Rows this batch claimed but certainly never handed over go back to the queue; the claim
+    that did not send them is not counted as an attempt. Rows claimed again since (by another
+    batch, after the sweep took them back) are not this batch's to give back."""
+    if not rows:
+        return 0
+    ours = stream.model._default_manager.filter(
+        pk__in=[row.pk for row in rows],
+        status=OutboundStatus.SENDING,
+        claimed_at__in={row.claimed_at for row in rows},
+    )
+    return requeue(ours, attempted=False, error=error)
+
+
+def requeue(rows: models.QuerySet, *, attempted: bool, error: str = "") -> int:
+    """Claimed rows back to `pending`. A row that was certainly never handed over (`attempted`
+    False) does not count the claim as an attempt."""
+    updates = {"status": OutboundStatus.PENDING, "claimed_at": None, "claimed_by": ""}
+    if not attempted:
+        updates["attempts"] = Greatest(F("attempts") - 1, 0)
+    if error:
+        updates["last_error"] = error[:500]
+    return rows.update(**updates)
+
+
+def _mark_failed_or_retry(stream: OutboundStream, row: OutboundMessage, error: str) -> int:
+    manager = stream.model._default_manager
+    give_up = row.attempts >= MAX_ATTEMPTS
+    manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
+        status=OutboundStatus.FAILED if give_up else OutboundStatus.PENDING,
+        claimed_at=None if not give_up else F("claimed_at"),
+        claimed_by="" if not give_up else F("claimed_by"),
+        last_error=error[:500],
+    )
+    return 1 if give_up else 0
+
+
+def _mark_refused(stream: OutboundStream, row: OutboundMessage, error: str) -> None:
+    now = timezone.now()
+    stream.model._default_manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
+        status=OutboundStatus.BOUNCED, bounced_at=now, last_error=error[:500]
+    )
+    mark_participant(stream, row.pk, "bounced")
+    if stream.on_event:
+        stream.on_event(row, "rejected")
+    check_campaign_health(stream=stream, campaign_id=stream.campaign_id_of(row))
+
+
+def send_batch(*, stream_name: str, campaign_id: int | None, claimed_by: str = "") -> BatchResult:
+    """Claim and send one batch of a campaign, if it may send now."""
+    stream = get_stream(stream_name)
+    now = timezone.now()
+    campaign = active_campaign(stream=stream, campaign_id=campaign_id, now=now)
+    if campaign is None:
+        return BatchResult()
+    ids = claim(stream=stream, campaign=campaign, now=now, claimed_by=claimed_by)
+    result = send_claimed(stream=stream, ids=ids)
+    if result.claimed < campaign.batch_size:
+        # A short batch may have been the last one.
+        _finish_if_done(stream, campaign_id)
+    else:
+        result.more = campaign.rate_per_hour <= 0 and not result.released
+    return result
+
+
+def send_one(*, stream: OutboundStream, row_id: int, claimed_by: str = "") -> str:
+    """Send one row now, outside any campaign: the one-off mail path (`core.mail`), where
+    each row has a task of its own. Returns the row's status afterwards ("" if it is gone).
+
+    The same promises as a batch, one row long: the row is locked only while it is claimed, never
+    while its message is built or handed over; a second task for the same row finds it in flight
+    or done and leaves, so a task that runs twice sends once; a refused address is a bounce;
+    another error puts the row back to `pending` for a later attempt (`failed` after
+    MAX_ATTEMPTS), and a mail server that cannot be reached costs no attempt. A row whose worker
+    died stays `sending` until the sweep gives it back, as a batch's rows do."""
+    manager = stream.model._default_manager
+    with transaction.atomic():
+        row = manager.select_for_update().filter(pk=row_id).first()
+        if row is None:
+            return ""
+        if row.status != OutboundStatus.PENDING:
+            return row.status
+        # The status in the filter keeps a second claim out where there are no row locks (SQLite).
+        claimed = manager.filter(pk=row_id, status=OutboundStatus.PENDING).update(
+            status=OutboundStatus.SENDING,
+            claimed_at=timezone.now(),
+            claimed_by=claimed_by,
+            attempts=F("attempts") + 1,
+        )
+    if claimed:
+        send_claimed(stream=stream, ids=[row_id])
+    return manager.filter(pk=row_id).values_list("status", flat=True).first() or ""
+
+
+def _finish_if_done(stream: OutboundStream, campaign_id: int | None) -> None:
+    if stream.campaign_finished is None or campaign_id is None:
+        return
+    busy = stream.rows_of(campaign_id).filter(
+        status__in=[OutboundStatus.PENDING, OutboundStatus.SENDING]
+    )
+    if not busy.exists():
+        stream.campaign_finished(campaign_id)

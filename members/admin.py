@@ -261,7 +261,18 @@ class ParticipantAdmin(admin.ModelAdmin):
             obj.email = obj.email.strip().lower()
             obj.email_source = Participant.EmailSource.ADVISER
             obj.email_status = Participant.EmailStatus.UNKNOWN
+        # The subscription has its own service, which records how and when someone left; the
+        # form's tick goes through it rather than being saved as a plain field.
+        newsletter_changed = change and "newsletter_subscribed" in form.changed_data
+        wanted = obj.newsletter_subscribed
+        if newsletter_changed:
+            obj.newsletter_subscribed = form.initial["newsletter_subscribed"]
         super().save_model(request, obj, form, change)
+        if newsletter_changed:
+            services.participant_set_newsletter_subscription(
+                participant=obj, subscribed=wanted, source=services.NEWSLETTER_SOURCE_STAFF
+            )
+            obj.refresh_from_db()
 
     def get_queryset(self, request):
         return (

@@ -28,6 +28,7 @@ from members.services.privacy import participant_export_data
 from members.services.privacy import participant_record_consent
 from members.services.profile import NEWSLETTER_SOURCE_LINK
 from members.services.profile import NEWSLETTER_SOURCE_PROFILE
+from members.services.profile import NEWSLETTER_SOURCE_STAFF
 from members.services.profile import PROFILE_FIELDS
 from members.services.profile import expertise_suggest
 from members.services.profile import participant_apply_esp_unsubscribe
@@ -47,6 +48,7 @@ __all__ = [
     "CONTACT_UNDELIVERABLE",
     "NEWSLETTER_SOURCE_LINK",
     "NEWSLETTER_SOURCE_PROFILE",
+    "NEWSLETTER_SOURCE_STAFF",
     "PROFILE_FIELDS",
     "ParticipantRefused",
     "contact_message_reply",

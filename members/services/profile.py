@@ -35,6 +35,8 @@ PROFILE_FIELDS = [
 # report is "esp:<anymail's name for it>", e.g. "esp:postmark".
 NEWSLETTER_SOURCE_LINK = "unsubscribe link"
 NEWSLETTER_SOURCE_PROFILE = "profile"
+# Staff changed it on the participant's admin page (the member asked them to, say).
+NEWSLETTER_SOURCE_STAFF = "staff"
 
 
 @transaction.atomic

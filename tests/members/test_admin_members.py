@@ -133,3 +133,51 @@ def test_a_name_corrected_by_staff_is_what_the_directory_finds(admin_client):
     assert response.status_code == 302, response.context["adminform"].form.errors
     member.refresh_from_db()
     assert "aminata" in member.search_text
+
+
+def change_form_data(admin_client, url) -> dict:
+    """What the participant's admin page posts back when nothing is changed."""
+    page = admin_client.get(url)
+    form = page.context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None and not isinstance(value, list)
+    }
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+            data[f"{management.prefix}-{name}"] = management.initial.get(name, 0)
+    return data
+
+
+def test_staff_unticking_the_newsletter_is_recorded_like_any_unsubscription(admin_client):
+    member = MemberFactory(newsletter_subscribed=True)
+    url = reverse("admin:members_participant_change", args=[member.pk])
+    data = change_form_data(admin_client, url)
+    del data["newsletter_subscribed"]  # an unticked checkbox is not posted
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    member.refresh_from_db()
+    assert member.newsletter_subscribed is False
+    assert member.newsletter_unsubscribe_source == services.NEWSLETTER_SOURCE_STAFF
+    assert member.newsletter_unsubscribed_at is not None
+
+
+def test_staff_ticking_it_again_clears_the_record(admin_client):
+    member = MemberFactory(newsletter_subscribed=True)
+    services.participant_set_newsletter_subscription(
+        participant=member, subscribed=False, source=services.NEWSLETTER_SOURCE_LINK
+    )
+    url = reverse("admin:members_participant_change", args=[member.pk])
+    data = change_form_data(admin_client, url)
+    data["newsletter_subscribed"] = "on"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    member.refresh_from_db()
+    assert member.newsletter_subscribed is True
+    assert (member.newsletter_unsubscribe_source, member.newsletter_unsubscribed_at) == ("", None)

@@ -4,6 +4,20 @@ from django.utils.translation import gettext_lazy as _
 from core.models import OutgoingMail
 
 
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """A record staff read but never add, change or delete in the admin: a log kept by the
+    services (the mail log, the staff log, the contact log) or a report."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.display(description=_("mail"), ordering="template")
 def what_column(mail: OutgoingMail) -> str:
     return mail.what
@@ -29,7 +43,7 @@ SHOWN_FIELDS = [
 
 
 @admin.register(OutgoingMail)
-class OutgoingMailAdmin(admin.ModelAdmin):
+class OutgoingMailAdmin(ReadOnlyModelAdmin):
     """The log of one-off mails (account mails, confirmations, reminders, the contact relay,
     receipts), read-only: the worker and the ESP's tracking write it."""
 
@@ -52,15 +66,6 @@ class OutgoingMailAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("context", "reply_to")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class OutgoingMailInline(admin.TabularInline):

@@ -27,6 +27,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.admin import OutgoingMailInline
+from core.admin import ReadOnlyModelAdmin
 from core.refusals import show_refusal
 from members import audit
 from members import services
@@ -529,7 +530,7 @@ class LanguageAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffAction)
-class StaffActionAdmin(admin.ModelAdmin):
+class StaffActionAdmin(ReadOnlyModelAdmin):
     """Read-only: an audit log that staff could edit would prove nothing. An address correction
     can be undone from here (which is itself recorded)."""
 
@@ -600,18 +601,9 @@ class StaffActionAdmin(admin.ModelAdmin):
     def has_undo_permission(self, request) -> bool:
         return request.user.has_perm("members.change_participant")
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ResourcePerson)
-class ResourcePersonAdmin(admin.ModelAdmin):
+class ResourcePersonAdmin(ReadOnlyModelAdmin):
     """Members who opted in as resource persons, for staff looking for a lecturer, interpreter,
     mentor or facilitator. Read-only here: the member keeps their profile."""
 
@@ -725,15 +717,6 @@ class ResourcePersonAdmin(admin.ModelAdmin):
             + (f"?{request.GET.urlencode()}" if request.GET else ""),
         }
         return super().changelist_view(request, extra_context=extra_context)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ContactMessage)

@@ -271,3 +271,31 @@ def test_a_viewer_without_change_permission_cannot_edit_the_language(client):
     assert response.status_code == 403
     participant.refresh_from_db()
     assert participant.preferred_language == "fr"
+
+
+# --- participants imported before the guess ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_guess_languages_sets_only_unregistered_people_still_on_english(capsys):
+    from django.core.management import call_command
+
+    from members.models import StaffAction
+
+    ParticipantFactory(participant_id="P-1", home_country="MG")  # default English
+    ParticipantFactory(participant_id="P-2", home_country="MZ")
+    ParticipantFactory(participant_id="P-3", home_country="KE")
+    ParticipantFactory(participant_id="P-4", home_country="MG", preferred_language="es")
+    MemberFactory(participant_id="M-1", home_country="MG", preferred_language="en")
+
+    call_command("guess_languages", "--dry-run")
+    assert "Would set fr for 1 participants." in capsys.readouterr().out
+    assert languages()["P-1"] == "en"
+    assert not StaffAction.objects.exists()
+
+    call_command("guess_languages")
+
+    assert languages() == {"P-1": "fr", "P-2": "pt", "P-3": "en", "P-4": "es", "M-1": "en"}
+    assert StaffAction.objects.get().affected_count == 2
+    call_command("guess_languages")  # safe to re-run
+    assert StaffAction.objects.count() == 1

@@ -246,6 +246,7 @@ class WaveAdmin(admin.ModelAdmin):
                     "admin:invitations_wave_participants", args=[wave.pk, row["reason"]]
                 )
             context["preview"] = preview
+            context["preview_languages"] = selectors.wave_preview_languages(wave=wave)
         else:
             context["progress"] = selectors.wave_progress(wave=wave)
             context["resend"] = selectors.wave_resend_counts(wave=wave)

@@ -117,6 +117,23 @@ def wave_preview(*, wave: Wave) -> list[dict]:
     ]
 
 
+def wave_preview_languages(*, wave: Wave) -> list[dict]:
+    """How many of those the wave would invite get their invitation in each language the portal
+    offers, in one query: [{"language", "label", "count"}] in the order of settings.LANGUAGES."""
+    counts = dict(
+        wave_candidates(wave=wave)
+        .filter(exclusion=ELIGIBLE)
+        .order_by()
+        .values_list("preferred_language")
+        .annotate(count=Count("pk"))
+        .values_list("preferred_language", "count")
+    )
+    return [
+        {"language": code, "label": label, "count": counts.get(code, 0)}
+        for code, label in settings.LANGUAGES
+    ]
+
+
 def wave_participants_for_reason(*, wave: Wave, reason: str) -> QuerySet[Participant]:
     """The people behind one line of the preview, for the list one click away."""
     return (

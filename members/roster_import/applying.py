@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from members import audit
 from members.audit import record_staff_action
+from members.languages import language_for_country
 from members.models import Exchange
 from members.models import Participant
 from members.roster_import.decoding import read_roster
@@ -60,6 +61,7 @@ def roster_import(
             "email_status",
             "phone",
             "home_country",
+            "preferred_language",
             "user_id",
         )
         if not dry_run:
@@ -95,6 +97,8 @@ def roster_import(
                     email=person.get("email"),
                     phone=person.get("phone"),
                     home_country=person.get("home_country"),
+                    preferred_language=person.get("preferred_language")
+                    or language_for_country(person.get("home_country")),
                 )
             )
             new_exchanges.extend((participant_id, key) for key in person.exchanges)
@@ -125,6 +129,7 @@ def roster_import(
                 "email_status",
                 "phone",
                 "home_country",
+                "preferred_language",
                 "updated_at",
             ],
             batch_size=500,
@@ -181,6 +186,12 @@ def _apply_changes(participant: Participant, person: Person, report: ImportRepor
     current_phone = participant.phone.as_e164 if participant.phone else ""
     if phone and phone != current_phone:
         participant.phone = phone
+        changed = True
+    # Only the file's own column changes a known participant's language (an adviser's edit stays
+    # when the file has none), and never a member's: they chose it in their profile.
+    language = person.get("preferred_language")
+    if language and participant.user_id is None and language != participant.preferred_language:
+        participant.preferred_language = language
         changed = True
     email = person.get("email")
     if email and email != participant.email.lower():

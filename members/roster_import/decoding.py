@@ -26,6 +26,8 @@ COLUMNS = (
     "host_country",
     "partner_organisation",
     "programme",
+    # Optional: the invitation's language (see members/languages.py).
+    "language",
 )
 REQUIRED_COLUMNS = ("participant_id", "first_name", "last_name", "email", "home_country")
 # Header spellings seen in real spreadsheets, after folding (lower case, underscores).
@@ -45,6 +47,10 @@ COLUMN_ALIASES = {
     "partner_organization": "partner_organisation",
     "partner": "partner_organisation",
     "program": "programme",
+    "preferred_language": "language",
+    "lang": "language",
+    "langue": "language",
+    "idioma": "language",
 }
 MAX_FILE_BYTES = 20 * 1024 * 1024
 

@@ -12,7 +12,7 @@ from members.roster_import.report import RowProblem
 from members.roster_import.validation import Row
 from members.roster_import.validation import field_labels
 
-PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "home_country")
+PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "home_country", "preferred_language")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.languages import language_code
 from members.models import Exchange
 from members.models import Participant
 from members.roster_import.countries import country_code
@@ -51,6 +52,7 @@ def field_labels() -> dict[str, str]:
         "home_country": _("home country"),
         "partner_organisation": _("partner organisation"),
         "programme": _("programme"),
+        "preferred_language": _("language"),
     }
 
 
@@ -124,6 +126,23 @@ def parse_row(
                 )
             )
 
+    language = ""
+    raw_language = cells.get("language", "")
+    if raw_language and not reasons:
+        language = language_code(raw_language) or ""
+        if not language:
+            report.warnings.append(
+                RowProblem(
+                    line,
+                    participant_id,
+                    _(
+                        "language “%(language)s” not recognised (English, French, Spanish or "
+                        "Portuguese expected); a new participant gets their home country's language"
+                    )
+                    % {"language": raw_language},
+                )
+            )
+
     if reasons:
         return None, reasons
     partner = cells.get("partner_organisation", "")
@@ -139,6 +158,8 @@ def parse_row(
                 "email": email,
                 "phone": phone,
                 "home_country": home_country,
+                # Empty: not in the file, so guessed from the home country for new participants.
+                "preferred_language": language,
             },
             exchange=exchange if any(exchange) else None,
         ),

@@ -14,6 +14,7 @@ from members.services.accounts import participant_create
 from members.services.accounts import participant_create_account
 from members.services.accounts import participant_decline_invitations
 from members.services.accounts import participant_link_user
+from members.services.accounts import participants_guess_language
 from members.services.addresses import participant_apply_address_report
 from members.services.addresses import participant_apply_verified_email
 from members.services.addresses import participant_correct_email
@@ -74,4 +75,5 @@ __all__ = [
     "participant_set_email",
     "participant_set_newsletter_subscription",
     "participant_update_profile",
+    "participants_guess_language",
 ]

@@ -6,6 +6,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from members import audit
+from members.languages import COUNTRY_LANGUAGES
+from members.languages import DEFAULT_LANGUAGE
 from members.models import Participant
 from members.models import User
 from members.services.refusals import ADDRESS_TAKEN
@@ -102,3 +105,32 @@ def participant_decline_invitations(*, participant: Participant) -> Participant:
         participant.declined_invitations = True
         participant.save(update_fields=["declined_invitations", "updated_at"])
     return participant
+
+
+@transaction.atomic
+def participants_guess_language(*, dry_run: bool = False, actor=None) -> dict[str, int]:
+    """Give people imported before the roster guessed languages the language of their home
+    country: only those not registered whose language is still the default English, so a member's
+    choice stays and so does any language other than English the adviser set. Returns how many
+    get each language; with `dry_run` nothing changes."""
+    by_language: dict[str, list[str]] = {}
+    for country, language in COUNTRY_LANGUAGES.items():
+        by_language.setdefault(language, []).append(country)
+    counts: dict[str, int] = {}
+    for language, countries in sorted(by_language.items()):
+        people = Participant.objects.filter(
+            user__isnull=True,
+            deleted_at__isnull=True,
+            preferred_language=DEFAULT_LANGUAGE,
+            home_country__in=countries,
+        )
+        counts[language] = people.count() if dry_run else people.update(preferred_language=language)
+    if not dry_run and any(counts.values()):
+        audit.record_staff_action(
+            actor=actor,
+            kind=audit.OTHER,
+            summary="Invitation language guessed from the home country: "
+            + ", ".join(f"{count} {language}" for language, count in counts.items()),
+            affected_count=sum(counts.values()),
+        )
+    return counts

@@ -527,3 +527,19 @@ def test_the_wave_list_shows_counts_in_a_fixed_number_of_queries(
 
     assert response.status_code == 200
     assert b"Wave UG" in response.content
+
+
+def test_the_draft_page_counts_those_it_would_invite_per_language(adviser_client):
+    make_participants(2, preferred_language="fr")
+    make_participants(1, preferred_language="pt")
+    MemberFactory(home_country="KE", preferred_language="es")  # registered: not invited
+    wave = make_wave()
+
+    response = adviser_client.get(change_url(wave))
+
+    assert response.status_code == 200
+    counts = {row["language"]: row["count"] for row in response.context["preview_languages"]}
+    assert counts == {"en": 0, "fr": 2, "es": 0, "pt": 1}
+    content = response.content.decode()
+    assert "Invitation language of those who will be invited" in content
+    assert "<tr><td>French</td><td>2</td></tr>" in content

@@ -231,3 +231,30 @@ def test_no_reminder_goes_out_for_an_invitation_accepted_after_it_was_queued(ami
 
     assert mail.outbox == []
     assert InvitationReminder.objects.get().status == "skipped"
+
+
+def test_the_invitation_goes_out_in_the_language_guessed_at_import():
+    from django.template import Context
+    from django.template import Template
+    from django.utils import translation
+
+    from members.roster_import import roster_import
+
+    roster_import(
+        data=(
+            b"participant_id,first_name,last_name,email,home_country\n"
+            b"MG-1,Aina,Rakoto,aina@example.org,MG\n"
+        )
+    )
+
+    sent_wave(home_countries=["MG"])
+
+    (message,) = mail.outbox
+    invitation = Invitation.objects.get()
+    assert invitation.participant.preferred_language == "fr"
+    # The expiry date is written by Django's own French locale (month names in French).
+    with translation.override("fr"):
+        french = Template('{{ d|date:"j F Y" }}').render(Context({"d": invitation.expires_at}))
+    with translation.override("en"):
+        english = Template('{{ d|date:"j F Y" }}').render(Context({"d": invitation.expires_at}))
+    assert french in message.body and english not in message.body

@@ -336,3 +336,26 @@ def test_revoking_an_invitation_kills_its_link():
     assert Invitation.objects.get(pk=invitation.pk).status == "revoked"
     with pytest.raises(services.InvitationRefused):
         services.invitation_revoke(invitation=invitation)
+
+
+def test_the_preview_counts_those_it_would_invite_per_language(django_assert_num_queries):
+    ParticipantFactory(home_country="KE", preferred_language="fr")
+    ParticipantFactory(home_country="KE", preferred_language="fr")
+    ParticipantFactory(home_country="KE", preferred_language="es")
+    ParticipantFactory(home_country="KE", preferred_language="en")
+    # Left out, so not counted: registered, without an address, from another country.
+    MemberFactory(home_country="KE", preferred_language="fr")
+    ParticipantFactory(home_country="KE", email="", preferred_language="es")
+    ParticipantFactory(home_country="UG", preferred_language="pt")
+    wave = make_wave(home_countries=["KE"])
+
+    with django_assert_num_queries(1):
+        rows = selectors.wave_preview_languages(wave=wave)
+
+    assert [(row["language"], row["count"]) for row in rows] == [
+        ("en", 1),
+        ("fr", 2),
+        ("es", 1),
+        ("pt", 0),
+    ]
+    assert [str(row["label"]) for row in rows] == ["English", "French", "Spanish", "Portuguese"]

@@ -320,11 +320,13 @@ def send_batch(*, stream_name: str, campaign_id: int | None, claimed_by: str = "
         return BatchResult()
     ids = claim(stream=stream, campaign=campaign, now=now, claimed_by=claimed_by)
     result = send_claimed(stream=stream, ids=ids)
-    if result.claimed < campaign.batch_size:
-        # A short batch may have been the last one.
-        _finish_if_done(stream, campaign_id)
-    else:
+    if result.claimed >= campaign.batch_size:
         result.more = campaign.rate_per_hour <= 0 and not result.released
+    # Every batch looks (one EXISTS): the last rows may have gone out in a full batch, or in
+    # another worker's batch that ended first while these were still in flight. Whichever batch
+    # ends last finds nothing pending or sending and finishes the campaign (finishing twice is a
+    # no-op), rather than leaving it "sending" until the next tick.
+    _finish_if_done(stream, campaign_id)
     return result
 
 

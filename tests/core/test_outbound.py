@@ -70,6 +70,19 @@ def test_a_batch_takes_at_most_the_batch_size():
     assert Invitation.objects.filter(status="pending").count() == 3
 
 
+def test_a_full_batch_that_sends_the_last_rows_completes_the_wave():
+    # With two workers, the last rows can go out in a full batch, or in a batch that ends first
+    # while another's rows are still in flight: the wave must not wait for the next tick.
+    make_participants(2)
+    wave = make_wave(batch_size=2, rate_per_hour=1000)
+    launch(wave)
+
+    result = outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk)
+
+    assert (result.claimed, result.sent) == (2, 2)
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED
+
+
 def test_the_rate_per_hour_limits_each_minute_and_the_hour():
     make_participants(10)
     wave = make_wave(batch_size=100, rate_per_hour=120)  # 2 a minute

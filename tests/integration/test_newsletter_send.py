@@ -36,6 +36,10 @@ def worker_env(smtp_sink):
         "OUTBOUND_STALE_SECONDS": "2",
         "OUTBOUND_UNCERTAIN_SECONDS": "3",
         "OUTBOUND_BATCH_SECONDS": "30",
+        # The test plays an ESP that reports back (`report_as_the_esp`): the message a killed worker
+        # may have handed over waits for that report, as it does with a real ESP. (Over plain SMTP
+        # with nobody reporting, the default, it would be sent again at once.)
+        "OUTBOUND_AWAIT_WEBHOOKS": "true",
     }
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,7 @@ from activities.models import Registration
 from core.mail import send_later
 from core.refusals import Refused
 from core.tasks import outbound_send_batch
+from members.audit import record_staff_action
 from members.models import Participant
 
 # The bulk sender's stream of broadcasts (activities/sending.py registers it).
@@ -350,8 +352,6 @@ class MessageResult:
 def activity_message_registered(
     *, activity: Activity, subject: str, body: str, actor, include_waitlist: bool = False
 ) -> MessageResult:
-    from members.audit import record_staff_action
-
     statuses = Registration.ACTIVE_STATUSES if include_waitlist else Registration.SEAT_STATUSES
     registrations = list(
         activity.registrations.filter(status__in=statuses).select_related("participant__user")
@@ -363,8 +363,6 @@ def activity_message_registered(
         subject=subject,
         body=body,
     )
-    from django.urls import reverse
-
     record_staff_action(
         actor=actor,
         kind=AUDIT_ACTIVITY_MESSAGE,

@@ -51,8 +51,6 @@ def skip_ineligible_deliveries(now: datetime.datetime) -> None:
     """Whoever unsubscribed, or whose address went bad, since sending started (through any path:
     the one-click link, the profile, a bounce of another mail) is skipped at the next tick; the
     sender's last look before each message (`delivery_skip_reason`) catches the rest."""
-    from newsletters import services
-
     services.deliveries_skip_ineligible()
 
 

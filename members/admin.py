@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from core.admin import OutgoingMailInline
@@ -558,7 +559,7 @@ class StaffActionAdmin(ReadOnlyModelAdmin):
     @admin.display(description=_("link"))
     def link_column(self, action: StaffAction) -> str:
         return (
-            format_html('<a href="{}">{}</a>', action.target_url, _("open"))
+            format_html('<a href="{}">{}</a>', action.target_url, pgettext("a link", "open"))
             if action.target_url
             else ""
         )

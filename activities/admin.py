@@ -4,7 +4,6 @@ back office's: backoffice/views.py.)"""
 
 from __future__ import annotations
 
-import datetime
 import zoneinfo
 
 from django import forms
@@ -24,50 +23,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from activities import services
+from activities.admin_filters import LanguageFilter
+from activities.admin_filters import MonthFilter
+from activities.admin_filters import OnlineFilter
 from activities.models import Activity
 from activities.models import Material
 from activities.models import Registration
 from activities.models import validate_time_zone
 from core.refusals import show_refusal
 from members.csv_export import csv_download
-
-
-class MonthFilter(admin.SimpleListFilter):
-    title = _("month")
-    parameter_name = "month"
-
-    def lookups(self, request, model_admin):
-        first = timezone.localdate().replace(day=1)
-        months = []
-        for offset in range(-6, 13):
-            year, month = divmod(first.month - 1 + offset, 12)
-            day = datetime.date(first.year + year, month + 1, 1)
-            months.append((f"{day:%Y-%m}", day.strftime("%B %Y")))
-        return months
-
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        try:
-            year, month = (int(part) for part in self.value().split("-"))
-        except ValueError:
-            return queryset
-        return queryset.filter(starts_at__year=year, starts_at__month=month)
-
-
-class OnlineFilter(admin.SimpleListFilter):
-    title = _("online or in person")
-    parameter_name = "mode"
-
-    def lookups(self, request, model_admin):
-        return [("online", _("online")), ("physical", _("in person"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "online":
-            return queryset.filter(place="", city="")
-        if self.value() == "physical":
-            return queryset.exclude(place="", city="")
-        return queryset
 
 
 class MaterialInline(admin.TabularInline):
@@ -87,20 +51,21 @@ class ActivityAdmin(admin.ModelAdmin):
     list_display = [
         "title",
         "kind",
+        "held_in",
         "starts_local",
         "where",
         "status",
         "seats",
         "waitlisted",
     ]
-    list_filter = ["status", "kind", MonthFilter, OnlineFilter, "country"]
+    list_filter = ["status", "kind", LanguageFilter, MonthFilter, OnlineFilter, "country"]
     search_fields = ["title", "city", "place", "organiser"]
     date_hierarchy = "starts_at"
     ordering = ["-starts_at"]
     inlines = [MaterialInline]
     actions = ["publish_selected", "duplicate_selected"]
     fieldsets = [
-        (None, {"fields": ["kind", "title", "description", "organiser"]}),
+        (None, {"fields": ["kind", "title", "languages", "description", "organiser"]}),
         (
             _("When"),
             {
@@ -137,6 +102,10 @@ class ActivityAdmin(admin.ModelAdmin):
                 ),
             )
         )
+
+    @admin.display(description=_("languages"))
+    def held_in(self, obj):
+        return obj.get_languages_display()
 
     @admin.display(description=_("starts (local time there)"), ordering="starts_at")
     def starts_local(self, obj):

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import icalendar
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from activities.models import Activity
 from activities.models import CalendarFeed
@@ -31,12 +32,14 @@ def _event(activity: Activity, *, with_online_link: bool) -> icalendar.Event:
     page = f"{settings.SITE_URL}{activity.get_absolute_url()}"
     event.add("url", page)
     where = ", ".join(part for part in (activity.place, activity.city) if part)
+    # In the active language: the reader's (the page's, the mail's, the feed owner's).
+    held_in = _("Held in: %(languages)s") % {"languages": activity.get_languages_display()}
     if with_online_link and activity.online_url:
         event.add("location", where or activity.online_url)
-        event.add("description", f"{activity.online_url}\n\n{page}")
+        event.add("description", f"{held_in}\n\n{activity.online_url}\n\n{page}")
     else:
-        event.add("location", where or "Online")
-        event.add("description", page)
+        event.add("location", where or _("Online"))
+        event.add("description", f"{held_in}\n\n{page}")
     if activity.status == Activity.Status.CANCELLED:
         event.add("status", "CANCELLED")
     else:

@@ -1,9 +1,10 @@
 """Demo activities for `manage.py seed_demo`: a believable year around today.
 
 A webinar every month (second Tuesday, 13:00 in Oslo), the first physical meetings in Nairobi and
-Kathmandu (past, with slides and a recording), a digital meeting, an e-learning course, a coming
-meeting in Maputo and a draft. Re-runnable: activities are found again by title and start.
-Registrations are written directly (no mails for invented people), a few per activity.
+Kathmandu (past, with slides and a recording), two digital meetings (in Spanish and English, in
+French), an e-learning course in three languages, a coming meeting in Maputo (in Portuguese and
+English) and a draft; the rest are in English. Re-runnable: activities are found again by title
+and start. Registrations are written directly (no mails for invented people), a few per activity.
 """
 
 from __future__ import annotations
@@ -172,9 +173,10 @@ def seed_activities() -> str:
         "E-learning: project management basics",
         _at(course_day, 8, 0, "Europe/Oslo"),
         kind=Activity.Kind.ELEARNING,
-        description="Four weeks, about two hours a week, at your own pace. "
-        "A certificate at the end.",
+        description="Four weeks, about two hours a week, at your own pace, in English, French "
+        "or Portuguese. A certificate at the end.",
         organiser="Norec Academy",
+        languages=["en", "fr", "pt"],
         ends_at=_at(course_day + datetime.timedelta(days=28), 20, 0, "Europe/Oslo"),
         time_zone="Europe/Oslo",
         online_url="https://learn.example.org/norec-pm",
@@ -188,6 +190,7 @@ def seed_activities() -> str:
         _at(digital_day, 16, 0, "America/La_Paz"),
         kind=Activity.Kind.DIGITAL,
         description="A meeting in Spanish and English for members in Latin America.",
+        languages=["es", "en"],
         organiser="Norec Network",
         ends_at=_at(digital_day, 17, 30, "America/La_Paz"),
         time_zone="America/La_Paz",
@@ -197,6 +200,23 @@ def seed_activities() -> str:
     created += new
     planned.append((digital, False))
 
+    francophone_day = this_month + relativedelta(months=2) + datetime.timedelta(days=5)
+    francophone, new = _ensure(
+        "Digital meeting: alumni in Madagascar and West Africa",
+        _at(francophone_day, 14, 0, "Africa/Abidjan"),
+        kind=Activity.Kind.DIGITAL,
+        description="A meeting in French for members in Madagascar, Senegal, Côte d'Ivoire "
+        "and their neighbours.",
+        organiser="Norec Network",
+        languages=["fr"],
+        ends_at=_at(francophone_day, 15, 30, "Africa/Abidjan"),
+        time_zone="Africa/Abidjan",
+        online_url="https://meet.example.org/afrique",
+        capacity=40,
+    )
+    created += new
+    planned.append((francophone, False))
+
     maputo_day = this_month + relativedelta(months=3) + datetime.timedelta(days=9)
     maputo, new = _ensure(
         "Network meeting in Maputo",
@@ -204,6 +224,7 @@ def seed_activities() -> str:
         kind=Activity.Kind.PHYSICAL,
         description="A day for members in southern Africa.",
         organiser="Norec with alumni in Mozambique",
+        languages=["pt", "en"],
         ends_at=_at(maputo_day, 17, 0, "Africa/Maputo"),
         time_zone="Africa/Maputo",
         place="Centro Cultural Universitário",

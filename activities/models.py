@@ -12,6 +12,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from activities.languages import LanguagesField
+from activities.languages import default_languages
+from activities.languages import language_list
 from core.models import TimestampedModel
 from core.outbound_model import OutboundMessage
 from members.models import Participant
@@ -47,6 +50,13 @@ class Activity(TimestampedModel):
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, db_index=True)
     title = models.CharField(_("title"), max_length=200)
+    languages = LanguagesField(
+        _("languages"),
+        default=default_languages,
+        help_text=_(
+            "The languages it is held in. Members can look for activities in their language."
+        ),
+    )
     description = models.TextField(
         _("description"), blank=True, help_text=_("Markdown: **bold**, *italic*, lists, links.")
     )
@@ -101,6 +111,9 @@ class Activity(TimestampedModel):
                 condition=models.Q(ends_at__gte=models.F("starts_at")),
                 name="activity_ends_after_start",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(languages=""), name="activity_held_in_a_language"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -125,6 +138,10 @@ class Activity(TimestampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("activities:detail", args=[self.pk])
+
+    def get_languages_display(self) -> str:
+        """The languages it is held in, named in the reader's language: "French and English"."""
+        return language_list(self.languages)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

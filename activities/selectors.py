@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from activities.languages import held_in
 from activities.models import Activity
 from activities.models import Material
 from activities.models import Registration
@@ -25,6 +26,7 @@ class ActivityFilters:
     month: datetime.date | None = None  # first day of the month
     country: str = ""
     mode: str = ""  # "online", "physical" or ""
+    language: str = ""  # a code of activities.languages: held in it (among others)
 
 
 def _visible(*, participant: Participant | None) -> QuerySet[Activity]:
@@ -59,6 +61,8 @@ def activity_list_upcoming(
         qs = qs.filter(place="", city="")
     elif filters.mode == "physical":
         qs = qs.exclude(place="", city="")
+    if filters.language:
+        qs = qs.filter(held_in(filters.language))
     return _with_counts(qs.defer("description")).order_by("starts_at", "id")
 
 

@@ -180,6 +180,7 @@ def activity_duplicate(*, activity: Activity, months: int = 1) -> Activity:
     copy = Activity.objects.create(
         kind=activity.kind,
         title=activity.title,
+        languages=activity.languages,
         description=activity.description,
         organiser=activity.organiser,
         starts_at=moved(activity.starts_at),

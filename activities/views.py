@@ -21,6 +21,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
@@ -35,6 +36,7 @@ from activities.calendar import activity_ics
 from activities.calendar import calendar_bytes
 from activities.calendar import feed_token
 from activities.calendar import feed_token_matches
+from activities.languages import language_choices
 from activities.models import Activity
 from activities.models import CalendarFeed
 from activities.models import Registration
@@ -68,6 +70,7 @@ class ActivityFilterForm(forms.Form):
             ("physical", gettext_lazy("In person")),
         ],
     )
+    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
 
     def __init__(self, *args, country_codes=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,6 +83,7 @@ class ActivityFilterForm(forms.Form):
             ((code, countries.name(code)) for code in country_codes if code),
             key=lambda pair: pair[1],
         )
+        self.fields["language"].choices = [("", _("Any language")), *language_choices()]
 
     def filters(self) -> selectors.ActivityFilters:
         # A bad value (an old bookmarked month, a country with nothing upcoming) drops only that
@@ -95,6 +99,7 @@ class ActivityFilterForm(forms.Form):
             month=month,
             country=data.get("country") or "",
             mode=data.get("mode") or "",
+            language=data.get("language") or "",
         )
 
 
@@ -327,11 +332,13 @@ def calendar_feed_view(request, key: str, token: str):
     feed = CalendarFeed.objects.select_related("participant").filter(key=key).first()
     if feed is None or not feed_token_matches(feed, token):
         raise Http404
-    body = calendar_bytes(
-        selectors.feed_activities(participant=feed.participant),
-        with_online_link=True,
-        name="Norec Network",
-    )
+    # A calendar app asks without the member's session: the feed speaks the member's language.
+    with translation.override(feed.participant.preferred_language):
+        body = calendar_bytes(
+            selectors.feed_activities(participant=feed.participant),
+            with_online_link=True,
+            name="Norec Network",
+        )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=900"
     return response

@@ -50,6 +50,7 @@ def test_staff_create_an_activity_as_a_draft_then_publish_it(admin_client_mfa):
         {
             "kind": "webinar",
             "title": "New webinar",
+            "languages": ["fr", "en"],
             "description": "Hello",
             "organiser": "Norec",
             "starts_at_0": "2030-05-14",
@@ -67,6 +68,7 @@ def test_staff_create_an_activity_as_a_draft_then_publish_it(admin_client_mfa):
     assert response.status_code == 302, response.content.decode()[:3000]
     activity = Activity.objects.get(title="New webinar")
     assert activity.status == "draft"
+    assert activity.languages == ["en", "fr"]
 
     client.post(reverse("admin:activities_activity_publish", args=[activity.pk]))
 
@@ -210,6 +212,7 @@ def test_times_typed_in_the_admin_are_read_in_the_activitys_time_zone(admin_clie
         {
             "kind": "physical",
             "title": "Nairobi meeting",
+            "languages": ["en"],
             "place": "Kenya School of Government",
             "city": "Nairobi",
             "country": "KE",

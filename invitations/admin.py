@@ -21,10 +21,12 @@ from django.urls import path
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.refusals import show_refusal
+from core.stored_text import Sentence
 from invitations import selectors
 from invitations import services
 from invitations.models import Wave
@@ -317,7 +319,10 @@ class WaveAdmin(admin.ModelAdmin):
             wave,
             lambda: (
                 services.wave_pause(
-                    wave=wave, reason=gettext("Paused by %(who)s.") % {"who": request.user.email}
+                    wave=wave,
+                    reason=Sentence(
+                        gettext_noop("Paused by %(who)s."), {"who": request.user.email}
+                    ).stored(),
                 )
                 and 0
             ),

@@ -37,15 +37,13 @@ from pathlib import Path
 from core.i18n_scan import words_of
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-APPS = [
-    "core",
-    "members",
-    "invitations",
-    "activities",
-    "newsletters",
-    "backoffice",
-    "norec_network",
-]
+# The project's packages (core, members, the feature apps, the back office, the wiring; an app
+# added later is scanned as soon as it exists), not the tests or the benchmarks.
+APPS = sorted(
+    path.name
+    for path in BASE_DIR.iterdir()
+    if (path / "__init__.py").is_file() and path.name not in {"tests", "bench"}
+)
 SKIPPED_PARTS = {"migrations", "tests", "bench", "__pycache__"}
 SKIPPED_NAMES = {"demo.py"}
 

@@ -15,13 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from core.csp import EMAIL_PREVIEW_POLICY
+from core.outbound import paused_by
 from core.refusals import show_refusal
-from core.stored_text import Sentence
 from members.models import Participant
 from newsletters import selectors
 from newsletters import services
@@ -295,9 +294,7 @@ class NewsletterAdmin(admin.ModelAdmin):
             elif action == "pause":
                 services.newsletter_pause(
                     newsletter=newsletter,
-                    reason=Sentence(
-                        gettext_noop("Paused by %(who)s."), {"who": request.user.email}
-                    ).stored(),
+                    reason=paused_by(request.user.email),
                 )
                 self.message_user(
                     request, _("Paused. Nothing more goes out until you resume."), messages.SUCCESS

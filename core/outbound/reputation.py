@@ -80,6 +80,11 @@ def check_campaign_health(*, stream: OutboundStream, campaign_id: int | None) ->
     return reason
 
 
+def paused_by(who: str) -> str:
+    """The reason stored when a staff member pauses a campaign by hand."""
+    return Sentence(gettext_noop("Paused by %(who)s."), {"who": who}).stored()
+
+
 def _figures(rate: float, count: int, sent: int, limit: float, places: int) -> dict:
     """A pause reason's numbers: percentages as decimals (shown as the reader's language writes
     them, see core.stored_text)."""

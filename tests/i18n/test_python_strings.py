@@ -16,6 +16,10 @@ def test_every_string_people_read_is_marked_for_translation():
 
 def test_the_scan_covers_the_apps_and_skips_what_is_not_interface():
     modules = {str(path.relative_to(scan.BASE_DIR)) for path in scan.project_modules()}
+    assert {"core", "members", "invitations", "activities", "newsletters", "backoffice"} <= set(
+        scan.APPS
+    )
+    assert "norec_network" in scan.APPS and "tests" not in scan.APPS
     for app in scan.APPS:
         assert any(module.startswith(f"{app}/") for module in modules), app
     assert "members/services/addresses.py" in modules

@@ -9,7 +9,10 @@ COPY pyproject.toml ./
 RUN pip install --no-cache-dir .
 
 COPY . .
+# Static files and the translations' .mo files (compiled with polib: the image needs no gettext)
+# are built here, once, not at each start.
 RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
+    && DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only python manage.py compile_catalogues \
     && useradd --system --uid 1000 --home-dir /app norec \
     && mkdir -p /app/var/media && chown -R norec /app/var
 

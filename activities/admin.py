@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from activities import services
 from activities.admin_filters import LanguageFilter
@@ -31,6 +32,7 @@ from activities.models import Material
 from activities.models import Registration
 from activities.models import validate_time_zone
 from core.refusals import show_refusal
+from core.stored_text import Sentence
 from members.csv_export import csv_download
 
 
@@ -293,7 +295,10 @@ class ActivityAdmin(admin.ModelAdmin):
                 "registered",
             ],
             rows=rows,
-            summary=f"Registrations of {activity} exported as CSV",
+            summary=Sentence(
+                gettext_noop("Registrations of %(activity)s exported as CSV"),
+                {"activity": str(activity)},
+            ),
             affected_count=registrations.count(),
             target_url=reverse("admin:activities_activity_change", args=[activity.pk]),
         )

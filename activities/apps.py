@@ -28,7 +28,7 @@ class ActivitiesConfig(AppConfig):
         register_plan_source(
             PlanSource(
                 name="activities",
-                label=str(_("Activities")),
+                label=_("Activities"),
                 items_for_year=selectors.plan_items_for_year,
                 order=10,
             )

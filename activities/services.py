@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from activities.models import Activity
 from activities.models import Broadcast
@@ -27,6 +28,7 @@ from activities.models import CalendarFeed
 from activities.models import Registration
 from core.mail import send_later
 from core.refusals import Refused
+from core.stored_text import Sentence
 from core.tasks import outbound_send_batch
 from members.audit import record_staff_action
 from members.models import Participant
@@ -367,7 +369,10 @@ def activity_message_registered(
     record_staff_action(
         actor=actor,
         kind=AUDIT_ACTIVITY_MESSAGE,
-        summary=f"Message “{subject}” to the registered members of {activity}",
+        summary=Sentence(
+            gettext_noop("Message “%(subject)s” to the registered members of %(activity)s"),
+            {"subject": subject, "activity": str(activity)},
+        ),
         affected_count=sent,
         target_url=reverse("admin:activities_activity_change", args=[activity.pk]),
     )

@@ -2,7 +2,8 @@
 
 No chart library, no JavaScript: the SVG is part of the HTML, so it shows on a slow connection,
 prints in black and white (every series also has a text label and a pattern of its own, not only a
-colour), and screen readers get a `<title>` and a `<desc>` with the figures.
+colour), and screen readers get a `<title>` and a `<desc>` with the figures. Figures, months and
+percentages are written as the reader's language writes them (12 000, juil. 2026, 45 %).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import formats
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 INK = "#1f2933"
 MUTED = "#52606d"
@@ -24,12 +27,32 @@ WARN = "#b44d12"
 FONT = "font-family='system-ui, sans-serif'"
 
 
+def no_data() -> str:
+    return gettext("No data yet")
+
+
 @dataclass(frozen=True)
 class Bar:
     label: str
     value: int
     note: str = ""  # shown after the value, e.g. "12%"
     highlight: bool = False  # drawn in the warning colour with a dashed outline (e.g. not invited)
+
+
+def format_count(value: int) -> str:
+    """A count with the language's thousands separator: 12,000 in English, 12 000 in French."""
+    return formats.number_format(value, force_grouping=True)
+
+
+def format_percent(share: float) -> str:
+    """A share as a whole percentage: 45% in English, 45 % in French."""
+    # Translators: a percentage on the staff dashboard, e.g. "45%".
+    return gettext("%(percent)s%%") % {"percent": formats.number_format(round(100 * share))}
+
+
+def format_month(day: date) -> str:
+    """A month on an axis, abbreviated as the language does (Sept. 2026, juil. 2026)."""
+    return formats.date_format(day, "N Y")
 
 
 def nice_ceiling(value: float) -> int:
@@ -85,14 +108,14 @@ def line_chart(
             f"<line x1='{left}' x2='{width - right}' y1='{y(value):.1f}' y2='{y(value):.1f}' "
             f"stroke='{GRID}' stroke-width='1'/>"
             f"<text x='{left - 6}' y='{y(value) + 4:.1f}' text-anchor='end' font-size='11' "
-            f"fill='{MUTED}' {FONT}>{int(value):,}</text>"
+            f"fill='{MUTED}' {FONT}>{format_count(int(value))}</text>"
         )
     if target:
         body.append(
             f"<line class='target' x1='{left}' x2='{width - right}' y1='{y(target):.1f}' "
             f"y2='{y(target):.1f}' stroke='{WARN}' stroke-width='2' stroke-dasharray='6 4'/>"
             f"<text x='{width - right}' y='{y(target) - 6:.1f}' text-anchor='end' font-size='12' "
-            f"fill='{WARN}' {FONT}>{escape(target_label)} {target:,}</text>"
+            f"fill='{WARN}' {FONT}>{escape(target_label)} {format_count(target)}</text>"
         )
     if points:
         path = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
@@ -105,7 +128,7 @@ def line_chart(
             if i % label_every == 0 or i == len(points) - 1:
                 body.append(
                     f"<text x='{x(i):.1f}' y='{height - 14}' text-anchor='middle' font-size='11' "
-                    f"fill='{MUTED}' {FONT}>{day:%b %Y}</text>"
+                    f"fill='{MUTED}' {FONT}>{escape(format_month(day))}</text>"
                 )
         last_value = points[-1][1]
         last_x = x(len(points) - 1)
@@ -113,9 +136,9 @@ def line_chart(
             f"<circle cx='{last_x:.1f}' cy='{y(last_value):.1f}' r='4' fill='{ACCENT}'/>"
             f"<text x='{last_x - 8:.1f}' y='{y(last_value) - 8:.1f}' "
             f"text-anchor='end' font-size='12' font-weight='bold' fill='{INK}' {FONT}>"
-            f"{last_value:,}</text>"
+            f"{format_count(last_value)}</text>"
         )
-    desc = ", ".join(f"{day:%b %Y}: {value}" for day, value in points) or "no data yet"
+    desc = ", ".join(f"{format_month(day)}: {value}" for day, value in points) or no_data()
     if target:
         desc += f"; {target_label} {target}"
     return _svg(width, height, title, desc, body)
@@ -125,7 +148,7 @@ def bar_chart(
     bars: Sequence[Bar], *, title: str, width: int = 640, bar_height: int = 22
 ) -> SafeString:
     """Horizontal bars with their label on the left and the figure on the right of each bar."""
-    figures = [f"{bar.value:,}" + (f" · {bar.note}" if bar.note else "") for bar in bars]
+    figures = [format_count(bar.value) + (f" · {bar.note}" if bar.note else "") for bar in bars]
     # Room on the right for the longest figure (about 7 px a character at 12 px).
     label_w, gap = 170, 8
     value_w = max([90] + [7 * len(figure) + 12 for figure in figures])
@@ -150,19 +173,19 @@ def bar_chart(
     if not bars:
         body.append(
             f"<text x='{gap}' y='{gap + bar_height * 0.7}' font-size='12' fill='{MUTED}' {FONT}>"
-            "No data yet</text>"
+            f"{escape(no_data())}</text>"
         )
     desc = "; ".join(
         f"{bar.label}: {bar.value}{' ' + bar.note if bar.note else ''}" for bar in bars
     )
-    return _svg(width, height, title, desc or "no data yet", body)
+    return _svg(width, height, title, desc or no_data(), body)
 
 
 def funnel_chart(stages: Sequence[tuple[str, int]], *, title: str, width: int = 640) -> SafeString:
     """Stages of a flow (invited, delivered, accepted) as bars, each with its share of the first."""
     first = stages[0][1] if stages else 0
     bars = [
-        Bar(label, value, note=f"{value / first:.0%}" if first and index else "")
+        Bar(label, value, note=format_percent(value / first) if first and index else "")
         for index, (label, value) in enumerate(stages)
     ]
     return bar_chart(bars, title=title, width=width)

@@ -17,12 +17,16 @@ from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries as country_names
 
 from activities.models import Activity
 from activities.models import Registration
 from backoffice.charts import Bar
 from backoffice.charts import bar_chart
+from backoffice.charts import format_count
+from backoffice.charts import format_percent
 from backoffice.charts import funnel_chart
 from backoffice.charts import line_chart
 from core.monthly_plan import MonthPlan
@@ -40,7 +44,7 @@ from newsletters.models import Newsletter
 from newsletters.selectors import newsletter_progress
 
 # The roster Norec has sent abroad since 1963: the line the registrations chart measures against.
-ROSTER_GOAL_LABEL = "On the roster"
+ROSTER_GOAL_LABEL = gettext_lazy("On the roster")
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def members_panel(*, today: date) -> MembersPanel:
             points.append((month, running))
     chart = line_chart(
         points,
-        title="Registered members over time",
+        title=_("Registered members over time"),
         target=totals["roster"],
         target_label=ROSTER_GOAL_LABEL,
     )
@@ -205,14 +209,18 @@ def invitations_panel() -> InvitationsPanel:
             Bar(
                 row.name,
                 row.roster,
-                note="not yet invited"
+                note=_("not yet invited")
                 if row.not_yet_invited
-                else f"{row.invited:,} invited, {row.acceptance_percent}% accepted",
+                else _("%(invited)s invited, %(percent)s accepted")
+                % {
+                    "invited": format_count(row.invited),
+                    "percent": format_percent(row.acceptance_rate),
+                },
                 highlight=row.not_yet_invited,
             )
             for row in rows
         ],
-        title="People on the roster per home country, and how far their invitations got",
+        title=_("People on the roster per home country, and how far their invitations got"),
     )
     waves = waves_with_progress(Wave.objects.exclude(status__in=[Wave.Status.DRAFT])).order_by(
         "-launched_at", "-id"
@@ -227,12 +235,12 @@ def invitations_panel() -> InvitationsPanel:
             accepted=wave.progress_accepted,
             chart=funnel_chart(
                 [
-                    ("Invitations", wave.progress_total),
-                    ("Sent", wave.progress_sent),
-                    ("Delivered", wave.progress_delivered),
-                    ("Accepted", wave.progress_accepted),
+                    (_("Invitations"), wave.progress_total),
+                    (_("Sent"), wave.progress_sent),
+                    (_("Delivered"), wave.progress_delivered),
+                    (_("Accepted"), wave.progress_accepted),
                 ],
-                title=f"Wave {wave.name}",
+                title=_("Wave %(name)s") % {"name": wave.name},
                 width=480,
             ),
         )
@@ -325,11 +333,11 @@ def last_newsletter_panel() -> NewsletterPanel | None:
     progress = newsletter_progress(newsletter=newsletter)
     chart = funnel_chart(
         [
-            ("Recipients", progress["total"]),
-            ("Handed to the mail service", progress["sent"] + progress["bounced"]),
-            ("Delivered (confirmed)", progress["delivered"]),
+            (_("Recipients"), progress["total"]),
+            (_("Handed to the mail service"), progress["sent"] + progress["bounced"]),
+            (_("Delivered (confirmed)"), progress["delivered"]),
         ],
-        title=f"Newsletter {newsletter.subject}",
+        title=_("Newsletter %(subject)s") % {"subject": newsletter.subject},
         width=480,
     )
     return NewsletterPanel(newsletter=newsletter, progress=progress, chart=chart)

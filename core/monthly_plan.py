@@ -12,6 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
+from django.utils.functional import Promise
+
+StrOrPromise = str | Promise
+
 
 @dataclass(frozen=True)
 class PlanItem:
@@ -30,7 +34,7 @@ class PlanSource:
     items. Lower `order` comes first on the page."""
 
     name: str
-    label: str
+    label: StrOrPromise  # a lazy translation (gettext_lazy): shown in each reader's language
     items_for_year: Callable[[int], dict[int, list[PlanItem]]]
     order: int = 100
 

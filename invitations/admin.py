@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.outbound import paused_by
 from core.refusals import show_refusal
 from invitations import selectors
 from invitations import services
@@ -315,12 +316,7 @@ class WaveAdmin(admin.ModelAdmin):
         return self._run(
             request,
             wave,
-            lambda: (
-                services.wave_pause(
-                    wave=wave, reason=gettext("Paused by %(who)s.") % {"who": request.user.email}
-                )
-                and 0
-            ),
+            lambda: services.wave_pause(wave=wave, reason=paused_by(request.user.email)) and 0,
             gettext("The wave is paused. Nothing more is sent until you resume it."),
         )
 

@@ -16,9 +16,11 @@ from django.db.models import OuterRef
 from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import outbound
 from core.refusals import Refused
+from core.stored_text import Sentence
 from core.tasks import outbound_send_batch
 from core.zones import zone_for_participant
 from invitations import selectors
@@ -75,8 +77,14 @@ def wave_launch(*, wave: Wave, actor, target_url: str = "") -> int:
     record_staff_action(
         actor=actor,
         kind=AUDIT_WAVE_LAUNCH,
-        summary=f"Launched wave “{wave.name}” ({', '.join(str(c) for c in wave.home_countries)}): "
-        f"{created} invitations",
+        summary=Sentence(
+            gettext_noop("Launched wave “%(wave)s” (%(countries)s): %(count)s invitations"),
+            {
+                "wave": wave.name,
+                "countries": ", ".join(str(code) for code in wave.home_countries),
+                "count": created,
+            },
+        ),
         affected_count=created,
         target_url=target_url,
     )
@@ -126,7 +134,7 @@ def wave_pause(*, wave: Wave, reason: str = "") -> Wave:
     if wave.status not in (Wave.Status.SCHEDULED, Wave.Status.SENDING):
         raise InvitationRefused(_("Only a scheduled or sending wave can be paused."))
     wave.status = Wave.Status.PAUSED
-    wave.paused_reason = reason or _("Paused by staff.")
+    wave.paused_reason = reason or Sentence(gettext_noop("Paused by staff.")).stored()
     wave.save(update_fields=["status", "paused_reason", "updated_at"])
     return wave
 
@@ -263,7 +271,10 @@ def wave_resend(
     record_staff_action(
         actor=actor,
         kind=AUDIT_INVITATIONS_RESENT,
-        summary=f"Re-sent wave “{wave.name}” to {count} people who have not accepted",
+        summary=Sentence(
+            gettext_noop("Re-sent wave “%(wave)s” to %(count)s people who have not accepted"),
+            {"wave": wave.name, "count": count},
+        ),
         affected_count=count,
         target_url=target_url,
     )

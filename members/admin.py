@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django.utils.translation import ngettext
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
@@ -30,6 +31,7 @@ from django.views.decorators.http import require_POST
 from core.admin import OutgoingMailInline
 from core.admin import ReadOnlyModelAdmin
 from core.refusals import show_refusal
+from core.stored_text import Sentence
 from members import audit
 from members import services
 from members.admin_bad_addresses import bad_addresses_view
@@ -59,6 +61,12 @@ from members.models import Participant
 from members.models import ResourcePerson
 from members.models import StaffAction
 from members.models import User
+
+
+def _export_summary(request, filtered: str, selected: str) -> Sentence:
+    """The staff log's line for a CSV export: the filters of the list, or the ticked rows."""
+    filters = request.GET.urlencode()
+    return Sentence(filtered, {"filters": filters}) if filters else Sentence(selected)
 
 
 def _stamp() -> str:
@@ -437,8 +445,11 @@ class ParticipantAdmin(admin.ModelAdmin):
             filename=f"participants-{_stamp()}.csv",
             header=participant_export_header(),
             rows=participant_export_rows(queryset),
-            summary=_("Participants CSV (%(filters)s)")
-            % {"filters": request.GET.urlencode() or _("selected rows")},
+            summary=_export_summary(
+                request,
+                gettext_noop("Participants CSV (%(filters)s)"),
+                gettext_noop("Participants CSV (selected rows)"),
+            ),
             affected_count=queryset.count(),
         )
 
@@ -541,7 +552,7 @@ class StaffActionAdmin(ReadOnlyModelAdmin):
         "created_at",
         "actor_email",
         "kind_column",
-        "summary",
+        "summary_column",
         "affected_count",
         "address_change_column",
         "link_column",
@@ -551,10 +562,26 @@ class StaffActionAdmin(ReadOnlyModelAdmin):
     date_hierarchy = "created_at"
     list_per_page = 100
     actions = ["undo_address_change_action"]
+    # The record's page: the summary as the reader's language says it, not its stored form.
+    fields = [
+        "actor",
+        "actor_email",
+        "kind_column",
+        "summary_column",
+        "affected_count",
+        "target_url",
+        "participant",
+        "details",
+    ]
+    readonly_fields = ["kind_column", "summary_column"]
 
     @admin.display(description=_("action"), ordering="kind")
     def kind_column(self, action: StaffAction) -> str:
         return action.kind_label
+
+    @admin.display(description=_("what"), ordering="summary")
+    def summary_column(self, action: StaffAction) -> str:
+        return action.summary_shown
 
     @admin.display(description=_("link"))
     def link_column(self, action: StaffAction) -> str:
@@ -708,8 +735,11 @@ class ResourcePersonAdmin(ReadOnlyModelAdmin):
             filename=f"resource-persons-{_stamp()}.csv",
             header=resource_person_export_header(),
             rows=resource_person_export_rows(queryset),
-            summary=_("Resource persons CSV (%(filters)s)")
-            % {"filters": request.GET.urlencode() or _("selected rows")},
+            summary=_export_summary(
+                request,
+                gettext_noop("Resource persons CSV (%(filters)s)"),
+                gettext_noop("Resource persons CSV (selected rows)"),
+            ),
             affected_count=queryset.count(),
         )
 

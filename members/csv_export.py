@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
 
+from core.stored_text import Sentence
 from members import audit
 from members.audit import record_staff_action
 
@@ -49,7 +50,7 @@ def csv_download(
     filename: str,
     header: Iterable,
     rows: Iterable[Iterable],
-    summary: str,
+    summary: Sentence,
     affected_count: int,
     target_url: str = "",
 ) -> StreamingHttpResponse:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
@@ -202,5 +204,5 @@ def validate_audit_kind(code: str) -> None:
 
     if code not in _audit_kinds:
         raise ValidationError(
-            "%(code)s is not a registered kind of staff action.", params={"code": code}
+            _("%(code)s is not a registered kind of staff action."), params={"code": code}
         )

@@ -17,6 +17,7 @@ from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
 
 from core.models import TimestampedModel
+from core.stored_text import shown
 from members.extensions import AUDIT_KIND_MAX_LENGTH
 from members.extensions import audit_kind_label
 from members.extensions import validate_audit_kind
@@ -475,7 +476,16 @@ class StaffAction(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.kind_label} by {self.actor_email or 'command line'}: {self.summary}"
+        return _("%(kind)s by %(who)s: %(summary)s") % {
+            "kind": self.kind_label,
+            "who": self.actor_email or _("command line"),
+            "summary": self.summary_shown,
+        }
+
+    @property
+    def summary_shown(self) -> str:
+        """The summary in the reader's language (it is stored as a sentence: core.stored_text)."""
+        return shown(self.summary)
 
     @property
     def kind_label(self) -> str:

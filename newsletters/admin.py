@@ -19,6 +19,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from core.csp import EMAIL_PREVIEW_POLICY
+from core.outbound import paused_by
 from core.refusals import show_refusal
 from members.models import Participant
 from newsletters import selectors
@@ -293,7 +294,7 @@ class NewsletterAdmin(admin.ModelAdmin):
             elif action == "pause":
                 services.newsletter_pause(
                     newsletter=newsletter,
-                    reason=_("Paused by %(who)s") % {"who": request.user.email},
+                    reason=paused_by(request.user.email),
                 )
                 self.message_user(
                     request, _("Paused. Nothing more goes out until you resume."), messages.SUCCESS

@@ -8,6 +8,7 @@ import datetime
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.monthly_plan import PlanItem
 from core.monthly_plan import PlanSource
@@ -154,7 +155,7 @@ def register() -> None:
     register_plan_source(
         PlanSource(
             name="newsletters",
-            label="Newsletters",
+            label=_("Newsletters"),
             items_for_year=plan_items_for_year,
             order=20,
         )

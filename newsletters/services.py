@@ -14,9 +14,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.mail import send_later
 from core.refusals import Refused
+from core.stored_text import Sentence
 from core.tasks import outbound_send_batch
 from members.audit import record_staff_action
 from members.models import Participant
@@ -109,7 +111,10 @@ def newsletter_schedule(
     record_staff_action(
         actor=actor,
         kind=AUDIT_NEWSLETTER_SEND,
-        summary=f"Newsletter “{newsletter.subject}” scheduled for {when}",
+        summary=Sentence(
+            gettext_noop("Newsletter “%(subject)s” scheduled for %(when)s"),
+            {"subject": newsletter.subject, "when": when},
+        ),
         affected_count=counts.receive,
         target_url=reverse("admin:newsletters_newsletter_change", args=[newsletter.pk]),
     )

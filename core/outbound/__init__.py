@@ -101,6 +101,7 @@ from core.outbound.reputation import BOUNCE_RATE_LIMIT
 from core.outbound.reputation import COMPLAINT_RATE_LIMIT
 from core.outbound.reputation import campaign_rates
 from core.outbound.reputation import check_campaign_health
+from core.outbound.reputation import paused_by
 from core.outbound.sending import MAX_ATTEMPTS
 from core.outbound.sending import BatchResult
 from core.outbound.sending import claim
@@ -143,6 +144,7 @@ __all__ = [
     "is_soft_bounce",
     "is_unsubscribe",
     "live_workers",
+    "paused_by",
     "register_recipient_hooks",
     "register_stream",
     "send_batch",

@@ -157,7 +157,7 @@ def roster_import(
         record_staff_action(
             actor=actor,
             kind=audit.ROSTER_IMPORT,
-            summary=f"{source or 'roster file'}: {report.summary()}",
+            summary=report.audit_summary(),
             affected_count=report.created + report.updated,
         )
     logger.info(

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.utils.translation import ngettext
+
+from core.stored_text import Sentence
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,28 @@ class ImportReport:
         if self.dry_run:
             return _("Dry run, nothing was saved: %(summary)s") % {"summary": text}
         return text
+
+    def audit_summary(self) -> Sentence:
+        """The staff log's line for this import, in each reader's language."""
+        return Sentence(
+            gettext_noop(
+                "%(source)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+                "%(exchanges)s exchanges added, %(rejected)s rows rejected."
+            )
+            if self.source
+            else gettext_noop(
+                "Roster file: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+                "%(exchanges)s exchanges added, %(rejected)s rows rejected."
+            ),
+            {
+                "source": self.source,
+                "created": self.created,
+                "updated": self.updated,
+                "unchanged": self.unchanged,
+                "exchanges": self.exchanges_added,
+                "rejected": self.rows_rejected,
+            },
+        )
 
     def lines(self) -> list[str]:
         """The whole report as plain text lines (what the command prints)."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from core.stored_text import Sentence
 from members import audit
 from members.languages import COUNTRY_LANGUAGES
 from members.languages import DEFAULT_LANGUAGE
@@ -129,8 +131,10 @@ def participants_guess_language(*, dry_run: bool = False, actor=None) -> dict[st
         audit.record_staff_action(
             actor=actor,
             kind=audit.OTHER,
-            summary="Invitation language guessed from the home country: "
-            + ", ".join(f"{count} {language}" for language, count in counts.items()),
+            summary=Sentence(
+                gettext_noop("Invitation language guessed from the home country: %(counts)s"),
+                {"counts": ", ".join(f"{count} {code}" for code, count in counts.items())},
+            ),
             affected_count=sum(counts.values()),
         )
     return counts

@@ -8,7 +8,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from core.stored_text import Sentence
 from members import audit
 from members.audit import record_staff_action
 from members.extensions import address_change_reactions
@@ -83,8 +85,20 @@ def _check_address_change(participant: Participant, email: str) -> None:
         )
 
 
+def _address_sentence(msgid: str, participant: Participant, before: dict) -> Sentence:
+    return Sentence(
+        msgid,
+        {
+            "name": participant.full_name,
+            "id": participant.participant_id,
+            "old": before["email"] or "–",
+            "new": participant.email or "–",
+        },
+    )
+
+
 def _record_address_change(
-    *, participant: Participant, before: dict, actor, summary: str, extra: dict | None = None
+    *, participant: Participant, before: dict, actor, summary: Sentence, extra: dict | None = None
 ) -> None:
     record_staff_action(
         actor=actor,
@@ -120,8 +134,11 @@ def participant_correct_email(*, participant: Participant, email: str, actor) ->
         participant=participant,
         before=before,
         actor=actor,
-        summary=f"Address of {participant.full_name} ({participant.participant_id}) corrected: "
-        f"{before['email'] or '(none)'} → {participant.email or '(none)'}",
+        summary=_address_sentence(
+            gettext_noop("Address of %(name)s (%(id)s) corrected: %(old)s → %(new)s"),
+            participant,
+            before,
+        ),
     )
     return participant
 
@@ -154,8 +171,11 @@ def participant_revert_email_change(*, action: StaffAction, actor) -> Participan
         participant=participant,
         before=before,
         actor=actor,
-        summary=f"Address of {participant.full_name} ({participant.participant_id}) put back: "
-        f"{before['email'] or '(none)'} → {participant.email or '(none)'}",
+        summary=_address_sentence(
+            gettext_noop("Address of %(name)s (%(id)s) put back: %(old)s → %(new)s"),
+            participant,
+            before,
+        ),
         extra={"undoes": action.pk},
     )
     return participant

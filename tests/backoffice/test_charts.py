@@ -3,6 +3,8 @@
 import xml.etree.ElementTree as ET
 from datetime import date
 
+from django.utils import translation
+
 from backoffice.charts import Bar
 from backoffice.charts import bar_chart
 from backoffice.charts import funnel_chart
@@ -44,7 +46,7 @@ def test_a_line_chart_draws_every_point_and_the_target():
     assert "On the roster 12,000" in texts(root)
     assert "600" in texts(root)  # the last value is written next to the line
     assert root.find(f"{SVG}title").text == "Members"
-    assert "Jun 2026: 600" in root.find(f"{SVG}desc").text
+    assert "June 2026: 600" in root.find(f"{SVG}desc").text
 
 
 def test_the_line_rises_with_the_figures():
@@ -60,7 +62,7 @@ def test_the_line_rises_with_the_figures():
 def test_an_empty_line_chart_still_renders():
     root = parse(line_chart([], title="Members"))
     assert root.find(f"{SVG}polyline") is None
-    assert root.find(f"{SVG}desc").text == "no data yet"
+    assert root.find(f"{SVG}desc").text == "No data yet"
 
 
 def test_bars_are_proportional_and_labels_are_escaped():
@@ -93,3 +95,13 @@ def test_gridlines_fall_on_round_figures():
 
     assert small[:6] == ["0", "10", "20", "30", "40", "50"]
     assert large[:5] == ["0", "500", "1,000", "1,500", "2,000"]
+
+
+def test_figures_and_months_are_written_as_the_readers_language_writes_them():
+    points = [(date(2026, 6, 1), 1200), (date(2026, 7, 1), 1500)]
+    with translation.override("fr"):
+        root = parse(line_chart(points, title="Membres", target=12000, target_label="Inscrits"))
+
+    assert "Inscrits 12\N{NO-BREAK SPACE}000" in texts(root)
+    assert {"juin 2026", "juil. 2026"} <= set(texts(root))
+    assert "1\N{NO-BREAK SPACE}500" in texts(root)

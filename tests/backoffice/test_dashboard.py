@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
+from django.utils import translation
 
 from activities.models import Activity
 from activities.models import Registration
@@ -86,7 +87,7 @@ def test_an_empty_roster_shows_an_empty_dashboard_not_an_error(client):
     response = client.get(reverse("admin:index"))
 
     assert response.status_code == 200
-    assert "no data yet" in response.content.decode()
+    assert "No data yet" in response.content.decode()
 
 
 # --- Invitations per country and per wave
@@ -339,3 +340,21 @@ def test_the_chart_counts_each_month_once_when_its_two_years_cross_a_leap_day():
 
     assert ">3</text>" in panel.chart
     assert ">6</text>" not in panel.chart
+
+
+# --- The reader's language (issue 12, item 7) -------------------------------------------------
+
+
+def test_the_panels_and_plan_are_written_in_the_readers_language(roster):
+    """Needs the project's catalogues (locale/): the French of the dashboard's own texts."""
+    ParticipantFactory(home_country="SN")  # a country nobody has invited yet
+    today = timezone.localdate()
+    with translation.override("fr"):
+        members = str(members_panel(today=today).chart)
+        invitations = str(invitations_panel().chart)
+        plan_labels = [str(source.label) for source in plan_panel(today=today).sources]
+
+    assert "Évolution du nombre de membres inscrits" in members
+    assert "Dans la liste" in members
+    assert "pas encore invité" in invitations
+    assert plan_labels == ["Activités", "Lettres d'information"]

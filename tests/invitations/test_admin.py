@@ -280,6 +280,9 @@ def test_pause_resume_cancel_and_resend_buttons(adviser_client):
     assert wave.status == "paused" and "adviser@example.org" in wave.paused_reason
     page = adviser_client.get(change_url(wave))
     assert b"Resume" in page.content and b"refresh" not in page.content
+    # Stored as a sentence each reader sees in their language (core.stored_text), shown as one.
+    assert b"Paused by adviser@example.org." in page.content
+    assert b'{"sentence"' not in page.content
 
     post("resume")
     assert Wave.objects.get(pk=wave.pk).status == "sending"

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from members import extensions
 from members.audit import CSV_EXPORT
@@ -17,6 +18,7 @@ from members.models import StaffAction
 from members.roster_import import roster_import
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
+from tests.support.catalogues import install_catalogue
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +139,57 @@ def test_the_migration_to_registered_kinds_leaves_the_rows_as_they_are():
     call_command("sqlmigrate", "members", "0012_staffaction_kind_registered_by_apps", stdout=out)
     assert "(no-op)" in out.getvalue()
     assert "ALTER" not in out.getvalue()
+
+
+# --- summaries in the reader's language (issue 12, item 7) ------------------------------------
+
+
+def test_a_summary_is_shown_as_a_sentence_on_the_log_and_the_record(client):
+    superuser = StaffUserFactory(is_superuser=True)
+    client.force_login(superuser)
+    roster_import(data=ROSTER, actor=superuser, source="kenya.csv")
+    action = StaffAction.objects.get()
+
+    listing = client.get(reverse("admin:members_staffaction_changelist")).content.decode()
+    record = client.get(reverse("admin:members_staffaction_change", args=[action.pk]))
+
+    sentence = "kenya.csv: 2 created, 0 updated, 0 unchanged, 0 exchanges added, 0 rows rejected."
+    assert sentence in listing and sentence in record.content.decode()
+    assert '{"sentence"' not in listing + record.content.decode()
+    assert str(action).endswith(sentence)
+    # Staff still find it by what it names.
+    found = client.get(reverse("admin:members_staffaction_changelist"), {"q": "kenya"})
+    assert sentence in found.content.decode()
+
+
+def test_a_summary_is_read_in_the_readers_language_not_the_actors(tmp_path, settings):
+    msgid = (
+        "%(source)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+        "%(exchanges)s exchanges added, %(rejected)s rows rejected."
+    )
+    install_catalogue(
+        tmp_path,
+        settings,
+        "fr",
+        {
+            msgid: "%(source)s : %(created)s créés, %(updated)s mis à jour, %(unchanged)s "
+            "inchangés, %(exchanges)s échanges ajoutés, %(rejected)s lignes refusées."
+        },
+    )
+    with translation.override("fr"):  # a French-speaking adviser imports
+        roster_import(data=ROSTER, actor=StaffUserFactory(), source="kenya.csv")
+    action = StaffAction.objects.get()
+
+    with translation.override("en"):
+        assert action.summary_shown == (
+            "kenya.csv: 2 created, 0 updated, 0 unchanged, 0 exchanges added, 0 rows rejected."
+        )
+    with translation.override("fr"):
+        assert action.summary_shown == (
+            "kenya.csv : 2 créés, 0 mis à jour, 0 inchangés, 0 échanges ajoutés, 0 lignes refusées."
+        )
+
+
+def test_a_plain_string_summary_is_kept_as_written():
+    record_staff_action(actor=None, kind=CSV_EXPORT, summary="Written by a script")
+    assert StaffAction.objects.get().summary_shown == "Written by a script"

@@ -20,13 +20,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_countries.fields import CountryField
 
 from core.models import TimestampedModel
 from members.models import Participant
 
 # The network room's name as the data migration creates it; shown translated while staff keep it.
-NETWORK_ROOM_NAME = "Ask and share"
+NETWORK_ROOM_NAME = gettext_noop("Ask and share")
 NETWORK_ROOM_SLUG = "ask-and-share"
 
 

@@ -14,6 +14,7 @@ from community.models import Post
 from community.models import Room
 from community.models import Tag
 from community.models import Topic
+from members.models import Participant
 
 
 @admin.register(Branch)
@@ -23,6 +24,14 @@ class BranchAdmin(admin.ModelAdmin):
     list_filter = ["created_at"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["committee"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "committee":
+            # Members only: someone on the roster without an account cannot moderate.
+            kwargs["queryset"] = Participant.objects.filter(
+                user__isnull=False, deleted_at__isnull=True
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("countries"))
     def countries_shown(self, branch: Branch) -> str:

@@ -65,6 +65,10 @@ def test_a_member_on_a_phone_starts_a_topic_and_a_colleague_replies(
     # The page fits the phone: nothing wider than the screen.
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360
+    page.get_by_role("link", name="Ask and share").click()
+    expect(page.get_by_role("link", name="Clean water projects in Kisumu")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    snap(page, "community-room")
 
     page.get_by_role("button", name="Log out").click()
     log_in(page, live_server, "tendai@example.org")

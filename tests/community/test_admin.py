@@ -29,6 +29,18 @@ def test_creating_a_branch_in_the_admin_makes_its_room_followed_by_its_members(
     assert RoomFollow.objects.filter(participant=ugandan, room=branch.room).exists()
 
 
+def test_a_committee_is_made_of_members_only(admin_client, network):
+    from tests.members.factories import ParticipantFactory
+
+    not_registered = ParticipantFactory(home_country="UG")
+    response = admin_client.post(
+        reverse("admin:community_branch_add"),
+        {"name": "Uganda", "slug": "uganda", "countries": ["UG"], "committee": [not_registered.pk]},
+    )
+    assert response.status_code == 200
+    assert not Branch.objects.exists()
+
+
 def test_the_admin_lists_open_for_staff(admin_client, amina):
     conversation = topic(amina)
     for name in ("branch", "room", "tag", "topic", "post"):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from activities.models import Activity
 from activities.models import Material
 from activities.models import Registration
+from activities.services import activity_open_discussion
 from members.models import Participant
 
 WEBINAR_TOPICS = [
@@ -74,6 +75,8 @@ def _ensure(title: str, starts_at: datetime.datetime, **fields) -> tuple[Activit
         published_at=timezone.now() if status == Activity.Status.PUBLISHED else None,
         **fields,
     )
+    if status == Activity.Status.PUBLISHED:
+        activity_open_discussion(activity=activity)
     return activity, True
 
 

@@ -31,6 +31,7 @@ from core.refusals import Refused
 from core.stored_text import Sentence
 from core.tasks import outbound_send_batch
 from members.audit import record_staff_action
+from members.extensions import activity_discussion
 from members.models import Participant
 
 # The bulk sender's stream of broadcasts (activities/sending.py registers it).
@@ -137,7 +138,18 @@ def activity_publish(*, activity: Activity) -> Activity:
     activity.status = Activity.Status.PUBLISHED
     activity.published_at = timezone.now()
     activity.save(update_fields=["status", "published_at", "updated_at"])
+    activity_open_discussion(activity=activity)
     return activity
+
+
+def activity_open_discussion(*, activity: Activity) -> None:
+    """Where members talk about a published activity (community's topic, reached through
+    `members.extensions.activity_discussion`; nothing without it). Safe to call again."""
+    hook = activity_discussion()
+    if hook is not None:
+        hook.open(
+            activity_id=activity.pk, title=activity.title, country=activity.country.code or ""
+        )
 
 
 @transaction.atomic

@@ -43,6 +43,7 @@ from activities.models import Registration
 from activities.timefmt import when
 from activities.timefmt import zone_for
 from core.refusals import show_refusal
+from members.extensions import activity_discussion
 
 PAGE_SIZE = 20
 
@@ -176,6 +177,7 @@ def activity_detail_view(request, pk: int):
         # The online link is for members with a seat only (not the waitlist, not visitors).
         "show_online_link": active and registration.holds_seat and bool(activity.online_url),
         "is_past": activity.ends_at <= timezone.now(),
+        "discussion_url": _discussion_url(request, activity),
         "registration_closes": (
             formats.date_format(
                 activity.registration_closes_at.astimezone(zone_for(participant, activity)),
@@ -186,6 +188,15 @@ def activity_detail_view(request, pk: int):
         ),
     }
     return render(request, "activities/activity_detail.html", context)
+
+
+def _discussion_url(request, activity: Activity) -> str | None:
+    """The activity's discussion among members (community's topic, through the hook), for
+    logged-in readers only: nothing of the community is public."""
+    hook = activity_discussion()
+    if hook is None or not request.user.is_authenticated:
+        return None
+    return hook.url(activity.pk)
 
 
 @login_required

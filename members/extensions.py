@@ -206,3 +206,55 @@ def validate_audit_kind(code: str) -> None:
         raise ValidationError(
             _("%(code)s is not a registered kind of staff action."), params={"code": code}
         )
+
+
+# --- a new member's account ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberJoinedReaction:
+    """What another app does when a participant's account is created and linked (an accepted
+    invitation): `react(participant=...)`, inside the same transaction. Community: the new member
+    follows the network room and their home country's branch room."""
+
+    name: str
+    react: Callable[..., None]
+
+
+_member_joined_reactions: dict[str, MemberJoinedReaction] = {}
+
+
+def register_member_joined_reaction(reaction: MemberJoinedReaction) -> None:
+    _member_joined_reactions[reaction.name] = reaction
+
+
+def member_joined_reactions() -> list[MemberJoinedReaction]:
+    return sorted(_member_joined_reactions.values(), key=lambda reaction: reaction.name)
+
+
+# --- an activity's discussion -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityDiscussion:
+    """Where members talk about an activity (community: a topic per published activity), without
+    activities and community importing each other. `open(activity_id=..., title=...,
+    country=...)` is called by activities when an activity is published, in its transaction, and
+    must be safe to call again; `url(activity_id)` returns the discussion's address for a member,
+    or None when there is none (yet)."""
+
+    open: Callable[..., None]
+    url: Callable[[int], str | None]
+
+
+_activity_discussion: ActivityDiscussion | None = None
+
+
+def register_activity_discussion(hook: ActivityDiscussion) -> None:
+    global _activity_discussion
+    _activity_discussion = hook
+
+
+def activity_discussion() -> ActivityDiscussion | None:
+    """The registered hook, or None (then activities have no discussion)."""
+    return _activity_discussion

@@ -38,6 +38,14 @@ def directory_visible() -> QuerySet[Participant]:
     ).filter(~Exists(User.objects.filter(pk=OuterRef("user_id"), is_active=False)))
 
 
+def directory_visible_condition(participant_field: str) -> Exists:
+    """True where the participant that `participant_field` (a field of the outer query holding a
+    participant's id, e.g. a post's "author_id") names appears in the directory: the same rule
+    as `directory_visible`, for other apps' lists that link a name to its profile only when
+    the reader may open it (one subquery, no query per row)."""
+    return Exists(directory_visible().filter(pk=OuterRef(participant_field)))
+
+
 def _approved_expertise() -> Prefetch:
     return Prefetch(
         "expertise",

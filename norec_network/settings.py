@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "invitations",
     "activities",
     "newsletters",
+    "community",
     "backoffice",
 ]
 

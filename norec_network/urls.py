@@ -16,6 +16,7 @@ urlpatterns = [
     path("invitations/", include("invitations.urls")),
     path("activities/", include("activities.urls")),
     path("newsletters/", include("newsletters.urls")),
+    path("community/", include("community.urls")),
     path("privacy/", views.privacy_notice_view, name="privacy"),
     # Uploaded files are activity materials, for registered members only: always served through
     # the view that checks, in development as in production, never as plain files.

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 
 from core.stored_text import Sentence
 from members import audit
+from members.extensions import member_joined_reactions
 from members.languages import COUNTRY_LANGUAGES
 from members.languages import DEFAULT_LANGUAGE
 from members.models import Participant
@@ -53,6 +54,9 @@ def participant_link_user(*, participant: Participant, user: User) -> Participan
     participant.email = user.email
     participant.email_status = Participant.EmailStatus.OK
     participant.save(update_fields=["user", "email", "email_status", "updated_at"])
+    # Other apps' welcome (community: the rooms a new member follows).
+    for reaction in member_joined_reactions():
+        reaction.react(participant=participant)
     return participant
 
 

@@ -1,0 +1,29 @@
+"""The community's template filters."""
+
+import nh3
+from django import template
+from django.utils.safestring import mark_safe
+
+from core.markdown import ALLOWED_ATTRIBUTES
+from core.markdown import ALLOWED_TAGS
+from core.markdown import render_markdown
+
+register = template.Library()
+
+# Members' posts show no images from elsewhere (a remote image tells its server who read the
+# post); a post's own image is its upload.
+POST_TAGS = ALLOWED_TAGS - {"img"}
+POST_ATTRIBUTES = {tag: names for tag, names in ALLOWED_ATTRIBUTES.items() if tag != "img"}
+
+
+@register.filter(name="post_markdown")
+def post_markdown(text: str):
+    """A post's text: the portal's safe Markdown, without remote images."""
+    cleaned = nh3.clean(
+        str(render_markdown(text)),
+        tags=POST_TAGS,
+        attributes=POST_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return mark_safe(cleaned)  # cleaned by nh3 just above

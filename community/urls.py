@@ -1,0 +1,18 @@
+from django.urls import path
+
+from community import views
+
+app_name = "community"
+
+urlpatterns = [
+    path("", views.room_list_view, name="rooms"),
+    path("search/", views.search_view, name="search"),
+    path("rooms/<slug:slug>/", views.room_detail_view, name="room"),
+    path("rooms/<slug:slug>/follow/", views.room_follow_view, name="follow"),
+    path("rooms/<slug:slug>/leave/", views.room_leave_view, name="leave"),
+    path("rooms/<slug:slug>/new-topic/", views.topic_create_view, name="topic_create"),
+    path("topics/<int:pk>/", views.topic_detail_view, name="topic"),
+    path("posts/<int:pk>/edit/", views.post_edit_view, name="post_edit"),
+    path("posts/<int:pk>/delete/", views.post_delete_view, name="post_delete"),
+    path("posts/<int:pk>/image/", views.post_image_view, name="post_image"),
+]

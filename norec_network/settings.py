@@ -249,6 +249,9 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Norec Network <network@norec.no>")
+# The domain that receives members' replies by e-mail to community mails (reply+...@domain);
+# empty turns reply by e-mail off (community/reply_tokens.py).
+COMMUNITY_REPLY_DOMAIN = env("COMMUNITY_REPLY_DOMAIN", default="")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The network adviser's address: replies to invitations and requests go here.
 NETWORK_ADVISER_EMAIL = env("NETWORK_ADVISER_EMAIL", default="network@norec.no")

@@ -44,8 +44,9 @@ BROWSER_LOCALES = {"en": "en-GB", "fr": "fr-FR", "es": "es-419", "pt": "pt-PT"}
 
 
 class LanguageCheck:
-    """Checks each page the member sees: `<html lang>` and no English of the portal's own. It
-    collects every problem and fails at the end, so that one run lists them all."""
+    """Checks each page the member sees (on a phone): `<html lang>`, no English of the portal's
+    own, and no sideways scrolling. It collects every problem and fails at the end, so that one run
+    lists them all."""
 
     def __init__(self, language: str):
         self.language = language
@@ -60,6 +61,10 @@ class LanguageCheck:
             self.problems.append(f"{name} ({page.url}): <html lang={lang!r}>")
         for hit in english_found(page_text(page, self.language), self.language):
             self.problems.append(f"{name} ({page.url}): {hit.phrase!r} (msgid {hit.msgid!r})")
+        # Longer French and Portuguese words must not push the page sideways on a phone.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > VIEWPORTS["phone"]["width"]:
+            self.problems.append(f"{name} ({page.url}): {width} px wide on a 360 px phone")
 
     def assert_clean(self, expected_pages: int) -> None:
         assert len(self.pages) >= expected_pages, self.pages
@@ -372,3 +377,15 @@ def test_the_check_fails_on_an_english_page_and_passes_on_the_same_page_in_frenc
         assert_no_portal_english(french, "fr")
     assert "Skip to content" in str(failure.value)
     assert "Your email address" in str(failure.value)
+
+
+def test_the_page_check_also_sees_a_page_wider_than_the_phone(new_context, live_server):
+    page = member_context(new_context, "fr").new_page()
+    check = LanguageCheck("fr")
+    head = '<head><meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+    page.set_content(f'<html lang="fr">{head}<body><p>Bonjour</p></body></html>')
+    check(page, "narrow")
+    assert check.problems == []
+    page.set_content(f'<html lang="fr">{head}<body><p>{"Désabonnement" * 8}</p></body></html>')
+    check(page, "wide")
+    assert len(check.problems) == 1 and "wide on a 360 px phone" in check.problems[0]

@@ -21,6 +21,8 @@ from core.zones import zone_for_country
 from members.models import ExpertiseField
 from members.models import Language
 from members.models import Participant
+from members.vocabulary import ByShownNameChoiceField
+from members.vocabulary import ByShownNameMultipleChoiceField
 
 # The profile's newsletter checkbox; the unsubscribe pages name it with these same words.
 NEWSLETTER_LABEL = _("Send me the monthly newsletter")
@@ -146,7 +148,7 @@ class ProfileForm(forms.ModelForm):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), required=False, choices=time_zone_choices)
-    expertise = forms.ModelMultipleChoiceField(
+    expertise = ByShownNameMultipleChoiceField(
         label=_("Fields of expertise"),
         queryset=ExpertiseField.objects.filter(is_approved=True),
         required=False,
@@ -158,7 +160,7 @@ class ProfileForm(forms.ModelForm):
         max_length=100,
         help_text=_("Norec's staff look at suggestions and add them to the list."),
     )
-    languages = forms.ModelMultipleChoiceField(
+    languages = ByShownNameMultipleChoiceField(
         label=_("Languages you speak"),
         queryset=Language.objects.all(),
         required=False,
@@ -320,14 +322,14 @@ class DirectorySearchForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, organisation, …")}),
     )
-    expertise = forms.ModelChoiceField(
+    expertise = ByShownNameChoiceField(
         label=_("Field of expertise"),
         queryset=ExpertiseField.objects.filter(is_approved=True),
         required=False,
         empty_label=_("Any"),
         widget=QuickSelect,
     )
-    language = forms.ModelChoiceField(
+    language = ByShownNameChoiceField(
         label=_("Language"),
         queryset=Language.objects.all(),
         required=False,

@@ -12,6 +12,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
@@ -87,7 +88,8 @@ class ExpertiseField(models.Model):
         verbose_name_plural = _("fields of expertise")
 
     def __str__(self) -> str:
-        return self.name
+        # The seeded names are in the catalogues (members/vocabulary.py); others show as typed.
+        return gettext(self.name) if self.name else ""
 
 
 class Language(models.Model):
@@ -102,7 +104,8 @@ class Language(models.Model):
         verbose_name_plural = _("languages")
 
     def __str__(self) -> str:
-        return self.name
+        # In the reader's language: "Anglais" on a French page (members/vocabulary.py).
+        return gettext(self.name) if self.name else ""
 
 
 # --- the roster's rules, each written once -------------------------------------------------

@@ -118,3 +118,18 @@ class ExpertiseFieldFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("name",)
 
     name = factory.Sequence(lambda n: f"Field {n}")
+
+
+def seed_vocabularies():
+    """The languages and fields of expertise production has, as migration 0002 seeds them (a
+    transactional test's flush empties those tables for the tests after it). Returns the fields
+    of expertise by name."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("members.migrations.0002_seed_languages_and_expertise")
+    migration.add_vocabularies(apps, SimpleNamespace(connection=connection))
+    return {field.name: field for field in ExpertiseField.objects.all()}

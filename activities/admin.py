@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.urls import reverse
+from django.utils import formats
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -42,7 +43,7 @@ class MonthFilter(admin.SimpleListFilter):
         for offset in range(-6, 13):
             year, month = divmod(first.month - 1 + offset, 12)
             day = datetime.date(first.year + year, month + 1, 1)
-            months.append((f"{day:%Y-%m}", day.strftime("%B %Y")))
+            months.append((f"{day:%Y-%m}", formats.date_format(day, "YEAR_MONTH_FORMAT")))
         return months
 
     def queryset(self, request, queryset):

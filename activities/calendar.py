@@ -1,7 +1,9 @@
 """Calendar files (.ics): one activity, or a member's feed of the activities they registered for.
 
 Times are written in UTC (`...Z`), which every calendar app converts to the reader's own zone, so
-no VTIMEZONE block can be wrong about a daylight-saving change.
+no VTIMEZONE block can be wrong about a daylight-saving change. The words of the file are in the
+active language: the recipient's for a mail's attachment (the mail builder's), the member's for
+their feed (the feed's view), the page's for a download.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 import icalendar
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from activities.models import Activity
 from activities.models import CalendarFeed
@@ -35,7 +38,7 @@ def _event(activity: Activity, *, with_online_link: bool) -> icalendar.Event:
         event.add("location", where or activity.online_url)
         event.add("description", f"{activity.online_url}\n\n{page}")
     else:
-        event.add("location", where or "Online")
+        event.add("location", where or gettext("Online"))
         event.add("description", page)
     if activity.status == Activity.Status.CANCELLED:
         event.add("status", "CANCELLED")

@@ -21,13 +21,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_POST
 from django.views.decorators.http import require_safe
-from django_countries import countries
 
 from activities import selectors
 from activities import services
@@ -40,6 +40,7 @@ from activities.models import CalendarFeed
 from activities.models import Registration
 from activities.timefmt import when
 from activities.timefmt import zone_for
+from core.countries import countries_by_name
 from core.refusals import show_refusal
 
 PAGE_SIZE = 20
@@ -74,12 +75,12 @@ class ActivityFilterForm(forms.Form):
         first = timezone.localdate().replace(day=1)
         months = [first + relativedelta(months=n) for n in range(12)]
         self.fields["month"].choices = [("", _("Any month"))] + [
-            (f"{m:%Y-%m}", formats.date_format(m, "F Y")) for m in months
+            (f"{m:%Y-%m}", formats.date_format(m, "YEAR_MONTH_FORMAT")) for m in months
         ]
-        self.fields["country"].choices = [("", _("All countries"))] + sorted(
-            ((code, countries.name(code)) for code in country_codes if code),
-            key=lambda pair: pair[1],
-        )
+        self.fields["country"].choices = [
+            ("", _("All countries")),
+            *countries_by_name(country_codes),
+        ]
 
     def filters(self) -> selectors.ActivityFilters:
         # A bad value (an old bookmarked month, a country with nothing upcoming) drops only that
@@ -96,6 +97,11 @@ class ActivityFilterForm(forms.Form):
             country=data.get("country") or "",
             mode=data.get("mode") or "",
         )
+
+
+def _day_and_time(moment: datetime.datetime) -> str:
+    """ "Mon 2 Mar 2026, 14:00" in the active language's own formats (core/formats/)."""
+    return f"{formats.date_format(moment, 'WEEKDAY_DATE_FORMAT')}, {formats.time_format(moment)}"
 
 
 def _seats_left(activity: Activity) -> int | None:
@@ -172,9 +178,8 @@ def activity_detail_view(request, pk: int):
         "show_online_link": active and registration.holds_seat and bool(activity.online_url),
         "is_past": activity.ends_at <= timezone.now(),
         "registration_closes": (
-            formats.date_format(
-                activity.registration_closes_at.astimezone(zone_for(participant, activity)),
-                "D j M Y, H:i",
+            _day_and_time(
+                activity.registration_closes_at.astimezone(zone_for(participant, activity))
             )
             if activity.registration_closes_at
             else ""
@@ -327,11 +332,14 @@ def calendar_feed_view(request, key: str, token: str):
     feed = CalendarFeed.objects.select_related("participant").filter(key=key).first()
     if feed is None or not feed_token_matches(feed, token):
         raise Http404
-    body = calendar_bytes(
-        selectors.feed_activities(participant=feed.participant),
-        with_online_link=True,
-        name="Norec Network",
-    )
+    # A calendar app fetches the feed, with no cookie or language of the member's: the feed
+    # speaks the member's own language.
+    with translation.override(feed.participant.preferred_language):
+        body = calendar_bytes(
+            selectors.feed_activities(participant=feed.participant),
+            with_online_link=True,
+            name="Norec Network",
+        )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=900"
     return response

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import formats
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.safestring import mark_safe
@@ -105,7 +106,7 @@ def line_chart(
             if i % label_every == 0 or i == len(points) - 1:
                 body.append(
                     f"<text x='{x(i):.1f}' y='{height - 14}' text-anchor='middle' font-size='11' "
-                    f"fill='{MUTED}' {FONT}>{day:%b %Y}</text>"
+                    f"fill='{MUTED}' {FONT}>{formats.date_format(day, 'M Y')}</text>"
                 )
         last_value = points[-1][1]
         last_x = x(len(points) - 1)
@@ -115,7 +116,10 @@ def line_chart(
             f"text-anchor='end' font-size='12' font-weight='bold' fill='{INK}' {FONT}>"
             f"{last_value:,}</text>"
         )
-    desc = ", ".join(f"{day:%b %Y}: {value}" for day, value in points) or "no data yet"
+    desc = (
+        ", ".join(f"{formats.date_format(day, 'M Y')}: {value}" for day, value in points)
+        or "no data yet"
+    )
     if target:
         desc += f"; {target_label} {target}"
     return _svg(width, height, title, desc, body)

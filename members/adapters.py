@@ -5,12 +5,14 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext
 
 from core.mail import render_email
 from core.mail import send_later
 from core.models import OutgoingMail
+from core.zones import zone_for_participant
 from members.models import Participant
 from members.models import User
 
@@ -84,4 +86,13 @@ def build_account_mail(mail: OutgoingMail, context: dict):
         "adviser_email": settings.NETWORK_ADVISER_EMAIL,
         **context,
     }
-    return get_adapter().render_mail(mail.template, mail.email, context)
+    # In the member's language (the worker's, set from the row) and time zone: "your address
+    # was changed on 2 mars 2026 à 14:30 EAT" is their own clock.
+    participant = mail.participant
+    zone = (
+        zone_for_participant(time_zone=participant.time_zone, home_country=participant.home_country)
+        if participant is not None
+        else settings.TIME_ZONE
+    )
+    with timezone.override(zone):
+        return get_adapter().render_mail(mail.template, mail.email, context)

@@ -18,6 +18,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.phonenumber import PhoneNumber
 
 from core.zones import zone_for_country
+from members.language import languages_in_own_names
 from members.models import ExpertiseField
 from members.models import Language
 from members.models import Participant
@@ -211,7 +212,7 @@ class ProfileForm(forms.ModelForm):
             "resource_person": _(
                 "Norec may ask me to help as a lecturer, interpreter, mentor or facilitator"
             ),
-            "preferred_language": _("Language for emails from Norec"),
+            "preferred_language": _("Language of the portal and of Norec's emails to you"),
         }
         help_texts = {
             "bio": _("A few sentences about your work (2,000 characters at most)."),
@@ -258,6 +259,9 @@ class ProfileForm(forms.ModelForm):
             # The country's main time zone, suggested; the member can choose another.
             self.initial["time_zone"] = suggested_time_zone(region or "")
         self.fields["residence_country"].choices = [("", _("Choose a country")), *countries]
+        # Each language named in itself, as in the footer's switcher: "Français" whatever the page
+        # is shown in. The pages and every mail follow the choice (members/language.py).
+        self.fields["preferred_language"].choices = languages_in_own_names()
         self.fields["directory_visibility"].required = True
         if participant.visibility_chosen_at is None and not self.is_bound:
             # Privacy by default: nothing is pre-selected until the member chooses.

@@ -17,6 +17,7 @@ from django_countries import countries
 from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.phonenumber import PhoneNumber
 
+from core.countries import all_countries_by_name
 from core.zones import zone_for_country
 from members.language import languages_in_own_names
 from members.models import ExpertiseField
@@ -258,7 +259,10 @@ class ProfileForm(forms.ModelForm):
         if not participant.time_zone and not self.is_bound:
             # The country's main time zone, suggested; the member can choose another.
             self.initial["time_zone"] = suggested_time_zone(region or "")
-        self.fields["residence_country"].choices = [("", _("Choose a country")), *countries]
+        self.fields["residence_country"].choices = [
+            ("", _("Choose a country")),
+            *all_countries_by_name(),
+        ]
         # Each language named in itself, as in the footer's switcher: "Français" whatever the page
         # is shown in. The pages and every mail follow the choice (members/language.py).
         self.fields["preferred_language"].choices = languages_in_own_names()
@@ -351,7 +355,7 @@ class DirectorySearchForm(forms.Form):
 
     def __init__(self, *args, programmes: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        country_choices = [("", _("Any")), *countries]
+        country_choices = [("", _("Any")), *all_countries_by_name()]
         for name in ("home_country", "residence_country", "host_country"):
             self.fields[name].choices = country_choices
         self.fields["programme"].choices = [("", _("Any")), *((p, p) for p in programmes)]

@@ -46,6 +46,13 @@ class AccountAdapter(DefaultAccountAdapter):
         message.subject = self.format_email_subject(message.subject)
         return message
 
+    def send_notification_mail(self, template_prefix, user, context=None, email=None):
+        # allauth's security notices (address changed, password changed) do not name the user in
+        # their context, and "your address was changed" goes to the old address, which no longer
+        # finds them: name them, so that the notice is in their language whoever's page sent it.
+        context = {**(context or {}), "user": user}
+        return super().send_notification_mail(template_prefix, user, context, email)
+
     def send_mail(self, template_prefix, email, context):
         # The mail is recorded and rendered later by a worker (`build_account_mail`), so only what
         # can be stored goes along: rows (the user) by id, plain values (links, codes, times).

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from members.forms import ProfileForm
@@ -198,3 +199,15 @@ def test_the_profiles_language_field_says_what_it_decides_and_names_each_languag
         ("es", "Español"),
         ("pt", "Português"),
     ]
+
+
+def test_a_refused_request_speaks_the_visitors_language_not_the_previous_requests(client):
+    """The request guard answers before LocaleMiddleware runs; the language a previous request
+    left active in the thread must not leak into it."""
+    member = MemberFactory(preferred_language="pt")
+    client.force_login(member.user)
+    client.get(reverse("members:home"))
+    client.logout()
+    response = Client(headers={"accept-language": "es"}).get("/activities/?q=%00")
+    assert response.status_code == 400
+    assert re.search(r'<html lang="([^"]*)"', response.content.decode()).group(1) == "es"

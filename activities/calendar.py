@@ -1,9 +1,7 @@
 """Calendar files (.ics): one activity, or a member's feed of the activities they registered for.
 
 Times are written in UTC (`...Z`), which every calendar app converts to the reader's own zone, so
-no VTIMEZONE block can be wrong about a daylight-saving change. The words of the file are in the
-active language: the recipient's for a mail's attachment (the mail builder's), the member's for
-their feed (the feed's view), the page's for a download.
+no VTIMEZONE block can be wrong about a daylight-saving change.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from collections.abc import Iterable
 import icalendar
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from activities.models import Activity
 from activities.models import CalendarFeed
@@ -38,7 +36,7 @@ def _event(activity: Activity, *, with_online_link: bool) -> icalendar.Event:
         event.add("location", where or activity.online_url)
         event.add("description", f"{activity.online_url}\n\n{page}")
     else:
-        event.add("location", where or gettext("Online"))
+        event.add("location", where or _("Online"))
         event.add("description", page)
     if activity.status == Activity.Status.CANCELLED:
         event.add("status", "CANCELLED")

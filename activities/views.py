@@ -28,6 +28,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_POST
 from django.views.decorators.http import require_safe
+from django_countries import countries
 
 from activities import selectors
 from activities import services
@@ -40,7 +41,7 @@ from activities.models import CalendarFeed
 from activities.models import Registration
 from activities.timefmt import when
 from activities.timefmt import zone_for
-from core.countries import countries_by_name
+from core.countries import name_sort_key
 from core.refusals import show_refusal
 
 PAGE_SIZE = 20
@@ -77,10 +78,10 @@ class ActivityFilterForm(forms.Form):
         self.fields["month"].choices = [("", _("Any month"))] + [
             (f"{m:%Y-%m}", formats.date_format(m, "YEAR_MONTH_FORMAT")) for m in months
         ]
-        self.fields["country"].choices = [
-            ("", _("All countries")),
-            *countries_by_name(country_codes),
-        ]
+        self.fields["country"].choices = [("", _("All countries"))] + sorted(
+            ((code, countries.name(code)) for code in country_codes if code),
+            key=lambda pair: name_sort_key(pair[1]),  # "Égypte" among the E's
+        )
 
     def filters(self) -> selectors.ActivityFilters:
         # A bad value (an old bookmarked month, a country with nothing upcoming) drops only that
@@ -332,8 +333,7 @@ def calendar_feed_view(request, key: str, token: str):
     feed = CalendarFeed.objects.select_related("participant").filter(key=key).first()
     if feed is None or not feed_token_matches(feed, token):
         raise Http404
-    # A calendar app fetches the feed, with no cookie or language of the member's: the feed
-    # speaks the member's own language.
+    # A calendar app asks without the member's session: the feed speaks the member's language.
     with translation.override(feed.participant.preferred_language):
         body = calendar_bytes(
             selectors.feed_activities(participant=feed.participant),

@@ -27,10 +27,14 @@ def zone_for(participant, activity: Activity | None = None) -> zoneinfo.ZoneInfo
 
 
 def _span(start: datetime.datetime, end: datetime.datetime) -> str:
-    day = formats.date_format(start, "D j M Y")
-    times = f"{start:%H:%M}–{end:%H:%M}"
+    """ "Mon 2 Mar 2026, 14:00–15:30", "lundi 2 mars 2026, 14:00–15:30": the active language's
+    own formats (core/formats/), with its day and month names."""
+    day = formats.date_format(start, "WEEKDAY_DATE_FORMAT")
+    start_time, end_time = formats.time_format(start), formats.time_format(end)
+    times = f"{start_time}–{end_time}"
     if end.date() != start.date():
-        times = f"{start:%H:%M} – {formats.date_format(end, 'D j M')} {end:%H:%M}"
+        end_day = formats.date_format(end, "WEEKDAY_MONTH_DAY_FORMAT")
+        times = f"{start_time} – {end_day} {end_time}"
     return f"{day}, {times}"
 
 
@@ -62,5 +66,5 @@ def when(activity: Activity, zone: zoneinfo.ZoneInfo) -> When:
         local_zone=str(zone),
         activity="" if same else _span(start_there, end_there),
         activity_zone=str(there),
-        month=formats.date_format(start_there, "F Y"),
+        month=formats.date_format(start_there, "YEAR_MONTH_FORMAT"),
     )

@@ -42,6 +42,7 @@ from activities.models import CalendarFeed
 from activities.models import Registration
 from activities.timefmt import when
 from activities.timefmt import zone_for
+from core.countries import name_sort_key
 from core.refusals import show_refusal
 from members.extensions import activity_discussion
 
@@ -78,11 +79,11 @@ class ActivityFilterForm(forms.Form):
         first = timezone.localdate().replace(day=1)
         months = [first + relativedelta(months=n) for n in range(12)]
         self.fields["month"].choices = [("", _("Any month"))] + [
-            (f"{m:%Y-%m}", formats.date_format(m, "F Y")) for m in months
+            (f"{m:%Y-%m}", formats.date_format(m, "YEAR_MONTH_FORMAT")) for m in months
         ]
         self.fields["country"].choices = [("", _("All countries"))] + sorted(
             ((code, countries.name(code)) for code in country_codes if code),
-            key=lambda pair: pair[1],
+            key=lambda pair: name_sort_key(pair[1]),  # "Égypte" among the E's
         )
         self.fields["language"].choices = [("", _("Any language")), *language_choices()]
 
@@ -102,6 +103,11 @@ class ActivityFilterForm(forms.Form):
             mode=data.get("mode") or "",
             language=data.get("language") or "",
         )
+
+
+def _day_and_time(moment: datetime.datetime) -> str:
+    """ "Mon 2 Mar 2026, 14:00" in the active language's own formats (core/formats/)."""
+    return f"{formats.date_format(moment, 'WEEKDAY_DATE_FORMAT')}, {formats.time_format(moment)}"
 
 
 def _seats_left(activity: Activity) -> int | None:
@@ -179,9 +185,8 @@ def activity_detail_view(request, pk: int):
         "is_past": activity.ends_at <= timezone.now(),
         "discussion_url": _discussion_url(request, activity),
         "registration_closes": (
-            formats.date_format(
-                activity.registration_closes_at.astimezone(zone_for(participant, activity)),
-                "D j M Y, H:i",
+            _day_and_time(
+                activity.registration_closes_at.astimezone(zone_for(participant, activity))
             )
             if activity.registration_closes_at
             else ""

@@ -22,6 +22,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 NUL = "\x00"
@@ -73,6 +74,9 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # A refusal is answered before LocaleMiddleware: in the visitor's language (their cookie,
+        # else Accept-Language), never in the one the thread's previous request left active.
+        translation.activate(translation.get_language_from_request(request))
         limit = body_limit(request)
         if declared_length(request) > limit:
             return refusal(

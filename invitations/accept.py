@@ -59,9 +59,13 @@ def invitation_problem(*, invitation: Invitation | None) -> str | None:
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, password: str) -> User:
+def invitation_accept(
+    *, invitation: Invitation, password: str, language: str | None = None
+) -> User:
     """Create the invited person's account, with the invited address verified (the link proved
     it), link it to their roster row, record their consent and close the invitation.
+    `language`: the language the invitation's page was shown in when they accepted, which
+    becomes the member's language (their pages and their mails).
 
     The invitation row is locked, so two submissions of the same link create one account.
     """
@@ -84,6 +88,8 @@ def invitation_accept(*, invitation: Invitation, password: str) -> User:
             raise _unusable(InvitationProblem.ADDRESS_TAKEN) from None
         raise
     member_services.participant_record_consent(participant=user.participant)
+    if language:
+        member_services.participant_set_language(participant=user.participant, language=language)
     now = timezone.now()
     invitation.status = Invitation.Status.ACCEPTED
     invitation.accepted_at = now

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
+
+from core.countries import all_countries_by_name
 
 FIRST_EXCHANGE_YEAR = 1963
 
@@ -67,7 +68,7 @@ class InvitationAcceptForm(forms.Form):
 
 
 def _country_choices():
-    return [("", _("Choose your home country"))] + list(countries)
+    return [("", _("Choose your home country")), *all_countries_by_name()]
 
 
 class InvitationRequestForm(forms.Form):

@@ -5,12 +5,14 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext
 
 from core.mail import render_email
 from core.mail import send_later
 from core.models import OutgoingMail
+from core.zones import zone_for_participant
 from members.models import Participant
 from members.models import User
 
@@ -43,6 +45,13 @@ class AccountAdapter(DefaultAccountAdapter):
         )
         message.subject = self.format_email_subject(message.subject)
         return message
+
+    def send_notification_mail(self, template_prefix, user, context=None, email=None):
+        # allauth's security notices (address changed, password changed) do not name the user in
+        # their context, and "your address was changed" goes to the old address, which no longer
+        # finds them: name them, so that the notice is in their language whoever's page sent it.
+        context = {**(context or {}), "user": user}
+        return super().send_notification_mail(template_prefix, user, context, email)
 
     def send_mail(self, template_prefix, email, context):
         # The mail is recorded and rendered later by a worker (`build_account_mail`), so only what
@@ -84,4 +93,13 @@ def build_account_mail(mail: OutgoingMail, context: dict):
         "adviser_email": settings.NETWORK_ADVISER_EMAIL,
         **context,
     }
-    return get_adapter().render_mail(mail.template, mail.email, context)
+    # In the member's language (the worker's, set from the row) and time zone: "your address
+    # was changed on 2 mars 2026 à 14:30 EAT" is their own clock.
+    participant = mail.participant
+    zone = (
+        zone_for_participant(time_zone=participant.time_zone, home_country=participant.home_country)
+        if participant is not None
+        else settings.TIME_ZONE
+    )
+    with timezone.override(zone):
+        return get_adapter().render_mail(mail.template, mail.email, context)

@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
+from core.countries import countries_by_name
 from members.extensions import audit_kinds
 from members.extensions import ever_invited_condition
 from members.models import Exchange
@@ -25,10 +25,7 @@ NO_COUNTRY = "none"
 def _country_lookups(codes) -> list[tuple[str, str]]:
     """The countries that occur, by name, plus "no country" when some rows have none."""
     codes = set(codes)
-    lookups = sorted(
-        ((code, countries.name(code) or code) for code in codes if code),
-        key=lambda pair: pair[1],
-    )
+    lookups = countries_by_name(codes)
     if "" in codes:
         lookups.append((NO_COUNTRY, _("(no country)")))
     return lookups

@@ -17,7 +17,9 @@ from django_countries import countries
 from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.phonenumber import PhoneNumber
 
+from core.countries import all_countries_by_name
 from core.zones import zone_for_country
+from members.language import languages_in_own_names
 from members.models import ExpertiseField
 from members.models import Language
 from members.models import Participant
@@ -213,7 +215,7 @@ class ProfileForm(forms.ModelForm):
             "resource_person": _(
                 "Norec may ask me to help as a lecturer, interpreter, mentor or facilitator"
             ),
-            "preferred_language": _("Language for emails from Norec"),
+            "preferred_language": _("Language of the portal and of Norec's emails to you"),
         }
         help_texts = {
             "bio": _("A few sentences about your work (2,000 characters at most)."),
@@ -259,7 +261,13 @@ class ProfileForm(forms.ModelForm):
         if not participant.time_zone and not self.is_bound:
             # The country's main time zone, suggested; the member can choose another.
             self.initial["time_zone"] = suggested_time_zone(region or "")
-        self.fields["residence_country"].choices = [("", _("Choose a country")), *countries]
+        self.fields["residence_country"].choices = [
+            ("", _("Choose a country")),
+            *all_countries_by_name(),
+        ]
+        # Each language named in itself, as in the footer's switcher: "Français" whatever the page
+        # is shown in. The pages and every mail follow the choice (members/language.py).
+        self.fields["preferred_language"].choices = languages_in_own_names()
         self.fields["directory_visibility"].required = True
         if participant.visibility_chosen_at is None and not self.is_bound:
             # Privacy by default: nothing is pre-selected until the member chooses.
@@ -349,7 +357,7 @@ class DirectorySearchForm(forms.Form):
 
     def __init__(self, *args, programmes: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        country_choices = [("", _("Any")), *countries]
+        country_choices = [("", _("Any")), *all_countries_by_name()]
         for name in ("home_country", "residence_country", "host_country"):
             self.fields[name].choices = country_choices
         self.fields["programme"].choices = [("", _("Any")), *((p, p) for p in programmes)]

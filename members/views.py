@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -88,13 +89,18 @@ def profile_edit_view(request):
             suggested_expertise=data.get("suggested_expertise", ""),
             consent=bool(data.get("privacy_consent")),
         )
-        messages.success(request, _("Your profile is saved."))
-        if data.get("suggested_expertise"):
-            messages.info(
-                request,
-                _("Thank you for suggesting “%(name)s”. It shows once Norec's staff approve it.")
-                % {"name": data["suggested_expertise"]},
-            )
+        # In the language just chosen: the next page is (members/language.py).
+        with translation.override(participant.preferred_language):
+            messages.success(request, _("Your profile is saved."))
+            if data.get("suggested_expertise"):
+                messages.info(
+                    request,
+                    _(
+                        "Thank you for suggesting “%(name)s”. It shows once Norec's staff "
+                        "approve it."
+                    )
+                    % {"name": data["suggested_expertise"]},
+                )
         return redirect("members:home")
     if request.method == "POST":
         messages.error(request, _("Some answers need a correction. Look for the red messages."))

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.urls import reverse
+from django.utils import formats
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -110,7 +111,7 @@ class NewsletterAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("month"), ordering="month")
     def month_display(self, obj):
-        return obj.month.strftime("%B %Y")
+        return formats.date_format(obj.month, "YEAR_MONTH_FORMAT")
 
     @admin.display(description=_("preview and send"))
     def send_link(self, obj):
@@ -274,8 +275,8 @@ class NewsletterAdmin(admin.ModelAdmin):
                     request,
                     _("Scheduled for %(when)s.")
                     % {
-                        "when": timezone.localtime(newsletter.scheduled_for).strftime(
-                            "%d %B %Y, %H:%M"
+                        "when": formats.date_format(
+                            timezone.localtime(newsletter.scheduled_for), "DATETIME_FORMAT"
                         )
                     },
                     messages.SUCCESS,

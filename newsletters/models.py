@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -91,7 +92,7 @@ class Newsletter(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.month:%B %Y}: {self.subject}"
+        return f"{formats.date_format(self.month, 'YEAR_MONTH_FORMAT')}: {self.subject}"
 
     @property
     def is_editable(self) -> bool:

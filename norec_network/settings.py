@@ -70,6 +70,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The language, in this order: LocaleMiddleware (above) has activated the visitor's choice
+    # (the switcher's cookie), else Accept-Language, else English; this one, which needs the
+    # user, replaces it with a logged-in member's profile language, and keeps the admin in
+    # English unless the switcher's cookie chose another (members/language.py).
+    "members.language.MemberLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -181,6 +186,8 @@ LANGUAGES = [
     ("pt", _("Portuguese")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates read the way each language writes them (English the British way); see core/formats/.
+FORMAT_MODULE_PATH = ["core.formats"]
 TIME_ZONE = "Europe/Oslo"
 USE_I18N = True
 USE_TZ = True

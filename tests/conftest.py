@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from norec_network.celery import app as celery_app
 
@@ -45,6 +46,16 @@ def _isolated_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    """A request leaves its language active in the thread (LocaleMiddleware and
+    members/language.py activate it, as for each request of a server's thread): each test starts
+    from English, whatever language the previous one's pages were in."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -2,10 +2,10 @@
 
 Arranged by what it changes: `addresses` (the address of record and what the ESP says of it),
 `accounts` (a roster person, their login, whether they may be invited), `profile` (what the
-member says about themselves, the newsletter subscription), `contact` (the relay between members),
-`privacy` (consent, download, deletion), `search` (the directory's search text), and `refusals`
-(the one exception these raise). Callers import from `members.services`; this module names the
-public functions of all of them.
+member says about themselves, the newsletter subscription), `language` (the member's language),
+`contact` (the relay between members), `privacy` (consent, download, deletion), `search` (the
+directory's search text), and `refusals` (the one exception these raise). Callers import from
+`members.services`; this module names the public functions of all of them.
 """
 
 from members.services.accounts import login_exists
@@ -24,6 +24,7 @@ from members.services.addresses import participant_set_email
 from members.services.contact import CONTACT_LIMITS
 from members.services.contact import contact_message_reply
 from members.services.contact import contact_message_send
+from members.services.language import participant_set_language
 from members.services.privacy import participant_delete_account
 from members.services.privacy import participant_export_data
 from members.services.privacy import participant_record_consent
@@ -73,6 +74,7 @@ __all__ = [
     "participant_refresh_search_text",
     "participant_revert_email_change",
     "participant_set_email",
+    "participant_set_language",
     "participant_set_newsletter_subscription",
     "participant_update_profile",
     "participants_guess_language",

@@ -140,6 +140,17 @@ class SuggestedPrefixPhoneField(PhoneNumberField):
         return text
 
 
+class LanguageSelect(forms.Select):
+    """Languages listed each in its own name ("Français"), each option marked with its language so
+    that a screen reader pronounces it right and a French page is not taken to show English."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value:
+            option["attrs"]["lang"] = str(value)
+        return option
+
+
 class ProfileForm(forms.ModelForm):
     """Everything a member keeps on their profile. The phone number is read in the member's
     country (a local number gets that country's code) and stored in international (E.164) form."""
@@ -209,7 +220,7 @@ class ProfileForm(forms.ModelForm):
             "directory_visibility",
             "resource_person",
         ]
-        widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4}), "preferred_language": LanguageSelect}
         labels = {
             "newsletter_subscribed": NEWSLETTER_LABEL,
             "resource_person": _(

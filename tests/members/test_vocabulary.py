@@ -88,7 +88,7 @@ def test_a_directory_profile_names_the_languages_in_the_reader_s_language(client
     page = client.get(
         reverse("members:directory_profile", args=[colleague.pk]), HTTP_ACCEPT_LANGUAGE="fr"
     )
-    assert "<dd>Anglais</dd>" in page.text and "English" not in page.text
+    assert "<dd>Anglais</dd>" in page.text and "<dd>English</dd>" not in page.text
 
 
 def test_the_directory_s_cards_name_the_fields_in_the_reader_s_language(client, colleague):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -13,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -25,6 +31,8 @@ from newsletters import selectors
 from newsletters import services
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
+from newsletters.models import NewsletterVariant
+from newsletters.models import variant_language_choices
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import message_html
 
@@ -81,13 +89,44 @@ class ScheduleForm(forms.Form):
     )
 
 
+class NewsletterVariantInline(admin.StackedInline):
+    """The issue in French, Spanish or Portuguese, written under the English one. A variant is
+    part of its newsletter: whoever may write the newsletter may write its variants (the staff
+    groups need no permission of their own), and only while it is a draft, like the newsletter."""
+
+    model = NewsletterVariant
+    fields = ["language", "subject", "body"]
+    extra = 0
+    max_num = len(variant_language_choices())
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 20})}}
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("newsletters.view_newsletter") or self._may_write(request, obj)
+
+    def _may_write(self, request, obj) -> bool:
+        if obj is None:  # the add page
+            return request.user.has_perm("newsletters.add_newsletter")
+        return obj.is_editable and request.user.has_perm("newsletters.change_newsletter")
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+
 @admin.register(Newsletter)
 class NewsletterAdmin(admin.ModelAdmin):
     form = NewsletterForm
+    inlines = [NewsletterVariantInline]
     list_display = [
         "subject",
         "month_display",
         "status",
+        "languages_display",
         "audience",
         "scheduled_for",
         "recipient_count",
@@ -105,11 +144,26 @@ class NewsletterAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("body", "activities_snapshot")
+        variants = Prefetch(
+            "variants", queryset=NewsletterVariant.objects.only("newsletter_id", "language")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .defer("body", "activities_snapshot")
+            .prefetch_related(variants)
+        )
 
     @admin.display(description=_("month"), ordering="month")
     def month_display(self, obj):
-        return obj.month.strftime("%B %Y")
+        return date_format(obj.month, "YEAR_MONTH_FORMAT")
+
+    @admin.display(description=_("languages"))
+    def languages_display(self, obj):
+        """English (the issue itself) and the language of each variant."""
+        names = dict(settings.LANGUAGES)
+        codes = [settings.LANGUAGE_CODE, *(variant.language for variant in obj.variants.all())]
+        return ", ".join(str(names[code]) for code, _name in settings.LANGUAGES if code in codes)
 
     @admin.display(description=_("preview and send"))
     def send_link(self, obj):
@@ -176,21 +230,44 @@ class NewsletterAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return get_object_or_404(Newsletter, pk=pk)
 
+    def _preview(self, request, newsletter: Newsletter) -> tuple[IssueRenderer, str, object]:
+        """The renderer, the language previewed (`?lang=`: one of the issue's editions, else
+        English) and the message as the staff member would get that edition."""
+        renderer = IssueRenderer(newsletter)
+        language = request.GET.get("lang", "")
+        if language not in renderer.editions:
+            language = settings.LANGUAGE_CODE
+        recipient = replace(services.staff_recipient(request.user), language=language)
+        return renderer, language, renderer.message(recipient)
+
     def send_view(self, request, pk: int, schedule_form: ScheduleForm | None = None):
         newsletter = self._get(request, pk, change=False)
-        message = IssueRenderer(newsletter).message(services.staff_recipient(request.user))
+        renderer, preview_language, message = self._preview(request, newsletter)
         progress = selectors.newsletter_progress(newsletter=newsletter)
         refresh = newsletter.status in (Status.SENDING, Status.SCHEDULED)
+        counts = (
+            selectors.newsletter_audience_counts(newsletter=newsletter)
+            if newsletter.status in (Status.DRAFT, Status.SCHEDULED)
+            else None
+        )
+        names = dict(settings.LANGUAGES)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Preview, test and send: %(subject)s") % {"subject": newsletter.subject},
             "opts": self.model._meta,
             "newsletter": newsletter,
-            "counts": (
-                selectors.newsletter_audience_counts(newsletter=newsletter)
-                if newsletter.status in (Status.DRAFT, Status.SCHEDULED)
-                else None
+            "counts": counts,
+            "language_rows": (
+                selectors.newsletter_language_rows(counts=counts, languages=renderer.languages)
+                if counts is not None
+                else []
             ),
+            "editions": [
+                {"code": code, "name": names[code], "current": code == preview_language}
+                for code in renderer.languages
+            ],
+            "preview_language": preview_language,
+            "preview_language_name": names[preview_language],
             "progress": progress,
             "message": message,
             # A refused time comes back with its error and what staff typed.
@@ -225,12 +302,16 @@ class NewsletterAdmin(admin.ModelAdmin):
                 self.message_user(request, _("Sending has started."), messages.SUCCESS)
                 return HttpResponseRedirect(send_url)
         newsletter.refresh_from_db()
+        counts = selectors.newsletter_audience_counts(newsletter=newsletter)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Send “%(subject)s” now?") % {"subject": newsletter.subject},
             "opts": self.model._meta,
             "newsletter": newsletter,
-            "counts": selectors.newsletter_audience_counts(newsletter=newsletter),
+            "counts": counts,
+            "language_rows": selectors.newsletter_language_rows(
+                counts=counts, languages=selectors.newsletter_languages(newsletter=newsletter)
+            ),
             "can_send": newsletter.status == Status.DRAFT,
             "send_url": send_url,
             "changelist_url": reverse("admin:newsletters_newsletter_changelist"),
@@ -239,7 +320,7 @@ class NewsletterAdmin(admin.ModelAdmin):
 
     def preview_html_view(self, request, pk: int):
         newsletter = self._get(request, pk, change=False)
-        message = IssueRenderer(newsletter).message(services.staff_recipient(request.user))
+        _renderer, _language, message = self._preview(request, newsletter)
         response = HttpResponse(message_html(message))
         # The mail's own inline styles must apply here, as in a mail app; no script may run.
         response["Content-Security-Policy"] = EMAIL_PREVIEW_POLICY
@@ -250,10 +331,19 @@ class NewsletterAdmin(admin.ModelAdmin):
         send_url = reverse("admin:newsletters_newsletter_send", args=[pk])
         try:
             if action == "test":
-                address = services.newsletter_send_test(newsletter=newsletter, user=request.user)
+                names = dict(settings.LANGUAGES)
+                language = request.POST.get("language", "")
+                language = language if language in names else settings.LANGUAGE_CODE
+                language = selectors.newsletter_edition_language(
+                    newsletter=newsletter, language=language
+                )
+                address = services.newsletter_send_test(
+                    newsletter=newsletter, user=request.user, language=language
+                )
                 self.message_user(
                     request,
-                    _("A test was sent to %(address)s.") % {"address": address},
+                    _("A test was sent to %(address)s (%(language)s).")
+                    % {"language": names[language], "address": address},
                     messages.SUCCESS,
                 )
             elif action == "schedule":
@@ -273,8 +363,8 @@ class NewsletterAdmin(admin.ModelAdmin):
                     request,
                     _("Scheduled for %(when)s.")
                     % {
-                        "when": timezone.localtime(newsletter.scheduled_for).strftime(
-                            "%d %B %Y, %H:%M"
+                        "when": date_format(
+                            timezone.localtime(newsletter.scheduled_for), "DATETIME_FORMAT"
                         )
                     },
                     messages.SUCCESS,

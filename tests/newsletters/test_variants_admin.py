@@ -284,6 +284,7 @@ def test_the_preview_shows_each_variant_exactly_as_sent(client, activity_staff):
     assert 'id="preview-subject">Nouvelles de décembre<' in french.content.decode()
     assert f'src="{preview_url(newsletter, "fr")}"' in french.content.decode()
     assert 'name="language" value="fr"' in french.content.decode()
+    assert "Language of the test: French (the version previewed below)" in (french.content.decode())
     assert spanish.context["message"].subject == "December news"
     assert 'href="?lang=fr"' in english.content.decode()
     recipient = services.staff_recipient(activity_staff)

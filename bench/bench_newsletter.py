@@ -1,6 +1,11 @@
 """Benchmark: a newsletter to 12,000 members, sent by a real Celery worker (prefork, concurrency 2)
 to a local SMTP sink, throttling off. Rendering (Markdown, templates, CSS inlining) is included.
 
+The members read English, French, Spanish and Portuguese (a quarter each) and the issue has a
+French and a Portuguese variant, so the worker renders three editions and the Spanish readers get
+English. `BENCH_NEWSLETTER_MONOLINGUAL=1` runs the issue's earlier workload: everyone on English,
+no variant. `BENCH_NEWSLETTER_DB` names the scratch database (when two checkouts bench at once).
+
 Run by `make bench` (which sets DATABASE_URL and CELERY_BROKER_URL). Creates a scratch database
 `norec_bench_newsletter`, migrates it, adds 12,000 registered members, schedules a newsletter for
 now and runs what beat would run (the newsletter starter, then the sender's tick every 15 s) until
@@ -20,8 +25,11 @@ from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DB = "norec_bench_newsletter"
+# Another name when two checkouts bench at once (each run drops and re-creates its database).
+BENCH_DB = os.environ.get("BENCH_NEWSLETTER_DB", "norec_bench_newsletter")
 MEMBERS = int(os.environ.get("BENCH_NEWSLETTER_MEMBERS", "12000"))
+MONOLINGUAL = os.environ.get("BENCH_NEWSLETTER_MONOLINGUAL", "") == "1"
+LANGUAGES = ["en"] if MONOLINGUAL else ["en", "fr", "es", "pt"]
 TICK_SECONDS = 15.0
 BODY = """## News from the network
 
@@ -36,6 +44,40 @@ This month **forty** former participants registered. Read their stories on
 
 > "The exchange taught me to listen first." (Grace, Malawi 2019)
 """
+VARIANTS = {
+    "fr": (
+        "Des nouvelles du réseau",
+        """## Des nouvelles du réseau
+
+Ce mois-ci, **quarante** anciens participants se sont inscrits. Lisez leurs histoires sur
+[le site](https://www.norec.no/) et tenez votre profil à jour.
+
+![Une rencontre à Nairobi](https://www.norec.no/images/nairobi.jpg)
+
+- Un webinaire sur le climat et la santé
+- Une rencontre en présentiel à Katmandou
+- Une nouvelle formation en ligne à la gestion de projet
+
+> « L'échange m'a appris à écouter d'abord. » (Grace, Malawi 2019)
+""",
+    ),
+    "pt": (
+        "Notícias da rede",
+        """## Notícias da rede
+
+Este mês registaram-se **quarenta** antigos participantes. Leia as suas histórias
+[no site](https://www.norec.no/) e mantenha o seu perfil atualizado.
+
+![Um encontro em Nairobi](https://www.norec.no/images/nairobi.jpg)
+
+- Um webinário sobre clima e saúde
+- Um encontro presencial em Katmandu
+- Uma nova formação online em gestão de projetos
+
+> «O intercâmbio ensinou-me a ouvir primeiro.» (Grace, Malawi 2019)
+""",
+    ),
+}
 
 
 class CountingHandler:
@@ -80,6 +122,7 @@ def add_members(count: int) -> None:
                 email_source=Participant.EmailSource.MEMBER,
                 email_status=Participant.EmailStatus.OK,
                 home_country=countries[n % len(countries)],
+                preferred_language=LANGUAGES[n % len(LANGUAGES)],
                 user=user,
             )
             for n, user in enumerate(users)
@@ -172,6 +215,14 @@ def main() -> int:
             include_activities=True,
             rate_per_hour=0,  # throttling off
         )
+        if not MONOLINGUAL:
+            # Imported here: the monolingual run also works on code from before variants existed.
+            from newsletters.models import NewsletterVariant
+
+            for language, (subject, body) in VARIANTS.items():
+                NewsletterVariant.objects.create(
+                    newsletter=newsletter, language=language, subject=subject, body=body
+                )
         cpu_before = tree_cpu_seconds(process)
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
@@ -202,6 +253,10 @@ def main() -> int:
 
         size = handler.bytes / MEMBERS
         print(f"sent {MEMBERS} messages in {elapsed:.1f} s, {size:.0f} bytes each")
+        print(
+            f"readers' languages: {', '.join(LANGUAGES)}; "
+            f"variants: {', '.join(newsletter.variants.values_list('language', flat=True)) or '-'}"
+        )
         print(f"bench: newsletter_messages_per_s {MEMBERS / elapsed:.0f} messages/s")
         print(f"bench: newsletter_{MEMBERS}_s {elapsed:.1f} s")
         # CPU per message is what the machine's other load does not change: on an otherwise idle

@@ -1,34 +1,25 @@
-"""The newsletter back office: compose, preview, test, schedule, follow the sending."""
+"""The newsletter back office: the list, the compose form with its language variants, and the
+deliveries. The "Preview, test and send" pages are in admin_send.py."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.db import models
+from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
-from django.urls import path
 from django.urls import reverse
-from django.utils import formats
-from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_POST
 
-from core.csp import EMAIL_PREVIEW_POLICY
-from core.outbound import paused_by
-from core.refusals import show_refusal
 from members.models import Participant
-from newsletters import selectors
-from newsletters import services
+from newsletters.admin_send import NewsletterSendPages
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
-from newsletters.rendering import IssueRenderer
-from newsletters.rendering import message_html
+from newsletters.models import NewsletterVariant
+from newsletters.models import variant_language_choices
 
 Status = Newsletter.Status
 
@@ -75,21 +66,44 @@ class NewsletterForm(forms.ModelForm):
         return cleaned
 
 
-class ScheduleForm(forms.Form):
-    send_at = forms.DateTimeField(
-        label=_("Send at (Oslo time)"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+class NewsletterVariantInline(admin.StackedInline):
+    """The issue in French, Spanish or Portuguese, written under the English one. A variant is
+    part of its newsletter: whoever may write the newsletter may write its variants (the staff
+    groups need no permission of their own), and only while it is a draft, like the newsletter."""
+
+    model = NewsletterVariant
+    fields = ["language", "subject", "body"]
+    extra = 0
+    max_num = len(variant_language_choices())
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 20})}}
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("newsletters.view_newsletter") or self._may_write(request, obj)
+
+    def _may_write(self, request, obj) -> bool:
+        if obj is None:  # the add page
+            return request.user.has_perm("newsletters.add_newsletter")
+        return obj.is_editable and request.user.has_perm("newsletters.change_newsletter")
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_write(request, obj)
 
 
 @admin.register(Newsletter)
-class NewsletterAdmin(admin.ModelAdmin):
+class NewsletterAdmin(NewsletterSendPages, admin.ModelAdmin):
     form = NewsletterForm
+    inlines = [NewsletterVariantInline]
     list_display = [
         "subject",
         "month_display",
         "status",
+        "languages_display",
         "audience",
         "scheduled_for",
         "recipient_count",
@@ -107,11 +121,26 @@ class NewsletterAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("body", "activities_snapshot")
+        variants = Prefetch(
+            "variants", queryset=NewsletterVariant.objects.only("newsletter_id", "language")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .defer("body", "activities_snapshot")
+            .prefetch_related(variants)
+        )
 
     @admin.display(description=_("month"), ordering="month")
     def month_display(self, obj):
-        return formats.date_format(obj.month, "YEAR_MONTH_FORMAT")
+        return date_format(obj.month, "YEAR_MONTH_FORMAT")
+
+    @admin.display(description=_("languages"))
+    def languages_display(self, obj):
+        """English (the issue itself) and the language of each variant."""
+        names = dict(settings.LANGUAGES)
+        codes = [settings.LANGUAGE_CODE, *(variant.language for variant in obj.variants.all())]
+        return ", ".join(str(names[code]) for code, _name in settings.LANGUAGES if code in codes)
 
     @admin.display(description=_("preview and send"))
     def send_link(self, obj):
@@ -145,172 +174,6 @@ class NewsletterAdmin(admin.ModelAdmin):
         if "_save" in request.POST:
             return HttpResponseRedirect(reverse("admin:newsletters_newsletter_send", args=[obj.pk]))
         return super().response_add(request, obj, post_url_continue)
-
-    # --- custom pages ----------------------------------------------------------------------------
-
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        custom = [
-            path("<int:pk>/send/", view(self.send_view), name="newsletters_newsletter_send"),
-            path(
-                "<int:pk>/preview.html",
-                view(xframe_options_sameorigin(self.preview_html_view)),
-                name="newsletters_newsletter_preview_html",
-            ),
-            path(
-                "<int:pk>/send-now/",
-                view(self.send_now_view),
-                name="newsletters_newsletter_send_now",
-            ),
-            path(
-                "<int:pk>/action/<str:action>/",
-                view(require_POST(self.action_view)),
-                name="newsletters_newsletter_action",
-            ),
-        ]
-        return custom + super().get_urls()
-
-    def _get(self, request, pk: int, *, change: bool) -> Newsletter:
-        allowed = (
-            self.has_change_permission(request) if change else self.has_view_permission(request)
-        )
-        if not allowed:
-            raise PermissionDenied
-        return get_object_or_404(Newsletter, pk=pk)
-
-    def send_view(self, request, pk: int, schedule_form: ScheduleForm | None = None):
-        newsletter = self._get(request, pk, change=False)
-        message = IssueRenderer(newsletter).message(services.staff_recipient(request.user))
-        progress = selectors.newsletter_progress(newsletter=newsletter)
-        refresh = newsletter.status in (Status.SENDING, Status.SCHEDULED)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Preview, test and send: %(subject)s") % {"subject": newsletter.subject},
-            "opts": self.model._meta,
-            "newsletter": newsletter,
-            "counts": (
-                selectors.newsletter_audience_counts(newsletter=newsletter)
-                if newsletter.status in (Status.DRAFT, Status.SCHEDULED)
-                else None
-            ),
-            "progress": progress,
-            "message": message,
-            # A refused time comes back with its error and what staff typed.
-            "schedule_form": schedule_form
-            or ScheduleForm(
-                initial={"send_at": timezone.localtime().replace(second=0, microsecond=0)}
-            ),
-            "can_change": self.has_change_permission(request, newsletter),
-            "refresh_seconds": 5 if refresh else None,
-            "changelist_url": reverse("admin:newsletters_newsletter_changelist"),
-        }
-        return TemplateResponse(request, "admin/newsletters/newsletter/send.html", context)
-
-    def send_now_view(self, request, pk: int):
-        """ "Send now": a confirmation page with the audience counts (GET), then the send (POST
-        of that page, carrying the number of recipients it showed)."""
-        newsletter = self._get(request, pk, change=True)
-        send_url = reverse("admin:newsletters_newsletter_send", args=[pk])
-        confirmed = request.POST.get("count", "") if request.method == "POST" else ""
-        if confirmed.isdigit():
-            try:
-                services.newsletter_schedule(
-                    newsletter=newsletter, actor=request.user, confirmed_count=int(confirmed)
-                )
-            except services.NewsletterRefused as error:
-                if error.code != services.AUDIENCE_CHANGED:
-                    show_refusal(request, error)
-                    return HttpResponseRedirect(send_url)
-                # The confirmation again, with the audience as it is now.
-                show_refusal(request, error, level=messages.WARNING)
-            else:
-                self.message_user(request, _("Sending has started."), messages.SUCCESS)
-                return HttpResponseRedirect(send_url)
-        newsletter.refresh_from_db()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Send “%(subject)s” now?") % {"subject": newsletter.subject},
-            "opts": self.model._meta,
-            "newsletter": newsletter,
-            "counts": selectors.newsletter_audience_counts(newsletter=newsletter),
-            "can_send": newsletter.status == Status.DRAFT,
-            "send_url": send_url,
-            "changelist_url": reverse("admin:newsletters_newsletter_changelist"),
-        }
-        return TemplateResponse(request, "admin/newsletters/newsletter/send_now.html", context)
-
-    def preview_html_view(self, request, pk: int):
-        newsletter = self._get(request, pk, change=False)
-        message = IssueRenderer(newsletter).message(services.staff_recipient(request.user))
-        response = HttpResponse(message_html(message))
-        # The mail's own inline styles must apply here, as in a mail app; no script may run.
-        response["Content-Security-Policy"] = EMAIL_PREVIEW_POLICY
-        return response
-
-    def action_view(self, request, pk: int, action: str):
-        newsletter = self._get(request, pk, change=True)
-        send_url = reverse("admin:newsletters_newsletter_send", args=[pk])
-        try:
-            if action == "test":
-                address = services.newsletter_send_test(newsletter=newsletter, user=request.user)
-                self.message_user(
-                    request,
-                    _("A test was sent to %(address)s.") % {"address": address},
-                    messages.SUCCESS,
-                )
-            elif action == "schedule":
-                form = ScheduleForm(request.POST)
-                if form.is_valid():
-                    try:
-                        newsletter = services.newsletter_schedule(
-                            newsletter=newsletter,
-                            actor=request.user,
-                            send_at=form.cleaned_data["send_at"],
-                        )
-                    except services.NewsletterRefused as error:
-                        form.add_error("send_at", error.message)
-                if form.errors:
-                    return self.send_view(request, pk, schedule_form=form)
-                self.message_user(
-                    request,
-                    _("Scheduled for %(when)s.")
-                    % {
-                        "when": formats.date_format(
-                            timezone.localtime(newsletter.scheduled_for), "DATETIME_FORMAT"
-                        )
-                    },
-                    messages.SUCCESS,
-                )
-            elif action == "send-now":
-                # Sending to everyone is never one click: a form from an older page lands on
-                # the confirmation, which shows the audience first.
-                return HttpResponseRedirect(
-                    reverse("admin:newsletters_newsletter_send_now", args=[pk])
-                )
-            elif action == "unschedule":
-                services.newsletter_unschedule(newsletter=newsletter)
-                self.message_user(
-                    request, _("Back to draft: it will not be sent."), messages.SUCCESS
-                )
-            elif action == "pause":
-                services.newsletter_pause(
-                    newsletter=newsletter,
-                    reason=paused_by(request.user.email),
-                )
-                self.message_user(
-                    request, _("Paused. Nothing more goes out until you resume."), messages.SUCCESS
-                )
-            elif action == "resume":
-                services.newsletter_resume(newsletter=newsletter)
-                self.message_user(request, _("Resumed."), messages.SUCCESS)
-            elif action == "cancel":
-                services.newsletter_cancel(newsletter=newsletter)
-                self.message_user(request, _("Cancelled. Nothing more goes out."), messages.SUCCESS)
-            else:
-                raise PermissionDenied
-        except services.NewsletterRefused as error:
-            show_refusal(request, error)
-        return HttpResponseRedirect(send_url)
 
 
 @admin.register(Delivery)

@@ -51,7 +51,7 @@ def plan_items_for_year(year: int) -> dict[int, list[PlanItem]]:
 def home_latest_context(request, participant) -> dict | None:
     from newsletters.selectors import newsletter_latest
 
-    newsletter = newsletter_latest()
+    newsletter = newsletter_latest(language=participant.preferred_language if participant else None)
     if newsletter is None:
         return None
     return {"latest_newsletter": newsletter}
@@ -109,6 +109,44 @@ def _seed_demo_deliveries(newsletter, sent_at) -> None:
     newsletter.save(update_fields=["recipient_count"])
 
 
+# The demo issue in French and Portuguese (content, as staff would write it); no Spanish variant,
+# so that the send page shows a language whose readers get the English issue.
+DEMO_VARIANTS = {
+    "fr": (
+        "Des nouvelles du réseau : faites connaissance avec la promotion 2025",
+        "Bienvenue dans la lettre d'information de ce mois !\n\n"
+        "## Nouveaux membres\n\n"
+        "Quarante anciens participants du **Kenya, du Népal et du Mozambique** se sont inscrits "
+        "ce mois-ci. Dites-leur bonjour dans l'[annuaire des membres](/me/).\n\n"
+        "## Nouvelles du terrain\n\n"
+        "Grace, infirmière partie en échange au Malawi en 2019, forme aujourd'hui des "
+        "sages-femmes dans trois districts. *« L'échange m'a appris à écouter d'abord. »*\n",
+    ),
+    "pt": (
+        "Notícias da rede: conheça a turma de 2025",
+        "Bem-vindos à newsletter deste mês!\n\n"
+        "## Novos membros\n\n"
+        "Quarenta antigos participantes do **Quénia, do Nepal e de Moçambique** registaram-se "
+        "este mês. Diga olá no [diretório de membros](/me/).\n\n"
+        "## Notícias do terreno\n\n"
+        "A Grace, enfermeira que fez um intercâmbio no Malawi em 2019, forma hoje parteiras em "
+        "três distritos. *«O intercâmbio ensinou-me a ouvir primeiro.»*\n",
+    ),
+}
+
+
+def _seed_demo_variants(newsletter) -> None:
+    from newsletters.models import NewsletterVariant
+
+    NewsletterVariant.objects.bulk_create(
+        [
+            NewsletterVariant(newsletter=newsletter, language=language, subject=subject, body=body)
+            for language, (subject, body) in DEMO_VARIANTS.items()
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def seed_demo_newsletters() -> str:
     from newsletters.models import Newsletter
 
@@ -138,6 +176,7 @@ def seed_demo_newsletters() -> str:
             started_at=sent_at,
             sent_at=sent_at,
         )
+        _seed_demo_variants(sent)
         _seed_demo_deliveries(sent, sent_at)
         created.append("1 sent")
     if not Newsletter.objects.filter(subject=DEMO_DRAFT_SUBJECT).exists():

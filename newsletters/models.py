@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import formats
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -92,11 +92,53 @@ class Newsletter(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{formats.date_format(self.month, 'YEAR_MONTH_FORMAT')}: {self.subject}"
+        return f"{date_format(self.month, 'YEAR_MONTH_FORMAT')}: {self.subject}"
 
     @property
     def is_editable(self) -> bool:
+        """Only a draft changes, its language variants included: once scheduled, what is sent is
+        fixed (put it back to draft to change it)."""
         return self.status == self.Status.DRAFT
+
+
+def variant_language_choices() -> list[tuple[str, str]]:
+    """The languages a variant may be in: every language of the portal but English, which is the
+    newsletter itself (and what a recipient without a variant in their language gets)."""
+    return [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+
+
+class NewsletterVariant(TimestampedModel):
+    """The issue in another language: its own subject and text. Recipients whose preferred
+    language is this one get it; everyone else gets the English issue. The automatic activities
+    section, the greeting and the footer follow the variant's language."""
+
+    newsletter = models.ForeignKey(
+        Newsletter,
+        verbose_name=_("newsletter"),
+        on_delete=models.CASCADE,
+        related_name="variants",
+    )
+    language = models.CharField(_("language"), max_length=8, choices=variant_language_choices())
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"), help_text=Newsletter._meta.get_field("body").help_text)
+
+    class Meta:
+        ordering = ["newsletter", "language"]
+        verbose_name = _("language variant")
+        verbose_name_plural = _("language variants")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["newsletter", "language"], name="newsletter_variant_once_per_language"
+            ),
+            # English is the newsletter itself.
+            models.CheckConstraint(
+                condition=~models.Q(language=settings.LANGUAGE_CODE) & ~models.Q(language=""),
+                name="newsletter_variant_not_the_default_language",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_language_display()}: {self.subject}"
 
 
 class Delivery(OutboundMessage):

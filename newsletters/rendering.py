@@ -1,9 +1,10 @@
 """Building a newsletter message: the same function makes the admin preview, the test mail and
 every sent message, so that the preview is exactly what recipients get.
 
-Per newsletter, the Markdown body and the activities section are rendered once (`IssueRenderer`);
-per recipient only the greeting, the unsubscribe link and the CSS inlining remain, which keeps a
-worker well above 200 messages a second.
+Per newsletter and edition (the English issue and each language variant), the Markdown body,
+the templates and the CSS inlining are done once (`IssueRenderer`); per recipient only the
+greeting and the unsubscribe link are substituted, which keeps a worker well above 200 messages a
+second.
 """
 
 from __future__ import annotations
@@ -95,6 +96,40 @@ class Recipient:
     language: str = "en"
 
 
+@dataclass
+class Edition:
+    """The issue in one language: the newsletter itself (English) or one of its variants."""
+
+    language: str
+    subject: str
+    body: str
+    _body_html: SafeString | None = None
+
+    @property
+    def body_html(self) -> SafeString:
+        if self._body_html is None:
+            self._body_html = render_markdown(self.body)
+        return self._body_html
+
+
+def editions_of(newsletter, variants=None) -> dict[str, Edition]:
+    """The newsletter's editions by language, in the order of settings.LANGUAGES: English (the
+    newsletter itself) first, then each variant. `variants`: already loaded, else one query."""
+    if variants is None:
+        variants = newsletter.variants.all() if newsletter.pk is not None else []
+    found = {
+        settings.LANGUAGE_CODE: Edition(
+            language=settings.LANGUAGE_CODE, subject=newsletter.subject, body=newsletter.body
+        )
+    }
+    for variant in variants:
+        found[variant.language] = Edition(
+            language=variant.language, subject=variant.subject, body=variant.body
+        )
+    order = [code for code, _name in settings.LANGUAGES]
+    return dict(sorted(found.items(), key=lambda item: order.index(item[0])))
+
+
 # Stand-ins for the personal parts while an issue is rendered once per language; plain letters and
 # digits survive HTML escaping and CSS inlining untouched.
 _FIRST_NAME = "NLxFIRSTxNAMEx7f3a"
@@ -111,15 +146,17 @@ class _Rendered:
 class IssueRenderer:
     """Renders one newsletter for many recipients; build one per newsletter and reuse it.
 
-    The templates are rendered and the CSS inlined once per language (and greeting and unsubscribe
-    variant) with stand-ins for the first name and the unsubscribe token; each message then only
-    substitutes them (HTML-escaped in the HTML part). Preview, test and sent mail all come from
-    `message()`, so the preview is what recipients get.
+    Each recipient gets the edition of their language (a variant), else the English issue; the
+    whole mail (greeting, activities section, footer) is in the edition's language. The templates
+    are rendered and the CSS inlined once per edition (and greeting and unsubscribe variant) with
+    stand-ins for the first name and the unsubscribe token; each message then only substitutes
+    them (HTML-escaped in the HTML part). Preview, test and sent mail all come from `message()`,
+    so the preview is what recipients get.
     """
 
-    def __init__(self, newsletter, *, activities: list[dict] | None = None):
+    def __init__(self, newsletter, *, activities: list[dict] | None = None, variants=None):
         self.newsletter = newsletter
-        self.body_html: SafeString = render_markdown(newsletter.body)
+        self.editions = editions_of(newsletter, variants)
         items = activities if activities is not None else activities_section(newsletter)
         self.activities = [
             {**item, "date": datetime.date.fromisoformat(item["date"])} for item in items
@@ -131,12 +168,24 @@ class IssueRenderer:
         )
         self._rendered: dict[tuple[str, bool, bool], _Rendered] = {}
 
-    def _context(self, *, first_name: str, unsubscribe_url: str) -> dict:
+    @property
+    def languages(self) -> list[str]:
+        return list(self.editions)
+
+    def edition_for(self, language: str | None) -> Edition:
+        """The edition a reader of `language` gets: theirs if it exists, else English."""
+        return self.editions.get(language or "", self.editions[settings.LANGUAGE_CODE])
+
+    @property
+    def body_html(self) -> SafeString:
+        return self.editions[settings.LANGUAGE_CODE].body_html
+
+    def _context(self, edition: Edition, *, first_name: str, unsubscribe_url: str) -> dict:
         return {
             "newsletter": self.newsletter,
-            "subject": self.newsletter.subject,
-            "body_html": self.body_html,
-            "body_text": self.newsletter.body,
+            "subject": edition.subject,
+            "body_html": edition.body_html,
+            "body_text": edition.body,
             "activities": self.activities,
             "next_month": self.next_month,
             "first_name": first_name,
@@ -144,17 +193,18 @@ class IssueRenderer:
             "archive_url": self.archive_url,
         }
 
-    def _render(self, language: str, greeting: bool, unsubscribe: bool) -> _Rendered:
-        key = (language, greeting, unsubscribe)
+    def _render(self, edition: Edition, greeting: bool, unsubscribe: bool) -> _Rendered:
+        key = (edition.language, greeting, unsubscribe)
         if key not in self._rendered:
             built = render_email(
                 TEMPLATE_PREFIX,
                 self._context(
+                    edition,
                     first_name=_FIRST_NAME if greeting else "",
                     unsubscribe_url=self._unsubscribe_url_template if unsubscribe else "",
                 ),
                 to=["recipient@example.org"],
-                language=language,
+                language=edition.language,
             )
             html = next(
                 (content for content, mimetype in built.alternatives if mimetype == "text/html"),
@@ -169,9 +219,8 @@ class IssueRenderer:
 
     def message(self, recipient: Recipient, *, subject_prefix: str = "") -> EmailMultiAlternatives:
         has_link = recipient.participant_pk is not None
-        rendered = self._render(
-            recipient.language or settings.LANGUAGE_CODE, bool(recipient.first_name), has_link
-        )
+        edition = self.edition_for(recipient.language)
+        rendered = self._render(edition, bool(recipient.first_name), has_link)
         text, html = rendered.text, rendered.html
         headers = {}
         if has_link:

@@ -6,6 +6,7 @@ draft -> scheduled -> sending <-> paused -> sent      (cancelled from any state 
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -32,6 +33,7 @@ from newsletters.rendering import Recipient
 from newsletters.rendering import activities_for_month
 from newsletters.rendering import participant_pk_from_token
 from newsletters.selectors import newsletter_audience_counts
+from newsletters.selectors import newsletter_edition_language
 from newsletters.selectors import newsletter_recipients
 
 Status = Newsletter.Status
@@ -201,15 +203,19 @@ def staff_recipient(user) -> Recipient:
     )
 
 
-def newsletter_send_test(*, newsletter: Newsletter, user) -> str:
+def newsletter_send_test(*, newsletter: Newsletter, user, language: str | None = None) -> str:
     """Send the newsletter to a staff member's own address, marked as a test (a one-off mail,
-    rendered by the worker with `build_test_mail`)."""
+    rendered by the worker with `build_test_mail`): the edition in `language` (a variant, else
+    the English issue), or, without one, the edition the staff member would get themselves."""
     recipient = staff_recipient(user)
+    if language is not None:
+        recipient = replace(recipient, language=language)
     send_later(
         template=TEMPLATE_PREFIX,
-        context={"newsletter": newsletter, "user": user},
+        context={"newsletter": newsletter, "user": user, "language": recipient.language},
         to=recipient.address,
-        language=recipient.language,
+        # The mail's language is the edition's, so that "[Test]" reads like the rest of it.
+        language=newsletter_edition_language(newsletter=newsletter, language=recipient.language),
     )
     return user.email
 
@@ -217,6 +223,8 @@ def newsletter_send_test(*, newsletter: Newsletter, user) -> str:
 def build_test_mail(mail, context: dict) -> EmailMultiAlternatives:
     """The test mail, exactly as members get the newsletter, with "[Test] " before the subject."""
     recipient = staff_recipient(context["user"])
+    if context.get("language"):
+        recipient = replace(recipient, language=context["language"])
     return IssueRenderer(context["newsletter"]).message(recipient, subject_prefix=_("[Test] "))
 
 

@@ -1,7 +1,12 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.shortcuts import redirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.text import capfirst
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_safe
@@ -22,27 +27,59 @@ ARCHIVE_PAGE_SIZE = 12
 BAD_TOKENS_PER_CLIENT = RateLimit(scope="newsletters:unsubscribe-failure", amount=20, period=600)
 
 
+def _reader_language(request) -> str:
+    """The member's own language (their profile's), else the language of the page."""
+    return (
+        selectors.reader_language(user=request.user)
+        or translation.get_language()
+        or settings.LANGUAGE_CODE
+    )
+
+
 @login_required
 @require_safe
 def newsletter_archive_view(request):
-    page = Paginator(selectors.newsletter_archive_list(), ARCHIVE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    issues = selectors.newsletter_archive_list(language=_reader_language(request))
+    page = Paginator(issues, ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "newsletters/newsletter_archive.html", {"page": page})
 
 
 @login_required
 @require_safe
-def newsletter_detail_view(request, pk: int):
+def newsletter_detail_view(request, pk: int, language: str | None = None):
+    """An issue in the member's language where it has a variant in it, else in English; `language`
+    (the links to the other languages) shows that edition."""
     try:
         newsletter = selectors.newsletter_archive_get(pk=pk)
     except Newsletter.DoesNotExist:
         raise Http404 from None
     renderer = IssueRenderer(newsletter)
+    if language is None:
+        edition = renderer.edition_for(_reader_language(request))
+    elif language in renderer.editions:
+        edition = renderer.editions[language]
+    else:  # a language the issue is not written in (or no longer): the member's edition
+        return redirect("newsletters:detail", pk=pk)
+    others = [
+        {
+            "code": code,
+            # Each language in its own name, as the language switcher lists them.
+            "name": capfirst(translation.get_language_info(code)["name_local"]),
+            "url": reverse("newsletters:detail_language", args=[pk, code]),
+        }
+        for code in renderer.languages
+        if code != edition.language
+    ]
     return render(
         request,
         "newsletters/newsletter_detail.html",
-        {"newsletter": newsletter, "body_html": renderer.body_html, "renderer": renderer},
+        {
+            "newsletter": newsletter,
+            "edition": edition,
+            "body_html": edition.body_html,
+            "renderer": renderer,
+            "other_languages": others,
+        },
     )
 
 

@@ -32,3 +32,20 @@ def activities_in_plan(monkeypatch):
     monthly_plan.register_plan_source(
         PlanSource(name="activities", label="Activities", items_for_year=items_for_year, order=10)
     )
+
+
+@pytest.fixture
+def activity_staff():
+    """Activity staff: only the newsletter permissions, no superuser."""
+    from django.contrib.auth.models import Permission
+
+    from tests.members.factories import StaffUserFactory
+
+    user = StaffUserFactory(email="activities@example.org")
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="newsletters",
+            codename__in=["view_newsletter", "add_newsletter", "change_newsletter"],
+        )
+    )
+    return user

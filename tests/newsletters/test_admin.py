@@ -19,17 +19,18 @@ from tests.newsletters.factories import NewsletterFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def activity_staff():
-    """Activity staff: only the newsletter permissions, no superuser."""
-    user = StaffUserFactory(email="activities@example.org")
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="newsletters",
-            codename__in=["view_newsletter", "add_newsletter", "change_newsletter"],
-        )
-    )
-    return user
+def variants(*forms, initial=0):
+    """The language variants inline as the change form posts it: its management form, then one
+    form per dict (`language`, `subject`, `body`, and `id` for an existing variant)."""
+    data = {
+        "variants-TOTAL_FORMS": str(len(forms)),
+        "variants-INITIAL_FORMS": str(initial),
+        "variants-MIN_NUM_FORMS": "0",
+        "variants-MAX_NUM_FORMS": "3",
+    }
+    for index, form in enumerate(forms):
+        data.update({f"variants-{index}-{key}": value for key, value in form.items()})
+    return data
 
 
 def send_url(newsletter):
@@ -56,6 +57,7 @@ def test_activity_staff_compose_a_draft_and_land_on_the_send_page(client, activi
             "include_activities": "on",
             "audience": "all",
             "_save": "Save",
+            **variants(),
         },
     )
 
@@ -76,6 +78,7 @@ def test_some_countries_without_a_country_is_refused_and_the_text_is_kept(client
             "month": "2026-12-01",
             "body": "Typed text",
             "audience": "countries",
+            **variants(),
         },
     )
     assert response.status_code == 200
@@ -243,7 +246,13 @@ def test_a_scheduled_newsletter_can_no_longer_be_edited(client, activity_staff):
 
     client.post(
         reverse("admin:newsletters_newsletter_change", args=[newsletter.pk]),
-        {"subject": "Changed", "month": "2026-11-01", "body": "Changed", "audience": "all"},
+        {
+            "subject": "Changed",
+            "month": "2026-11-01",
+            "body": "Changed",
+            "audience": "all",
+            **variants(),
+        },
     )
 
     newsletter.refresh_from_db()
@@ -323,6 +332,7 @@ def test_some_countries_reaches_only_those_countries(client, activity_staff):
             "body": "Habari",
             "audience": "countries",
             "countries": ["KE"],
+            **variants(),
         },
     )
     newsletter = Newsletter.objects.get()

@@ -1,8 +1,11 @@
 """A newsletter message: personal, HTML with inlined CSS plus plain text, RFC 8058 headers."""
 
+import datetime
 import re
 
 import pytest
+from django.utils import translation
+from django.utils.formats import date_format
 
 from core.markdown import render_markdown
 from newsletters.rendering import IssueRenderer
@@ -14,6 +17,11 @@ from tests.members.factories import MemberFactory
 from tests.newsletters.factories import NewsletterFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def month_day(day: datetime.date, language: str) -> str:
+    with translation.override(language):
+        return date_format(day, "MONTH_DAY_FORMAT")
 
 
 def test_a_message_is_personal_with_html_inlined_css_text_and_one_click_headers(settings):
@@ -76,7 +84,8 @@ def test_next_months_activities_are_listed_with_their_public_links(activities_in
     assert '<a href="https://network.example/activities/1/"' in html
     assert "Webinar: climate &amp; health</a>" in html
     assert html.index("Nairobi meeting") < html.index("Webinar")
-    assert "2 December: Nairobi meeting" in message.body
+    # Dates in the language's own format (Django's MONTH_DAY_FORMAT), whatever English uses.
+    assert f"{month_day(datetime.date(2026, 12, 2), 'en')}: Nairobi meeting" in message.body
     assert "https://network.example/activities/1/" in message.body
 
 

@@ -58,13 +58,20 @@ def reader(language: str, **fields) -> Participant:
     return MemberFactory(first_name="Aya", preferred_language=language, **fields)
 
 
+def _plain_spaces(text: str) -> str:
+    # French catalogues put a non-breaking space before ":" and inside « »; the sentences
+    # expected here are written with plain spaces.
+    return text.replace("\xa0", " ").replace("&nbsp;", " ")
+
+
 def assert_translated(message, *, subject: str, body: str):
-    assert subject in message.subject, message.subject
-    assert body in message.body, message.body
+    subject, body = _plain_spaces(subject), _plain_spaces(body)
+    assert subject in _plain_spaces(message.subject), message.subject
+    assert body in _plain_spaces(message.body), message.body
     if message.alternatives:
         # The HTML part escapes what the text part does not ("l'adresse" is "l&#x27;adresse").
         html = html_of(message).replace("&#x27;", "'").replace("&quot;", '"')
-        assert body in html
+        assert body in _plain_spaces(html)
 
 
 # --- allauth's mails ------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from core.stored_text import Sentence
 from members.audit import record_staff_action
 from members.extensions import register_audit_kind
 from members.models import Participant
+from members.selectors import directory_visible_condition
 
 AUDIT_MODERATION = "community_moderation"
 # Reports per member: enough for a bad day in a room, not for flooding the queue.
@@ -233,6 +234,17 @@ def with_reader_flags(posts: QuerySet[Post], viewer: Participant | None) -> Quer
         mine = Report.objects.filter(post=OuterRef("pk"), reporter=viewer)
         posts = posts.annotate(reported_by_reader=Exists(mine))
     return posts
+
+
+def post_list_for_moderator(*, topic: Topic) -> QuerySet[Post]:
+    """`selectors.post_list` as a moderator of the room reads it: the posts waiting for approval
+    too (never the hidden ones: those are in the queue's "Hidden posts")."""
+    return (
+        Post.objects.filter(topic=topic, status__in=[Post.Status.VISIBLE, Post.Status.HELD])
+        .annotate(author_in_directory=directory_visible_condition("author_id"))
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
 
 
 def links_allowed(post: Post) -> bool:

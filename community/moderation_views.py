@@ -62,6 +62,30 @@ def _viewer(request) -> Participant | None:
 # --- the topic page's extras (called by community.views.topic_detail_view) ---------------------
 
 
+def topic_for_reader(request, *, pk: int, viewer: Participant | None) -> Topic:
+    """`selectors.topic_get`, and for a moderator of its room also a topic whose first post
+    waits for approval (to approve it there). `topic.moderated_by_reader` says which."""
+    topic = selectors.topics_visible_to(viewer).select_related("room", "tag").filter(pk=pk).first()
+    if topic is None:
+        topic = Topic.objects.select_related("room", "tag").filter(pk=pk, hidden=False).first()
+        if topic is None or not moderation.may_moderate(user=request.user, room=topic.room):
+            raise Http404
+        topic.moderated_by_reader = True
+    else:
+        topic.moderated_by_reader = moderation.may_moderate(user=request.user, room=topic.room)
+    return topic
+
+
+def topic_posts(*, topic: Topic, viewer: Participant | None):
+    """The topic's posts for the reader (`selectors.post_list`); a moderator of its room also
+    sees the ones waiting for approval, to approve them."""
+    if getattr(topic, "moderated_by_reader", False):
+        posts = moderation.post_list_for_moderator(topic=topic)
+    else:
+        posts = selectors.post_list(topic=topic, viewer=viewer)
+    return moderation.with_reader_flags(posts, viewer)
+
+
 def topic_page_context(request, *, topic: Topic, page, viewer: Participant | None) -> dict:
     """What the moderation and report buttons need on a topic's page: whether the reader
     moderates its room (one query at most), and on each post whether its links are clickable,
@@ -70,7 +94,7 @@ def topic_page_context(request, *, topic: Topic, page, viewer: Participant | Non
         post.links_allowed = moderation.links_allowed(post)
         post.may_report = viewer is not None and post.author_id not in (None, viewer.pk)
         post.reported = bool(getattr(post, "reported_by_reader", False))
-    return {"may_moderate": moderation.may_moderate(user=request.user, room=topic.room)}
+    return {"may_moderate": getattr(topic, "moderated_by_reader", False)}
 
 
 # --- moderation ---------------------------------------------------------------------------------

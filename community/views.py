@@ -161,7 +161,7 @@ def _held_message() -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 def topic_detail_view(request, pk: int):
     viewer = _viewer(request)
-    topic = selectors.topic_get(pk=pk, viewer=viewer)
+    topic = moderation_views.topic_for_reader(request, pk=pk, viewer=viewer)
     form = None
     status = 200
     if viewer is not None:
@@ -185,7 +185,7 @@ def topic_detail_view(request, pk: int):
             if post.status == post.Status.HELD:
                 messages.info(request, _held_message())
             return redirect(_post_url(post, viewer))
-    posts = moderation.with_reader_flags(selectors.post_list(topic=topic, viewer=viewer), viewer)
+    posts = moderation_views.topic_posts(topic=topic, viewer=viewer)
     page = Paginator(posts, POSTS_PER_PAGE).get_page(request.GET.get("page"))
     for post in page.object_list:
         post.author_linked = selectors.author_linked(post, viewer)

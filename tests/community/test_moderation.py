@@ -302,3 +302,37 @@ def test_the_queue_is_paginated_at_a_fixed_query_count(
     assert "Page 1 of 2" in text(first)
     second = text(client.get(reverse("community:moderation") + "?page=2"))
     assert "Page 2 of 2" in second
+
+
+def test_the_committee_approves_held_posts_on_the_topic_page(client, uganda, okello, amina, plain):
+    newcomer = MemberFactory(first_name="Nia", home_country="UG")
+    conversation = topic(amina, room=uganda.room)
+    held = reply(newcomer, conversation, text="Held words")
+    held_topic = topic(newcomer, room=uganda.room, title="A newcomer's question")
+    assert held_topic.held
+    client.force_login(plain.user)
+    assert "Held words" not in text(client.get(reverse("community:topic", args=[conversation.pk])))
+    assert client.get(reverse("community:topic", args=[held_topic.pk])).status_code == 404
+    client.force_login(okello.user)
+    page = text(client.get(reverse("community:topic", args=[conversation.pk])))
+    assert "Held words" in page and "Approve" in page
+    assert "only you see this" not in page
+
+    response = moderate(client, held, "approve")
+
+    assert response["Location"] == reverse("community:topic", args=[conversation.pk])
+    held.refresh_from_db()
+    assert held.status == Post.Status.VISIBLE
+    opening = held_topic.posts.get()
+    assert client.get(reverse("community:topic", args=[held_topic.pk])).status_code == 200
+    moderate(client, opening, "approve")
+    client.force_login(plain.user)
+    assert client.get(reverse("community:topic", args=[held_topic.pk])).status_code == 200
+
+
+def test_another_committee_cannot_open_a_held_topic(client, uganda, kenya):
+    other = regular_member(home_country="KE")
+    kenya.committee.add(other)
+    held_topic = topic(MemberFactory(home_country="UG"), room=uganda.room)
+    client.force_login(other.user)
+    assert client.get(reverse("community:topic", args=[held_topic.pk])).status_code == 404

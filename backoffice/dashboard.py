@@ -29,6 +29,7 @@ from backoffice.charts import format_count
 from backoffice.charts import format_percent
 from backoffice.charts import funnel_chart
 from backoffice.charts import line_chart
+from backoffice.community_panel import community_panel
 from core.monthly_plan import MonthPlan
 from core.monthly_plan import PlanSource
 from core.monthly_plan import plan_for_year
@@ -362,6 +363,8 @@ def dashboard_context(*, today: date, user=None) -> dict:
     if allowed("newsletters.view_newsletter"):
         context["newsletters_visible"] = True
         context["newsletter_panel"] = last_newsletter_panel()
+    if allowed("community.view_post"):
+        context["community_panel"] = community_panel(today=today)
     if user is None or may_see_plan(user):
         context["plan_panel"] = plan_panel(today=today)
     return context

@@ -10,3 +10,9 @@ class CommunityConfig(AppConfig):
         from community import hooks
 
         hooks.register()
+        # Moderation from the member pages and branch announcements (audit kinds, the stream).
+        from community import announcements
+        from community import moderation
+
+        moderation.register_audit_kinds()
+        announcements.register()

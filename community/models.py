@@ -24,6 +24,7 @@ from django.utils.translation import gettext_noop
 from django_countries.fields import CountryField
 
 from core.models import TimestampedModel
+from core.outbound_model import OutboundMessage
 from members.models import Participant
 
 # The network room's name as the data migration creates it; shown translated while staff keep it.
@@ -314,3 +315,134 @@ class CommunityMember(TimestampedModel):
 
     def __str__(self) -> str:
         return str(self.participant)
+
+
+# --- reports, branch announcements (issue 13: branches run themselves) ----------------------
+# Kept together at the end of the module; `community.moderation` and `community.announcements`
+# own what they do.
+
+CommunityMember.add_to_class(
+    "announcements_unsubscribed_at",
+    models.DateTimeField(
+        _("left the branch announcements at"), null=True, blank=True, editable=False
+    ),
+)
+
+
+class Report(models.Model):
+    """A member tells the moderators that a post breaks the code of conduct: once per member and
+    post. A moderator dismisses it, or hides the post (which settles its reports too)."""
+
+    post = models.ForeignKey(
+        Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="reports"
+    )
+    reporter = models.ForeignKey(
+        Participant,
+        verbose_name=_("reported by"),
+        on_delete=models.CASCADE,
+        related_name="community_reports",
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("settled by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "reporter"], name="community_report_once_per_member"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["post"], condition=Q(settled_at__isnull=True), name="community_open_report"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} · {self.reporter_id}"
+
+
+class Announcement(TimestampedModel):
+    """A branch announcement: a committee member (or staff) writes to every member of the
+    branch; the bulk stream `branch_announcement` sends one `AnnouncementMessage` each."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+
+    branch = models.ForeignKey(
+        Branch,
+        verbose_name=_("branch"),
+        on_delete=models.CASCADE,
+        related_name="announcements",
+    )
+    subject = models.CharField(_("subject"), max_length=150)
+    body = models.TextField(_("text"), max_length=10000)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SENDING, db_index=True
+    )
+    recipient_count = models.PositiveIntegerField(_("recipients"), default=0)
+    sent_at = models.DateTimeField(_("sending finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("branch announcement")
+        verbose_name_plural = _("branch announcements")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class AnnouncementMessage(OutboundMessage):
+    """One branch announcement to one member."""
+
+    announcement = models.ForeignKey(
+        Announcement,
+        verbose_name=_("announcement"),
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    participant = models.ForeignKey(
+        Participant,
+        verbose_name=_("recipient"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="community_announcement_messages",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("announcement to a member")
+        verbose_name_plural = _("announcements to members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["announcement", "participant"],
+                name="community_announcement_once_per_member",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["announcement", "status"], name="community_announcement_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.announcement_id} → {self.email or '(erased)'}"

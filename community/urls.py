@@ -1,5 +1,6 @@
 from django.urls import path
 
+from community import moderation_views
 from community import views
 
 app_name = "community"
@@ -15,4 +16,19 @@ urlpatterns = [
     path("posts/<int:pk>/edit/", views.post_edit_view, name="post_edit"),
     path("posts/<int:pk>/delete/", views.post_delete_view, name="post_delete"),
     path("posts/<int:pk>/image/", views.post_image_view, name="post_image"),
+    # Moderation, reports and branch announcements (community/moderation_views.py).
+    path("moderation/", moderation_views.moderation_queue_view, name="moderation"),
+    path("topics/<int:pk>/pin/", moderation_views.topic_pin_view, name="topic_pin"),
+    path("posts/<int:pk>/moderate/", moderation_views.post_moderate_view, name="post_moderate"),
+    path("posts/<int:pk>/report/", moderation_views.post_report_view, name="post_report"),
+    path(
+        "branches/<slug:slug>/announce/",
+        moderation_views.announcement_create_view,
+        name="announcement_create",
+    ),
+    path(
+        "announcements/unsubscribe/<str:token>/",
+        moderation_views.announcements_unsubscribe_view,
+        name="announcements_unsubscribe",
+    ),
 ]

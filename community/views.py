@@ -21,6 +21,8 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_POST
 from django.views.decorators.http import require_safe
 
+from community import moderation
+from community import moderation_views
 from community import selectors
 from community import services
 from community.forms import PostEditForm
@@ -107,6 +109,7 @@ def room_detail_view(request, slug: str):
             "page": page,
             "viewer": viewer,
             "followed": selectors.room_is_followed(room=room, viewer=viewer),
+            "may_moderate": moderation.may_moderate(user=request.user, room=room),
         },
     )
 
@@ -158,7 +161,7 @@ def _held_message() -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 def topic_detail_view(request, pk: int):
     viewer = _viewer(request)
-    topic = selectors.topic_get(pk=pk, viewer=viewer)
+    topic = moderation_views.topic_for_reader(request, pk=pk, viewer=viewer)
     form = None
     status = 200
     if viewer is not None:
@@ -182,15 +185,16 @@ def topic_detail_view(request, pk: int):
             if post.status == post.Status.HELD:
                 messages.info(request, _held_message())
             return redirect(_post_url(post, viewer))
-    posts = selectors.post_list(topic=topic, viewer=viewer)
+    posts = moderation_views.topic_posts(topic=topic, viewer=viewer)
     page = Paginator(posts, POSTS_PER_PAGE).get_page(request.GET.get("page"))
     for post in page.object_list:
         post.author_linked = selectors.author_linked(post, viewer)
         post.may_edit = services.may_edit(post=post, participant=viewer)
+    extras = moderation_views.topic_page_context(request, topic=topic, page=page, viewer=viewer)
     return render(
         request,
         "community/topic_detail.html",
-        {"topic": topic, "room": topic.room, "page": page, "form": form, "viewer": viewer},
+        {"topic": topic, "room": topic.room, "page": page, "form": form, "viewer": viewer} | extras,
         status=status,
     )
 

@@ -24,11 +24,12 @@ ALLOWED_ATTRIBUTES = {
 }
 
 
-def render_markdown(text: str) -> SafeString:
+def render_markdown(text: str, *, links: bool = True) -> SafeString:
+    """`links=False` shows every link as its plain text (a new member's post, until approved)."""
     html = _markdown.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
     cleaned = nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
+        tags=ALLOWED_TAGS if links else ALLOWED_TAGS - {"a"},
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",

@@ -17,11 +17,12 @@ POST_ATTRIBUTES = {tag: names for tag, names in ALLOWED_ATTRIBUTES.items() if ta
 
 
 @register.filter(name="post_markdown")
-def post_markdown(text: str):
-    """A post's text: the portal's safe Markdown, without remote images."""
+def post_markdown(text: str, links: bool = True):
+    """A post's text: the portal's safe Markdown, without remote images; `links=False` (a held
+    post, a new member's) shows its links as plain text."""
     cleaned = nh3.clean(
-        str(render_markdown(text)),
-        tags=POST_TAGS,
+        str(render_markdown(text, links=links)),
+        tags=POST_TAGS if links else POST_TAGS - {"a"},
         attributes=POST_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",

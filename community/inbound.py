@@ -240,10 +240,10 @@ def receive(message) -> Outcome:
     if not sender or sender != participant.address_of_record.strip().lower():
         _refuse(participant, OTHER_SENDER, message, other_address=sender)
         return _log(Outcome(REFUSED, OTHER_SENDER), mail_id, f"participant {participant.pk}")
+    text = reply_text(message)
     topic = topics_visible_to(participant).filter(pk=target.topic_id).first()
     if topic is None:
-        return _refuse_logged(participant, TOPIC_GONE, message, mail_id)
-    text = reply_text(message)
+        return _refuse_logged(participant, TOPIC_GONE, message, mail_id, text=text)
     if not text:
         return _refuse_logged(participant, EMPTY, message, mail_id, topic=topic)
     if len(text) > Post._meta.get_field("text").max_length:

@@ -117,10 +117,12 @@ def _address(value: str | None) -> str:
 
 
 def _from_address(message) -> str:
-    addresses = [address for _name, address in getaddresses(message.get_all("From") or [])]
-    if len(addresses) == 1 and addresses[0]:
-        return addresses[0].strip().lower()
-    return _address(message.envelope_sender)
+    """The one From address; the envelope sender when there is no From; "" for several."""
+    values = message.get_all("From")
+    if not values:
+        return _address(message.envelope_sender)
+    addresses = [address for _name, address in getaddresses(values) if address]
+    return addresses[0].strip().lower() if len(addresses) == 1 else ""
 
 
 def _recipients(message) -> list[str]:
@@ -181,12 +183,26 @@ def message_id(message) -> str:
     return value[:255]
 
 
+def _body(message, content_type: str) -> str:
+    """The first body part of that type as text ("" when none). A charset Python does not know
+    is read as UTF-8 rather than failing (an ESP would deliver the mail again for days)."""
+    for part in message.walk():
+        if part.get_content_type() != content_type or part.is_attachment():
+            continue
+        try:
+            return part.get_content_text() or ""
+        except LookupError:
+            payload = part.get_payload(decode=True) or b""
+            return payload.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    return ""
+
+
 def reply_text(message) -> str:
     """What the member wrote: the plain-text part, else the HTML part as text, stripped of the
     quoted mail and signatures."""
-    text = message.text
-    if text is None or not text.strip():
-        text = html_to_text(message.html or "")
+    text = _body(message, "text/plain")
+    if not text.strip():
+        text = html_to_text(_body(message, "text/html"))
     return strip_reply(text)
 
 
@@ -238,7 +254,8 @@ def receive(message) -> Outcome:
     if participant is None:
         return _log(Outcome(REFUSED, NOT_MEMBER), mail_id, f"participant {target.participant_id}")
     if not sender or sender != participant.address_of_record.strip().lower():
-        _refuse(participant, OTHER_SENDER, message, other_address=sender)
+        if sender:  # a mail without one sender is not worth a word to anyone
+            _refuse(participant, OTHER_SENDER, message, other_address=sender)
         return _log(Outcome(REFUSED, OTHER_SENDER), mail_id, f"participant {participant.pk}")
     text = reply_text(message)
     topic = topics_visible_to(participant).filter(pk=target.topic_id).first()

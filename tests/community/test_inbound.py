@@ -102,6 +102,21 @@ def test_a_new_members_reply_waits_for_approval_as_on_the_site(newcomer, topic):
     assert replies(topic).get().status == Post.Status.HELD
 
 
+def test_a_charset_python_does_not_know_is_read_as_utf8(amina, topic):
+    mail = reply_from(amina, topic, text="Très bien.")
+    mail.get_body().set_param("charset", "x-unknown-charset")
+    assert inbound.receive(mail).status == inbound.POSTED
+    assert replies(topic).get().text == "Très bien."
+
+
+def test_a_mail_with_two_senders_is_not_posted(amina, tendai, topic, sent):
+    mail = reply_from(amina, topic)
+    mail.replace_header("From", f"{amina.address_of_record}, {tendai.address_of_record}")
+    with sent() as outbox:
+        assert inbound.receive(mail).reason == inbound.OTHER_SENDER
+    assert outbox == [] and not replies(topic).exists()
+
+
 def test_the_same_mail_twice_is_posted_once(amina, topic):
     first = inbound.receive(reply_from(amina, topic, message_id="once@mail.example.org"))
     again = inbound.receive(reply_from(amina, topic, message_id="once@mail.example.org"))

@@ -7,6 +7,10 @@ class CommunityConfig(AppConfig):
     verbose_name = _("Community")
 
     def ready(self) -> None:
+        # Replies by e-mail: anymail's inbound signal and the refusal mail's builder.
+        from community import inbound
+
+        inbound.register()
         from community import hooks
 
         hooks.register()

@@ -235,11 +235,15 @@ def post_reply(
     text: str,
     image: UploadedFile | None = None,
     accept_conduct: bool = False,
+    source: str = Post.Source.WEB,
+    inbound_message_id: str | None = None,
 ) -> Post:
-    """A reply in a topic. A new member's waits for approval (only they see it meanwhile)."""
+    """A reply in a topic. A new member's waits for approval (only they see it meanwhile).
+    A reply by e-mail (`community.inbound`) gives its source and the mail's Message-ID."""
     member = _before_posting(participant=participant, accept_conduct=accept_conduct)
     topic = Topic.objects.select_for_update().get(pk=topic.pk)
     post = Post(topic=topic, author=participant, text=text.strip(), status=_new_status(member))
+    post.source, post.inbound_message_id = source, inbound_message_id
     if image is not None:
         post.image = prepare_image(image)
     post.search_text = _search_text(post)

@@ -55,9 +55,15 @@ def holds_nul(request: HttpRequest) -> bool:
         return True
     if _has_nul(*_fields(request.GET), request.COOKIES.keys(), request.COOKIES.values()):
         return True
+    if request.method != "POST":
+        return False
+    if body_limit(request) <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        # Keep the raw body (within Django's in-memory limit here) before the form is parsed: a
+        # view that reads both, as anymail's SendGrid inbound webhook does, could not otherwise.
+        request.body  # noqa: B018
     # A malformed body raises here as it would in CSRF's check, and Django answers it with a 400.
     # Uploaded files' names need no check: Django drops every unprintable character from them.
-    return request.method == "POST" and _has_nul(*_fields(request.POST))
+    return _has_nul(*_fields(request.POST))
 
 
 def refusal(request: HttpRequest, *, status: int, title: str, message: str, back: str = ""):

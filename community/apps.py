@@ -8,5 +8,8 @@ class CommunityConfig(AppConfig):
 
     def ready(self) -> None:
         from community import hooks
+        from community import sending
 
         hooks.register()
+        # The digest's bulk stream (its bounces and complaints reach the one tracking receiver).
+        sending.register()

@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from community import notifications
 from community.images import prepare_image
+from community.mentions import mentions_save
 from community.models import NETWORK_ROOM_NAME
 from community.models import NETWORK_ROOM_SLUG
 from community.models import Branch
@@ -205,6 +207,7 @@ def topic_create(
     tag: Tag | None = None,
     image: UploadedFile | None = None,
     accept_conduct: bool = False,
+    mentions=(),
 ) -> Topic:
     """A new topic with its first post. A new member's waits for approval (only they see it)."""
     member = _before_posting(participant=participant, accept_conduct=accept_conduct)
@@ -224,6 +227,8 @@ def topic_create(
     if status == Post.Status.VISIBLE:
         _count_approved(post)
     _refresh_topic(topic)
+    mentions_save(post=post, participant_ids=mentions)
+    notifications.post_published(post)
     return topic
 
 
@@ -235,6 +240,7 @@ def post_reply(
     text: str,
     image: UploadedFile | None = None,
     accept_conduct: bool = False,
+    mentions=(),
 ) -> Post:
     """A reply in a topic. A new member's waits for approval (only they see it meanwhile)."""
     member = _before_posting(participant=participant, accept_conduct=accept_conduct)
@@ -247,6 +253,8 @@ def post_reply(
     if post.status == Post.Status.VISIBLE:
         _count_approved(post)
     _refresh_topic(topic)
+    mentions_save(post=post, participant_ids=mentions)
+    notifications.post_published(post)
     return post
 
 
@@ -318,6 +326,8 @@ def post_approve(*, post: Post, moderator) -> bool:
     post.save(update_fields=["status", "moderated_at", "moderated_by", "updated_at"])
     _count_approved(post)
     _refresh_topic(post.topic)
+    # Mail the topic's watchers and the members it mentions now that everyone sees it.
+    notifications.post_published(post)
     return True
 
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from community import mail_views
 from community import views
 
 app_name = "community"
@@ -15,4 +16,10 @@ urlpatterns = [
     path("posts/<int:pk>/edit/", views.post_edit_view, name="post_edit"),
     path("posts/<int:pk>/delete/", views.post_delete_view, name="post_delete"),
     path("posts/<int:pk>/image/", views.post_image_view, name="post_image"),
+    path("settings/", mail_views.mail_settings_view, name="settings"),
+    path(
+        "digest/unsubscribe/<str:token>/",
+        mail_views.digest_unsubscribe_view,
+        name="digest_unsubscribe",
+    ),
 ]

@@ -151,7 +151,10 @@ def digest_skip_reason(row: DigestDelivery) -> str | None:
     user = participant.user if participant.user_id is not None else None
     if participant.deleted_at is not None or user is None or not user.is_active:
         return "no active account"
-    member = CommunityMember.objects.filter(participant=participant).first()
+    try:
+        member = participant.community
+    except CommunityMember.DoesNotExist:
+        member = None
     if member is None or member.digest == CommunityMember.Digest.NEVER:
         return "left the digest"
     if participant.has_bad_address:
@@ -173,9 +176,9 @@ def register() -> None:
             model=DigestDelivery,
             active_campaigns=active_digests,
             build_message=build_digest_message,
-            prepare=lambda rows: rows.select_related("participant__user").prefetch_related(
-                "participant__community_follows"
-            ),
+            prepare=lambda rows: rows.select_related(
+                "participant__user", "participant__community"
+            ).prefetch_related("participant__community_follows"),
             skip_reason=digest_skip_reason,
             participant_path="participant",
             tags=("community_digest",),

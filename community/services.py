@@ -391,6 +391,7 @@ def member_data_export(participant: Participant) -> dict:
             else None
         ),
         "digest": member.digest if member else CommunityMember.Digest.WEEKLY,
+        "mail_about_replies_and_mentions": member.notify_replies if member else True,
         "posts": [
             {
                 "topic": post.topic.title,
@@ -413,5 +414,7 @@ def member_data_erase(participant: Participant) -> None:
     Post.objects.filter(author=participant).update(author=None)
     Topic.objects.filter(author=participant).update(author=None)
     RoomFollow.objects.filter(participant=participant).delete()
+    participant.community_mentions.all().delete()
+    participant.community_digests.all().delete()
     CommunityMember.objects.filter(participant=participant).delete()
     Branch.committee.through.objects.filter(participant=participant).delete()

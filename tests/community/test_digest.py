@@ -243,3 +243,11 @@ def test_the_beat_schedule_runs_the_task_each_morning(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["community-digests"]
     assert entry["task"] == "community.digests_start_due"
     assert settings.CELERY_TIMEZONE == "Europe/Oslo"
+
+
+def test_the_unsubscribe_token_is_kept_out_of_logs(reader):
+    from core.log_redaction import redact
+
+    token = sending.unsubscribe_token(reader.pk)
+    line = f"GET /community/digest/unsubscribe/{token}/ HTTP/1.1"
+    assert token not in redact(line)

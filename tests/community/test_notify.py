@@ -311,3 +311,22 @@ def test_the_new_topic_form_finds_members(client, amina, network):
         {"title": "Hello", "text": "Hi", "mention_search": "baraka", "find_mentions": "1"},
     )
     assert "Baraka Ochieng" in response.content.decode()
+
+
+def test_a_deleted_account_takes_its_mentions_and_digests_along(amina, tendai, send_now):
+    from community.models import DigestDelivery
+    from community.models import Mention
+
+    question = topic(amina)
+    reply(amina, question, mentions=[in_directory(tendai).pk])
+    DigestDelivery.objects.create(
+        participant=tendai,
+        email=tendai.email,
+        frequency="weekly",
+        since=question.created_at,
+        until=question.created_at,
+    )
+    assert services.member_data_export(tendai)["mail_about_replies_and_mentions"] is True
+    member_services.participant_delete_account(participant=tendai)
+    assert not Mention.objects.filter(participant=tendai).exists()
+    assert not DigestDelivery.objects.filter(participant=tendai).exists()

@@ -38,7 +38,7 @@ def test_a_notification_and_a_digest_go_through_the_worker(celery_worker, smtp_s
     assert digests.digest_start(frequency="weekly", day=monday) == 2
     outbound_tick.delay()  # what beat does every 15 s
     received = smtp_sink.wait_for(3, timeout=60)
-    digests_received = [message for message in received[1:]]
+    digests_received = list(received[1:])
     assert sorted(message.envelope_to[0] for message in digests_received) == [
         "amina@example.org",
         "tendai@example.org",

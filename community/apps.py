@@ -12,6 +12,7 @@ class CommunityConfig(AppConfig):
 
         inbound.register()
         from community import hooks
+        from community import sending
 
         hooks.register()
         # Moderation from the member pages and branch announcements (audit kinds, the stream).
@@ -20,3 +21,5 @@ class CommunityConfig(AppConfig):
 
         moderation.register_audit_kinds()
         announcements.register()
+        # The digest's bulk stream (its bounces and complaints reach the one tracking receiver).
+        sending.register()

@@ -308,6 +308,9 @@ class CommunityMember(TimestampedModel):
         _("left the digest at"), null=True, blank=True, editable=False
     )
     last_digest_at = models.DateTimeField(_("last digest at"), null=True, blank=True)
+    # An immediate mail on a reply in a topic they started or replied in, or a mention
+    # (community/notifications.py).
+    notify_replies = models.BooleanField(_("mail me about replies and mentions"), default=True)
 
     class Meta:
         verbose_name = _("community member")
@@ -446,3 +449,8 @@ class AnnouncementMessage(OutboundMessage):
 
     def __str__(self) -> str:
         return f"{self.announcement_id} → {self.email or '(erased)'}"
+
+
+# The mail parts' tables (mentions, digest deliveries) live beside these, in their own module.
+from community.mail_models import DigestDelivery  # noqa: E402, F401
+from community.mail_models import Mention  # noqa: E402, F401

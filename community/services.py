@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from community import notifications
 from community.images import prepare_image
+from community.mentions import mentions_save
 from community.models import NETWORK_ROOM_NAME
 from community.models import NETWORK_ROOM_SLUG
 from community.models import Branch
@@ -205,6 +207,7 @@ def topic_create(
     tag: Tag | None = None,
     image: UploadedFile | None = None,
     accept_conduct: bool = False,
+    mentions=(),
 ) -> Topic:
     """A new topic with its first post. A new member's waits for approval (only they see it)."""
     member = _before_posting(participant=participant, accept_conduct=accept_conduct)
@@ -224,6 +227,8 @@ def topic_create(
     if status == Post.Status.VISIBLE:
         _count_approved(post)
     _refresh_topic(topic)
+    mentions_save(post=post, participant_ids=mentions)
+    notifications.post_published(post)
     return topic
 
 
@@ -237,6 +242,7 @@ def post_reply(
     accept_conduct: bool = False,
     source: str = Post.Source.WEB,
     inbound_message_id: str | None = None,
+    mentions=(),
 ) -> Post:
     """A reply in a topic. A new member's waits for approval (only they see it meanwhile).
     A reply by e-mail (`community.inbound`) gives its source and the mail's Message-ID."""
@@ -251,6 +257,8 @@ def post_reply(
     if post.status == Post.Status.VISIBLE:
         _count_approved(post)
     _refresh_topic(topic)
+    mentions_save(post=post, participant_ids=mentions)
+    notifications.post_published(post)
     return post
 
 
@@ -322,6 +330,8 @@ def post_approve(*, post: Post, moderator) -> bool:
     post.save(update_fields=["status", "moderated_at", "moderated_by", "updated_at"])
     _count_approved(post)
     _refresh_topic(post.topic)
+    # Mail the topic's watchers and the members it mentions now that everyone sees it.
+    notifications.post_published(post)
     return True
 
 
@@ -385,6 +395,7 @@ def member_data_export(participant: Participant) -> dict:
             else None
         ),
         "digest": member.digest if member else CommunityMember.Digest.WEEKLY,
+        "mail_about_replies_and_mentions": member.notify_replies if member else True,
         "posts": [
             {
                 "topic": post.topic.title,
@@ -407,5 +418,7 @@ def member_data_erase(participant: Participant) -> None:
     Post.objects.filter(author=participant).update(author=None)
     Topic.objects.filter(author=participant).update(author=None)
     RoomFollow.objects.filter(participant=participant).delete()
+    participant.community_mentions.all().delete()
+    participant.community_digests.all().delete()
     CommunityMember.objects.filter(participant=participant).delete()
     Branch.committee.through.objects.filter(participant=participant).delete()

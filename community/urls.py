@@ -1,5 +1,6 @@
 from django.urls import path
 
+from community import mail_views
 from community import moderation_views
 from community import views
 
@@ -30,5 +31,11 @@ urlpatterns = [
         "announcements/unsubscribe/<str:token>/",
         moderation_views.announcements_unsubscribe_view,
         name="announcements_unsubscribe",
+    ),
+    path("settings/", mail_views.mail_settings_view, name="settings"),
+    path(
+        "digest/unsubscribe/<str:token>/",
+        mail_views.digest_unsubscribe_view,
+        name="digest_unsubscribe",
     ),
 ]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.http import require_POST
 from django.views.decorators.http import require_safe
 
+from community import mentions
 from community import moderation
 from community import moderation_views
 from community import selectors
@@ -124,9 +125,9 @@ def _post_form_kwargs(participant: Participant | None) -> dict:
 def topic_create_view(request, slug: str):
     room = selectors.room_get(slug=slug)
     participant = _member(request)
-    form = TopicForm(request.POST or None, request.FILES or None, **_post_form_kwargs(participant))
+    form = _post_form(request, TopicForm, participant, topic=None)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
             topic = services.topic_create(
@@ -137,6 +138,7 @@ def topic_create_view(request, slug: str):
                 tag=data["tag"],
                 image=data["image"] or None,
                 accept_conduct=bool(data.get("accept_conduct")),
+                mentions=data.get("mention") or (),
             )
         except services.CommunityRefused as error:
             form.add_error(None, error.message)
@@ -148,6 +150,22 @@ def topic_create_view(request, slug: str):
     return render(
         request, "community/topic_create.html", {"room": room, "form": form}, status=status
     )
+
+
+def _post_form(request, form_class, participant: Participant, *, topic):
+    """The reply or new-topic form with its name picker. "Find" (the picker's search button)
+    shows the same form again, unbound, with what was typed and ticked, and the names found."""
+    kwargs = _post_form_kwargs(participant)
+    if request.method == "POST" and mentions.FIND_BUTTON in request.POST:
+        initial = {
+            name: request.POST.get(name, "") for name in ("title", "text", "tag", "mention_search")
+        }
+        initial["mention"] = request.POST.getlist("mention")
+        form = form_class(initial=initial, **kwargs)
+    else:
+        form = form_class(request.POST or None, request.FILES or None, **kwargs)
+    mentions.add_mention_fields(form, topic=topic, viewer=participant)
+    return form
 
 
 def _held_message() -> str:
@@ -165,10 +183,10 @@ def topic_detail_view(request, pk: int):
     form = None
     status = 200
     if viewer is not None:
-        form = PostForm(request.POST or None, request.FILES or None, **_post_form_kwargs(viewer))
+        form = _post_form(request, PostForm, viewer, topic=topic)
     elif request.method == "POST":
         raise Http404(_("This account is not a member's account."))
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
             post = services.post_reply(
@@ -177,6 +195,7 @@ def topic_detail_view(request, pk: int):
                 text=data["text"],
                 image=data["image"] or None,
                 accept_conduct=bool(data.get("accept_conduct")),
+                mentions=data.get("mention") or (),
             )
         except services.CommunityRefused as error:
             form.add_error(None, error.message)

@@ -15,6 +15,7 @@ import re
 # The path prefixes whose next segment is a secret.
 SECRET_PATH = re.compile(
     r"(/(?:invitations/accept|invitations/decline|newsletters/unsubscribe"
+    r"|community/digest/unsubscribe"
     r"|accounts/password/reset/key|accounts/confirm-email)/)[^/?#\s\"']+",
     re.IGNORECASE,
 )

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -374,6 +375,12 @@ CELERY_BEAT_SCHEDULE["invitations-remind"] = {
 CELERY_BEAT_SCHEDULE["invitations-expire"] = {
     "task": "invitations.invitation_expire_due",
     "schedule": 3600.0,
+}
+# Community: the daily digest each morning, the weekly one on Mondays (CELERY_TIMEZONE is Oslo's;
+# the task decides which are due, and running it twice sends nothing twice).
+CELERY_BEAT_SCHEDULE["community-digests"] = {
+    "task": "community.digests_start_due",
+    "schedule": crontab(hour=6, minute=0),
 }
 
 # --- Request limits ---------------------------------------------------------------------------

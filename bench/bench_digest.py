@@ -1,0 +1,244 @@
+"""Benchmark: a weekly community digest to 12,000 members, sent by a real Celery worker (prefork,
+concurrency 2, production settings) through the shared bulk sender (stream "community_digest") to
+a local SMTP sink. The members follow the network room (a quarter of them a branch room too), read
+in four languages, and the week had 12 new topics and 40 replies.
+
+Run by `make bench` (which sets DATABASE_URL and CELERY_BROKER_URL). Creates a scratch database
+`norec_bench_digest`, migrates it, adds the members, then times the weekly run
+(`community.digests.digest_start`, what beat starts on Mondays) and the sender's ticks every 15 s
+(what beat does) until the sink has every digest. Prints `bench: <name> <value> <unit>` lines.
+"""
+
+import contextlib
+import datetime
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from scratch import scratch_database
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "norec_bench_digest"
+MEMBERS = int(os.environ.get("BENCH_DIGEST_MEMBERS", "12000"))
+TICK_SECONDS = 15.0
+LANGUAGES = ["en", "fr", "es", "pt"]
+
+
+class CountingHandler:
+    """An SMTP server that only counts: parsing 12,000 mails would steal a core from the worker."""
+
+    def __init__(self):
+        self.recipients: Counter = Counter()
+        self.lock = threading.Lock()
+        self.bytes = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.recipients.update(envelope.rcpt_tos)
+            self.bytes += len(envelope.original_content or b"")
+        return "250 OK"
+
+    @property
+    def count(self) -> int:
+        with self.lock:
+            return sum(self.recipients.values())
+
+
+def add_members(count: int) -> None:
+    from django.contrib.auth.hashers import make_password
+
+    from members.models import Participant
+    from members.models import User
+
+    password = make_password(None)
+    users = User.objects.bulk_create(
+        [User(email=f"member{n}@example.org", password=password) for n in range(count)],
+        batch_size=2000,
+    )
+    countries = ["KE", "TZ", "UG", "NP", "BD", "VN", "MZ", "MW", "ET", "NO"]
+    Participant.objects.bulk_create(
+        [
+            Participant(
+                participant_id=f"BENCH-{n:06d}",
+                first_name=f"Name{n}",
+                last_name=f"Family{n % 997}",
+                email=user.email,
+                email_source=Participant.EmailSource.MEMBER,
+                email_status=Participant.EmailStatus.OK,
+                home_country=countries[n % len(countries)],
+                user=user,
+            )
+            for n, user in enumerate(users)
+        ],
+        batch_size=2000,
+    )
+
+
+def tree_rss(process) -> tuple[int, int]:
+    """(largest single process, whole tree) resident memory in bytes."""
+    import psutil
+
+    sizes = []
+    for proc in [process, *process.children(recursive=True)]:
+        try:
+            sizes.append(proc.memory_info().rss)
+        except psutil.NoSuchProcess:
+            continue
+    return (max(sizes) if sizes else 0, sum(sizes))
+
+
+def tree_cpu_seconds(process) -> float:
+    """User and system CPU time of the worker and its pool processes so far."""
+    import psutil
+
+    total = 0.0
+    for proc in [process, *process.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def add_community(count: int) -> None:
+    """Every member in the community (weekly digest, the default), following the network room;
+    every fourth also Kenya's branch room. A week of news: 12 topics, 40 replies."""
+    from community import services
+    from community.models import Branch
+    from community.models import CommunityMember
+    from community.models import Post
+    from community.models import Room
+    from community.models import RoomFollow
+    from community.models import Topic
+    from members.models import Participant
+
+    network = services.network_room()
+    kenya = Branch.objects.create(name="Kenya", slug="kenya", countries=["KE"])
+    kenya_room = Room.objects.create(
+        kind=Room.Kind.BRANCH, branch=kenya, name="Kenya", slug="kenya"
+    )
+    ids = list(Participant.objects.order_by("pk").values_list("pk", flat=True))
+    for n, language in enumerate(LANGUAGES):
+        Participant.objects.filter(pk__in=ids[n :: len(LANGUAGES)]).update(
+            preferred_language=language
+        )
+    CommunityMember.objects.bulk_create(
+        [CommunityMember(participant_id=pk) for pk in ids], batch_size=2000
+    )
+    follows = [RoomFollow(participant_id=pk, room=network) for pk in ids]
+    follows += [RoomFollow(participant_id=pk, room=kenya_room) for pk in ids[::4]]
+    RoomFollow.objects.bulk_create(follows, batch_size=2000)
+    for n in range(12):
+        room = network if n % 3 else kenya_room
+        topic = Topic.objects.create(room=room, title=f"Topic number {n}", author_id=ids[n])
+        Post.objects.create(
+            topic=topic, author_id=ids[n], is_opening=True, text=f"What do you think of {n}?"
+        )
+        for m in range(n % 7):
+            Post.objects.create(topic=topic, author_id=ids[100 + m], text="An answer.")
+        topic.reply_count = n % 7
+        topic.save()
+
+
+def main() -> int:
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    scratch = contextlib.ExitStack()
+    scratch.enter_context(scratch_database(BENCH_DB))
+    worker = None
+    controller = None
+    try:
+        import django
+
+        django.setup()
+        import psutil
+        from aiosmtpd.controller import Controller
+        from django.core.management import call_command
+        from django.db import connections
+        from django.utils import timezone
+
+        from community import digests
+        from community.models import DigestDelivery
+        from core.tasks import outbound_tick
+        from tests.support.smtp import free_port
+        from tests.support.worker import WorkerProcess
+        from tests.support.worker import purge_queues
+
+        call_command("migrate", verbosity=0)
+        add_members(MEMBERS)
+        add_community(MEMBERS)
+
+        handler = CountingHandler()
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        purge_queues()
+        worker = WorkerProcess(
+            database_url=os.environ["DATABASE_URL"],
+            env={
+                "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(port),
+                "DJANGO_LOG_LEVEL": "WARNING",
+                "DJANGO_DEBUG": "false",
+                "DJANGO_SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
+            },
+            concurrency=2,
+            loglevel="WARNING",
+        )
+        worker.start()
+        process = psutil.Process(worker.pid)
+        idle_single, _ = tree_rss(process)
+
+        today = digests.today_local(timezone.now())
+        monday = today + datetime.timedelta(days=7 - today.weekday())
+        cpu_before = tree_cpu_seconds(process)
+        started = time.perf_counter()
+        made = digests.digest_start(frequency="weekly", day=monday)
+        materialised = time.perf_counter() - started
+        assert made == MEMBERS, f"{made} digests made for {MEMBERS} members"
+        outbound_tick.delay()
+        peak_single = idle_single
+        next_tick = started + TICK_SECONDS
+        deadline = started + 900
+        while handler.count < MEMBERS and time.perf_counter() < deadline:
+            time.sleep(0.2)
+            peak_single = max(peak_single, tree_rss(process)[0])
+            if time.perf_counter() >= next_tick:  # what beat does
+                outbound_tick.delay()
+                next_tick += TICK_SECONDS
+        while (
+            DigestDelivery.objects.filter(status="sent").count() < MEMBERS
+            and time.perf_counter() < deadline
+        ):
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        worker_cpu = tree_cpu_seconds(process) - cpu_before
+        assert handler.count == MEMBERS, f"only {handler.count} of {MEMBERS} arrived"
+        twice = [address for address, times in handler.recipients.items() if times > 1]
+        assert not twice, f"{len(twice)} recipients got it twice"
+        assert digests.digest_start(frequency="weekly", day=monday) == 0  # idempotent
+
+        size = handler.bytes / MEMBERS
+        print(f"sent {MEMBERS} digests in {elapsed:.1f} s, {size:.0f} bytes each")
+        print(f"bench: digest_materialise_s {materialised:.1f} s")
+        print(f"bench: digest_{MEMBERS}_s {elapsed:.1f} s")
+        print(f"bench: digest_messages_per_s {MEMBERS / elapsed:.0f} messages/s")
+        print(f"bench: digest_worker_cpu_ms_per_message {worker_cpu * 1000 / MEMBERS:.2f} ms")
+        print(f"bench: digest_worker_peak_rss_mb {peak_single / 2**20:.0f} MB")
+        connections.close_all()
+    finally:
+        if worker is not None:
+            worker.stop()
+        if controller is not None:
+            controller.stop()
+        scratch.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

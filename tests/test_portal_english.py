@@ -49,9 +49,10 @@ def test_case_runs_of_white_space_and_line_breaks_inside_a_block_do_not_hide_a_s
 def test_whole_words_only_and_a_single_word_as_a_label_is_written():
     assert found("Directory") == ["Directory"]
     assert found("DIRECTORY") == ["Directory"]  # CSS capitals
-    # "Change" is a button's label; "change" is a French word, and "échange" holds it.
-    assert found("Change") == ["Change"]
-    assert found("Si vous n'avez rien demandé, rien ne change.\nUn échange") == []
+    # "Search" is a button's label; a word that only holds it, or the word in lower case inside a
+    # sentence, is not that label.
+    assert found("Search") == ["Search"]
+    assert found("Une research, une recherche.\nOn search ici") == []
     assert found("Directorys") == []
 
 

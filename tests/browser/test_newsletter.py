@@ -80,9 +80,9 @@ def test_staff_write_preview_test_and_schedule_then_a_member_unsubscribes(
     page = staff_login(desktop_page, "kari@example.org", next_url="/admin/newsletters/newsletter/")
 
     page.get_by_role("link", name="Add newsletter").click()
-    page.get_by_label("Subject:").fill("News from the network")
+    page.locator("#id_subject").fill("News from the network")
     page.get_by_label("Month:", exact=True).fill("2026-12")
-    page.get_by_label("Text:").fill(BODY)
+    page.locator("#id_body").fill(BODY)
     page.get_by_label("Audience:").select_option("all")
     snap(page, "newsletter-compose")
     page.get_by_role("button", name="Save", exact=True).click()

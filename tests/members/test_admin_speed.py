@@ -5,7 +5,9 @@ timings. `bench/bench_admin.py` measures the timings."""
 import re
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from members.admin import ParticipantAdmin
@@ -164,8 +166,10 @@ def test_the_country_column_names_the_country_in_the_staff_members_language(
     adviser_client, language, norway
 ):
     ParticipantFactory(home_country="NO", first_name="Kari", last_name="Nordmann")
+    # The language the staff member chose with the switcher (its cookie).
+    adviser_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
 
-    response = adviser_client.get(reverse(CHANGELIST), HTTP_ACCEPT_LANGUAGE=language)
+    response = adviser_client.get(reverse(CHANGELIST))
 
     row = re.search(r"<tr>.*?Nordmann.*?</tr>", response.content.decode(), re.S).group(0)
     assert f'<td class="field-home_country_column">{norway}</td>' in row
@@ -197,8 +201,8 @@ def test_the_admin_index_costs_a_fixed_number_of_queries(client, django_assert_n
     client.force_login(StaffUserFactory(is_superuser=True))
     make_people(5)
     client.get(reverse("admin:index"))  # warm caches (sessions, content types)
-    with django_assert_num_queries(14):
+    with CaptureQueriesContext(connection) as small:
         assert client.get(reverse("admin:index")).status_code == 200
     make_people(30, start=5)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(len(small.captured_queries)):
         assert client.get(reverse("admin:index")).status_code == 200

@@ -6,6 +6,7 @@ exchanges is listed once and the exchange count annotated on the changelist stay
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -31,14 +32,30 @@ def _country_lookups(codes) -> list[tuple[str, str]]:
     return lookups
 
 
+def _distinct_values(model, field_name: str) -> list[str]:
+    """The values an indexed column holds, by a loose index scan: one index probe per value (26
+    countries, three programmes) instead of reading every row of a 100,000-row roster, which
+    `SELECT DISTINCT` does."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    column = quote(model._meta.get_field(field_name).column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE found(value) AS ("  # table and column names, never input
+            f"SELECT MIN({column}) FROM {table} UNION ALL "
+            f"SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > found.value) "
+            f"FROM found WHERE found.value IS NOT NULL"
+            f") SELECT value FROM found WHERE value IS NOT NULL"
+        )
+        return [value for (value,) in cursor.fetchall()]
+
+
 class HomeCountryFilter(admin.SimpleListFilter):
     title = _("home country")
     parameter_name = "home_country"
 
     def lookups(self, request, model_admin):
-        return _country_lookups(
-            Participant.objects.order_by().values_list("home_country", flat=True).distinct()
-        )
+        return _country_lookups(_distinct_values(Participant, "home_country"))
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         value = self.value()
@@ -52,9 +69,7 @@ class HostCountryFilter(admin.SimpleListFilter):
     parameter_name = "host_country"
 
     def lookups(self, request, model_admin):
-        return _country_lookups(
-            Exchange.objects.order_by().values_list("host_country", flat=True).distinct()
-        )
+        return _country_lookups(_distinct_values(Exchange, "host_country"))
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         value = self.value()
@@ -71,13 +86,8 @@ class ProgrammeFilter(admin.SimpleListFilter):
     parameter_name = "programme"
 
     def lookups(self, request, model_admin):
-        programmes = (
-            Exchange.objects.exclude(programme="")
-            .order_by("programme")
-            .values_list("programme", flat=True)
-            .distinct()
-        )
-        return [(programme, programme) for programme in programmes]
+        programmes = _distinct_values(Exchange, "programme")  # in the column's order
+        return [(programme, programme) for programme in programmes if programme]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         value = self.value()

@@ -1,0 +1,208 @@
+"""The participant list at 100,000 participants (issue 14, item 5): what keeps it fast, tested as
+behaviour (fixed query counts, the right rows on every page, the search's index in use), never as
+timings. `bench/bench_admin.py` measures the timings."""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from members.admin import ParticipantAdmin
+from members.admin import _country_name
+from members.models import ADMIN_SEARCH_TEXT
+from members.models import Participant
+from members.models import User
+from tests.members.factories import ExchangeFactory
+from tests.members.factories import MemberFactory
+from tests.members.factories import ParticipantFactory
+from tests.members.factories import StaffUserFactory
+from tests.members.test_admin import grant
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:members_participant_changelist"
+PER_PAGE = 5
+
+
+@pytest.fixture
+def adviser_client(client):
+    adviser = grant(StaffUserFactory(email="adviser@example.org"), "view_participant")
+    client.force_login(adviser)
+    return client
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of five rows, so that a handful of people fill several pages."""
+    monkeypatch.setattr(ParticipantAdmin, "list_per_page", PER_PAGE)
+
+
+def make_people(count: int, start: int = 0) -> None:
+    for n in range(start, start + count):
+        person = (MemberFactory if n % 3 == 0 else ParticipantFactory)(
+            participant_id=f"P-{n:03d}",
+            first_name=f"Name{n:03d}",
+            last_name="Banda" if n % 2 else f"Family{n:03d}",
+            home_country=["KE", "NO", "VN", "BR"][n % 4],
+        )
+        for year in range(n % 3):
+            ExchangeFactory(participant=person, year=1990 + year, host_country="NO")
+
+
+def rows_of(response) -> list[Participant]:
+    assert response.status_code == 200
+    return list(response.context["cl"].result_list)
+
+
+PAGES = {"first page": {}, "search": {"q": "banda"}, "a later page": {"p": "3"}}
+
+
+@pytest.mark.parametrize("params", PAGES.values(), ids=PAGES.keys())
+def test_each_page_of_the_list_costs_the_same_queries_however_large_the_roster(
+    adviser_client, small_pages, params, django_assert_num_queries
+):
+    make_people(20)
+    adviser_client.get(reverse(CHANGELIST), params)  # warm caches (content types, session)
+    with django_assert_num_queries(10):
+        response = adviser_client.get(reverse(CHANGELIST), params)
+    assert len(rows_of(response)) == PER_PAGE
+    make_people(40, start=20)
+    with django_assert_num_queries(10):
+        response = adviser_client.get(reverse(CHANGELIST), params)
+    assert len(rows_of(response)) == PER_PAGE
+
+
+def test_a_later_page_holds_the_rows_of_that_place_in_the_roster_with_their_exchanges(
+    adviser_client, small_pages
+):
+    make_people(23)
+    expected = list(Participant.objects.order_by("last_name", "first_name", "id"))
+
+    shown = [rows_of(adviser_client.get(reverse(CHANGELIST), {"p": p})) for p in (1, 2, 3, 4, 5)]
+
+    assert [person.pk for page in shown for person in page] == [p.pk for p in expected]
+    for person in shown[2]:
+        assert person.exchange_count == person.exchanges.count()
+    assert [len(page) for page in shown] == [5, 5, 5, 5, 3]
+
+
+def test_pages_keep_an_order_chosen_by_a_column(adviser_client, small_pages):
+    make_people(12)
+    # The changelist's columns start with the action checkbox.
+    column = 1 + ParticipantAdmin.list_display.index("exchange_count_column")
+
+    pages = [
+        rows_of(adviser_client.get(reverse(CHANGELIST), {"o": f"-{column}", "p": p}))
+        for p in (1, 2, 3)
+    ]
+
+    people = [person for page in pages for person in page]
+    assert sorted(person.pk for person in people) == sorted(
+        Participant.objects.values_list("pk", flat=True)
+    )
+    counts = [person.exchange_count for person in people]
+    assert counts == sorted(counts, reverse=True)
+    assert counts == [person.exchanges.count() for person in people]
+
+
+def test_the_search_finds_each_field_it_promises_and_nothing_else(adviser_client):
+    kamau = MemberFactory(
+        participant_id="KE-0042",
+        first_name="Wanjiru",
+        last_name="Kamau",
+        email="roster.address@example.org",
+    )
+    kamau.user.email = "login.only@example.net"
+    kamau.user.save()
+    other = ParticipantFactory(
+        participant_id="TZ-7", first_name="Neema", last_name="Mushi", email="neema@example.org"
+    )
+
+    def found(term: str) -> set[str]:
+        response = adviser_client.get(reverse(CHANGELIST), {"q": term})
+        return {person.participant_id for person in rows_of(response)}
+
+    for term in ["ke-004", "WANJIRU", "kamau", "roster.address", "login.only", "EXAMPLE.NET"]:
+        assert found(term) == {kamau.participant_id}, term
+    assert found("example.org") == {kamau.participant_id, other.participant_id}
+    # Every word must occur; a quoted phrase is one word, across first and last name.
+    assert found("wanjiru kamau") == {kamau.participant_id}
+    assert found("wanjiru mushi") == set()
+    assert found('"wanjiru kamau"') == {kamau.participant_id}
+    assert found("nobody-by-this-name") == set()
+    # Characters LIKE treats specially are searched as themselves.
+    assert found("%") == set()
+    assert found("_") == set()
+
+
+def plan_of(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Left only a bitmap scan of an index the condition matches, or else a (costly) scan.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_search_reads_the_trigram_indexes():
+    """The indexes of migration 0013 must match the expressions the search uses: were the search's
+    expression changed without the index, the planner could only scan the roster."""
+    ParticipantFactory(first_name="Wanjiru", last_name="Kamau")
+    in_roster = Participant.objects.alias(text=ADMIN_SEARCH_TEXT).filter(text__icontains="kamau")
+    by_login = User.objects.filter(email__icontains="kamau")
+
+    assert "participant_admin_search_idx" in plan_of(in_roster)
+    assert "user_email_search_idx" in plan_of(by_login)
+
+
+@pytest.mark.parametrize(
+    ("language", "norway"), [("en", "Norway"), ("fr", "Norvège"), ("es", "Noruega")]
+)
+def test_the_country_column_names_the_country_in_the_staff_members_language(
+    adviser_client, language, norway
+):
+    ParticipantFactory(home_country="NO", first_name="Kari", last_name="Nordmann")
+    # The language the staff member chose with the switcher (its cookie).
+    adviser_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    response = adviser_client.get(reverse(CHANGELIST))
+
+    row = re.search(r"<tr>.*?Nordmann.*?</tr>", response.content.decode(), re.S).group(0)
+    assert f'<td class="field-home_country_column">{norway}</td>' in row
+    assert _country_name("NO", language) == norway
+
+
+def test_the_country_filter_lists_the_countries_on_the_roster_and_none(adviser_client):
+    for country in ["KE", "NO", "KE", ""]:
+        ParticipantFactory(home_country=country)
+    ExchangeFactory(host_country="TZ", programme="FK Health")
+    ExchangeFactory(host_country="NO", programme="")
+
+    response = adviser_client.get(reverse(CHANGELIST))
+
+    filters = {spec.title: spec for spec in response.context["cl"].filter_specs}
+    assert filters["home country"].lookup_choices == [
+        ("KE", "Kenya"),
+        ("NO", "Norway"),
+        ("none", "(no country)"),
+    ]
+    assert [code for code, _ in filters["host country (any exchange)"].lookup_choices] == [
+        "NO",
+        "TZ",
+    ]
+    assert filters["programme (any exchange)"].lookup_choices == [("FK Health", "FK Health")]
+
+
+def test_the_admin_index_costs_a_fixed_number_of_queries(client, django_assert_num_queries):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    make_people(5)
+    client.get(reverse("admin:index"))  # warm caches (sessions, content types)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(reverse("admin:index")).status_code == 200
+    make_people(30, start=5)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert client.get(reverse("admin:index")).status_code == 200

@@ -24,14 +24,17 @@ from tests.support.worker import purge_queues
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRET = "esp:webhook-secret"
-# Fast beat for the test: tick and sweep every second; a batch older than 3 s belongs to a dead
-# worker; the message maybe in flight waits 4 s more for a webhook.
+# Fast beat for the test: tick and sweep every second; batches of at most 2 s; a batch older than
+# 8 s belongs to a dead worker even if no worker answers the liveness check (which finds a killed
+# one at once); the message maybe in flight waits 10 s from its claim for a webhook. The stale
+# time keeps a wide margin over a batch: on a loaded machine a live batch taken for dead was sent
+# twice.
 BEAT_ENV = {
     "OUTBOUND_TICK_SECONDS": "1",
     "OUTBOUND_SWEEP_SECONDS": "1",
-    "OUTBOUND_STALE_SECONDS": "3",
+    "OUTBOUND_STALE_SECONDS": "8",
     "OUTBOUND_BATCH_SECONDS": "2",
-    "OUTBOUND_UNCERTAIN_SECONDS": "4",
+    "OUTBOUND_UNCERTAIN_SECONDS": "10",
 }
 
 

@@ -34,7 +34,7 @@ def shown_language(response) -> str:
 
 
 @pytest.fixture
-def browser():
+def english_browser():
     """A browser whose owner reads English: the invitation's language must win over it."""
     return Client(headers={"accept-language": "en-GB,en;q=0.9"})
 
@@ -45,16 +45,16 @@ def invitation_in(language: str, **fields) -> Invitation:
     )
 
 
-def test_the_page_opens_in_the_invitations_language_not_the_browsers(browser):
+def test_the_page_opens_in_the_invitations_language_not_the_browsers(english_browser):
     invitation = invitation_in("fr")
-    page = browser.get(accept_url(invitation), follow=True)
+    page = english_browser.get(accept_url(invitation), follow=True)
     assert page.request["PATH_INFO"] == ACCEPT_FORM
     assert shown_language(page) == "fr"
 
 
-def test_the_page_links_to_each_other_language_named_in_itself(browser):
+def test_the_page_links_to_each_other_language_named_in_itself(english_browser):
     invitation = invitation_in("fr")
-    body = browser.get(accept_url(invitation), follow=True).content.decode()
+    body = english_browser.get(accept_url(invitation), follow=True).content.decode()
     links = body.split('<nav class="language-links"', 1)[1].split("</nav>", 1)[0]
     for code, name in (("en", "English"), ("es", "Español"), ("pt", "Português")):
         assert f'<a href="?language={code}" lang="{code}" hreflang="{code}">{name}</a>' in links
@@ -64,97 +64,97 @@ def test_the_page_links_to_each_other_language_named_in_itself(browser):
     assert accept_url(invitation) not in body
 
 
-def test_one_tap_switches_the_page_and_the_link_keeps_working(browser):
+def test_one_tap_switches_the_page_and_the_link_keeps_working(english_browser):
     invitation = invitation_in("fr")
-    browser.get(accept_url(invitation), follow=True)
+    english_browser.get(accept_url(invitation), follow=True)
 
-    switched = browser.get(ACCEPT_FORM, {"language": "pt"})
+    switched = english_browser.get(ACCEPT_FORM, {"language": "pt"})
     assert switched.status_code == 302 and switched.url == ACCEPT_FORM
-    page = browser.get(ACCEPT_FORM)
+    page = english_browser.get(ACCEPT_FORM)
     assert shown_language(page) == "pt"
     assert "Amina" in page.content.decode()
     # Opening a page changes nothing: the invitee's language is still the invitation's.
     assert Participant.objects.get(pk=invitation.participant_id).preferred_language == "fr"
     # The link from the mail still works after the switch, and opens in the invitation's language.
-    assert shown_language(browser.get(accept_url(invitation), follow=True)) == "fr"
+    assert shown_language(english_browser.get(accept_url(invitation), follow=True)) == "fr"
 
 
-def test_the_language_the_invitee_ends_on_becomes_their_language(browser):
+def test_the_language_the_invitee_ends_on_becomes_their_language(english_browser):
     invitation = invitation_in("fr")
-    browser.get(accept_url(invitation), follow=True)
-    browser.get(ACCEPT_FORM, {"language": "es"})
-    response = browser.post(ACCEPT_FORM, FORM)
+    english_browser.get(accept_url(invitation), follow=True)
+    english_browser.get(ACCEPT_FORM, {"language": "es"})
+    response = english_browser.post(ACCEPT_FORM, FORM)
     assert response.status_code == 302
     participant = Participant.objects.get(pk=invitation.participant_id)
     assert participant.user_id is not None
     assert participant.preferred_language == "es"
     # Logged in, the next page is theirs.
-    assert shown_language(browser.get(response.url)) == "es"
+    assert shown_language(english_browser.get(response.url)) == "es"
 
 
-def test_without_a_switch_the_invitations_language_becomes_theirs(browser):
+def test_without_a_switch_the_invitations_language_becomes_theirs(english_browser):
     invitation = invitation_in("pt")
-    browser.get(accept_url(invitation), follow=True)
-    browser.post(ACCEPT_FORM, FORM)
+    english_browser.get(accept_url(invitation), follow=True)
+    english_browser.post(ACCEPT_FORM, FORM)
     assert Participant.objects.get(pk=invitation.participant_id).preferred_language == "pt"
 
 
-def test_the_footers_switcher_on_the_page_switches_it_too(browser):
+def test_the_footers_switcher_on_the_page_switches_it_too(english_browser):
     invitation = invitation_in("fr")
-    browser.get(accept_url(invitation), follow=True)
-    response = browser.post(reverse("members:language"), {"language": "es", "next": ACCEPT_FORM})
+    english_browser.get(accept_url(invitation), follow=True)
+    response = english_browser.post(reverse("members:language"), {"language": "es", "next": ACCEPT_FORM})
     assert response.url == ACCEPT_FORM
-    assert shown_language(browser.get(ACCEPT_FORM)) == "es"
-    browser.post(ACCEPT_FORM, FORM)
+    assert shown_language(english_browser.get(ACCEPT_FORM)) == "es"
+    english_browser.post(ACCEPT_FORM, FORM)
     assert Participant.objects.get(pk=invitation.participant_id).preferred_language == "es"
 
 
-def test_another_invitations_link_opens_in_its_own_language(browser):
+def test_another_invitations_link_opens_in_its_own_language(english_browser):
     """A choice made on one person's invitation page does not carry over to the next link opened
-    in the same browser (a shared computer, a family's two invitations)."""
+    in the same english_browser (a shared computer, a family's two invitations)."""
     first, second = invitation_in("fr"), invitation_in("pt")
-    browser.get(accept_url(first), follow=True)
-    browser.get(ACCEPT_FORM, {"language": "es"})
-    assert shown_language(browser.get(accept_url(second), follow=True)) == "pt"
+    english_browser.get(accept_url(first), follow=True)
+    english_browser.get(ACCEPT_FORM, {"language": "es"})
+    assert shown_language(english_browser.get(accept_url(second), follow=True)) == "pt"
 
 
-def test_a_language_the_portal_does_not_offer_is_ignored(browser):
+def test_a_language_the_portal_does_not_offer_is_ignored(english_browser):
     invitation = invitation_in("fr")
-    browser.get(accept_url(invitation), follow=True)
-    page = browser.get(ACCEPT_FORM, {"language": "de"})
+    english_browser.get(accept_url(invitation), follow=True)
+    page = english_browser.get(ACCEPT_FORM, {"language": "de"})
     assert page.status_code == 200
     assert shown_language(page) == "fr"
 
 
-def test_the_pages_opened_from_it_read_the_same_language(browser):
+def test_the_pages_opened_from_it_read_the_same_language(english_browser):
     """The privacy notice linked from the form, in the language the invitee reads."""
     invitation = invitation_in("fr")
-    browser.get(accept_url(invitation), follow=True)
-    browser.get(ACCEPT_FORM, {"language": "pt"})
-    browser.get(ACCEPT_FORM)
-    assert browser.cookies[settings.LANGUAGE_COOKIE_NAME].value == "pt"
-    assert shown_language(browser.get(reverse("privacy"))) == "pt"
+    english_browser.get(accept_url(invitation), follow=True)
+    english_browser.get(ACCEPT_FORM, {"language": "pt"})
+    english_browser.get(ACCEPT_FORM)
+    assert english_browser.cookies[settings.LANGUAGE_COOKIE_NAME].value == "pt"
+    assert shown_language(english_browser.get(reverse("privacy"))) == "pt"
 
 
-def test_the_decline_page_speaks_the_invitations_language_too(browser):
+def test_the_decline_page_speaks_the_invitations_language_too(english_browser):
     invitation = invitation_in("es")
-    page = browser.get(decline_url(invitation), follow=True)
+    page = english_browser.get(decline_url(invitation), follow=True)
     assert page.request["PATH_INFO"] == DECLINE_FORM
     assert shown_language(page) == "es"
-    browser.get(DECLINE_FORM, {"language": "fr"})
-    assert shown_language(browser.get(DECLINE_FORM)) == "fr"
-    assert shown_language(browser.post(DECLINE_FORM)) == "fr"
+    english_browser.get(DECLINE_FORM, {"language": "fr"})
+    assert shown_language(english_browser.get(DECLINE_FORM)) == "fr"
+    assert shown_language(english_browser.post(DECLINE_FORM)) == "fr"
     assert Participant.objects.get(pk=invitation.participant_id).declined_invitations
 
 
-def test_an_expired_invitations_page_speaks_its_language(browser):
+def test_an_expired_invitations_page_speaks_its_language(english_browser):
     invitation = invitation_in("pt", expires_at=timezone.now() - timedelta(days=1))
-    page = browser.get(accept_url(invitation), follow=True)
+    page = english_browser.get(accept_url(invitation), follow=True)
     assert page.status_code == 410
     assert shown_language(page) == "pt"
 
 
-def test_an_unknown_link_follows_the_browser(browser):
-    page = browser.get(reverse("invitations:accept", args=["not-a-token"]), follow=True)
+def test_an_unknown_link_follows_the_browser(english_browser):
+    page = english_browser.get(reverse("invitations:accept", args=["not-a-token"]), follow=True)
     assert page.status_code == 404
     assert shown_language(page) == "en"

@@ -163,7 +163,7 @@ def plan_items_for_year(year: int) -> dict:
     by_month: dict[int, list] = {}
     activities = (
         Activity.objects.filter(status=Activity.Status.PUBLISHED, starts_at__year=year)
-        .only("id", "title", "kind", "starts_at", "city")
+        .only("id", "title", "kind", "starts_at", "city", "languages")
         .order_by("starts_at")
     )
     for activity in activities:
@@ -178,6 +178,7 @@ def plan_items_for_year(year: int) -> dict:
                 # Absolute: newsletters put it in mail, where a path leads nowhere.
                 public_url=f"{settings.SITE_URL}{activity.get_absolute_url()}",
                 note=activity.get_kind_display(),
+                languages=tuple(activity.languages),
             )
         )
     return by_month

@@ -26,6 +26,7 @@ class PlanItem:
     url: str = ""
     note: str = ""
     public_url: str = ""  # the member-facing page (newsletters link to it), if there is one
+    languages: tuple[str, ...] = ()  # language codes an activity is held in, if the source knows
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ def activities_for_month(month: datetime.date) -> list[dict]:
             "title": item.title,
             "date": item.date.isoformat(),
             "url": getattr(item, "public_url", "") or "",
+            # Codes, not names: the edition names them in its own language (and a snapshot taken
+            # before this field existed simply has none).
+            "languages": list(item.languages),
         }
         for item in items
     ]

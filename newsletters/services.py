@@ -66,12 +66,11 @@ def _locked(newsletter: Newsletter) -> Newsletter:
     return Newsletter.objects.select_for_update().get(pk=newsletter.pk)
 
 
-def _require(newsletter: Newsletter, *allowed: str, action: str) -> None:
+def _require(newsletter: Newsletter, *allowed: str, refusal: str) -> None:
+    """`refusal` is a whole sentence with the status in it: a sentence built from a status and a
+    verb cannot agree in gender in French, Spanish or Portuguese."""
     if newsletter.status not in allowed:
-        raise NewsletterRefused(
-            _("A %(status)s newsletter cannot be %(action)s.")
-            % {"status": newsletter.get_status_display(), "action": action}
-        )
+        raise NewsletterRefused(refusal % {"status": newsletter.get_status_display()})
 
 
 @transaction.atomic
@@ -89,7 +88,11 @@ def newsletter_schedule(
     `confirmed_count` is the audience the staff member saw on the "Send now" confirmation: when
     given and no longer right, nothing is scheduled (code `AUDIENCE_CHANGED`)."""
     newsletter = _locked(newsletter)
-    _require(newsletter, Status.DRAFT, action=_("scheduled"))
+    _require(
+        newsletter,
+        Status.DRAFT,
+        refusal=_("This newsletter cannot be scheduled: its status is “%(status)s”."),
+    )
     now = timezone.now()
     if send_at is not None and send_at < now - datetime.timedelta(minutes=5):
         raise NewsletterRefused(_("Choose a time in the future."), code=TIME_IN_THE_PAST)
@@ -129,7 +132,11 @@ def newsletter_schedule(
 def newsletter_unschedule(*, newsletter: Newsletter) -> Newsletter:
     """Back to draft before sending started (to edit it or pick another time)."""
     newsletter = _locked(newsletter)
-    _require(newsletter, Status.SCHEDULED, action=_("put back to draft"))
+    _require(
+        newsletter,
+        Status.SCHEDULED,
+        refusal=_("This newsletter cannot be put back to draft: its status is “%(status)s”."),
+    )
     newsletter.status = Status.DRAFT
     newsletter.scheduled_for = None
     newsletter.save(update_fields=["status", "scheduled_for", "updated_at"])
@@ -140,7 +147,12 @@ def newsletter_unschedule(*, newsletter: Newsletter) -> Newsletter:
 def newsletter_pause(*, newsletter: Newsletter, reason: str) -> Newsletter:
     """Stop sending after the message in flight; `newsletter_resume` goes on where it stopped."""
     newsletter = _locked(newsletter)
-    _require(newsletter, Status.SENDING, Status.SCHEDULED, action=_("paused"))
+    _require(
+        newsletter,
+        Status.SENDING,
+        Status.SCHEDULED,
+        refusal=_("This newsletter cannot be paused: its status is “%(status)s”."),
+    )
     newsletter.status = Status.PAUSED
     newsletter.paused_reason = reason[:300]
     newsletter.save(update_fields=["status", "paused_reason", "updated_at"])
@@ -150,7 +162,11 @@ def newsletter_pause(*, newsletter: Newsletter, reason: str) -> Newsletter:
 @transaction.atomic
 def newsletter_resume(*, newsletter: Newsletter) -> Newsletter:
     newsletter = _locked(newsletter)
-    _require(newsletter, Status.PAUSED, action=_("resumed"))
+    _require(
+        newsletter,
+        Status.PAUSED,
+        refusal=_("This newsletter cannot be resumed: its status is “%(status)s”."),
+    )
     # A newsletter paused before it started goes back to waiting for its time.
     newsletter.status = Status.SENDING if newsletter.started_at else Status.SCHEDULED
     newsletter.paused_reason = ""
@@ -165,7 +181,11 @@ def newsletter_cancel(*, newsletter: Newsletter) -> Newsletter:
     """Nothing more goes out; what was already sent stays counted."""
     newsletter = _locked(newsletter)
     before_sent = (Status.DRAFT, Status.SCHEDULED, Status.SENDING, Status.PAUSED)
-    _require(newsletter, *before_sent, action=_("cancelled"))
+    _require(
+        newsletter,
+        *before_sent,
+        refusal=_("This newsletter cannot be cancelled: its status is “%(status)s”."),
+    )
     newsletter.status = Status.CANCELLED
     newsletter.save(update_fields=["status", "updated_at"])
     # Rows a batch has claimed are cancelled too: the sender checks before each message and

@@ -25,7 +25,9 @@ def activities_in_plan(monkeypatch):
                     url="/admin/activities/activity/1/change/",
                     public_url="https://network.example/activities/1/",
                 ),
-                PlanItem(title="Nairobi meeting", date=datetime.date(2026, 12, 2)),
+                PlanItem(
+                    title="Nairobi meeting", date=datetime.date(2026, 12, 2), languages=("fr", "en")
+                ),
             ]
         }
 

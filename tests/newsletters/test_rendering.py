@@ -8,6 +8,8 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from core.markdown import render_markdown
+from newsletters.models import Newsletter
+from newsletters.models import NewsletterVariant
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import message_html
 from newsletters.rendering import participant_pk_from_token
@@ -87,6 +89,23 @@ def test_next_months_activities_are_listed_with_their_public_links(activities_in
     # Dates in the language's own format (Django's MONTH_DAY_FORMAT), whatever English uses.
     assert f"{month_day(datetime.date(2026, 12, 2), 'en')}: Nairobi meeting" in message.body
     assert "https://network.example/activities/1/" in message.body
+
+
+def test_each_activity_says_what_language_it_is_held_in_in_the_readers_language(
+    activities_in_plan,
+):
+    newsletter = NewsletterFactory(include_activities=True)
+    english = IssueRenderer(newsletter).message(recipient_for(MemberFactory()))
+    assert "Nairobi meeting\n  Held in: French and English" in english.body
+    assert "Held in: French and English" in message_html(english)
+    # The webinar records no language (a plan item without them): no line, not an empty one.
+    assert english.body.count("Held in") == 1
+    NewsletterVariant.objects.create(
+        newsletter=newsletter, language="fr", subject="Nouvelles", body="Bonjour."
+    )
+    reader = MemberFactory(preferred_language="fr")
+    french = IssueRenderer(Newsletter.objects.get(pk=newsletter.pk)).message(recipient_for(reader))
+    assert "Se déroule en\xa0: français et anglais" in french.body
 
 
 def test_without_the_flag_there_is_no_activities_section(activities_in_plan):

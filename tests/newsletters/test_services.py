@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django.utils import translation
 
 from members.models import Participant
 from members.models import StaffAction
@@ -166,3 +167,16 @@ def test_a_test_mail_goes_to_the_staff_member_marked_as_test(django_capture_on_c
     assert sent.subject == "[Test] November news"
     assert "Hello Kari," in sent.body
     assert not Delivery.objects.exists()
+
+
+def test_a_refusal_is_one_whole_sentence_in_the_staff_members_language(population):
+    """Not "A %(status)s newsletter cannot be %(action)s": the status and the verb could not agree
+    in gender in French, Spanish or Portuguese."""
+    staff = StaffUserFactory()
+    newsletter = NewsletterFactory()
+    services.newsletter_schedule(newsletter=newsletter, actor=staff)
+    with pytest.raises(services.NewsletterRefused, match="cannot be scheduled: its status is"):
+        services.newsletter_schedule(newsletter=newsletter, actor=staff)
+    with translation.override("fr"), pytest.raises(services.NewsletterRefused) as refused:
+        services.newsletter_resume(newsletter=newsletter)
+    assert "Impossible de reprendre l'envoi de cette lettre d'information" in str(refused.value)

@@ -102,7 +102,9 @@ def test_without_a_switch_the_invitations_language_becomes_theirs(english_browse
 def test_the_footers_switcher_on_the_page_switches_it_too(english_browser):
     invitation = invitation_in("fr")
     english_browser.get(accept_url(invitation), follow=True)
-    response = english_browser.post(reverse("members:language"), {"language": "es", "next": ACCEPT_FORM})
+    response = english_browser.post(
+        reverse("members:language"), {"language": "es", "next": ACCEPT_FORM}
+    )
     assert response.url == ACCEPT_FORM
     assert shown_language(english_browser.get(ACCEPT_FORM)) == "es"
     english_browser.post(ACCEPT_FORM, FORM)

@@ -14,6 +14,7 @@ from community.models import DigestDelivery
 from core.tasks import outbound_tick
 from tests.community.factories import regular_member
 from tests.community.factories import topic
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,6 +47,9 @@ def test_a_notification_and_a_digest_go_through_the_worker(celery_worker, smtp_s
     for message in digests_received:
         assert "Solar pumps" in message.text()
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {"sent"}
+    # The sink has the messages a moment before the worker commits their ``sent`` marks.
+    wait_until(
+        lambda: set(DigestDelivery.objects.values_list("status", flat=True)) == {"sent"}, timeout=30
+    )
     # Started again: nothing more.
     assert digests.digest_start(frequency="weekly", day=monday) == 0

@@ -20,6 +20,7 @@ from newsletters.tasks import newsletters_send_due
 from tests.members.factories import MemberFactory
 from tests.members.factories import StaffUserFactory
 from tests.newsletters.factories import NewsletterFactory
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,15 +106,6 @@ def test_a_worker_killed_mid_send_and_restarted_mails_everyone_exactly_once(
     (message,) = [m for m in smtp_sink.messages if m.envelope_to[0] == members[0].user.email]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert f"Hello {members[0].first_name}," in message.text()
-
-
-def wait_until(condition, timeout=90.0, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    raise TimeoutError("condition not met in time")
 
 
 def test_pausing_mid_send_stops_after_the_message_in_flight(start_worker, smtp_sink):

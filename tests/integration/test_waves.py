@@ -7,7 +7,6 @@ import collections
 import json
 import re
 import signal
-import time
 
 import pytest
 from django.db.models import Count
@@ -19,6 +18,7 @@ from invitations.models import Wave
 from tests.invitations.sending_support import make_participants
 from tests.invitations.sending_support import make_wave
 from tests.members.factories import StaffUserFactory
+from tests.support.waiting import wait_until
 from tests.support.worker import purge_queues
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,15 +43,6 @@ def start_with_beat(start_worker, tmp_path, **env):
         env={**BEAT_ENV, **env},
         extra_args=("-B", "-s", str(tmp_path / "beat-schedule")),
     )
-
-
-def wait_until(condition, timeout=90.0, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    raise TimeoutError("condition not met in time")
 
 
 def recipients(sink) -> collections.Counter:

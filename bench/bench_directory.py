@@ -20,7 +20,7 @@ from urllib.parse import urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DB = "norec_bench_directory"
+BENCH_DB = "norec_bench_directory" + os.environ.get("BENCH_DB_SUFFIX", "")
 PARTICIPANTS = 100_000
 REGISTERED = 60_000
 VISIBLE = 40_000

@@ -22,7 +22,11 @@ if str(ROOT) not in sys.path:
 @contextlib.contextmanager
 def scratch_database(name: str, *, keep: bool = False):
     """Point DATABASE_URL (and so Django's settings) at a fresh database `name`; drop it on exit
-    unless `keep`. Exits with a message when DATABASE_URL is not PostgreSQL."""
+    unless `keep`. Exits with a message when DATABASE_URL is not PostgreSQL.
+
+    BENCH_DB_SUFFIX (e.g. "_alice") is appended to the name, so that two checkouts can run the same
+    benchmark at once on one PostgreSQL server without dropping each other's database."""
+    name = name + os.environ.get("BENCH_DB_SUFFIX", "")
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit(f"{name} needs DATABASE_URL=postgres://... (make bench sets it)")

@@ -334,6 +334,15 @@ OUTBOUND_BATCH_SECONDS = env.float("OUTBOUND_BATCH_SECONDS", default=60.0)
 # broadcast; a `sending` row older than OUTBOUND_STALE_SECONDS comes back in any case.
 OUTBOUND_SWEEP_SECONDS = env.float("OUTBOUND_SWEEP_SECONDS", default=30.0)
 OUTBOUND_STALE_SECONDS = env.float("OUTBOUND_STALE_SECONDS", default=180.0)
+# A live worker's batch runs for up to OUTBOUND_BATCH_SECONDS (plus the message in flight); a stale
+# time at or below that would let the sweep take a slow live batch for a dead one and send its
+# rows twice. Refused at start, like a missing secret, rather than found in a double mailing.
+if OUTBOUND_STALE_SECONDS <= OUTBOUND_BATCH_SECONDS * 1.5:
+    raise ImproperlyConfigured(
+        f"OUTBOUND_STALE_SECONDS ({OUTBOUND_STALE_SECONDS:g}) must be more than one and a half "
+        f"times OUTBOUND_BATCH_SECONDS ({OUTBOUND_BATCH_SECONDS:g}): a slow batch of a live "
+        "worker would otherwise be taken for a dead one and its messages sent twice."
+    )
 # The message maybe in flight when a worker died waits for the ESP's webhook only where one will
 # come: an anymail ESP (not its test or console backends). Over plain SMTP it is sent again at
 # once. Set it to true for an ESP's SMTP relay whose webhooks point here.

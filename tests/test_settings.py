@@ -392,6 +392,14 @@ def test_a_dead_workers_last_message_waits_for_a_webhook_only_where_an_esp_sends
     assert outbound_settings(relay)["OUTBOUND_AWAIT_WEBHOOKS"] is True
 
 
+def test_a_stale_time_a_live_batch_could_reach_is_refused_at_start():
+    result = manage("check", env={"OUTBOUND_BATCH_SECONDS": "60", "OUTBOUND_STALE_SECONDS": "60"})
+    assert result.returncode != 0
+    assert "OUTBOUND_STALE_SECONDS (60) must be more than" in result.stderr
+    result = manage("check", env={"OUTBOUND_BATCH_SECONDS": "5", "OUTBOUND_STALE_SECONDS": "20"})
+    assert result.returncode == 0, result.stderr
+
+
 def test_a_dead_workers_mail_is_back_in_the_queue_within_five_minutes_at_the_defaults():
     # The sweep runs every OUTBOUND_SWEEP_SECONDS. A dead worker is known at the first sweep that
     # asks (under a minute); even when no worker can be asked, its rows are stale after

@@ -149,10 +149,14 @@ def generate(rng: random.Random) -> None:
     settled = ids[: MEMBERS - NEW_MEMBERS]
     newcomers = ids[MEMBERS - NEW_MEMBERS :]
     # Replies per topic: the big one, then a long tail over the other 499.
+    # (capped, so that the big one stays the biggest; what the cap cuts is spread evenly).
     shares = [rng.paretovariate(1.1) for _ in range(TOPICS - 1)]
     rest = POSTS - TOPICS - BIG_TOPIC_REPLIES
-    replies = [BIG_TOPIC_REPLIES] + [int(rest * share / sum(shares)) for share in shares]
-    replies[1] += rest - sum(replies[1:])
+    cap = BIG_TOPIC_REPLIES // 2
+    replies = [min(cap, int(rest * share / sum(shares))) for share in shares]
+    cut = rest - sum(replies)
+    replies = [BIG_TOPIC_REPLIES] + [n + cut // len(replies) for n in replies]
+    replies[-1] += rest - sum(replies[1:])
 
     topics, plan = [], []
     number = 0

@@ -227,9 +227,9 @@ def generate(rng: random.Random) -> None:
                         search_text=fold_for_search(f"{title} {body}".strip()),
                     )
                 )
-            if len(batch) >= 10_000:
-                Post.objects.bulk_create(batch, batch_size=5000)
-                batch = []
+        # Written in the order members wrote them, as in production: a topic's posts lie spread
+        # over the table, and the newest posts together at its end.
+        batch.sort(key=lambda post: post.created_at)
         Post.objects.bulk_create(batch, batch_size=5000)
     # The topics' counters as the services keep them (`services._refresh_topic`).
     with connection.cursor() as cursor:

@@ -39,8 +39,12 @@ SEARCH_RESULTS_COUNTED = 200
 
 
 def _viewer(request) -> Participant | None:
-    """The reader's own roster row, or None for an account without one (staff)."""
-    return Participant.objects.filter(user=request.user, deleted_at__isnull=True).first()
+    """The reader's own roster row, or None for an account without one (staff). The row is the
+    one members.language's middleware read already (cached on the user): no query of its own."""
+    participant = getattr(request.user, "participant", None)
+    if participant is None or participant.deleted_at is not None:
+        return None
+    return participant
 
 
 def _member(request) -> Participant:

@@ -17,10 +17,11 @@ register = template.Library()
 POST_TAGS = ALLOWED_TAGS - {"img"}
 POST_ATTRIBUTES = {tag: names for tag, names in ALLOWED_ATTRIBUTES.items() if tag != "img"}
 # Posts rendered lately, kept in this process: rendering 30 posts' Markdown was a third of a
-# topic page's CPU time. The text itself is the key, so an edited post is simply a new entry;
-# 2,000 posts of a few KB each are a few MB. (The shared cache was no faster: one Redis round
-# trip per post costs about what rendering it does.)
-RENDERED_KEPT = 2000
+# topic page's CPU time. The text itself is the key, so an edited post is simply a new entry.
+# 1,000 posts are about 33 topic pages: a megabyte or two for posts of usual length, 30 MB if all
+# were of the longest (10,000 characters). The shared cache was no faster: one Redis round trip
+# per post costs about what rendering it does.
+RENDERED_KEPT = 1000
 
 
 @functools.lru_cache(maxsize=RENDERED_KEPT)

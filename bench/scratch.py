@@ -20,9 +20,11 @@ if str(ROOT) not in sys.path:
 
 
 @contextlib.contextmanager
-def scratch_database(name: str, *, keep: bool = False):
+def scratch_database(name: str, *, keep: bool = False, reuse: bool = False):
     """Point DATABASE_URL (and so Django's settings) at a fresh database `name`; drop it on exit
-    unless `keep`. Exits with a message when DATABASE_URL is not PostgreSQL.
+    unless `keep`. Exits with a message when DATABASE_URL is not PostgreSQL. With `reuse`, a
+    database of that name left by an earlier run (`keep`) is used as it is, not recreated: the
+    benchmark then finds its data there and skips generating it.
 
     BENCH_DB_SUFFIX (e.g. "_alice") is appended to the name, so that two checkouts can run the same
     benchmark at once on one PostgreSQL server without dropping each other's database."""
@@ -45,8 +47,17 @@ def scratch_database(name: str, *, keep: bool = False):
             cursor.execute(sql)
         conn.close()
 
-    server_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    server_sql(f"CREATE DATABASE {name}")
+    def exists() -> bool:
+        conn = psycopg2.connect(server)
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            found = cursor.fetchone() is not None
+        conn.close()
+        return found
+
+    if not (reuse and exists()):
+        server_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        server_sql(f"CREATE DATABASE {name}")
     try:
         yield os.environ["DATABASE_URL"]
     finally:

@@ -6,6 +6,7 @@ part are listed because their names are on the topic's page already."""
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Mention
@@ -17,19 +18,39 @@ from members.services import fold_for_search
 
 MAX_MENTIONS = 10
 MAX_FOUND = 20
+MAX_OFFERED = 20
+RECENT_POSTS = 200
 # The submit button that asks for the names matching `mention_search` instead of posting.
 FIND_BUTTON = "find_mentions"
 
 
+def _topic_people(topic: Topic):
+    """Posts of `topic` everyone sees, by members who still have an account."""
+    return Post.objects.filter(
+        topic=topic,
+        status=Post.Status.VISIBLE,
+        author__isnull=False,
+        author__deleted_at__isnull=True,
+        author__user__isnull=False,
+    )
+
+
 def participants_of(topic: Topic | None) -> list[Participant]:
-    """Who took part in a topic with posts everyone sees, by name."""
+    """Who took part in a topic with posts everyone sees, by name: those among its last
+    RECENT_POSTS posts, the MAX_OFFERED who posted last (a topic of 2,000 replies has a thousand
+    people: the page would list them all; "Find" reaches the others)."""
     if topic is None:
         return []
-    ids = Post.objects.filter(topic=topic, status=Post.Status.VISIBLE, author__isnull=False).values(
-        "author_id"
+    latest = _topic_people(topic).order_by("-created_at", "-id").values("pk")[:RECENT_POSTS]
+    recent = (
+        Post.objects.filter(pk__in=latest)
+        .values("author_id")
+        .annotate(last=Max("created_at"))
+        .order_by("-last")
+        .values("author_id")[:MAX_OFFERED]
     )
     return list(
-        Participant.objects.filter(pk__in=ids, deleted_at__isnull=True, user__isnull=False)
+        Participant.objects.filter(pk__in=recent)
         .order_by("first_name", "last_name", "pk")
         .only("pk", "first_name", "last_name")
     )
@@ -86,7 +107,11 @@ def allowed_ids(*, topic: Topic | None, ids: list[int]) -> set[int]:
     shows."""
     if not ids:
         return set()
-    of_topic = {person.pk for person in participants_of(topic)}
+    of_topic = set()
+    if topic is not None:
+        of_topic = set(
+            _topic_people(topic).filter(author_id__in=ids).values_list("author_id", flat=True)
+        )
     shown = set(directory_visible().filter(pk__in=ids).values_list("pk", flat=True))
     return {pk for pk in ids if pk in of_topic or pk in shown}
 

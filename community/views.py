@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse
 from django.http import Http404
@@ -35,11 +34,17 @@ from members.models import Participant
 TOPICS_PER_PAGE = 20
 POSTS_PER_PAGE = 30
 SEARCH_RESULTS_PER_PAGE = 20
+# Ten pages: past them, a search asks for another word rather than counting every match.
+SEARCH_RESULTS_COUNTED = 200
 
 
 def _viewer(request) -> Participant | None:
-    """The reader's own roster row, or None for an account without one (staff)."""
-    return Participant.objects.filter(user=request.user, deleted_at__isnull=True).first()
+    """The reader's own roster row, or None for an account without one (staff). The row is the
+    one members.language's middleware read already (cached on the user): no query of its own."""
+    participant = getattr(request.user, "participant", None)
+    if participant is None or participant.deleted_at is not None:
+        return None
+    return participant
 
 
 def _member(request) -> Participant:
@@ -99,9 +104,8 @@ def room_url(room) -> str:
 def room_detail_view(request, slug: str):
     viewer = _viewer(request)
     room = selectors.room_get(slug=slug)
-    page = Paginator(selectors.topic_list(room=room, viewer=viewer), TOPICS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    topics = selectors.topic_list(room=room, viewer=viewer)
+    page = selectors.KeysFirstPaginator(topics, TOPICS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "community/room_detail.html",
@@ -205,7 +209,7 @@ def topic_detail_view(request, pk: int):
                 messages.info(request, _held_message())
             return redirect(_post_url(post, viewer))
     posts = moderation_views.topic_posts(topic=topic, viewer=viewer)
-    page = Paginator(posts, POSTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = selectors.KeysFirstPaginator(posts, POSTS_PER_PAGE).get_page(request.GET.get("page"))
     for post in page.object_list:
         post.author_linked = selectors.author_linked(post, viewer)
         post.may_edit = services.may_edit(post=post, participant=viewer)
@@ -310,8 +314,10 @@ def search_view(request):
     text = form.cleaned_data["q"] if form.is_valid() else ""
     page = None
     if text.strip():
-        page = Paginator(
-            selectors.post_search(text=text, viewer=viewer), SEARCH_RESULTS_PER_PAGE
+        page = selectors.KeysFirstPaginator(
+            selectors.post_search(text=text, viewer=viewer),
+            SEARCH_RESULTS_PER_PAGE,
+            count_cap=SEARCH_RESULTS_COUNTED,
         ).get_page(request.GET.get("page"))
         for post in page.object_list:
             post.author_linked = selectors.author_linked(post, viewer)

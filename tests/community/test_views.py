@@ -147,7 +147,9 @@ def test_room_and_topic_pages_use_a_fixed_number_of_queries(
     client.force_login(amina.user)
     room_url = reverse("community:room", args=[network.slug])
     topic_url = reverse("community:topic", args=[conversations[0].pk])
-    # 8: the session, the user, the member's language (members.language), the page's own reads.
+    # 8: the session, the user, the member (members.language, the view reuses it), the page's own
+    # reads (a list page reads its count, its page's keys, then those rows:
+    # selectors.KeysFirstPaginator).
     with django_assert_max_num_queries(8) as few:
         client.get(room_url)
     # 9 on the topic page: the same, and the reply form's name picker lists the topic's people.

@@ -5,7 +5,8 @@ The model is the sender's own rule (`sending._allowance`): at most `rate_per_hou
 hour, one batch per campaign per tick, and, with a sending window, only to recipients whose local
 time is inside it. Rows are claimed in id order, which mixes the recipients' zones, so while
 several zones are open they are drawn down in proportion. Rate 0 means "no throttle": the
-duration then depends on the mail server alone and is not estimated.
+duration then depends on the mail server alone and is not estimated. A newsletter's default pace
+is `core.outbound_model.DEFAULT_RATE_PER_HOUR` (why that figure is told there).
 """
 
 from __future__ import annotations
@@ -22,12 +23,6 @@ from django.conf import settings
 from core.outbound.registry import SendingWindow
 from core.outbound.registry import zone_for_name
 
-# A pace an ESP account sustains without warming up: 20,000 an hour is 5.6 messages a second,
-# under Amazon SES's starting quota for a production account (14 a second) and well inside what
-# Postmark's broadcast streams, Mailgun, SendGrid, Brevo and Mailjet take from a paid account; it
-# is slow enough that bounces and complaints come back while most of a newsletter still waits
-# (the reputation pause can then stop it) and fast enough that 12,000 members take 36 minutes.
-DEFAULT_RATE_PER_HOUR = 20_000
 # More than any one ESP account here is allowed (and than the sender reaches over SMTP on one
 # machine): a figure above it is a typo, not a pace.
 MAX_RATE_PER_HOUR = 1_000_000

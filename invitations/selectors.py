@@ -27,6 +27,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.outbound.pace import RECENT
+from core.zones import zone_for_participant
 from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import InvitationRequest
@@ -134,6 +136,36 @@ def wave_preview_languages(*, wave: Wave) -> list[dict]:
     ]
 
 
+def wave_preview_zones(*, wave: Wave) -> dict[str, int]:
+    """How many of those the wave would invite live in each time zone (the zone their invitation
+    is timed for, as `wave_launch` sets it), in one query: for the estimate of its duration
+    through the sending window."""
+    rows = (
+        wave_candidates(wave=wave)
+        .filter(exclusion=ELIGIBLE)
+        .order_by()
+        .values_list("time_zone", "home_country")
+        .annotate(count=Count("pk"))
+    )
+    zones: dict[str, int] = {}
+    for time_zone, home_country, count in rows:
+        zone = zone_for_participant(time_zone=time_zone, home_country=home_country)
+        zones[zone] = zones.get(zone, 0) + count
+    return zones
+
+
+def wave_pending_zones(*, wave: Wave) -> dict[str, int]:
+    """The wave's invitations still waiting to be sent, per recipient time zone (one query on
+    the claim's index, wave and status)."""
+    return dict(
+        wave.invitations.filter(status=Invitation.Status.PENDING)
+        .order_by()
+        .values_list("time_zone")
+        .annotate(count=Count("pk"))
+        .values_list("time_zone", "count")
+    )
+
+
 def wave_participants_for_reason(*, wave: Wave, reason: str) -> QuerySet[Participant]:
     """The people behind one line of the preview, for the list one click away."""
     return (
@@ -207,10 +239,14 @@ def _progress_counts(prefix: str = "") -> dict[str, Count]:
     }
 
 
-def wave_progress(*, wave: Wave) -> dict:
+def wave_progress(*, wave: Wave, now: datetime | None = None) -> dict:
     """The counts on the wave page, in one query (see `invitation_progress_conditions`), with
-    how much of the wave is handled and accepted, in percent."""
-    counts = wave.invitations.aggregate(**_progress_counts())
+    how much of the wave is handled and accepted, in percent, and `recent`: how many were sent
+    in the last `pace.RECENT`, for the current rate (the same scan, no query of its own)."""
+    since = (now or timezone.now()) - RECENT
+    counts = wave.invitations.aggregate(
+        **_progress_counts(), recent=Count("pk", filter=Q(sent_at__gt=since))
+    )
     total = counts["total"]
     done = total - counts["pending"]
     counts["done_percent"] = round(100 * done / total) if total else 0

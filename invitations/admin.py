@@ -33,7 +33,7 @@ from invitations import services
 from invitations.models import Wave
 from invitations.models import default_weekdays
 from invitations.pace import wave_estimate
-from invitations.pace import wave_pace
+from invitations.pace import wave_page_pace
 from members.models import Exchange
 
 # --- waves ------------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ class WaveAdmin(admin.ModelAdmin):
         else:
             now = timezone.now()
             context["progress"] = selectors.wave_progress(wave=wave, now=now)
-            context["pace"] = wave_pace(wave=wave, progress=context["progress"], now=now)
+            context["pace"] = wave_page_pace(wave=wave, progress=context["progress"], now=now)
             context["paused"] = wave.status == Wave.Status.PAUSED
             context["resend"] = selectors.wave_resend_counts(wave=wave)
             context["invitations_url"] = (

@@ -1,6 +1,6 @@
-"""A wave's pace on its page: before launch, how long the people it would invite take at its
-pace, batch size and sending window (each in their own time zone); while it sends, the current
-rate and the time left. Both from `core.outbound.pace`."""
+"""A wave's pace on its page and the dashboard: before launch, how long the people it would
+invite take at its pace, batch size and sending window (each in their own time zone); while it
+sends, the current rate and the time left. Both from `core.outbound.pace`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from invitations.models import Wave
 from invitations.sending import wave_campaign
 
 Status = Wave.Status
+# The statuses in which invitations still wait to go out.
+UNDER_WAY = (Status.SENDING, Status.PAUSED, Status.SCHEDULED)
 
 
 def wave_estimate(*, wave: Wave, now: datetime) -> pace.Estimate:
@@ -26,18 +28,32 @@ def wave_estimate(*, wave: Wave, now: datetime) -> pace.Estimate:
     )
 
 
-def wave_pace(*, wave: Wave, progress: dict, now: datetime) -> pace.ProgressPace | None:
-    """From `selectors.wave_progress` (its `recent` and `pending`); one more query, for the zones
-    of what is left, only while invitations wait. None for a wave that sends no more."""
-    if wave.status not in (Status.SENDING, Status.PAUSED, Status.SCHEDULED):
+def wave_pace(
+    *, wave: Wave, sent_recently: int, pending_zones: dict[str, int], now: datetime
+) -> pace.ProgressPace | None:
+    """`sent_recently` from the wave's progress (`recent`), `pending_zones` from
+    `selectors.waves_pending_zones`. None for a wave that sends no more."""
+    if wave.status not in UNDER_WAY:
         return None
     campaign = wave_campaign(wave)
-    pending = selectors.wave_pending_zones(wave=wave) if progress["pending"] else {}
     return pace.progress_pace(
-        sent_recently=progress["recent"],
-        pending=pending,
+        sent_recently=sent_recently,
+        pending=pending_zones,
         rate_per_hour=campaign.rate_per_hour,
         now=max(now, wave.starts_at),
         window=campaign.window,
         batch_size=campaign.batch_size,
     )
+
+
+def wave_page_pace(*, wave: Wave, progress: dict, now: datetime) -> pace.ProgressPace | None:
+    """For the wave page, from `selectors.wave_progress`: one more query, only while
+    invitations wait."""
+    if wave.status not in UNDER_WAY:
+        return None
+    pending = (
+        selectors.waves_pending_zones(wave_ids=[wave.pk]).get(wave.pk, {})
+        if progress["pending"]
+        else {}
+    )
+    return wave_pace(wave=wave, sent_recently=progress["recent"], pending_zones=pending, now=now)

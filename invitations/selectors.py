@@ -154,16 +154,19 @@ def wave_preview_zones(*, wave: Wave) -> dict[str, int]:
     return zones
 
 
-def wave_pending_zones(*, wave: Wave) -> dict[str, int]:
-    """The wave's invitations still waiting to be sent, per recipient time zone (one query on
-    the claim's index, wave and status)."""
-    return dict(
-        wave.invitations.filter(status=Invitation.Status.PENDING)
+def waves_pending_zones(*, wave_ids: list[int]) -> dict[int, dict[str, int]]:
+    """The invitations still waiting to be sent of each wave, per recipient time zone, in one
+    query on the claim's index (wave, status): {wave id: {zone: count}}."""
+    rows = (
+        Invitation.objects.filter(wave_id__in=wave_ids, status=Invitation.Status.PENDING)
         .order_by()
-        .values_list("time_zone")
+        .values_list("wave_id", "time_zone")
         .annotate(count=Count("pk"))
-        .values_list("time_zone", "count")
     )
+    zones: dict[int, dict[str, int]] = {}
+    for wave_id, time_zone, count in rows:
+        zones.setdefault(wave_id, {})[time_zone] = count
+    return zones
 
 
 def wave_participants_for_reason(*, wave: Wave, reason: str) -> QuerySet[Participant]:
@@ -254,12 +257,15 @@ def wave_progress(*, wave: Wave, now: datetime | None = None) -> dict:
     return counts
 
 
-def waves_with_progress(waves: QuerySet[Wave]) -> QuerySet[Wave]:
+def waves_with_progress(
+    waves: QuerySet[Wave], *, recent_since: datetime | None = None
+) -> QuerySet[Wave]:
     """Each wave with the same counts as `wave_progress`, as `progress_<figure>` (one query for
-    a list of waves)."""
-    return waves.annotate(
-        **{f"progress_{key}": count for key, count in _progress_counts("invitations__").items()}
-    )
+    a list of waves); with `recent_since`, also `progress_recent`, those sent since then."""
+    counts = _progress_counts("invitations__")
+    if recent_since is not None:
+        counts["recent"] = Count("invitations", filter=Q(invitations__sent_at__gt=recent_since))
+    return waves.annotate(**{f"progress_{key}": count for key, count in counts.items()})
 
 
 def _resend_candidates(*, wave: Wave) -> QuerySet[Invitation]:

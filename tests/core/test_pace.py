@@ -137,7 +137,7 @@ def test_a_window_that_never_opens_gives_no_finish():
 def test_a_pace_too_slow_for_a_year_says_so():
     result = estimate(audience=10_000, rate_per_hour=1, start=MONDAY, window=WEEKDAYS)
     assert result.beyond_horizon
-    assert HORIZON > dt.timedelta(days=365)
+    assert dt.timedelta(days=365) < HORIZON
 
 
 def test_a_bare_count_with_a_window_is_timed_in_the_portal_s_zone(settings):

@@ -158,10 +158,6 @@ class WaveFunnel:
     # The current rate and the time left, while invitations wait (invitations.pace).
     pace: ProgressPace | None = None
 
-    @property
-    def paused(self) -> bool:
-        return self.wave.status == Wave.Status.PAUSED
-
 
 @dataclass(frozen=True)
 class InvitationsPanel:
@@ -346,10 +342,6 @@ class NewsletterPanel:
     chart: str
     # The current rate and the time left, while it sends (newsletters.pace).
     pace: ProgressPace | None = None
-
-    @property
-    def paused(self) -> bool:
-        return self.newsletter.status == Newsletter.Status.PAUSED
 
 
 def last_newsletter_panel() -> NewsletterPanel | None:

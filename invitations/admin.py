@@ -19,7 +19,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -28,12 +27,11 @@ from django.views.decorators.http import require_POST
 from core.forms import PaceField
 from core.outbound import paused_by
 from core.refusals import show_refusal
+from invitations import pace
 from invitations import selectors
 from invitations import services
 from invitations.models import Wave
 from invitations.models import default_weekdays
-from invitations.pace import wave_estimate
-from invitations.pace import wave_page_pace
 from members.models import Exchange
 
 # --- waves ------------------------------------------------------------------------------------
@@ -55,11 +53,6 @@ class WaveForm(forms.ModelForm):
         # add form comes up with no day ticked and saving it as it stands fails.
         initial=default_weekdays,
     )
-    rate_per_hour = PaceField(
-        label=Wave._meta.get_field("rate_per_hour").verbose_name,
-        help_text=Wave._meta.get_field("rate_per_hour").help_text,
-        initial=Wave._meta.get_field("rate_per_hour").default,
-    )
 
     class Meta:
         model = Wave
@@ -79,6 +72,7 @@ class WaveForm(forms.ModelForm):
             "reminder_days",
             "reply_to",
         ]
+        field_classes = {"rate_per_hour": PaceField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -257,12 +251,10 @@ class WaveAdmin(admin.ModelAdmin):
                 )
             context["preview"] = preview
             context["preview_languages"] = selectors.wave_preview_languages(wave=wave)
-            context["estimate"] = wave_estimate(wave=wave, now=timezone.now())
+            context["estimate"] = pace.wave_estimate(wave=wave)
         else:
-            now = timezone.now()
-            context["progress"] = selectors.wave_progress(wave=wave, now=now)
-            context["pace"] = wave_page_pace(wave=wave, progress=context["progress"], now=now)
-            context["paused"] = wave.status == Wave.Status.PAUSED
+            context["progress"] = selectors.wave_progress(wave=wave)
+            context["pace"] = pace.wave_page_pace(wave=wave, progress=context["progress"])
             context["resend"] = selectors.wave_resend_counts(wave=wave)
             context["invitations_url"] = (
                 reverse("admin:invitations_invitation_changelist") + f"?wave__id__exact={wave.pk}"

@@ -124,7 +124,6 @@ class NewsletterSendPages:
                 else None
             ),
             "pace": newsletter_pace(newsletter=newsletter, progress=progress, now=now),
-            "paused": newsletter.status == Status.PAUSED,
             "message": message,
             # A refused time comes back with its error and what staff typed.
             "schedule_form": schedule_form

@@ -37,4 +37,5 @@ def newsletter_pace(
         rate_per_hour=newsletter.rate_per_hour,
         now=now,
         batch_size=BATCH_SIZE,
+        paused=newsletter.status == Status.PAUSED,
     )

@@ -180,6 +180,8 @@ class ProgressPace:
     sent_recently: int
     left: Estimate
     at_current_rate: bool
+    # Paused by staff or by the reputation check: nothing goes out, whatever is left.
+    paused: bool = False
 
     @property
     def per_hour(self) -> int:
@@ -198,6 +200,7 @@ def progress_pace(
     now: dt.datetime,
     window: SendingWindow | None = None,
     batch_size: int | None = None,
+    paused: bool = False,
 ) -> ProgressPace:
     """The figures of a progress page: `sent_recently` messages with `sent_at` in the last RECENT,
     `pending` the messages still to send (per zone when a window applies)."""
@@ -212,4 +215,6 @@ def progress_pace(
             window=window,
             batch_size=batch_size,
         )
-    return ProgressPace(sent_recently=sent_recently, left=left, at_current_rate=current > 0)
+    return ProgressPace(
+        sent_recently=sent_recently, left=left, at_current_rate=current > 0, paused=paused
+    )

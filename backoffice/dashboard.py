@@ -365,7 +365,6 @@ def last_newsletter_panel() -> NewsletterPanel | None:
         return None
     now = timezone.now()
     progress = newsletter_progress(newsletter=newsletter, now=now)
-    under_way = newsletter.status in (Newsletter.Status.SENDING, Newsletter.Status.PAUSED)
     chart = funnel_chart(
         [
             (_("Recipients"), progress["total"]),
@@ -379,9 +378,7 @@ def last_newsletter_panel() -> NewsletterPanel | None:
         newsletter=newsletter,
         progress=progress,
         chart=chart,
-        pace=newsletter_pace(newsletter=newsletter, progress=progress, now=now)
-        if under_way
-        else None,
+        pace=newsletter_pace(newsletter=newsletter, progress=progress, now=now),
     )
 
 

@@ -10,6 +10,8 @@ from newsletters.models import Newsletter
 from newsletters.sending import BATCH_SIZE
 
 Status = Newsletter.Status
+# Started and not finished: the statuses whose progress shows a rate and a time left.
+UNDER_WAY = (Status.SENDING, Status.PAUSED)
 
 
 def newsletter_estimate(*, newsletter: Newsletter, audience: int, now: datetime) -> pace.Estimate:
@@ -28,12 +30,12 @@ def newsletter_pace(
     *, newsletter: Newsletter, progress: dict, now: datetime
 ) -> pace.ProgressPace | None:
     """The current rate and the time left, from `newsletters.selectors.newsletter_progress`
-    (its `recent` and `queued`); None before sending started."""
-    if newsletter.started_at is None:
+    (its `recent` and `queued`); None unless it is sending or paused."""
+    if newsletter.status not in UNDER_WAY:
         return None
     return pace.progress_pace(
         sent_recently=progress["recent"],
-        pending=progress["queued"] if newsletter.status in (Status.SENDING, Status.PAUSED) else 0,
+        pending=progress["queued"],
         rate_per_hour=newsletter.rate_per_hour,
         now=now,
         batch_size=BATCH_SIZE,

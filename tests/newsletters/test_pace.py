@@ -208,3 +208,13 @@ def test_the_dashboard_shows_the_sending_newsletter_s_rate(client):
 
     assert "Now: 180 messages an hour" in page
     assert "60 messages left: about 20 minutes at the current rate" in page
+
+
+def test_a_sent_newsletter_shows_its_counts_but_no_rate(client, activity_staff):
+    newsletter = sending(status=Newsletter.Status.SENT, recent=3, earlier=10)
+    client.force_login(activity_staff)
+
+    page = send_page(client, newsletter)
+
+    assert 'class="count-sent">13<' in page
+    assert "pace-progress" not in page

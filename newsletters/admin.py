@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import PaceField
@@ -38,7 +39,7 @@ class NewsletterForm(forms.ModelForm):
         help_text=_("The month this issue is for."),
     )
     rate_per_hour = PaceField(
-        label=Newsletter._meta.get_field("rate_per_hour").verbose_name,
+        label=capfirst(Newsletter._meta.get_field("rate_per_hour").verbose_name),
         help_text=Newsletter._meta.get_field("rate_per_hour").help_text,
         default=DEFAULT_RATE_PER_HOUR,
         initial=DEFAULT_RATE_PER_HOUR,

@@ -31,16 +31,16 @@ def test_the_pace_and_its_estimate_on_a_phone(phone_page, staff_login, snap, new
     page.locator("#id_subject").fill("News from the network")
     page.get_by_label("Month:", exact=True).fill("2026-12")
     page.locator("#id_body").fill("Hello all")
-    pace = page.get_by_label("Pace (messages per hour):")
+    pace = page.get_by_label("Pace (messages per hour):", exact=True)
     expect(pace).to_have_value("20000")
 
     pace.fill("-20")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".errorlist")).to_contain_text("The pace cannot be negative")
-    expect(page.get_by_label("Pace (messages per hour):")).to_have_value("-20")
+    expect(page.get_by_label("Pace (messages per hour):", exact=True)).to_have_value("-20")
     assert not Newsletter.objects.exists()
 
-    page.get_by_label("Pace (messages per hour):").fill("60")
+    page.get_by_label("Pace (messages per hour):", exact=True).fill("60")
     page.get_by_role("button", name="Save", exact=True).click()
 
     expect(page.get_by_role("heading", name=re.compile("Preview, test and send"))).to_be_visible()
@@ -53,3 +53,9 @@ def test_the_pace_and_its_estimate_on_a_phone(phone_page, staff_login, snap, new
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
     estimate.scroll_into_view_if_needed()
     snap(page, "newsletter-pace", sizes=("phone",))
+
+    # "Change the pace" leads to the field, with the same estimate beside it.
+    page.get_by_role("link", name="Change the pace").click()
+    expect(page.get_by_label("Pace (messages per hour):", exact=True)).to_have_value("60")
+    expect(page.locator("#pace-estimate")).to_contain_text("3 messages take about 3 minutes")
+    snap(page, "newsletter-pace-edit", sizes=("phone",))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 
 from django.db.models import Count
@@ -34,14 +35,20 @@ from core.monthly_plan import MonthPlan
 from core.monthly_plan import PlanSource
 from core.monthly_plan import plan_for_year
 from core.monthly_plan import plan_sources
+from core.outbound import pace
+from core.outbound.pace import ProgressPace
 from invitations.models import Invitation
 from invitations.models import InvitationRequest
 from invitations.models import Wave
+from invitations.pace import UNDER_WAY
+from invitations.pace import wave_pace
 from invitations.selectors import invitation_progress_conditions
+from invitations.selectors import waves_pending_zones
 from invitations.selectors import waves_with_progress
 from members.models import Participant
 from members.models import bad_address_q
 from newsletters.models import Newsletter
+from newsletters.pace import newsletter_pace
 from newsletters.selectors import newsletter_progress
 
 # The roster Norec has sent abroad since 1963: the line the registrations chart measures against.
@@ -148,6 +155,8 @@ class WaveFunnel:
     bounced: int
     accepted: int
     chart: str
+    # The current rate and the time left, while invitations wait (invitations.pace).
+    pace: ProgressPace | None = None
 
 
 @dataclass(frozen=True)
@@ -169,9 +178,11 @@ def _people(condition: Q) -> Count:
 RECENT_WAVES = 20
 
 
-def invitations_panel() -> InvitationsPanel:
-    """Four queries: the roster by country, invitations by country, the latest waves, requests.
-    Invitations are counted as the wave page counts them (`invitation_progress_conditions`)."""
+def invitations_panel(*, now: datetime | None = None) -> InvitationsPanel:
+    """Four queries: the roster by country, invitations by country, the latest waves, requests;
+    a fifth, the waiting invitations per time zone, while a wave is under way. Invitations are
+    counted as the wave page counts them (`invitation_progress_conditions`)."""
+    now = now or timezone.now()
     progress = invitation_progress_conditions()
     roster = dict(
         Participant.objects.exclude(home_country="")
@@ -223,9 +234,13 @@ def invitations_panel() -> InvitationsPanel:
         ],
         title=_("People on the roster per home country, and how far their invitations got"),
     )
-    waves = waves_with_progress(Wave.objects.exclude(status__in=[Wave.Status.DRAFT])).order_by(
-        "-launched_at", "-id"
-    )[:RECENT_WAVES]
+    waves = list(
+        waves_with_progress(
+            Wave.objects.exclude(status__in=[Wave.Status.DRAFT]), recent_since=now - pace.RECENT
+        ).order_by("-launched_at", "-id")[:RECENT_WAVES]
+    )
+    under_way = [wave.pk for wave in waves if wave.status in UNDER_WAY and wave.progress_pending]
+    pending_zones = waves_pending_zones(wave_ids=under_way) if under_way else {}
     funnels = [
         WaveFunnel(
             wave=wave,
@@ -243,6 +258,12 @@ def invitations_panel() -> InvitationsPanel:
                 ],
                 title=_("Wave %(name)s") % {"name": wave.name},
                 width=480,
+            ),
+            pace=wave_pace(
+                wave=wave,
+                sent_recently=wave.progress_recent,
+                pending_zones=pending_zones.get(wave.pk, {}),
+                now=now,
             ),
         )
         for wave in waves
@@ -319,19 +340,31 @@ class NewsletterPanel:
     newsletter: Newsletter
     progress: dict  # newsletters.selectors.newsletter_progress: counts per delivery status
     chart: str
+    # The current rate and the time left, while it sends (newsletters.pace).
+    pace: ProgressPace | None = None
 
 
 def last_newsletter_panel() -> NewsletterPanel | None:
     """The newsletter whose sending started last, with its delivery figures; two queries."""
     newsletter = (
         Newsletter.objects.filter(started_at__isnull=False)
-        .only("pk", "subject", "month", "status", "started_at", "sent_at", "recipient_count")
+        .only(
+            "pk",
+            "subject",
+            "month",
+            "status",
+            "started_at",
+            "sent_at",
+            "recipient_count",
+            "rate_per_hour",
+        )
         .order_by("-started_at", "-pk")
         .first()
     )
     if newsletter is None:
         return None
-    progress = newsletter_progress(newsletter=newsletter)
+    now = timezone.now()
+    progress = newsletter_progress(newsletter=newsletter, now=now)
     chart = funnel_chart(
         [
             (_("Recipients"), progress["total"]),
@@ -341,7 +374,12 @@ def last_newsletter_panel() -> NewsletterPanel | None:
         title=_("Newsletter %(subject)s") % {"subject": newsletter.subject},
         width=480,
     )
-    return NewsletterPanel(newsletter=newsletter, progress=progress, chart=chart)
+    return NewsletterPanel(
+        newsletter=newsletter,
+        progress=progress,
+        chart=chart,
+        pace=newsletter_pace(newsletter=newsletter, progress=progress, now=now),
+    )
 
 
 def dashboard_context(*, today: date, user=None) -> dict:

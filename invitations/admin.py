@@ -24,8 +24,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.forms import PaceField
 from core.outbound import paused_by
 from core.refusals import show_refusal
+from invitations import pace
 from invitations import selectors
 from invitations import services
 from invitations.models import Wave
@@ -70,6 +72,7 @@ class WaveForm(forms.ModelForm):
             "reminder_days",
             "reply_to",
         ]
+        field_classes = {"rate_per_hour": PaceField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -248,8 +251,10 @@ class WaveAdmin(admin.ModelAdmin):
                 )
             context["preview"] = preview
             context["preview_languages"] = selectors.wave_preview_languages(wave=wave)
+            context["estimate"] = pace.wave_estimate(wave=wave)
         else:
             context["progress"] = selectors.wave_progress(wave=wave)
+            context["pace"] = pace.wave_page_pace(wave=wave, progress=context["progress"])
             context["resend"] = selectors.wave_resend_counts(wave=wave)
             context["invitations_url"] = (
                 reverse("admin:invitations_invitation_changelist") + f"?wave__id__exact={wave.pk}"

@@ -27,6 +27,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.outbound.pace import RECENT
+from core.zones import zone_for_participant
 from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import InvitationRequest
@@ -134,6 +136,39 @@ def wave_preview_languages(*, wave: Wave) -> list[dict]:
     ]
 
 
+def wave_preview_zones(*, wave: Wave) -> dict[str, int]:
+    """How many of those the wave would invite live in each time zone (the zone their invitation
+    is timed for, as `wave_launch` sets it), in one query: for the estimate of its duration
+    through the sending window."""
+    rows = (
+        wave_candidates(wave=wave)
+        .filter(exclusion=ELIGIBLE)
+        .order_by()
+        .values_list("time_zone", "home_country")
+        .annotate(count=Count("pk"))
+    )
+    zones: dict[str, int] = {}
+    for time_zone, home_country, count in rows:
+        zone = zone_for_participant(time_zone=time_zone, home_country=home_country)
+        zones[zone] = zones.get(zone, 0) + count
+    return zones
+
+
+def waves_pending_zones(*, wave_ids: list[int]) -> dict[int, dict[str, int]]:
+    """The invitations still waiting to be sent of each wave, per recipient time zone, in one
+    query on the claim's index (wave, status): {wave id: {zone: count}}."""
+    rows = (
+        Invitation.objects.filter(wave_id__in=wave_ids, status=Invitation.Status.PENDING)
+        .order_by()
+        .values_list("wave_id", "time_zone")
+        .annotate(count=Count("pk"))
+    )
+    zones: dict[int, dict[str, int]] = {}
+    for wave_id, time_zone, count in rows:
+        zones.setdefault(wave_id, {})[time_zone] = count
+    return zones
+
+
 def wave_participants_for_reason(*, wave: Wave, reason: str) -> QuerySet[Participant]:
     """The people behind one line of the preview, for the list one click away."""
     return (
@@ -207,10 +242,14 @@ def _progress_counts(prefix: str = "") -> dict[str, Count]:
     }
 
 
-def wave_progress(*, wave: Wave) -> dict:
+def wave_progress(*, wave: Wave, now: datetime | None = None) -> dict:
     """The counts on the wave page, in one query (see `invitation_progress_conditions`), with
-    how much of the wave is handled and accepted, in percent."""
-    counts = wave.invitations.aggregate(**_progress_counts())
+    how much of the wave is handled and accepted, in percent, and `recent`: how many were sent
+    in the last `pace.RECENT`, for the current rate (the same scan, no query of its own)."""
+    since = (now or timezone.now()) - RECENT
+    counts = wave.invitations.aggregate(
+        **_progress_counts(), recent=Count("pk", filter=Q(sent_at__gt=since))
+    )
     total = counts["total"]
     done = total - counts["pending"]
     counts["done_percent"] = round(100 * done / total) if total else 0
@@ -218,12 +257,15 @@ def wave_progress(*, wave: Wave) -> dict:
     return counts
 
 
-def waves_with_progress(waves: QuerySet[Wave]) -> QuerySet[Wave]:
+def waves_with_progress(
+    waves: QuerySet[Wave], *, recent_since: datetime | None = None
+) -> QuerySet[Wave]:
     """Each wave with the same counts as `wave_progress`, as `progress_<figure>` (one query for
-    a list of waves)."""
-    return waves.annotate(
-        **{f"progress_{key}": count for key, count in _progress_counts("invitations__").items()}
-    )
+    a list of waves); with `recent_since`, also `progress_recent`, those sent since then."""
+    counts = _progress_counts("invitations__")
+    if recent_since is not None:
+        counts["recent"] = Count("invitations", filter=Q(invitations__sent_at__gt=recent_since))
+    return waves.annotate(**{f"progress_{key}": count for key, count in counts.items()})
 
 
 def _resend_candidates(*, wave: Wave) -> QuerySet[Invitation]:

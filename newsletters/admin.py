@@ -9,17 +9,24 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import PaceField
+from core.outbound_model import DEFAULT_RATE_PER_HOUR
 from members.models import Participant
+from newsletters import selectors
 from newsletters.admin_send import NewsletterSendPages
 from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from newsletters.models import NewsletterVariant
 from newsletters.models import variant_language_choices
+from newsletters.pace import newsletter_estimate
 
 Status = Newsletter.Status
 
@@ -31,10 +38,24 @@ class NewsletterForm(forms.ModelForm):
         widget=forms.DateInput(attrs={"type": "month", "placeholder": "2026-12"}, format="%Y-%m"),
         help_text=_("The month this issue is for."),
     )
+    rate_per_hour = PaceField(
+        label=capfirst(Newsletter._meta.get_field("rate_per_hour").verbose_name),
+        help_text=Newsletter._meta.get_field("rate_per_hour").help_text,
+        default=DEFAULT_RATE_PER_HOUR,
+        initial=DEFAULT_RATE_PER_HOUR,
+    )
 
     class Meta:
         model = Newsletter
-        fields = ["subject", "month", "body", "include_activities", "audience", "countries"]
+        fields = [
+            "subject",
+            "month",
+            "body",
+            "include_activities",
+            "audience",
+            "countries",
+            "rate_per_hour",
+        ]
         widgets = {"body": forms.Textarea(attrs={"rows": 20, "cols": 80})}
 
     def __init__(self, *args, **kwargs):
@@ -112,12 +133,15 @@ class NewsletterAdmin(NewsletterSendPages, admin.ModelAdmin):
     list_filter = ["status", "audience"]
     search_fields = ["subject"]
     date_hierarchy = "month"
-    readonly_fields = ["send_page_link", "status", "scheduled_for", "created_by"]
+    readonly_fields = ["send_page_link", "pace_estimate", "status", "scheduled_for", "created_by"]
     autocomplete_fields: list[str] = []
     fieldsets = [
         (None, {"fields": ["send_page_link", "subject", "month", "body", "include_activities"]}),
         (_("Audience"), {"fields": ["audience", "countries"]}),
-        (_("Sending"), {"fields": ["status", "scheduled_for", "created_by"]}),
+        (
+            _("Sending"),
+            {"fields": ["rate_per_hour", "pace_estimate", "status", "scheduled_for", "created_by"]},
+        ),
     ]
 
     def get_queryset(self, request):
@@ -158,11 +182,31 @@ class NewsletterAdmin(NewsletterSendPages, admin.ModelAdmin):
             _("Preview, test and send"),
         )
 
+    @admin.display(description=_("how long it takes"))
+    def pace_estimate(self, obj):
+        """The saved audience at the saved pace (the send page shows the same, and the progress
+        once it sends)."""
+        if obj is None or obj.pk is None:
+            return _("Save the draft first: the estimate for its audience appears here.")
+        if obj.started_at is not None:
+            return _("Sending has started: the progress page shows the current rate.")
+        counts = selectors.newsletter_audience_counts(newsletter=obj)
+        estimate = newsletter_estimate(newsletter=obj, audience=counts.receive, now=timezone.now())
+        return render_to_string("admin/outbound/_pace_estimate.html", {"estimate": estimate})
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and not obj.is_editable:
             # Once scheduled, what is sent is fixed (put it back to draft to change it).
-            fields += ["subject", "month", "body", "include_activities", "audience", "countries"]
+            fields += [
+                "subject",
+                "month",
+                "body",
+                "include_activities",
+                "audience",
+                "countries",
+                "rate_per_hour",
+            ]
         return fields
 
     def save_model(self, request, obj, form, change):

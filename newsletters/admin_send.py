@@ -28,6 +28,8 @@ from core.refusals import show_refusal
 from newsletters import selectors
 from newsletters import services
 from newsletters.models import Newsletter
+from newsletters.pace import newsletter_estimate
+from newsletters.pace import newsletter_pace
 from newsletters.rendering import IssueRenderer
 from newsletters.rendering import message_html
 
@@ -88,7 +90,8 @@ class NewsletterSendPages:
     def send_view(self, request, pk: int, schedule_form: ScheduleForm | None = None):
         newsletter = self._get(request, pk, change=False)
         renderer, preview_language, message = self._preview(request, newsletter)
-        progress = selectors.newsletter_progress(newsletter=newsletter)
+        now = timezone.now()
+        progress = selectors.newsletter_progress(newsletter=newsletter, now=now)
         refresh = newsletter.status in (Status.SENDING, Status.SCHEDULED)
         counts = (
             selectors.newsletter_audience_counts(newsletter=newsletter)
@@ -114,6 +117,13 @@ class NewsletterSendPages:
             "preview_language": preview_language,
             "preview_language_name": names[preview_language],
             "progress": progress,
+            # Before sending, how long the audience takes at its pace; then, the current rate.
+            "estimate": (
+                newsletter_estimate(newsletter=newsletter, audience=counts.receive, now=now)
+                if counts is not None
+                else None
+            ),
+            "pace": newsletter_pace(newsletter=newsletter, progress=progress, now=now),
             "message": message,
             # A refused time comes back with its error and what staff typed.
             "schedule_form": schedule_form
@@ -158,6 +168,9 @@ class NewsletterSendPages:
                 counts=counts, languages=selectors.newsletter_languages(newsletter=newsletter)
             ),
             "can_send": newsletter.status == Status.DRAFT,
+            "estimate": newsletter_estimate(
+                newsletter=newsletter, audience=counts.receive, now=timezone.now()
+            ),
             "send_url": send_url,
             "changelist_url": reverse("admin:newsletters_newsletter_changelist"),
         }

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from core.models import TimestampedModel
+from core.outbound_model import DEFAULT_RATE_PER_HOUR
 from core.outbound_model import OutboundMessage
 from core.outbound_model import OutboundStatus
 from members.models import Participant
@@ -69,10 +70,14 @@ class Newsletter(TimestampedModel):
     )
     # Frozen when sending starts, so every recipient and the archive read the same list.
     activities_snapshot = models.JSONField(_("activities section"), default=list, blank=True)
+    # The default is a pace an ESP account sustains (see core.outbound_model); set per issue.
     rate_per_hour = models.PositiveIntegerField(
-        _("messages per hour"),
-        default=3000,
-        help_text=_("How fast it goes out. 0 sends as fast as the server can."),
+        _("pace (messages per hour)"),
+        default=DEFAULT_RATE_PER_HOUR,
+        help_text=_(
+            "How fast it goes out. 20,000 an hour suits a mail service account; 0 sends as fast "
+            "as the sender goes."
+        ),
     )
     recipient_count = models.PositiveIntegerField(
         _("recipients"), default=0, help_text=_("How many deliveries sending created.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Count
@@ -14,7 +15,9 @@ from django.db.models import QuerySet
 from django.db.models import Subquery
 from django.db.models import Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from core.outbound.pace import RECENT
 from members.models import BAD_ADDRESS
 from members.models import NOT_REGISTERED
 from members.models import UNSUBSCRIBED
@@ -173,15 +176,19 @@ def newsletter_latest(*, language: str | None = None) -> Newsletter | None:
     )
 
 
-def newsletter_progress(*, newsletter: Newsletter) -> dict:
+def newsletter_progress(*, newsletter: Newsletter, now: datetime | None = None) -> dict:
     """Deliveries per status in one query; they stay after sending, so the counts do too.
-    `delivered` is a subset of `sent` (the ESP confirmed it), as bounces may come after `sent`."""
+    `delivered` is a subset of `sent` (the ESP confirmed it), as bounces may come after `sent`.
+    `recent` counts those sent in the last `pace.RECENT`, for the current rate (the same scan of
+    the newsletter's rows: no query or index of its own)."""
     from django.utils.translation import gettext as _
 
     from newsletters.models import Delivery
 
     Status = Delivery.Status
+    since = (now or timezone.now()) - RECENT
     counts = Delivery.objects.filter(newsletter=newsletter).aggregate(
+        recent=Count("pk", filter=Q(sent_at__gt=since)),
         total=Count("pk"),
         queued=Count("pk", filter=Q(status__in=[Status.PENDING, Status.SENDING])),
         sent=Count("pk", filter=Q(status=Status.SENT)),

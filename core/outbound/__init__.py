@@ -86,6 +86,8 @@ what other modules use):
 - `sweep`: recovering the work of dead workers (step 4);
 - `tracking`: the tracking receiver and what an ESP's report means (step 5);
 - `reputation`: campaign rates and the pause that protects the sender (step 6).
+- `pace`: how long a campaign takes at its pace and window, and how fast it goes now (what the
+  newsletter and wave pages show; imported as `core.outbound.pace`, not re-exported).
 """
 
 from core.outbound.registry import Campaign

@@ -192,11 +192,21 @@ def test_each_wave_is_a_funnel_of_its_own_invitations(invited_roster):
 def test_the_invitations_panel_costs_the_same_queries_whatever_the_number_of_waves(
     invited_roster, django_assert_num_queries
 ):
-    with django_assert_num_queries(4):
+    # Four, and a fifth for the waiting invitations' zones since a wave is sending (the pace).
+    with django_assert_num_queries(5):
         invitations_panel()
     for n in range(5):
-        wave = Wave.objects.create(name=f"Wave {n}", home_countries=["NP"], status="completed")
+        status = "sending" if n % 2 else "completed"
+        wave = Wave.objects.create(name=f"Wave {n}", home_countries=["NP"], status=status)
         Invitation.objects.create(wave=wave, participant=ParticipantFactory(home_country="NP"))
+    with django_assert_num_queries(5):
+        invitations_panel()
+
+
+def test_without_a_wave_under_way_the_invitations_panel_costs_four_queries(
+    invited_roster, django_assert_num_queries
+):
+    Wave.objects.filter(status="sending").update(status="completed")
     with django_assert_num_queries(4):
         invitations_panel()
 

@@ -1,5 +1,7 @@
 """Immediate mails about posts: who gets one and who never does, their language and content."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -426,3 +428,64 @@ def test_a_mention_whose_member_left_before_sending_is_skipped(
     services.room_leave(participant=tendai, room=network)
     result, row = _send(row)
     assert result == "skipped" and mail.outbox == []
+
+
+class _SubmitButtons(HTMLParser):
+    """The submit buttons of the page's post form, in document order."""
+
+    def __init__(self):
+        super().__init__()
+        self.in_form, self.current, self.buttons = False, None, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and "post-form" in (attrs.get("class") or ""):
+            self.in_form = True
+        elif tag == "button" and self.in_form and attrs.get("type", "submit") == "submit":
+            self.current = {**attrs, "text": ""}
+            self.buttons.append(self.current)
+
+    def handle_data(self, data):
+        if self.current is not None:
+            self.current["text"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "button":
+            self.current = None
+        elif tag == "form":
+            self.in_form = False
+
+
+def _submit_buttons(page: str) -> list[dict]:
+    parser = _SubmitButtons()
+    parser.feed(page)
+    return parser.buttons
+
+
+@pytest.mark.parametrize("form", ["reply", "new topic"])
+def test_enter_in_the_form_posts_rather_than_finds_a_name(client, amina, tendai, network, form):
+    question = topic(amina)
+    reply(tendai, question)
+    client.force_login(amina.user)
+    url = (
+        reverse("community:topic", args=[question.pk])
+        if form == "reply"
+        else reverse("community:topic_create", args=[network.slug])
+    )
+    buttons = _submit_buttons(client.get(url).content.decode())
+    names = [button.get("name") for button in buttons]
+    assert "find_mentions" in names
+    # The default button (the first submit button, which Enter presses) posts: no name, so no
+    # "find_mentions" in what the browser sends; the same label as the visible button.
+    default, visible = buttons[0], buttons[-1]
+    assert default.get("name") is None and visible.get("name") is None
+    assert default["text"].strip() == visible["text"].strip()
+    assert visible["text"].strip() == ("Post reply" if form == "reply" else "Post topic")
+    assert default.get("tabindex") == "-1" and "visually-hidden" in default.get("class", "")
+    # What a browser sends on Enter in the name field: the text and the search, no Find.
+    data = {"text": "Posted by Enter", "mention_search": "someone"}
+    if form == "new topic":
+        data["title"] = "By Enter"
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert Post.objects.filter(text="Posted by Enter").exists()

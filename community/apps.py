@@ -12,9 +12,12 @@ class CommunityConfig(AppConfig):
 
         inbound.register()
         from community import hooks
+        from community import notifications
         from community import sending
 
         hooks.register()
+        # Notifications are checked again when the worker sends them.
+        notifications.register()
         # Moderation from the member pages and branch announcements (audit kinds, the stream).
         from community import announcements
         from community import moderation

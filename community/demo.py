@@ -1,6 +1,6 @@
 """Demo data for the community (`manage.py seed_demo`): the network room, the Uganda branch with
-its committee and room, a few tags, topics and replies. Safe to re-run: only what is missing is
-added (topics are found by title)."""
+its committee (committee@norec.test, and the demo's Ugandan members) and room, a few tags,
+topics and replies. Safe to re-run: only what is missing is added (topics are found by title)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from community.models import Branch
 from community.models import CommunityMember
 from community.models import Post
 from community.models import Topic
+from members.demo import COMMITTEE
 from members.models import Participant
 
 TAGS = ["Health", "Education", "Courses and webinars", "Jobs and opportunities", "Events"]
@@ -72,6 +73,17 @@ def seed_community() -> str:
     ugandans = [member for member in members if member.home_country.code == "UG"]
     if ugandans and not branch.committee.exists():
         branch.committee.set(ugandans[:2])
+    # The demo's committee member (committee@norec.test, from Uganda) moderates the branch's
+    # room: pins, approves held posts, hides and sends announcements from the member pages.
+    committee_member = (
+        Participant.objects.filter(user__email__iexact=COMMITTEE[0], deleted_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if committee_member is not None:
+        branch.committee.add(committee_member)
+        if committee_member not in members:
+            members.append(committee_member)
     uganda = services.branch_room_ensure(branch=branch)
     for member in members:
         services.follows_ensure_defaults(participant=member)

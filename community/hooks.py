@@ -55,6 +55,7 @@ def register() -> None:
             name="community",
             export=services.member_data_export,
             erase=services.member_data_erase,
+            deletion_choice=services.POSTS_DELETION_CHOICE,
         )
     )
     # After the activities' demo (order 10), whose published activities get their topics.

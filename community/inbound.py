@@ -32,6 +32,14 @@ member at their own address (their second address, or a colleague who got the ma
 never to the other address. A reply address that does not parse is explained only when the
 sender is a member's address of record. Refusal mails are limited per member
 (`REFUSAL_LIMITS`) and marked Auto-Submitted, so that two auto-responders cannot loop through us.
+
+A mail too large to read (over the site's 2.5 MB request limit through a webhook, over
+`receive_mail`'s limit through the mail server; a phone photo attached does it) is never posted,
+but its member is told why rather than left in silence: the mail server's is read as far as its
+headers and goes through the same checks (`receive(..., too_large_limit=...)`); a webhook's is
+authenticated (ANYMAIL_WEBHOOK_SECRET) and only its start read, where every ESP puts the
+recipients, to find a reply address whose mac is right (`webhook_oversize_answer`); its member is
+told at their own address, as for a reply from another address.
 """
 
 from __future__ import annotations
@@ -40,13 +48,18 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from email.message import EmailMessage
 from email.utils import getaddresses
 from email.utils import parseaddr
 
+from anymail.utils import get_anymail_setting
+from anymail.utils import get_request_basic_auth
 from django.conf import settings
 from django.db import IntegrityError
 from django.db import transaction
+from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 
 from community import services
 from community.models import Post
@@ -61,6 +74,9 @@ from core.mail import register_mail_builder
 from core.mail import render_outgoing
 from core.mail import send_later
 from core.ratelimit import RateLimit
+from core.request_guard import OversizeAnswer
+from core.request_guard import declared_length
+from core.request_guard import register_oversize_answer
 from members.models import Participant
 
 logger = logging.getLogger(__name__)
@@ -88,6 +104,7 @@ CONDUCT_REQUIRED = "conduct_required"
 RATE_LIMITED = "rate_limited"
 EMPTY = "empty"
 TOO_LONG = "too_long"
+TOO_LARGE = "too_large"
 # Why it was dropped without an answer.
 AUTOMATIC = "automatic"
 SPAM = "spam"
@@ -228,8 +245,10 @@ def _log(outcome: Outcome, mail_id: str, detail: str = "") -> Outcome:
     return outcome
 
 
-def receive(message) -> Outcome:
-    """Post a member's reply by e-mail to its topic, or refuse or drop it (see the module)."""
+def receive(message, *, too_large_limit: int = 0) -> Outcome:
+    """Post a member's reply by e-mail to its topic, or refuse or drop it (see the module).
+    `too_large_limit`: the mail was larger than that many bytes and only its headers were read;
+    it is refused, with that reason, once its token and sender are checked."""
     mail_id = message_id(message)
     if Post.objects.filter(inbound_message_id=mail_id).exists():
         return _log(Outcome(DUPLICATE), mail_id)
@@ -261,6 +280,10 @@ def receive(message) -> Outcome:
     topic = topics_visible_to(participant).filter(pk=target.topic_id).first()
     if topic is None:
         return _refuse_logged(participant, TOPIC_GONE, message, mail_id, text=text)
+    if too_large_limit:
+        return _refuse_logged(
+            participant, TOO_LARGE, message, mail_id, topic=topic, size_limit=too_large_limit
+        )
     if not text:
         return _refuse_logged(participant, EMPTY, message, mail_id, topic=topic)
     if len(text) > Post._meta.get_field("text").max_length:
@@ -295,8 +318,10 @@ def _post(participant: Participant, topic: Topic, text: str, message, mail_id: s
 # --- refusals -------------------------------------------------------------------------------
 
 
-def _refuse_logged(participant, reason, message, mail_id, *, topic=None, text="") -> Outcome:
-    _refuse(participant, reason, message, topic=topic, text=text)
+def _refuse_logged(
+    participant, reason, message, mail_id, *, topic=None, text="", size_limit=0
+) -> Outcome:
+    _refuse(participant, reason, message, topic=topic, text=text, size_limit=size_limit)
     return _log(Outcome(REFUSED, reason), mail_id, f"participant {participant.pk}")
 
 
@@ -308,6 +333,7 @@ def _refuse(
     topic: Topic | None = None,
     text: str = "",
     other_address: str = "",
+    size_limit: int = 0,
 ) -> None:
     """The short mail that says why a reply was not posted, to the member's own address."""
     to = participant.mailable_address
@@ -326,6 +352,7 @@ def _refuse(
             # What they wrote, so that nothing typed is lost (only to the verified member).
             "text": text,
             "other_address": other_address,
+            "size_limit": size_limit,
             "in_reply_to": (message.get("Message-ID") or "").strip()[:255],
         },
         to=to,
@@ -344,6 +371,61 @@ def _build_refusal(mail, context):
     return built
 
 
+# --- a webhook's mail too large to read --------------------------------------------------------
+
+# How much of an oversized webhook body is read to find the reply address: every ESP sends the
+# recipients before the text and the attachments.
+OVERSIZE_PEEK_BYTES = 64 * 1024
+_INBOUND_WEBHOOK_PATH = re.compile(r"^/anymail/[a-z_]+/inbound(?:_mime)?/$")
+
+
+def _webhook_authenticated(request) -> bool:
+    """The webhook secret anymail checks (basic auth). Without one configured, an oversized
+    body is not answered at all: anyone could otherwise make the portal mail a member."""
+    secrets = get_anymail_setting("webhook_secret", default=[])
+    if isinstance(secrets, str):
+        secrets = [secrets] if secrets else []
+    given = get_request_basic_auth(request) or ""
+    return any(constant_time_compare(given, secret) for secret in secrets)
+
+
+def _reply_target_in(peek: str) -> ReplyTarget | None:
+    domain = settings.COMMUNITY_REPLY_DOMAIN
+    if not domain:
+        return None
+    pattern = r"reply\+\d+-\d+-[0-9a-f]+@" + re.escape(domain)
+    for match in re.finditer(pattern, peek, re.IGNORECASE):
+        target = parse_reply_address(match.group(0))
+        if target is not None:
+            return target
+    return None
+
+
+def webhook_oversize_answer(request, limit: int) -> HttpResponse | None:
+    """An ESP's inbound webhook whose body is over the site's limit (see the module): the
+    member whose reply address it holds is told, and the ESP gets 200 so that it stops
+    retrying. None (the guard's usual 413) when it is not authenticated or names no member."""
+    if not _webhook_authenticated(request):
+        return None
+    peek = request.read(OVERSIZE_PEEK_BYTES).decode("latin-1")
+    target = _reply_target_in(peek)
+    if target is None:
+        logger.info("community inbound mail over %s bytes without a reply address", limit)
+        return None
+    participant = (
+        Participant.objects.select_related("user")
+        .filter(pk=target.participant_id, deleted_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    mail_id = f"oversized webhook body ({declared_length(request)} bytes)"
+    if participant is None:
+        _log(Outcome(REFUSED, NOT_MEMBER), mail_id, f"participant {target.participant_id}")
+        return HttpResponse()
+    topic = topics_visible_to(participant).filter(pk=target.topic_id).first()
+    _refuse_logged(participant, TOO_LARGE, EmailMessage(), mail_id, topic=topic, size_limit=limit)
+    return HttpResponse()
+
+
 def inbound_receiver(sender, event, esp_name, **kwargs) -> None:
     """anymail's `inbound` signal: every ESP's inbound webhook, normalised. Anymail has already
     refused calls without ANYMAIL_WEBHOOK_SECRET (and Mailgun's without its signature). An error
@@ -358,4 +440,11 @@ def register() -> None:
     # The refusal holds what the member wrote: it is dropped from the row once sent.
     register_mail_builder(
         MailBuilder(prefix=REFUSAL_TEMPLATE, build=_build_refusal, forget_context=True)
+    )
+    register_oversize_answer(
+        OversizeAnswer(
+            name="community_inbound",
+            matches=lambda path: bool(_INBOUND_WEBHOOK_PATH.match(path)),
+            answer=webhook_oversize_answer,
+        )
     )

@@ -16,6 +16,10 @@ complained about (`Participant.mailable_address`, as every one-off mail asks).
 Each is a one-off mail (`core.mail.send_later`), written in the same transaction as the change
 that makes the post visible, in the recipient's language. Its Reply-To is the recipient's
 personal reply address for the topic when reply by e-mail is on (`community.reply_tokens`).
+
+Checked again right before the worker sends it (`send_time_skip_reason`, on the mail builder
+`register` adds): a post hidden or deleted since, or a recipient who since left the room,
+turned these mails off or lost their login, gets no mail; the row is `skipped` with the reason.
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ from community.models import CommunityMember
 from community.models import Mention
 from community.models import Post
 from community.models import RoomFollow
+from core.mail import MailBuilder
+from core.mail import register_mail_builder
+from core.mail import render_outgoing
 from core.mail import send_later
+from core.models import OutgoingMail
 from members.models import Participant
 from members.selectors import directory_visible
 
@@ -136,3 +144,26 @@ def post_published(post: Post) -> int:
         )
         sent += 1
     return sent
+
+
+def send_time_skip_reason(mail: OutgoingMail, context: dict) -> str | None:
+    """Why a queued notification is no longer wanted, checked when the worker is about to send
+    it (a deleted post never gets here: its context cannot be loaded)."""
+    post = context.get("post")
+    if not isinstance(post, Post):
+        return None
+    topic = post.topic
+    if post.status != Post.Status.VISIBLE or topic.hidden or topic.held:
+        return "the post or its topic was hidden since"
+    if mail.participant_id is None or mail.participant_id not in recipients(post):
+        return (
+            "the recipient no longer gets mail about this post (left the room, turned these "
+            "mails off, or no active login)"
+        )
+    return None
+
+
+def register() -> None:
+    register_mail_builder(
+        MailBuilder(prefix=TEMPLATE, build=render_outgoing, skip_reason=send_time_skip_reason)
+    )

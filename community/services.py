@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from community import notifications
 from community.images import prepare_image
@@ -29,6 +30,7 @@ from community.models import Tag
 from community.models import Topic
 from core.ratelimit import RateLimit
 from core.refusals import Refused
+from members.extensions import DeletionChoice
 from members.models import Participant
 from members.services import fold_for_search
 
@@ -410,11 +412,54 @@ def member_data_export(participant: Participant) -> dict:
     }
 
 
+# The question the account-deletion page asks for the community (members.extensions).
+POSTS_ANONYMISE = "anonymise"
+POSTS_DELETE = "delete"
+POSTS_DELETION_CHOICE = DeletionChoice(
+    label=_("Your posts in the community"),
+    choices=(
+        (POSTS_ANONYMISE, _("Keep them in the conversations, shown as written by a former member")),
+        (
+            POSTS_DELETE,
+            _(
+                "Delete them; a topic you started disappears from the community, with the "
+                "replies in it"
+            ),
+        ),
+    ),
+    default=POSTS_ANONYMISE,
+)
+# What is left of the title of a topic whose first post was deleted with its author's account
+# while others had replied: the topic is hidden, the title was the author's words.
+DELETED_TOPIC_TITLE = gettext_noop("(deleted with its author's account)")
+
+
+def _member_posts_delete(participant: Participant) -> None:
+    """The member's posts go. A topic they started goes with its first post: deleted when
+    nobody else wrote in it; else hidden (its replies lose their context, as when an author
+    deletes a first post) and its title erased. Counters of the topics they replied in follow."""
+    own = Post.objects.filter(author=participant)
+    for post in own.exclude(image=""):
+        post.image.delete(save=False)
+    touched = set(own.values_list("topic_id", flat=True))
+    opened = set(own.filter(is_opening=True).values_list("topic_id", flat=True))
+    opened |= set(Topic.objects.filter(author=participant).values_list("pk", flat=True))
+    own.delete()
+    Topic.objects.filter(pk__in=opened, posts__isnull=True).delete()
+    Topic.objects.filter(pk__in=opened).update(
+        hidden=True, pinned=False, title=DELETED_TOPIC_TITLE, author=None, updated_at=timezone.now()
+    )
+    for topic in Topic.objects.filter(pk__in=touched - opened):
+        _refresh_topic(topic)
+
+
 @transaction.atomic
-def member_data_erase(participant: Participant) -> None:
-    """On account deletion: their posts stay in the conversations without their name (shown as
-    "a former member"); what they followed and their settings go. (Deleting the posts instead,
-    at the member's choice, comes with the account-deletion page's question.)"""
+def member_data_erase(participant: Participant, *, choice: str = POSTS_ANONYMISE) -> None:
+    """On account deletion, as the member chose (`POSTS_DELETION_CHOICE`): their posts stay in
+    the conversations without their name (shown as "a former member"), or are deleted
+    (`_member_posts_delete`). What they followed and their settings go either way."""
+    if choice == POSTS_DELETE:
+        _member_posts_delete(participant)
     Post.objects.filter(author=participant).update(author=None)
     Topic.objects.filter(author=participant).update(author=None)
     RoomFollow.objects.filter(participant=participant).delete()

@@ -153,11 +153,15 @@ class MailBuilder:
     "emails/activities/", or one template), when the stored context is not all the templates
     need: `build(mail, context)` returns the message for `mail.email`, with `context` loaded
     (`render_outgoing` is the plain way, to add to). It runs in the recipient's language.
-    `forget_context`: the context holds secrets (reset links, login codes), dropped once sent."""
+    `forget_context`: the context holds secrets (reset links, login codes), dropped once sent.
+    `skip_reason(mail, context)`: checked right before sending, with `context` loaded; a reason
+    (text) means the mail is no longer wanted (a community notification about a post hidden
+    since) and the row becomes `skipped` with it."""
 
     prefix: str
     build: Callable[[OutgoingMail, dict], EmailMultiAlternatives]
     forget_context: bool = False
+    skip_reason: Callable[[OutgoingMail, dict], str | None] | None = None
 
 
 _builders: dict[str, MailBuilder] = {}
@@ -194,11 +198,15 @@ def build_outgoing(mail: OutgoingMail) -> EmailMultiAlternatives:
 
 
 def _skip_reason(mail: OutgoingMail) -> str | None:
-    # Checked right before sending: a mail about an erased contact message is no longer wanted.
+    # Checked right before sending: a mail about an erased contact message is no longer wanted,
+    # nor one its app's builder says is no longer wanted.
     try:
-        load_context(mail.context)
+        context = load_context(mail.context)
     except MailDataGone as gone:
         return f"its data was erased ({gone})"
+    builder = builder_for(mail.template)
+    if builder is not None and builder.skip_reason is not None:
+        return builder.skip_reason(mail, context)
     return None
 
 

@@ -6,7 +6,10 @@ in the database) and of CSRF protection (which parses the body):
 1. Size. A body larger than the site accepts is refused from its Content-Length, before a byte
    of it is read or spooled to disk: `DATA_UPLOAD_MAX_MEMORY_SIZE` everywhere (text forms, ESP
    webhooks), `ADMIN_REQUEST_MAX_BYTES` in the back office, where staff upload files (the roster,
-   activity materials). The proxy in front should refuse the same bodies (README).
+   activity materials). The proxy in front should refuse the same bodies (README). An app may
+   answer an oversized body on its own paths instead (`register_oversize_answer`: community's
+   reply by e-mail tells the member their mail was too large rather than leave the ESP to retry
+   and give up in silence); it may read only a bounded start of the body.
 2. NUL characters. PostgreSQL cannot store or compare a text holding U+0000 and psycopg answers
    with an error, i.e. a 500, wherever such a value reaches a query: an admin list filter, a URL
    argument, a session cookie, a form field read without a Django form. No legitimate request
@@ -15,6 +18,9 @@ in the database) and of CSRF protection (which parses the body):
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -26,6 +32,30 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 NUL = "\x00"
+
+
+@dataclass(frozen=True)
+class OversizeAnswer:
+    """An app's answer to a body over the limit on its own paths: `answer(request, limit)`
+    returns a response, or None to let the guard refuse it as usual."""
+
+    name: str
+    matches: Callable[[str], bool]
+    answer: Callable[[HttpRequest, int], HttpResponse | None]
+
+
+_oversize_answers: dict[str, OversizeAnswer] = {}
+
+
+def register_oversize_answer(answer: OversizeAnswer) -> None:
+    _oversize_answers[answer.name] = answer
+
+
+def _oversize_answer(request: HttpRequest, limit: int) -> HttpResponse | None:
+    for candidate in _oversize_answers.values():
+        if candidate.matches(request.path_info):
+            return candidate.answer(request, limit)
+    return None
 
 
 def body_limit(request: HttpRequest) -> int:
@@ -85,6 +115,9 @@ class RequestGuardMiddleware:
         translation.activate(translation.get_language_from_request(request))
         limit = body_limit(request)
         if declared_length(request) > limit:
+            answered = _oversize_answer(request, limit)
+            if answered is not None:
+                return answered
             return refusal(
                 request,
                 status=413,

@@ -39,6 +39,10 @@ ADVISER = ("adviser@norec.test", "adviser-demo-1963")
 STAFF = ("staff@norec.test", "staff-demo-1963")
 SUPERUSER = ("admin@norec.test", "admin-demo-1963")
 MEMBER = ("member@norec.test", "member-demo-1963")
+# A member from Uganda, whom the community's demo puts on the Uganda branch's committee (so that
+# the demo shows a committee moderating its room).
+COMMITTEE = ("committee@norec.test", "committee-demo-1963")
+COMMITTEE_COUNTRY = "UG"
 # Staff must use an authenticator app; the demo staff share this public secret so that anyone
 # trying the portal locally can log in (`python manage.py demo_totp_code` prints the current code).
 DEMO_TOTP_SECRET = "NORECDEMONORECDEMONORECDEMO23456"
@@ -360,48 +364,101 @@ def _seed_members(roster: list[dict], ids: dict[str, int], result: DemoResult) -
         if participant.user_id is not None:
             continue
         email = MEMBER[0] if index == 0 else row["email"]
-        user, _created = _ensure_account(email, MEMBER[1], result)
-        participant = services.participant_link_user(participant=participant, user=user)
-        services.participant_record_consent(participant=participant)
-        home = row["home_country"]
-        participant.residence_country = home if rng.random() < 0.85 else "NO"
-        participant.city = rng.choice(COUNTRIES[home][3].split(" "))
-        participant.organisation = f"{participant.city} {rng.choice(PARTNER_KINDS)}"
-        participant.position = rng.choice(POSITIONS)
-        participant.bio = (
-            f"Took part in {row['exchanges'][0]['programme']} in {row['exchanges'][0]['year']}. "
-            "Happy to share what I learnt with new participants."
+        _register(
+            participant,
+            row,
+            email=email,
+            password=MEMBER[1],
+            rng=rng,
+            result=result,
+            always_visible=index == 0,
+            expertise=expertise,
+            languages=languages,
         )
-        participant.time_zone = TIME_ZONES.get(home, "UTC")
-        participant.directory_visibility = (
-            Participant.Visibility.MEMBERS
-            if index == 0 or rng.random() < 0.6
-            else Participant.Visibility.HIDDEN
-        )
-        participant.resource_person = rng.random() < 0.3
-        participant.save(
-            update_fields=[
-                "residence_country",
-                "city",
-                "organisation",
-                "position",
-                "bio",
-                "time_zone",
-                "directory_visibility",
-                "resource_person",
-                "updated_at",
-            ]
-        )
-        if expertise:
-            participant.expertise.set(rng.sample(expertise, k=min(len(expertise), 2)))
-        spoken = [
-            languages[code] for code in ("en", row["preferred_language"]) if code in languages
-        ]
-        participant.languages.set(set(spoken))
-        # The demo members answered the visibility question; the directory searches their text.
-        Participant.objects.filter(pk=participant.pk).update(visibility_chosen_at=timezone.now())
-        services.participant_refresh_search_text(participant=participant)
         result.members_linked += 1
+
+
+def _seed_committee_member(roster: list[dict], ids: dict[str, int], result: DemoResult) -> None:
+    """committee@norec.test: a registered member from Uganda (none of the first members may be)."""
+    if User.objects.filter(email__iexact=COMMITTEE[0], participant__isnull=False).exists():
+        return
+    rng = random.Random(SEED + 2)
+    for row in roster:
+        if (
+            row["home_country"] == COMMITTEE_COUNTRY
+            and row["email"]
+            and row["email_status"] == Participant.EmailStatus.OK
+            and not row["declined_invitations"]
+        ):
+            participant = Participant.objects.get(pk=ids[row["participant_id"]])
+            if participant.user_id is None:
+                _register(
+                    participant,
+                    row,
+                    email=COMMITTEE[0],
+                    password=COMMITTEE[1],
+                    rng=rng,
+                    result=result,
+                    always_visible=True,
+                    expertise=list(ExpertiseField.objects.filter(is_approved=True)),
+                    languages={language.code: language for language in Language.objects.all()},
+                )
+                result.members_linked += 1
+                return
+
+
+def _register(
+    participant: Participant,
+    row: dict,
+    *,
+    email: str,
+    password: str,
+    rng: random.Random,
+    result: DemoResult,
+    always_visible: bool,
+    expertise: list,
+    languages: dict,
+) -> None:
+    """An account for a roster participant, with consent and a profile filled in."""
+    user, _created = _ensure_account(email, password, result)
+    participant = services.participant_link_user(participant=participant, user=user)
+    services.participant_record_consent(participant=participant)
+    home = row["home_country"]
+    participant.residence_country = home if rng.random() < 0.85 else "NO"
+    participant.city = rng.choice(COUNTRIES[home][3].split(" "))
+    participant.organisation = f"{participant.city} {rng.choice(PARTNER_KINDS)}"
+    participant.position = rng.choice(POSITIONS)
+    participant.bio = (
+        f"Took part in {row['exchanges'][0]['programme']} in {row['exchanges'][0]['year']}. "
+        "Happy to share what I learnt with new participants."
+    )
+    participant.time_zone = TIME_ZONES.get(home, "UTC")
+    participant.directory_visibility = (
+        Participant.Visibility.MEMBERS
+        if always_visible or rng.random() < 0.6
+        else Participant.Visibility.HIDDEN
+    )
+    participant.resource_person = rng.random() < 0.3
+    participant.save(
+        update_fields=[
+            "residence_country",
+            "city",
+            "organisation",
+            "position",
+            "bio",
+            "time_zone",
+            "directory_visibility",
+            "resource_person",
+            "updated_at",
+        ]
+    )
+    if expertise:
+        participant.expertise.set(rng.sample(expertise, k=min(len(expertise), 2)))
+    spoken = [languages[code] for code in ("en", row["preferred_language"]) if code in languages]
+    participant.languages.set(set(spoken))
+    # The demo members answered the visibility question; the directory searches their text.
+    Participant.objects.filter(pk=participant.pk).update(visibility_chosen_at=timezone.now())
+    services.participant_refresh_search_text(participant=participant)
 
 
 def _seed_staff(result: DemoResult) -> None:
@@ -433,5 +490,6 @@ def demo_seed(*, participants: int = DEFAULT_PARTICIPANTS) -> DemoResult:
     with transaction.atomic():
         ids = _seed_roster(roster, result)
         _seed_members(roster, ids, result)
+        _seed_committee_member(roster, ids, result)
         _seed_staff(result)
     return result

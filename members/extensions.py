@@ -33,13 +33,30 @@ class HomeSection:
 
 
 @dataclass(frozen=True)
+class DeletionChoice:
+    """A question the account-deletion page asks on an app's behalf (community: keep my posts
+    without my name, or delete them). `choices` are (value, label) pairs; `default` is what a
+    deletion that did not ask (staff, a test, an old form) gets."""
+
+    label: Any
+    choices: tuple[tuple[str, Any], ...]
+    default: str
+    help_text: Any = ""
+
+    def values(self) -> list[str]:
+        return [value for value, _label in self.choices]
+
+
+@dataclass(frozen=True)
 class PersonalDataSource:
     """What an app holds about a participant: `export` returns JSON-serialisable data for
-    "Download my data"; `erase` removes it when the member deletes their account."""
+    "Download my data"; `erase` removes it when the member deletes their account. With a
+    `deletion_choice`, the member's answer travels to it: `erase(participant, choice=value)`."""
 
     name: str
     export: Callable[[Participant], Any]
-    erase: Callable[[Participant], None]
+    erase: Callable[..., None]
+    deletion_choice: DeletionChoice | None = None
 
 
 _home_sections: dict[str, HomeSection] = {}

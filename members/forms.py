@@ -19,6 +19,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from core.countries import all_countries_by_name
 from core.zones import zone_for_country
+from members.extensions import personal_data_sources
 from members.language import languages_in_own_names
 from members.models import ExpertiseField
 from members.models import Language
@@ -423,12 +424,39 @@ class DeleteAccountForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
+    # The questions other apps ask at deletion (`members.extensions.DeletionChoice`), one field
+    # each, named after the app's data source.
+    CHOICE_PREFIX = "choice_"
+
     def __init__(self, *args, user, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+        for source in personal_data_sources():
+            question = source.deletion_choice
+            if question is None:
+                continue
+            self.fields[self.CHOICE_PREFIX + source.name] = forms.ChoiceField(
+                label=question.label,
+                help_text=question.help_text,
+                choices=question.choices,
+                initial=question.default,
+                # Unanswered (a page from before the question), the default applies.
+                required=False,
+                widget=forms.RadioSelect,
+            )
+        # The password last, right above the button.
+        self.order_fields([name for name in self.fields if name != "password"] + ["password"])
 
     def clean_password(self):
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
             raise forms.ValidationError(_("This is not your password. Nothing was deleted."))
         return password
+
+    def deletion_choices(self) -> dict[str, str]:
+        """The answers, by data source name, for `participant_delete_account(choices=...)`."""
+        return {
+            name.removeprefix(self.CHOICE_PREFIX): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(self.CHOICE_PREFIX) and value
+        }

@@ -231,7 +231,9 @@ def account_delete_view(request):
     participant = _own_participant(request)
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        services.participant_delete_account(participant=participant)
+        services.participant_delete_account(
+            participant=participant, choices=form.deletion_choices()
+        )
         logout(request)
         messages.success(
             request, _("Your account and your profile are deleted. Thank you for being with us.")

@@ -40,6 +40,18 @@ ACTIVITY_PAGES = [
     "admin:newsletters_newsletter_add",
     "admin:newsletters_delivery_changelist",
 ]
+# The community: branches, rooms, themes, moderation (issue 13; migration 0014).
+COMMUNITY_PAGES = [
+    "admin:community_branch_changelist",
+    "admin:community_branch_add",
+    "admin:community_room_changelist",
+    "admin:community_tag_changelist",
+    "admin:community_topic_changelist",
+    "admin:community_post_changelist",
+    "admin:community_report_changelist",
+    "admin:community_announcement_changelist",
+    "admin:community_digestdelivery_changelist",
+]
 # The log of one-off mails: advisers answer "I never got the reset mail" and fix bad addresses.
 MAIL_LOG_PAGES = ["admin:core_outgoingmail_changelist"]
 SUPERUSER_ONLY_PAGES = [
@@ -71,7 +83,7 @@ def test_the_migration_creates_exactly_the_two_staff_groups():
     staff_apps = set(
         groups[ACTIVITY_STAFF].permissions.values_list("content_type__app_label", flat=True)
     )
-    assert adviser_apps == {"members", "invitations", "core"}
+    assert adviser_apps == {"members", "invitations", "core", "community"}
     assert staff_apps == {"members", "activities", "newsletters"}
     # The mail log only to read (a later migration, 0011, gave it to the advisers).
     assert set(
@@ -85,7 +97,9 @@ def test_the_migration_creates_exactly_the_two_staff_groups():
         assert not group.permissions.filter(codename__endswith="_user").exists()
 
 
-@pytest.mark.parametrize("url_name", ROSTER_PAGES + INVITATION_PAGES + MAIL_LOG_PAGES)
+@pytest.mark.parametrize(
+    "url_name", ROSTER_PAGES + INVITATION_PAGES + MAIL_LOG_PAGES + COMMUNITY_PAGES
+)
 def test_an_adviser_reaches_the_roster_and_the_invitations(client, url_name):
     client.force_login(staff_in(ADVISERS))
     assert status_of(client, url_name) == 200
@@ -104,7 +118,8 @@ def test_activity_staff_reach_activities_newsletters_and_resource_persons(client
 
 
 @pytest.mark.parametrize(
-    "url_name", ROSTER_PAGES + INVITATION_PAGES + MAIL_LOG_PAGES + SUPERUSER_ONLY_PAGES
+    "url_name",
+    ROSTER_PAGES + INVITATION_PAGES + MAIL_LOG_PAGES + SUPERUSER_ONLY_PAGES + COMMUNITY_PAGES,
 )
 def test_activity_staff_cannot_import_the_roster_see_invitations_or_read_requests(client, url_name):
     client.force_login(staff_in(ACTIVITY_STAFF))
@@ -125,7 +140,7 @@ def test_activity_staff_cannot_open_one_invitation_request_by_its_id(client):
 
 
 @pytest.mark.parametrize(
-    "url_name", ROSTER_PAGES + INVITATION_PAGES + ACTIVITY_PAGES + MAIL_LOG_PAGES
+    "url_name", ROSTER_PAGES + INVITATION_PAGES + ACTIVITY_PAGES + MAIL_LOG_PAGES + COMMUNITY_PAGES
 )
 def test_a_member_account_never_reaches_the_admin(client, url_name):
     client.force_login(MemberFactory().user)

@@ -3,6 +3,8 @@ deleting the account."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -114,7 +116,9 @@ def participant_export_data(*, participant: Participant) -> dict:
 
 
 @transaction.atomic
-def participant_delete_account(*, participant: Participant) -> Participant:
+def participant_delete_account(
+    *, participant: Participant, choices: Mapping[str, str] | None = None
+) -> Participant:
     """Erase the member's login and profile; keep only the roster's own columns.
 
     Kept: the roster id, names, address and home country as Norec's records hold them, and the
@@ -123,13 +127,23 @@ def participant_delete_account(*, participant: Participant) -> Participant:
     tells staff that it happened. Erased: the account (login, its addresses, authenticators,
     sessions), the phone number, every profile field, the messages they sent or received, the
     log of the mails sent to them, and whatever the other apps registered as personal data
-    (invitations, registrations, deliveries).
+    (invitations, registrations, deliveries). `choices`: the member's answers to the questions
+    those apps ask at deletion (`DeletionChoice`), by source name; an unanswered one gets its
+    default.
     """
     from members.extensions import personal_data_sources
 
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    choices = choices or {}
     for source in personal_data_sources():
-        source.erase(participant)
+        question = source.deletion_choice
+        if question is None:
+            source.erase(participant)
+            continue
+        choice = choices.get(source.name, question.default)
+        if choice not in question.values():
+            raise ValueError(f"{source.name}: {choice!r} is not one of {question.values()}")
+        source.erase(participant, choice=choice)
     ContactMessage.objects.filter(sender=participant).delete()
     ContactMessage.objects.filter(recipient=participant).delete()
     outgoing_mails_erase(participant_id=participant.pk)

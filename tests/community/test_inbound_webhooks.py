@@ -193,3 +193,112 @@ def test_receive_mail_drops_a_bounce(amina, conversation):
 def test_fixtures_hold_no_real_address():
     for path in FIXTURES.iterdir():
         assert "{{REPLY_ADDRESS}}" in path.read_text()
+
+
+# --- a reply too large to read: the member is told, never silence ---------------------------------
+
+PHOTO = b"\xff\xd8" + bytes(range(256)) * (3 * 1024 * 4)  # ~3 MB, over the 2.5 MB limit
+
+
+def _oversized_postmark(client, *, auth=None, **values):
+    import base64
+    import json as json_module
+
+    payload = json_module.loads(fill("postmark.json", **values))
+    payload["Attachments"] = [
+        {
+            "Name": "photo.jpg",
+            "Content": base64.b64encode(PHOTO).decode(),
+            "ContentType": "image/jpeg",
+            "ContentLength": len(PHOTO),
+        }
+    ]
+    return client.post(
+        "/anymail/postmark/inbound/",
+        data=json_module.dumps(payload),
+        content_type="application/json",
+        **(basic_auth() if auth is None else auth),
+    )
+
+
+def _oversized_form(esp):
+    import json as json_module
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def post(client, *, auth=None, **values):
+        fields = json_module.loads(fill(f"{esp}.json", **values))
+        fields["attachment-1" if esp == "mailgun" else "attachment1"] = SimpleUploadedFile(
+            "photo.jpg", PHOTO, content_type="image/jpeg"
+        )
+        return client.post(
+            f"/anymail/{esp}/inbound/", data=fields, **(basic_auth() if auth is None else auth)
+        )
+
+    return post
+
+
+OVERSIZED = {
+    "postmark": _oversized_postmark,
+    "mailgun": _oversized_form("mailgun"),
+    "sendgrid": _oversized_form("sendgrid"),
+}
+
+
+@pytest.mark.parametrize("esp", OVERSIZED)
+def test_a_reply_too_large_for_the_webhook_is_explained_to_its_member(
+    client, esp, amina, conversation, mailoutbox, django_capture_on_commit_callbacks
+):
+    topic, _other = conversation
+    address = reply_address(topic_id=topic.pk, participant_id=amina.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = OVERSIZED[esp](client, reply_address=address, sender=amina.address_of_record)
+    # Handled: the ESP stops retrying; nothing posted; the member learns why, at their address.
+    assert response.status_code == 200
+    assert not Post.objects.filter(topic=topic, is_opening=False).exists()
+    [refusal] = mailoutbox
+    assert refusal.to == [amina.address_of_record]
+    assert "larger than 2.5\xa0MB (with its attachments)" in refusal.body
+    assert "Attachments are never posted" in refusal.body
+    assert refusal.extra_headers["Auto-Submitted"] == "auto-replied"
+
+
+def test_a_too_large_webhook_without_the_secret_or_a_valid_address_is_refused_in_silence(
+    client, amina, tendai, conversation, mailoutbox, django_capture_on_commit_callbacks
+):
+    topic, _other = conversation
+    address = reply_address(topic_id=topic.pk, participant_id=amina.pk)
+    forged = reply_address(topic_id=topic.pk, participant_id=tendai.pk).replace(
+        f"-{tendai.pk}-", f"-{amina.pk}-"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        unauthenticated = _oversized_postmark(
+            client, auth=basic_auth("wrong:secret"), reply_address=address, sender="x@e.org"
+        )
+        forged_response = _oversized_postmark(
+            client, reply_address=forged, sender=amina.address_of_record
+        )
+    assert unauthenticated.status_code == 413 and forged_response.status_code == 413
+    assert mailoutbox == []
+
+
+def test_receive_mail_explains_a_mail_too_large_to_read(
+    monkeypatch, amina, conversation, mailoutbox, django_capture_on_commit_callbacks
+):
+    from community.management.commands import receive_mail
+
+    topic, _other = conversation
+    address = reply_address(topic_id=topic.pk, participant_id=amina.pk)
+    raw = fill("reply.eml", reply_address=address, sender=amina.address_of_record).encode()
+    monkeypatch.setattr(receive_mail, "MAX_BYTES", len(raw) - 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _receive(stdin=raw) == "refused too_large"
+    assert not Post.objects.filter(topic=topic, is_opening=False).exists()
+    [refusal] = mailoutbox
+    assert refusal.to == [amina.address_of_record]
+    assert "Attachments are never posted" in refusal.body
+    # A stranger's oversized mail with a member's token still goes through the sender check.
+    mailoutbox.clear()
+    other = raw.replace(amina.address_of_record.encode(), b"someone@elsewhere.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _receive(stdin=other) == "refused other_sender"

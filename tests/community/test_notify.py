@@ -1,5 +1,7 @@
 """Immediate mails about posts: who gets one and who never does, their language and content."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -330,3 +332,160 @@ def test_a_deleted_account_takes_its_mentions_and_digests_along(amina, tendai, s
     member_services.participant_delete_account(participant=tendai)
     assert not Mention.objects.filter(participant=tendai).exists()
     assert not DigestDelivery.objects.filter(participant=tendai).exists()
+
+
+# --- checked again when the worker sends ----------------------------------------------------------
+
+
+def _queued_reply(django_capture_on_commit_callbacks, author, question, **kwargs):
+    """A reply whose notification is queued but not yet sent (the task did not run)."""
+    from core.models import OutgoingMail
+
+    with django_capture_on_commit_callbacks(execute=False):
+        post = reply(author, question, **kwargs)
+    [row] = OutgoingMail.objects.filter(template=notifications.TEMPLATE)
+    return post, row
+
+
+def _send(row):
+    from core import tasks
+    from core.models import OutgoingMail
+
+    mail.outbox.clear()
+    result = tasks.send_email.delay(row.pk).get()
+    return result, OutgoingMail.objects.get(pk=row.pk)
+
+
+def test_a_queued_notification_still_wanted_is_sent(
+    amina, tendai, django_capture_on_commit_callbacks
+):
+    _post, row = _queued_reply(django_capture_on_commit_callbacks, tendai, topic(amina))
+    result, row = _send(row)
+    assert row.status == "sent" and [m.to for m in mail.outbox] == [[amina.email]]
+
+
+def test_a_notification_about_a_post_hidden_before_sending_is_skipped(
+    amina, tendai, django_capture_on_commit_callbacks
+):
+    post, row = _queued_reply(django_capture_on_commit_callbacks, tendai, topic(amina))
+    services.post_set_hidden(post=post, hidden=True, moderator=None)
+    result, row = _send(row)
+    assert result == "skipped" and mail.outbox == []
+    assert row.status == "skipped" and "hidden" in row.last_error
+
+
+def test_a_notification_in_a_topic_hidden_before_sending_is_skipped(
+    amina, tendai, django_capture_on_commit_callbacks
+):
+    question = topic(amina)
+    _post, row = _queued_reply(django_capture_on_commit_callbacks, tendai, question)
+    services.post_set_hidden(post=question.posts.get(is_opening=True), hidden=True, moderator=None)
+    result, row = _send(row)
+    assert result == "skipped" and mail.outbox == []
+
+
+def test_a_notification_about_a_post_deleted_before_sending_is_skipped(
+    amina, tendai, django_capture_on_commit_callbacks
+):
+    post, row = _queued_reply(django_capture_on_commit_callbacks, tendai, topic(amina))
+    services.post_delete(participant=tendai, post=post)
+    result, row = _send(row)
+    assert result == "skipped" and mail.outbox == []
+    assert "erased" in row.last_error
+
+
+def test_a_recipient_who_left_the_room_before_sending_gets_nothing(
+    amina, tendai, network, django_capture_on_commit_callbacks
+):
+    _post, row = _queued_reply(django_capture_on_commit_callbacks, tendai, topic(amina))
+    services.room_leave(participant=amina, room=network)
+    result, row = _send(row)
+    assert result == "skipped" and mail.outbox == []
+    assert "no longer gets mail" in row.last_error
+
+
+def test_a_recipient_deactivated_before_sending_gets_nothing(
+    amina, tendai, django_capture_on_commit_callbacks
+):
+    _post, row = _queued_reply(django_capture_on_commit_callbacks, tendai, topic(amina))
+    amina.user.is_active = False
+    amina.user.save()
+    result, row = _send(row)
+    assert result == "skipped" and mail.outbox == []
+
+
+def test_a_mention_whose_member_left_before_sending_is_skipped(
+    amina, tendai, network, django_capture_on_commit_callbacks
+):
+    in_directory(tendai)
+    services.room_follow(participant=tendai, room=network)
+    question = topic(amina)
+    with django_capture_on_commit_callbacks(execute=False):
+        reply(amina, question, text="What do you say?", mentions=[tendai.pk])
+    from core.models import OutgoingMail
+
+    [row] = OutgoingMail.objects.filter(template=notifications.TEMPLATE, participant=tendai)
+    services.room_leave(participant=tendai, room=network)
+    result, row = _send(row)
+    assert result == "skipped" and mail.outbox == []
+
+
+class _SubmitButtons(HTMLParser):
+    """The submit buttons of the page's post form, in document order."""
+
+    def __init__(self):
+        super().__init__()
+        self.in_form, self.current, self.buttons = False, None, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and "post-form" in (attrs.get("class") or ""):
+            self.in_form = True
+        elif tag == "button" and self.in_form and attrs.get("type", "submit") == "submit":
+            self.current = {**attrs, "text": ""}
+            self.buttons.append(self.current)
+
+    def handle_data(self, data):
+        if self.current is not None:
+            self.current["text"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "button":
+            self.current = None
+        elif tag == "form":
+            self.in_form = False
+
+
+def _submit_buttons(page: str) -> list[dict]:
+    parser = _SubmitButtons()
+    parser.feed(page)
+    return parser.buttons
+
+
+@pytest.mark.parametrize("form", ["reply", "new topic"])
+def test_enter_in_the_form_posts_rather_than_finds_a_name(client, amina, tendai, network, form):
+    question = topic(amina)
+    reply(tendai, question)
+    client.force_login(amina.user)
+    url = (
+        reverse("community:topic", args=[question.pk])
+        if form == "reply"
+        else reverse("community:topic_create", args=[network.slug])
+    )
+    buttons = _submit_buttons(client.get(url).content.decode())
+    names = [button.get("name") for button in buttons]
+    assert "find_mentions" in names
+    # The default button (the first submit button, which Enter presses) posts: no name, so no
+    # "find_mentions" in what the browser sends; the same label as the visible button.
+    default, visible = buttons[0], buttons[-1]
+    assert default.get("name") is None and visible.get("name") is None
+    assert default["text"].strip() == visible["text"].strip()
+    assert visible["text"].strip() == ("Post reply" if form == "reply" else "Post topic")
+    assert default.get("tabindex") == "-1" and "visually-hidden" in default.get("class", "")
+    # What a browser sends on Enter in the name field: the text and the search, no Find.
+    data = {"text": "Posted by Enter", "mention_search": "someone"}
+    if form == "new topic":
+        data["title"] = "By Enter"
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert Post.objects.filter(text="Posted by Enter").exists()

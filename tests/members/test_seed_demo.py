@@ -70,6 +70,10 @@ def test_seed_demo_builds_a_living_roster_and_the_documented_accounts():
         ("staff@norec.test", "staff-demo-1963"): {"is_staff": True, "is_superuser": False},
         ("admin@norec.test", "admin-demo-1963"): {"is_staff": True, "is_superuser": True},
         ("member@norec.test", "member-demo-1963"): {"is_staff": False, "is_superuser": False},
+        ("committee@norec.test", "committee-demo-1963"): {
+            "is_staff": False,
+            "is_superuser": False,
+        },
     }
     for (email, password), flags in accounts.items():
         user = User.objects.get(email=email)
@@ -84,7 +88,10 @@ def test_seed_demo_builds_a_living_roster_and_the_documented_accounts():
     assert adviser.has_perm("members.change_participant")
 
     members = Participant.objects.filter(user__isnull=False)
-    assert members.count() == demo.MEMBER_COUNT
+    # The first members, and a member from Uganda for the Uganda branch's committee.
+    assert members.count() == demo.MEMBER_COUNT + 1
+    committee = Participant.objects.get(user__email=demo.COMMITTEE[0])
+    assert committee.home_country.code == demo.COMMITTEE_COUNTRY
     member = Participant.objects.get(user__email=demo.MEMBER[0])
     assert member.email == demo.MEMBER[0]
     assert member.directory_visibility == Participant.Visibility.MEMBERS

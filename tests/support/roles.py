@@ -18,6 +18,7 @@ def ensure_staff_groups() -> None:
         migration = importlib.import_module("members.migrations.0007_staff_groups")
         migration.set_staff_groups(apps)
         importlib.import_module("members.migrations.0011_advisers_see_outgoing_mail").grant(apps)
+        importlib.import_module("members.migrations.0014_advisers_run_the_community").grant(apps)
 
 
 def staff_group(name: str) -> Group:

@@ -40,15 +40,25 @@ class Command(BaseCommand):
                 raw = handle.read(MAX_BYTES + 1)
         else:
             raw = sys.stdin.buffer.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
-            self.stderr.write(f"Not read: the mail is larger than {MAX_BYTES} bytes.")
-            return
+        too_large = len(raw) > MAX_BYTES
+        if too_large:
+            # Only its headers are read: enough to tell its member why it was not posted.
+            raw = _headers(raw)
+            if raw is None:
+                self.stderr.write(f"Not read: the mail is larger than {MAX_BYTES} bytes.")
+                return
         message = AnymailInboundMessage.parse_raw_mime_bytes(raw)
         message.envelope_sender = sender
         message.envelope_recipient = recipient
         try:
-            outcome = receive(message)
+            outcome = receive(message, too_large_limit=MAX_BYTES if too_large else 0)
         except Exception as error:  # anything: the mail server must try again later
             self.stderr.write(f"Not handled, try again later: {error!r}")
             sys.exit(EX_TEMPFAIL)
         self.stdout.write(f"{outcome.status} {outcome.reason}".strip())
+
+
+def _headers(raw: bytes) -> bytes | None:
+    """The mail's header block (up to the first empty line), or None when there is none."""
+    ends = [end for end in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if end >= 0]
+    return raw[: min(ends)] + b"\n\n" if ends else None

@@ -67,5 +67,6 @@ class Command(BaseCommand):
             ("activity staff ", demo.STAFF),
             ("superuser      ", demo.SUPERUSER),
             ("member         ", demo.MEMBER),
+            ("branch committee", demo.COMMITTEE),
         ):
             self.stdout.write(f"  {label}  {email}  /  {password}")

@@ -88,6 +88,7 @@ what other modules use):
 - `reputation`: campaign rates and the pause that protects the sender (step 6).
 """
 
+from core.outbound.marks import MAX_ATTEMPTS
 from core.outbound.registry import Campaign
 from core.outbound.registry import OutboundStream
 from core.outbound.registry import SendingWindow
@@ -102,7 +103,6 @@ from core.outbound.reputation import COMPLAINT_RATE_LIMIT
 from core.outbound.reputation import campaign_rates
 from core.outbound.reputation import check_campaign_health
 from core.outbound.reputation import paused_by
-from core.outbound.sending import MAX_ATTEMPTS
 from core.outbound.sending import BatchResult
 from core.outbound.sending import claim
 from core.outbound.sending import send_batch

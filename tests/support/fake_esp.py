@@ -175,11 +175,15 @@ class _Handler(BaseHTTPRequestHandler):
         if self.fake.delay:
             time.sleep(self.fake.delay)
         payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            # The caller died waiting (a killed worker): the ESP has taken the messages all the same.
+            self.close_connection = True
 
     # --- Postmark ------------------------------------------------------------------------------
 

@@ -182,7 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
-            # The caller died waiting (a killed worker): the ESP has taken the messages all the same.
+            # The caller died waiting (a killed worker): the ESP has taken the messages anyway.
             self.close_connection = True
 
     # --- Postmark ------------------------------------------------------------------------------

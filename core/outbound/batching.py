@@ -3,19 +3,20 @@ per group, rather than one call per message.
 
 When the mail backend is an anymail ESP that sends batches (`ESPS`) and the stream can build its
 message as a template (`OutboundStream.build_template`), `sending.send_claimed` hands the claimed
-rows here. They are grouped by template key (a campaign, a language...), in id order, at most
+rows here (and a claim takes at least one full ESP group: `widen`). They are grouped by template key (a campaign, a language...), in id order, at most
 the ESP's recipients per call (OUTBOUND_ESP_BATCH_SIZE lowers it; 0 or 1 turns batching off) and
 never the same address twice in a group (anymail keys merge data by address). Per group:
 
-1. One query reloads the group's rows that are still this batch's and whose campaign still sends
-   (`campaign_sends`); when none are, the campaign was paused or cancelled: the rest of the batch
-   goes back to `pending`. The stream's `skip_reason` is asked of the fresh rows.
+1. One query for the group: which of its rows are still this batch's and whose campaign still
+   sends (`campaign_sends`); when none are, the campaign was paused or cancelled: the rest of the
+   batch goes back to `pending`. The stream's `skip_reason` is asked of each row as the batch
+   loaded it (as the one-by-one sender does), and the skipped are marked in one UPDATE a reason.
 2. The rows are stamped as handed over (`claimed_by` gets HANDED_OVER): from here until their
    marks, a dead worker's group is uncertain as a whole (`sweep`).
 3. One call: the template in the ESP's merge syntax, `to` the group's addresses, per recipient
    `merge_data` (the fields), `merge_metadata` ({"stream", "id"}: the tracking receiver maps each
    event to its row as for a single message) and `merge_headers` (List-Unsubscribe, Message-ID).
-4. In one commit, each row `sent` with its own ESP message id
+4. In one commit (one UPDATE), each row `sent` with its own ESP message id
    (`anymail_status.recipients[address]`); a recipient the ESP refused inside the batch
    (rejected, invalid) is marked refused alone. An error of the call itself puts the whole group
    back (an attempt counted, `failed` after MAX_ATTEMPTS) and hands the rest of the batch back.
@@ -28,6 +29,7 @@ not batched here (one call per message, as over SMTP).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -40,6 +42,10 @@ from anymail.exceptions import AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import Case
+from django.db.models import CharField
+from django.db.models import Value
+from django.db.models import When
 from django.utils import timezone
 
 from core.outbound.marks import mark_failed_or_retry
@@ -124,6 +130,16 @@ def batches(stream: OutboundStream) -> Esp | None:
     return found[1]
 
 
+def widen(stream: OutboundStream, campaign):
+    """The campaign as a batch claims it: through an ESP that batches, at least one full ESP
+    group at a time (a newsletter's claims of 200 in three languages would otherwise make three
+    calls of 70). The pace (`rate_per_hour`) still limits every claim."""
+    esp = batches(stream)
+    if esp is None or campaign.batch_size >= group_size(esp):
+        return campaign
+    return dataclasses.replace(campaign, batch_size=group_size(esp))
+
+
 # --- groups ---------------------------------------------------------------------------------------
 
 
@@ -153,13 +169,14 @@ def groups(keyed: list[tuple[object, OutboundMessage]], size: int) -> list[list[
 
 def send_rows(stream: OutboundStream, rows: list, result, deadline: float, esp: Esp):
     """Send a claimed batch's rows in ESP groups; counts into `result` (a `sending.BatchResult`)."""
-    keyed = []
+    built: dict[int, tuple[MessageTemplate, dict[str, str]]] = {}
     for row in rows:
         try:
-            keyed.append((stream.build_template(row)[0].key, row))
+            built[row.pk] = stream.build_template(row)
         except Exception as exc:
             logger.exception("outbound: %s %s could not be built", stream.name, row.pk)
             result.failed += mark_failed_or_retry(stream, row, error=str(exc))
+    keyed = [(built[row.pk][0].key, row) for row in rows if row.pk in built]
     planned = groups(keyed, group_size(esp))
     connection = get_connection(backend=esp.backend) if esp.backend else get_connection()
     for index, group in enumerate(planned):
@@ -167,13 +184,14 @@ def send_rows(stream: OutboundStream, rows: list, result, deadline: float, esp: 
         if time.monotonic() > deadline:
             result.released += release(stream, rest)
             break
-        fresh = _still_ours(stream, group)
-        if not fresh:
+        ours = _still_ours(stream, group)
+        if not ours:
             # Paused or cancelled meanwhile (or the sweep took the rows back): stop now.
             result.released += release(stream, rest)
             logger.info("outbound: %s stopped a batch, %s rows handed back", stream.name, len(rest))
             break
-        if not _send_group(stream, fresh, result, connection, esp):
+        group = [row for row in group if row.pk in ours]
+        if not _send_group(stream, group, built, result, connection, esp):
             # The call failed: the connection may be broken; the rest waits for the next batch.
             result.released += release(
                 stream, [row for later in planned[index + 1 :] for row in later]
@@ -182,9 +200,9 @@ def send_rows(stream: OutboundStream, rows: list, result, deadline: float, esp: 
     return result
 
 
-def _still_ours(stream: OutboundStream, group: list[OutboundMessage]) -> list[OutboundMessage]:
-    """The group's rows reloaded in one query (with what `build_template` and `skip_reason` read)
-    that are still this batch's and whose campaign may still send."""
+def _still_ours(stream: OutboundStream, group: list[OutboundMessage]) -> set[int]:
+    """One query for the group: which of its rows are still this batch's and may still be sent
+    (their campaign not paused or cancelled since)."""
     first = group[0]
     rows = stream.model._default_manager.filter(
         pk__in=[row.pk for row in group],
@@ -194,32 +212,28 @@ def _still_ours(stream: OutboundStream, group: list[OutboundMessage]) -> list[Ou
     )
     if stream.campaign_sends is not None:
         rows = rows.filter(stream.campaign_sends)
-    return list(stream.prepare(rows).order_by("pk"))
+    return set(rows.values_list("pk", flat=True))
 
 
-def _send_group(stream, rows, result, connection, esp: Esp) -> bool:
-    """One ESP call for rows of one template; False when the call itself failed."""
+def _send_group(stream, rows, built, result, connection, esp: Esp) -> bool:
+    """One ESP call for rows of one template; False when the call itself failed. The stream's
+    `skip_reason` reads the rows as the batch loaded them, as the one-by-one sender does."""
     manager = stream.model._default_manager
     wanted: list[tuple[OutboundMessage, dict[str, str]]] = []
-    template: MessageTemplate | None = None
+    skipped: dict[str, list[int]] = {}
     for row in rows:
         reason = stream.skip_reason(row) if stream.skip_reason else None
         if reason:
-            manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
-                status=OutboundStatus.SKIPPED, last_error=reason[:500]
-            )
-            result.skipped += 1
+            skipped.setdefault(reason[:500], []).append(row.pk)
             continue
-        row_template, values = stream.build_template(row)
-        if template is None:
-            template = row_template
-        elif row_template.key != template.key:
-            # Changed since the claim (a new language, say): goes out with its own kind.
-            result.released += release(stream, [row])
-            continue
-        wanted.append((row, values))
+        wanted.append((row, built[row.pk][1]))
+    for reason, pks in skipped.items():
+        result.skipped += manager.filter(pk__in=pks, status=OutboundStatus.SENDING).update(
+            status=OutboundStatus.SKIPPED, last_error=reason
+        )
     if not wanted:
         return True
+    template = built[wanted[0][0].pk][0]
     message = _batch_message(stream, template, wanted, esp)
     message.connection = connection
     _hand_over(stream, [row for row, _values in wanted])
@@ -279,27 +293,42 @@ def _recipient_status(statuses: dict, address: str):
 
 
 def _mark_group(stream, wanted, message, result) -> None:
+    """Each row `sent` with its own ESP message id, in one UPDATE per set of the stream's
+    `sent_fields` (usually one) and one commit; a recipient refused inside the batch alone."""
     statuses = getattr(getattr(message, "anymail_status", None), "recipients", None) or {}
-    manager = stream.model._default_manager
+    now = timezone.now()
+    taken: dict[tuple, dict[int, str]] = {}
     refused = []
+    for row, _values in wanted:
+        status = _recipient_status(statuses, row.email)
+        if status is not None and status.status in _REFUSED:
+            refused.append((row, status.status))
+            continue
+        if status is not None and status.status not in _TAKEN:
+            logger.warning("outbound: %s %s: the ESP said %s", stream.name, row.pk, status.status)
+        esp_id = status.message_id if status is not None else None
+        esp_id = str(esp_id or message.merge_headers[row.email]["Message-ID"])[:255]
+        fields = tuple(sorted(stream.sent_fields(row, now).items()))
+        taken.setdefault(fields, {})[row.pk] = esp_id
+    manager = stream.model._default_manager
     with transaction.atomic():
-        now = timezone.now()
-        for row, _values in wanted:
-            status = _recipient_status(statuses, row.email)
-            if status is not None and status.status in _REFUSED:
-                refused.append((row, status.status))
-                continue
-            if status is not None and status.status not in _TAKEN:
-                logger.warning("outbound: %s %s: ESP said %s", stream.name, row.pk, status.status)
-            esp_id = status.message_id if status is not None else None
-            manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
+        for fields, ids in taken.items():
+            distinct = set(ids.values())
+            esp_message_id = (
+                Value(distinct.pop())
+                if len(distinct) == 1
+                else Case(
+                    *[When(pk=pk, then=Value(esp_id)) for pk, esp_id in ids.items()],
+                    output_field=CharField(),
+                )
+            )
+            result.sent += manager.filter(pk__in=list(ids), status=OutboundStatus.SENDING).update(
                 status=OutboundStatus.SENT,
                 sent_at=now,
-                esp_message_id=str(esp_id or message.merge_headers[row.email]["Message-ID"])[:255],
+                esp_message_id=esp_message_id,
                 last_error="",
-                **stream.sent_fields(row, now),
+                **dict(fields),
             )
-            result.sent += 1
     for row, status in refused:
         result.refused += 1
         mark_refused(stream, row, error=f"the ESP refused the address ({status})")

@@ -269,6 +269,7 @@ def send_batch(*, stream_name: str, campaign_id: int | None, claimed_by: str = "
     campaign = active_campaign(stream=stream, campaign_id=campaign_id, now=now)
     if campaign is None:
         return BatchResult()
+    campaign = batching.widen(stream, campaign)
     ids = claim(stream=stream, campaign=campaign, now=now, claimed_by=claimed_by)
     result = send_claimed(stream=stream, ids=ids)
     if result.claimed >= campaign.batch_size:

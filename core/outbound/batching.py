@@ -3,9 +3,10 @@ per group, rather than one call per message.
 
 When the mail backend is an anymail ESP that sends batches (`ESPS`) and the stream can build its
 message as a template (`OutboundStream.build_template`), `sending.send_claimed` hands the claimed
-rows here (and a claim takes at least one full ESP group: `widen`). They are grouped by template key (a campaign, a language...), in id order, at most
-the ESP's recipients per call (OUTBOUND_ESP_BATCH_SIZE lowers it; 0 or 1 turns batching off) and
-never the same address twice in a group (anymail keys merge data by address). Per group:
+rows here (and a claim takes at least one full ESP group: `widen`). They are grouped by template
+key (a campaign, a language...), in id order, at most the ESP's recipients per call
+(OUTBOUND_ESP_BATCH_SIZE lowers it; 0 or 1 turns batching off) and never the same address twice
+in a group (anymail keys merge data by address). Per group:
 
 1. One query for the group: which of its rows are still this batch's and whose campaign still
    sends (`campaign_sends`); when none are, the campaign was paused or cancelled: the rest of the

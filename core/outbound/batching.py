@@ -12,8 +12,10 @@ in a group (anymail keys merge data by address). Per group:
    sends (`campaign_sends`); when none are, the campaign was paused or cancelled: the rest of the
    batch goes back to `pending`. The stream's `skip_reason` is asked of each row as the batch
    loaded it (as the one-by-one sender does), and the skipped are marked in one UPDATE a reason.
-2. The rows are stamped as handed over (`claimed_by` gets HANDED_OVER): from here until their
-   marks, a dead worker's group is uncertain as a whole (`sweep`).
+2. The rows are stamped as handed over (`claimed_by` gets HANDED_OVER, `claimed_at` the time of
+   the call): from here until their marks, a dead worker's group is uncertain as a whole, and
+   waits for the ESP's webhooks (`sweep`). Before its first group the whole claim is marked as
+   sent in groups (IN_GROUPS): its rows not yet handed over are certainly not in flight.
 3. One call: the template in the ESP's merge syntax, `to` the group's addresses, per recipient
    `merge_data` (the fields), `merge_metadata` ({"stream", "id"}: the tracking receiver maps each
    event to its row as for a single message) and `merge_headers` (List-Unsubscribe, Message-ID).
@@ -65,6 +67,9 @@ from core.outbound_model import OutboundStatus
 
 logger = logging.getLogger(__name__)
 
+# Appended to `claimed_by` when a batch starts sending in groups: none of its rows is in flight
+# until its group is stamped as handed over (the sweep gives them all back at once).
+IN_GROUPS = "#groups"
 # Appended to `claimed_by` right before a group's call: the sweep then knows that every row of
 # that claim may have been handed over, not only its lowest id.
 HANDED_OVER = "#handed-over"
@@ -178,6 +183,7 @@ def send_rows(stream: OutboundStream, rows: list, result, deadline: float, esp: 
             logger.exception("outbound: %s %s could not be built", stream.name, row.pk)
             result.failed += mark_failed_or_retry(stream, row, error=str(exc))
     keyed = [(built[row.pk][0].key, row) for row in rows if row.pk in built]
+    _mark_in_groups(stream, [row for _key, row in keyed])
     planned = groups(keyed, group_size(esp))
     connection = get_connection(backend=esp.backend) if esp.backend else get_connection()
     for index, group in enumerate(planned):
@@ -199,6 +205,20 @@ def send_rows(stream: OutboundStream, rows: list, result, deadline: float, esp: 
             )
             break
     return result
+
+
+def _mark_in_groups(stream: OutboundStream, rows: list[OutboundMessage]) -> None:
+    if not rows:
+        return
+    first = rows[0]
+    stream.model._default_manager.filter(
+        pk__in=[row.pk for row in rows],
+        status=OutboundStatus.SENDING,
+        claimed_at=first.claimed_at,
+        claimed_by=first.claimed_by,
+    ).update(claimed_by=f"{first.claimed_by}{IN_GROUPS}"[:255])
+    for row in rows:
+        row.claimed_by = f"{row.claimed_by}{IN_GROUPS}"[:255]
 
 
 def _still_ours(stream: OutboundStream, group: list[OutboundMessage]) -> set[int]:
@@ -282,7 +302,12 @@ def _hand_over(stream: OutboundStream, rows: list[OutboundMessage]) -> None:
     first = rows[0]
     stream.model._default_manager.filter(
         pk__in=[row.pk for row in rows], status=OutboundStatus.SENDING
-    ).update(claimed_at=now, claimed_by=f"{first.claimed_by}{HANDED_OVER}"[:255])
+    ).update(claimed_at=now, claimed_by=f"{process_of(first.claimed_by)}{HANDED_OVER}"[:255])
+
+
+def process_of(claimed_by: str) -> str:
+    """The worker process of a claim, without the marks the batch sender adds."""
+    return claimed_by.removesuffix(HANDED_OVER).removesuffix(IN_GROUPS)
 
 
 def _recipient_status(statuses: dict, address: str):

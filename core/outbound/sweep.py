@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.outbound.batching import HANDED_OVER
+from core.outbound.batching import IN_GROUPS
+from core.outbound.batching import process_of
 from core.outbound.marks import requeue
 from core.outbound.registry import await_webhooks
 from core.outbound.registry import stale_after
@@ -72,12 +74,13 @@ def sweep(
         # `sending` can have been in flight when the worker died (rows are sent in id order).
         claims = sending.order_by().values("claimed_at", "claimed_by").annotate(first=Min("pk"))
         # An ESP batch group stamped as handed over (`batching.HANDED_OVER`, with the time of the
-        # call as its claim time) is its own claim, all of whose rows may have been taken.
+        # call as its claim time) is its own claim, all of whose rows may have been taken; the
+        # rest of a batch sent in groups (`batching.IN_GROUPS`) was certainly never handed over.
         dead, maybe_in_flight, webhook_window_over = Q(pk__in=[]), Q(pk__in=[]), Q(pk__in=[])
         for group in claims:
             claimed_at, claimed_by = group["claimed_at"], group["claimed_by"]
             handed_over = claimed_by.endswith(HANDED_OVER)
-            process = claimed_by.removesuffix(HANDED_OVER)
+            process = process_of(claimed_by)
             gone = claimed_at is None or claimed_at < now - stale_after()
             if not gone and process:
                 if not asked:
@@ -87,7 +90,12 @@ def sweep(
                 continue
             claim = Q(claimed_at=claimed_at, claimed_by=claimed_by)
             dead |= claim
-            uncertain = claim if handed_over else Q(pk=group["first"])
+            if handed_over:
+                uncertain = claim
+            elif claimed_by.endswith(IN_GROUPS):
+                uncertain = Q(pk__in=[])  # its groups in flight are stamped HANDED_OVER
+            else:
+                uncertain = Q(pk=group["first"])
             maybe_in_flight |= uncertain
             if claimed_at is None or claimed_at < now - uncertain_after():
                 webhook_window_over |= uncertain

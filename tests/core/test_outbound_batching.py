@@ -5,6 +5,7 @@ marked alone; groups split by size, by language and never with one address twice
 
 import json
 import uuid
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -435,3 +436,57 @@ def test_the_other_esps_get_one_call_with_merge_data_per_recipient(
     # Each row has its own id (anymail's per-recipient one for SendGrid).
     ids = list(Delivery.objects.values_list("esp_message_id", flat=True))
     assert len(set(ids)) == 3 and all(ids)
+
+
+# --- a dead worker's group in the ESP's hands -------------------------------------------------
+
+
+def _claimed_wave(count: int, worker: str) -> list[int]:
+    make_participants(count)
+    wave = make_wave(batch_size=100)
+    launch(wave)
+    stream = outbound.get_stream("invitation")
+    campaign = outbound.active_campaign(stream=stream, campaign_id=wave.pk, now=timezone.now())
+    return outbound.claim(stream=stream, campaign=campaign, claimed_by=worker)
+
+
+@pytest.mark.django_db
+def test_a_dead_workers_group_handed_over_waits_for_webhooks_as_a_whole(settings):
+    settings.OUTBOUND_AWAIT_WEBHOOKS = True
+    settings.OUTBOUND_UNCERTAIN_SECONDS = 240
+    ids = _claimed_wave(6, "norec@worker-1/4242")
+    # The worker sent the batch in groups, stamped its first group of three as handed over, then
+    # died in the call.
+    batching._mark_in_groups(
+        outbound.get_stream("invitation"), list(Invitation.objects.filter(pk__in=ids))
+    )
+    batching._hand_over(
+        outbound.get_stream("invitation"), list(Invitation.objects.filter(pk__in=ids[:3]))
+    )
+    dead = lambda: frozenset({"norec@worker-2/77"})  # noqa: E731
+
+    outbound.sweep(live=dead)
+
+    statuses = dict(Invitation.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == ["sending"] * 3 + ["pending"] * 3
+    # The ESP's webhook for one of them marks it sent; the others are sent again once the
+    # webhooks' time is over, their attempt counted.
+    Invitation.objects.filter(pk=ids[1]).update(status="sent")
+    outbound.sweep(now=timezone.now() + timedelta(seconds=241), live=dead)
+    rows = {row.pk: row for row in Invitation.objects.filter(pk__in=ids[:3])}
+    assert [rows[pk].status for pk in ids[:3]] == ["pending", "sent", "pending"]
+    assert rows[ids[0]].attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_live_workers_group_in_the_esps_hands_is_left_alone(settings):
+    settings.OUTBOUND_AWAIT_WEBHOOKS = True
+    ids = _claimed_wave(3, "norec@worker-1/4242")
+    batching._hand_over(
+        outbound.get_stream("invitation"), list(Invitation.objects.filter(pk__in=ids))
+    )
+
+    recovered = outbound.sweep(live=lambda: frozenset({"norec@worker-1/4242"}))
+
+    assert recovered["invitation"] == 0
+    assert set(Invitation.objects.values_list("status", flat=True)) == {"sending"}

@@ -180,6 +180,11 @@ def send_rows(stream: OutboundStream, rows: list, result, deadline: float, esp: 
         try:
             built[row.pk] = stream.build_template(row)
         except Exception as exc:
+            # No longer wanted (a digest with nothing left to list) rather than broken?
+            reason = stream.skip_reason(row) if stream.skip_reason else None
+            if reason:
+                result.skipped += _skip(stream, [row.pk], reason)
+                continue
             logger.exception("outbound: %s %s could not be built", stream.name, row.pk)
             result.failed += mark_failed_or_retry(stream, row, error=str(exc))
     keyed = [(built[row.pk][0].key, row) for row in rows if row.pk in built]
@@ -239,7 +244,6 @@ def _still_ours(stream: OutboundStream, group: list[OutboundMessage]) -> set[int
 def _send_group(stream, rows, built, result, connection, esp: Esp) -> bool:
     """One ESP call for rows of one template; False when the call itself failed. The stream's
     `skip_reason` reads the rows as the batch loaded them, as the one-by-one sender does."""
-    manager = stream.model._default_manager
     wanted: list[tuple[OutboundMessage, dict[str, str]]] = []
     skipped: dict[str, list[int]] = {}
     for row in rows:
@@ -249,9 +253,7 @@ def _send_group(stream, rows, built, result, connection, esp: Esp) -> bool:
             continue
         wanted.append((row, built[row.pk][1]))
     for reason, pks in skipped.items():
-        result.skipped += manager.filter(pk__in=pks, status=OutboundStatus.SENDING).update(
-            status=OutboundStatus.SKIPPED, last_error=reason
-        )
+        result.skipped += _skip(stream, pks, reason)
     if not wanted:
         return True
     template = built[wanted[0][0].pk][0]
@@ -273,6 +275,12 @@ def _send_group(stream, rows, built, result, connection, esp: Esp) -> bool:
         return False
     _mark_group(stream, wanted, message, result)
     return True
+
+
+def _skip(stream: OutboundStream, pks: list[int], reason: str) -> int:
+    return stream.model._default_manager.filter(pk__in=pks, status=OutboundStatus.SENDING).update(
+        status=OutboundStatus.SKIPPED, last_error=reason[:500]
+    )
 
 
 def _batch_message(stream, template: MessageTemplate, wanted, esp: Esp):

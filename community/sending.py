@@ -13,30 +13,32 @@ from __future__ import annotations
 import datetime
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import EmailAlternative
 from django.urls import reverse
 from django.utils import translation
 from django.utils.crypto import constant_time_compare
 from django.utils.crypto import salted_hmac
-from django.utils.html import escape
 
 from community.digests import digest_items
 from community.models import CommunityMember
 from community.models import DigestDelivery
 from core import outbound
 from core.mail import render_email
+from core.outbound.templates import MessageTemplate
+from core.outbound.templates import fill
+from core.outbound.templates import placeholder
 
 STREAM = "community_digest"
 TEMPLATE_PREFIX = "emails/community/digest"
 BATCH_SIZE = 200
 TOKEN_SALT = "community.digest_unsubscribe"
 _RENDERED_KEPT = 64
-_FIRST_NAME = "CDxFIRSTxNAMEx91c2"
-_TOKEN = "CDxTOKENx91c2"
+_FIRST_NAME = placeholder("firstname")
+_TOKEN = placeholder("token")
 _inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
@@ -66,20 +68,14 @@ def unsubscribe_url(token: str) -> str:
 # --- rendering ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Rendered:
-    subject: str
-    text: str
-    html: str
-
-
-_rendered: OrderedDict[tuple, _Rendered | None] = OrderedDict()
+_rendered: OrderedDict[tuple, MessageTemplate | None] = OrderedDict()
 
 
 def _render(
     language: str, room_ids: tuple[int, ...], since: datetime.datetime, until, frequency: str
-) -> _Rendered | None:
-    """The digest for this key, or None when it lists nothing."""
+) -> MessageTemplate | None:
+    """The digest for this key as a template to fill in per recipient, or None when it lists
+    nothing."""
     key = (language, room_ids, since, until, frequency)
     if key in _rendered:
         _rendered.move_to_end(key)
@@ -99,46 +95,50 @@ def _render(
                     "settings_url": settings.SITE_URL + reverse("community:settings"),
                     "rooms_url": settings.SITE_URL + reverse("community:rooms"),
                 },
-                to=["recipient@example.org"],
+                to=[],
                 language=language,
+                # RFC 8058 one-click: mail apps POST "List-Unsubscribe=One-Click" to the https
+                # URL of the List-Unsubscribe header.
+                headers={"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
             )
-            html = next(content for content, kind in built.alternatives if kind == "text/html")
-            result = _Rendered(built.subject, built.body, _inliner.inline(html))
+            built.alternatives = [
+                EmailAlternative(_inliner.inline(content), kind)
+                if kind == "text/html"
+                else EmailAlternative(content, kind)
+                for content, kind in built.alternatives
+            ]
+            result = MessageTemplate(
+                key=(STREAM, *key),
+                message=built,
+                fields=("firstname", "token"),
+                headers={"List-Unsubscribe": f"<{unsubscribe_url(_TOKEN)}>"},
+            )
     _rendered[key] = result
     while len(_rendered) > _RENDERED_KEPT:
         _rendered.popitem(last=False)
     return result
 
 
-def _rendered_for(row: DigestDelivery) -> _Rendered | None:
+def _rendered_for(row: DigestDelivery) -> MessageTemplate | None:
     participant = row.participant
     rooms = tuple(sorted(follow.room_id for follow in participant.community_follows.all()))
     language = participant.preferred_language or settings.LANGUAGE_CODE
     return _render(language, rooms, row.since, row.until, row.frequency)
 
 
-def build_digest_message(row: DigestDelivery) -> EmailMultiAlternatives:
-    rendered = _rendered_for(row)
-    if rendered is None:  # skip_reason said so first; kept for a direct call
+def build_digest_template(row: DigestDelivery) -> tuple[MessageTemplate, dict[str, str]]:
+    template = _rendered_for(row)
+    if template is None:  # skip_reason says so first
         raise ValueError("this digest lists nothing")
     participant = row.participant
-    token = unsubscribe_token(participant.pk)
-    first_name = participant.first_name
-    text = rendered.text.replace(_TOKEN, token).replace(_FIRST_NAME, first_name)
-    html = rendered.html.replace(_TOKEN, token).replace(_FIRST_NAME, escape(first_name))
-    message = EmailMultiAlternatives(
-        subject=rendered.subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[row.email],
-        headers={
-            # RFC 8058 one-click: mail apps POST "List-Unsubscribe=One-Click" to this https URL.
-            "List-Unsubscribe": f"<{unsubscribe_url(token)}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+    return template, {
+        "firstname": participant.first_name,
+        "token": unsubscribe_token(participant.pk),
+    }
+
+
+def build_digest_message(row: DigestDelivery) -> EmailMultiAlternatives:
+    return fill(*build_digest_template(row), to=[row.email])
 
 
 # --- the stream -----------------------------------------------------------------------------
@@ -176,6 +176,7 @@ def register() -> None:
             model=DigestDelivery,
             active_campaigns=active_digests,
             build_message=build_digest_message,
+            build_template=build_digest_template,
             prepare=lambda rows: rows.select_related(
                 "participant__user", "participant__community"
             ).prefetch_related("participant__community_follows"),

@@ -7,17 +7,26 @@ invitation (no wave) has no campaign and goes out at once, at any hour.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
+from django.core.mail.message import EmailAlternative
 from django.db.models import Prefetch
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils import translation
+from django.utils.formats import date_format
 
 from core import outbound
 from core.mail import render_email
+from core.outbound.templates import MessageTemplate
+from core.outbound.templates import fill
+from core.outbound.templates import placeholder
 from invitations import services
 from invitations.models import Invitation
 from invitations.models import InvitationReminder
@@ -85,42 +94,114 @@ def _latest_exchange(participant) -> Exchange | None:
     return max(dated, key=lambda exchange: exchange.year) if dated else next(iter(exchanges), None)
 
 
-def invitation_context(invitation: Invitation, *, now: datetime | None = None) -> dict:
-    now = now or timezone.now()
-    participant = invitation.participant
-    token = invitation_token(invitation)
-    wave = invitation.wave
-    return {
-        "invitation": invitation,
-        "participant": participant,
-        "first_name": participant.first_name,
-        "exchange": _latest_exchange(participant),
+# A wave's invitation (or reminder) is rendered once per language, reply-to address and kind of
+# exchange line, then filled in per recipient (`core.outbound.templates`); kept per worker process.
+_TEMPLATES_KEPT = 64
+_templates: OrderedDict[tuple, MessageTemplate] = OrderedDict()
+# Rendered where the expiry date goes, then replaced by its placeholder: the templates format the
+# date themselves (`expires_at|date`), in the mail's language, which no placeholder survives.
+_DATE_STAND_IN = date(2999, 12, 31)
+
+
+def _date_text(value: date, language: str) -> str:
+    with translation.override(language):
+        return date_format(value, "DATE_FORMAT")
+
+
+def _expiry_text(expires_at: datetime, language: str) -> str:
+    # As the templates' `date` filter shows it: in the current time zone.
+    return _date_text(timezone.localtime(expires_at).date(), language)
+
+
+def _render_template(
+    prefix: str, key: tuple, *, language: str, reply_to: str, year: bool, organisation: bool
+) -> MessageTemplate:
+    token = placeholder("token")
+    context = {
+        "invitation": None,
+        "participant": None,
+        "first_name": placeholder("firstname"),
+        # The exchange line's sentence depends on which of the two the person has: part of the key.
+        "exchange": SimpleNamespace(
+            year=placeholder("year") if year else None,
+            partner_organisation=placeholder("organisation") if organisation else "",
+        ),
         "accept_url": _link("invitations:accept", token),
         "decline_url": _link("invitations:decline", token),
         "request_url": settings.SITE_URL + reverse("invitations:request"),
-        "expires_at": invitation.expires_at or now + timedelta(days=invitation.valid_days),
-        "reply_to": wave.reply_to_address if wave else settings.NETWORK_ADVISER_EMAIL,
+        "expires_at": _DATE_STAND_IN,
+        "reply_to": reply_to,
         "site_url": settings.SITE_URL,
     }
+    message = render_email(prefix, context, to=[], language=language, reply_to=[reply_to])
+    stand_in, expires = _date_text(_DATE_STAND_IN, language), placeholder("expires")
+    message.subject = message.subject.replace(stand_in, expires)
+    message.body = message.body.replace(stand_in, expires)
+    message.alternatives = [
+        EmailAlternative(content.replace(stand_in, expires), mimetype)
+        for content, mimetype in message.alternatives
+    ]
+    fields = ["firstname", "token", "expires"]
+    fields += ["year"] if year else []
+    fields += ["organisation"] if organisation else []
+    return MessageTemplate(key=key, message=message, fields=tuple(fields))
 
 
-def _message(prefix: str, invitation: Invitation):
-    context = invitation_context(invitation)
-    return render_email(
+def _template(prefix: str, invitation: Invitation) -> tuple[MessageTemplate, dict[str, str]]:
+    participant = invitation.participant
+    wave = invitation.wave
+    language = participant.preferred_language or settings.LANGUAGE_CODE
+    exchange = _latest_exchange(participant)
+    year = exchange.year if exchange is not None else None
+    organisation = exchange.partner_organisation if exchange is not None else ""
+    reply_to = wave.reply_to_address if wave else settings.NETWORK_ADVISER_EMAIL
+    key = (
         prefix,
-        context,
-        to=[invitation.email],
-        language=invitation.participant.preferred_language,
-        reply_to=[context["reply_to"]],
+        invitation.wave_id,
+        str(wave.launched_at) if wave else "",
+        language,
+        reply_to,
+        bool(year),
+        bool(organisation),
     )
+    template = _templates.get(key)
+    if template is None:
+        template = _render_template(
+            prefix,
+            key,
+            language=language,
+            reply_to=reply_to,
+            year=bool(year),
+            organisation=bool(organisation),
+        )
+        _templates[key] = template
+        while len(_templates) > _TEMPLATES_KEPT:
+            _templates.popitem(last=False)
+    expires_at = invitation.expires_at or timezone.now() + timedelta(days=invitation.valid_days)
+    values = {
+        "firstname": participant.first_name,
+        "token": invitation_token(invitation),
+        "expires": _expiry_text(expires_at, language),
+        "year": str(year or ""),
+        "organisation": organisation or "",
+    }
+    return template, values
+
+
+def build_invitation_template(invitation: Invitation):
+    return _template("invitations/email/invitation", invitation)
+
+
+def build_reminder_template(reminder: InvitationReminder):
+    return _template("invitations/email/reminder", reminder.invitation)
 
 
 def build_invitation_message(invitation: Invitation):
-    return _message("invitations/email/invitation", invitation)
+    return fill(*build_invitation_template(invitation), to=[invitation.email])
 
 
 def build_reminder_message(reminder: InvitationReminder):
-    return _message("invitations/email/reminder", reminder.invitation)
+    return fill(*build_reminder_template(reminder), to=[reminder.invitation.email])
 
 
 def invitation_sent_fields(invitation: Invitation, now: datetime) -> dict:
@@ -194,6 +275,7 @@ def register() -> None:
             active_campaigns=active_invitation_campaigns,
             advance_campaigns=start_due_waves,
             build_message=build_invitation_message,
+            build_template=build_invitation_template,
             prepare=prepare_invitations,
             sent_fields=invitation_sent_fields,
             participant_path="participant",
@@ -212,6 +294,7 @@ def register() -> None:
             campaign_field="wave",
             active_campaigns=active_reminder_campaigns,
             build_message=build_reminder_message,
+            build_template=build_reminder_template,
             prepare=prepare_reminders,
             participant_path="invitation__participant",
             pause_campaign=lambda wave_id, reason: services.wave_pause_for_reputation(

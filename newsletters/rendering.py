@@ -18,12 +18,14 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.crypto import salted_hmac
-from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from core.mail import render_email
 from core.markdown import render_markdown
 from core.monthly_plan import plan_for_year
+from core.outbound.templates import MessageTemplate
+from core.outbound.templates import fill
+from core.outbound.templates import placeholder
 
 TEMPLATE_PREFIX = "emails/newsletters/newsletter"
 TOKEN_SALT = "newsletters.unsubscribe"
@@ -135,8 +137,8 @@ def editions_of(newsletter, variants=None) -> dict[str, Edition]:
 
 # Stand-ins for the personal parts while an issue is rendered once per language; plain letters and
 # digits survive HTML escaping and CSS inlining untouched.
-_FIRST_NAME = "NLxFIRSTxNAMEx7f3a"
-_TOKEN = "NLxTOKENx7f3a"
+_FIRST_NAME = placeholder("firstname")
+_TOKEN = placeholder("token")
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ class IssueRenderer:
             f"{settings.SITE_URL}{reverse('newsletters:unsubscribe', kwargs={'token': _TOKEN})}"
         )
         self._rendered: dict[tuple[str, bool, bool], _Rendered] = {}
+        self._templates: dict[tuple, MessageTemplate] = {}
 
     @property
     def languages(self) -> list[str]:
@@ -220,32 +223,51 @@ class IssueRenderer:
             )
         return self._rendered[key]
 
-    def message(self, recipient: Recipient, *, subject_prefix: str = "") -> EmailMultiAlternatives:
+    def template(self, recipient: Recipient) -> tuple[MessageTemplate, dict[str, str]]:
+        """The recipient's edition built once (per greeting and unsubscribe variant), and what
+        fills it in for them: their first name and unsubscribe token."""
         has_link = recipient.participant_pk is not None
         edition = self.edition_for(recipient.language)
-        rendered = self._render(edition, bool(recipient.first_name), has_link)
-        text, html = rendered.text, rendered.html
-        headers = {}
-        if has_link:
-            token = unsubscribe_token(recipient.participant_pk)
-            url = self._unsubscribe_url_template.replace(_TOKEN, token)
-            # RFC 8058 one-click: mail apps POST "List-Unsubscribe=One-Click" to this https URL.
-            headers["List-Unsubscribe"] = f"<{url}>"
-            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-            text = text.replace(_TOKEN, token)
-            html = html.replace(_TOKEN, token) if html is not None else None
-        text = text.replace(_FIRST_NAME, recipient.first_name)
-        if html is not None:
-            html = html.replace(_FIRST_NAME, escape(recipient.first_name))
-        message = EmailMultiAlternatives(
-            subject=f"{subject_prefix}{rendered.subject}",
-            body=text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[recipient.address],
-            headers=headers,
+        greeting = bool(recipient.first_name)
+        key = (
+            "newsletter",
+            self.newsletter.pk,
+            str(self.newsletter.started_at),
+            edition.language,
+            greeting,
+            has_link,
         )
-        if html is not None:
-            message.attach_alternative(html, "text/html")
+        template = self._templates.get(key)
+        if template is None:
+            rendered = self._render(edition, greeting, has_link)
+            message = EmailMultiAlternatives(
+                subject=rendered.subject,
+                body=rendered.text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                # RFC 8058 one-click: mail apps POST "List-Unsubscribe=One-Click" to the https
+                # URL of the List-Unsubscribe header.
+                headers={"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} if has_link else {},
+            )
+            if rendered.html is not None:
+                message.attach_alternative(rendered.html, "text/html")
+            template = MessageTemplate(
+                key=key,
+                message=message,
+                fields=("firstname", "token") if has_link else ("firstname",),
+                headers={"List-Unsubscribe": f"<{self._unsubscribe_url_template}>"}
+                if has_link
+                else {},
+            )
+            self._templates[key] = template
+        values = {"firstname": recipient.first_name}
+        if has_link:
+            values["token"] = unsubscribe_token(recipient.participant_pk)
+        return template, values
+
+    def message(self, recipient: Recipient, *, subject_prefix: str = "") -> EmailMultiAlternatives:
+        template, values = self.template(recipient)
+        message = fill(template, values, to=[recipient.address])
+        message.subject = f"{subject_prefix}{message.subject}"
         return message
 
 

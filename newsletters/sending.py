@@ -18,6 +18,7 @@ from django.core.mail import EmailMessage
 from django.db.models import Q
 
 from core import outbound
+from core.outbound.templates import MessageTemplate
 from members.models import BAD_ADDRESS
 from members.models import NOT_REGISTERED
 from members.models import UNSUBSCRIBED
@@ -63,15 +64,22 @@ def active_newsletters(now: datetime.datetime) -> Iterator[outbound.Campaign]:
         yield outbound.Campaign(id=pk, rate_per_hour=rate_per_hour, batch_size=BATCH_SIZE)
 
 
-def build_delivery_message(delivery: Delivery) -> EmailMessage:
+def _recipient(delivery: Delivery) -> Recipient:
     participant = delivery.participant
-    recipient = Recipient(
+    return Recipient(
         first_name=participant.first_name if participant else "",
         address=delivery.email,
         participant_pk=delivery.participant_id,
         language=(participant.preferred_language if participant else "") or "en",
     )
-    return _renderer(delivery.newsletter).message(recipient)
+
+
+def build_delivery_message(delivery: Delivery) -> EmailMessage:
+    return _renderer(delivery.newsletter).message(_recipient(delivery))
+
+
+def build_delivery_template(delivery: Delivery) -> tuple[MessageTemplate, dict[str, str]]:
+    return _renderer(delivery.newsletter).template(_recipient(delivery))
 
 
 def delivery_skip_reason(delivery: Delivery) -> str | None:
@@ -110,6 +118,7 @@ def register() -> None:
             active_campaigns=active_newsletters,
             advance_campaigns=skip_ineligible_deliveries,
             build_message=build_delivery_message,
+            build_template=build_delivery_template,
             prepare=lambda rows: rows.select_related("newsletter", "participant__user"),
             skip_reason=delivery_skip_reason,
             participant_path="participant",

@@ -355,6 +355,9 @@ OUTBOUND_UNCERTAIN_SECONDS = env.float("OUTBOUND_UNCERTAIN_SECONDS", default=240
 # core/outbound/sending.py): a worker then marks thousands a second. Only a crash of PostgreSQL
 # itself could forget the last fraction of a second of marks; set false to wait for every flush.
 OUTBOUND_ASYNC_COMMIT = env.bool("OUTBOUND_ASYNC_COMMIT", default=True)
+# Recipients per ESP batch call (core.outbound.batching): unset, each ESP's most (Postmark 500,
+# Mailgun 1,000...); 0 or 1 sends one message per call.
+OUTBOUND_ESP_BATCH_SIZE = env.int("OUTBOUND_ESP_BATCH_SIZE", default=None)
 OUTBOUND_MIN_SAMPLE = env.int("OUTBOUND_MIN_SAMPLE", default=100)
 # Smaller campaigns are judged on their rates once they have this many bounces (complaints).
 OUTBOUND_MIN_BOUNCES = env.int("OUTBOUND_MIN_BOUNCES", default=5)

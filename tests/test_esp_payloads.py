@@ -115,6 +115,9 @@ def esp(request, settings, monkeypatch):
     name = request.param
     settings.EMAIL_BACKEND = f"anymail.backends.{name}.EmailBackend"
     settings.ANYMAIL = dict(ESPS[name])
+    # One message per call, as each test here reads it; the ESP batch sender's payloads are
+    # tested in tests/core/test_outbound_batching.py.
+    settings.OUTBOUND_ESP_BATCH_SIZE = 1
     calls = []
 
     def request_(session, method=None, url=None, **kwargs):

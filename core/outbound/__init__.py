@@ -23,6 +23,14 @@ How a message travels
    id of its batch that is still `sending`. Before each message it reads whether the row is still
    its own and the campaign still sends (the stream's `campaign_sends`): a pause or a cancel stops
    the batch after the message in flight, and the rest goes back to `pending`, no attempt counted.
+   Through an ESP that sends batches (`batching`), a stream with `build_template` sends the
+   claimed rows instead in one call per ESP-sized group of one template (a campaign in one
+   language), each row marked `sent` with its own ESP message id in one commit per group. Before
+   each group one query checks that its rows are still this batch's and the campaign still sends
+   (a pause stops after the group in flight); right before the call the group's rows are stamped
+   as handed over (`claimed_by` + `batching.HANDED_OVER`, `claimed_at` the time of the call), so
+   that a dead worker's group in the ESP's hands is known as a whole, and the rest of its batch
+   (`claimed_by` + `batching.IN_GROUPS`) as certainly never handed over (step 4).
 4. `outbound_sweep` (beat, every OUTBOUND_SWEEP_SECONDS) finds the batches of dead workers: a
    claim records the worker process (`claimed_by`, "<node>/<pid>"), and a batch whose process no
    longer answers Celery's broadcast (`live_workers`) is dead at once; any batch `sending` for
@@ -30,8 +38,10 @@ How a message travels
    that were certainly never handed over go back to `pending` at once. The one that may have been
    in flight goes back with them over plain SMTP, where no webhook will ever say it was sent; with
    an ESP that reports back (OUTBOUND_AWAIT_WEBHOOKS) it waits until OUTBOUND_UNCERTAIN_SECONDS
-   after its claim for the webhook (the tracking receiver then marks it `sent`). Recovery never
-   waits for the broker's visibility timeout.
+   after its claim for the webhook (the tracking receiver then marks it `sent`). A group stamped as
+   handed over is uncertain as a whole: every row of it waits in the same way, and only the rows
+   the ESP never reported are sent again. Recovery never waits for the broker's visibility
+   timeout.
 5. Every message carries anymail metadata `{"stream": <name>, "id": <row id>}` and its own
    Message-ID. The tracking receiver (`anymail.signals.tracking`) maps each event back to its row:
    `delivered` stamps it; `bounced`/`rejected` mark it bounced and `complained` stamps a complaint,
@@ -83,6 +93,10 @@ what other modules use):
 - `registry`: what a stream declares, the registered streams, which campaigns are due, and the
   OUTBOUND_* settings read (steps 1 and 2);
 - `sending`: claiming rows and sending them, a batch or one row (step 3);
+- `templates`: a campaign's message built once with placeholders and filled in per recipient;
+- `batching`: ESP batch sending, one call per group of one template (step 3);
+- `marks`: what the sender writes on a row (refused, failed, back to pending) and stamps on a
+  message (metadata, tags, Message-ID);
 - `sweep`: recovering the work of dead workers (step 4);
 - `tracking`: the tracking receiver and what an ESP's report means (step 5);
 - `reputation`: campaign rates and the pause that protects the sender (step 6).
@@ -90,6 +104,7 @@ what other modules use):
   newsletter and wave pages show; imported as `core.outbound.pace`, not re-exported).
 """
 
+from core.outbound.marks import MAX_ATTEMPTS
 from core.outbound.registry import Campaign
 from core.outbound.registry import OutboundStream
 from core.outbound.registry import SendingWindow
@@ -104,7 +119,6 @@ from core.outbound.reputation import COMPLAINT_RATE_LIMIT
 from core.outbound.reputation import campaign_rates
 from core.outbound.reputation import check_campaign_health
 from core.outbound.reputation import paused_by
-from core.outbound.sending import MAX_ATTEMPTS
 from core.outbound.sending import BatchResult
 from core.outbound.sending import claim
 from core.outbound.sending import send_batch

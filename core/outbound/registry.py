@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.outbound.templates import MessageTemplate
 from core.outbound_model import OutboundMessage
 
 # --- the settings it reads ----------------------------------------------------------------------
@@ -121,6 +122,10 @@ class OutboundStream:
       begins sending; a newsletter's deliveries to people who left meanwhile are skipped.
     - `build_message(row)`: the EmailMessage for a row, addressed to `row.email`; the sender adds
       metadata, a Message-ID and the connection.
+    - `build_template(row)`: optional, the same message as a `templates.MessageTemplate` shared
+      by many rows and this row's merge values (`build_message` is then `templates.fill` of it).
+      With an ESP that sends batches, the rows of one template key go out in one call per
+      ESP-sized group (`core.outbound.batching`).
     - `prepare(queryset)`: add select_related/prefetch_related for what `build_message` reads.
     - `sent_fields(row, now)`: extra fields written in the same UPDATE as `sent` (e.g. expiry).
     - `participant_path`: the lookup from the row to its `members.Participant`, whose address a
@@ -141,6 +146,9 @@ class OutboundStream:
     model: type[OutboundMessage]
     active_campaigns: Callable[[datetime], Iterable[Campaign]]
     build_message: Callable[[OutboundMessage], EmailMessage]
+    build_template: Callable[[OutboundMessage], tuple[MessageTemplate, dict[str, str]]] | None = (
+        None
+    )
     advance_campaigns: Callable[[datetime], None] | None = None
     campaign_field: str | None = None
     prepare: Callable[[models.QuerySet], models.QuerySet] = lambda rows: rows

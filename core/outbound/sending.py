@@ -11,38 +11,37 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
-from email.utils import make_msgid
 from smtplib import SMTPRecipientsRefused
 
 from anymail.exceptions import AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail import get_connection
-from django.core.mail.utils import DNS_NAME
 from django.db import connection as db_connection
 from django.db import models
 from django.db import transaction
 from django.db.models import Count
 from django.db.models import F
 from django.db.models import Q
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from core.outbound import batching
+from core.outbound.marks import mark_failed_or_retry as _mark_failed_or_retry
+from core.outbound.marks import mark_refused as _mark_refused
+from core.outbound.marks import new_message_id
+from core.outbound.marks import release as _release
+from core.outbound.marks import row_metadata
+from core.outbound.marks import stream_tags
 from core.outbound.registry import Campaign
 from core.outbound.registry import OutboundStream
 from core.outbound.registry import SendingWindow
 from core.outbound.registry import active_campaign
 from core.outbound.registry import batch_seconds
 from core.outbound.registry import get_stream
-from core.outbound.reputation import check_campaign_health
-from core.outbound.tracking import mark_participant
 from core.outbound_model import OutboundMessage
 from core.outbound_model import OutboundStatus
 
 logger = logging.getLogger(__name__)
-
-# A message that failed this often (not a refused recipient) is given up as failed.
-MAX_ATTEMPTS = 3
 
 
 @dataclass
@@ -131,13 +130,9 @@ def claim(
 def _stamp(message: EmailMessage, stream: OutboundStream, row: OutboundMessage) -> None:
     # Anymail sends the metadata to the ESP, which returns it with every tracking event. A
     # Message-ID of our own identifies the message with any backend (SMTP has no ESP id).
-    message.metadata = {"stream": stream.name, "id": row.pk}
-    # Each tag once: Postmark and Mailjet refuse more than one tag per message, so a stream's own
-    # tag that repeats its name must not become a second one (tests/test_esp_payloads.py).
-    message.tags = list(dict.fromkeys([stream.name, *stream.tags]))
-    message.extra_headers.setdefault(
-        "Message-ID", make_msgid(idstring=f"{stream.name}.{row.pk}", domain=str(DNS_NAME))
-    )
+    message.metadata = row_metadata(stream, row)
+    message.tags = stream_tags(stream)
+    message.extra_headers.setdefault("Message-ID", new_message_id(stream, row))
 
 
 def _message_id(message: EmailMessage) -> str:
@@ -153,7 +148,8 @@ def _message_id(message: EmailMessage) -> str:
 
 def send_claimed(*, stream: OutboundStream, ids: list[int]) -> BatchResult:
     """Send rows this worker claimed, in id order, marking each `sent` as soon as the backend took
-    it. Stops taking new rows after OUTBOUND_BATCH_SECONDS and hands the rest back as pending."""
+    it. Stops taking new rows after OUTBOUND_BATCH_SECONDS and hands the rest back as pending.
+    Through an ESP that sends batches, a stream with templates goes out in groups (`batching`)."""
     result = BatchResult(claimed=len(ids))
     if not ids:
         return result
@@ -162,7 +158,10 @@ def send_claimed(*, stream: OutboundStream, ids: list[int]) -> BatchResult:
         stream.prepare(manager.filter(pk__in=ids, status=OutboundStatus.SENDING)).order_by("pk")
     )
     deadline = time.monotonic() + batch_seconds()
+    esp = batching.batches(stream)
     with _fast_commits():
+        if esp is not None:
+            return batching.send_rows(stream, rows, result, deadline, esp)
         return _send_rows(stream, rows, result, deadline)
 
 
@@ -263,54 +262,6 @@ def _still_ours_to_send(stream: OutboundStream, row: OutboundMessage) -> bool:
     return rows.exists()
 
 
-def _release(stream: OutboundStream, rows: list[OutboundMessage], error: str = "") -> int:
-    """Rows this batch claimed but certainly never handed over go back to the queue; the claim
-    that did not send them is not counted as an attempt. Rows claimed again since (by another
-    batch, after the sweep took them back) are not this batch's to give back."""
-    if not rows:
-        return 0
-    ours = stream.model._default_manager.filter(
-        pk__in=[row.pk for row in rows],
-        status=OutboundStatus.SENDING,
-        claimed_at__in={row.claimed_at for row in rows},
-    )
-    return requeue(ours, attempted=False, error=error)
-
-
-def requeue(rows: models.QuerySet, *, attempted: bool, error: str = "") -> int:
-    """Claimed rows back to `pending`. A row that was certainly never handed over (`attempted`
-    False) does not count the claim as an attempt."""
-    updates = {"status": OutboundStatus.PENDING, "claimed_at": None, "claimed_by": ""}
-    if not attempted:
-        updates["attempts"] = Greatest(F("attempts") - 1, 0)
-    if error:
-        updates["last_error"] = error[:500]
-    return rows.update(**updates)
-
-
-def _mark_failed_or_retry(stream: OutboundStream, row: OutboundMessage, error: str) -> int:
-    manager = stream.model._default_manager
-    give_up = row.attempts >= MAX_ATTEMPTS
-    manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
-        status=OutboundStatus.FAILED if give_up else OutboundStatus.PENDING,
-        claimed_at=None if not give_up else F("claimed_at"),
-        claimed_by="" if not give_up else F("claimed_by"),
-        last_error=error[:500],
-    )
-    return 1 if give_up else 0
-
-
-def _mark_refused(stream: OutboundStream, row: OutboundMessage, error: str) -> None:
-    now = timezone.now()
-    stream.model._default_manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
-        status=OutboundStatus.BOUNCED, bounced_at=now, last_error=error[:500]
-    )
-    mark_participant(stream, row.pk, "bounced")
-    if stream.on_event:
-        stream.on_event(row, "rejected")
-    check_campaign_health(stream=stream, campaign_id=stream.campaign_id_of(row))
-
-
 def send_batch(*, stream_name: str, campaign_id: int | None, claimed_by: str = "") -> BatchResult:
     """Claim and send one batch of a campaign, if it may send now."""
     stream = get_stream(stream_name)
@@ -318,6 +269,7 @@ def send_batch(*, stream_name: str, campaign_id: int | None, claimed_by: str = "
     campaign = active_campaign(stream=stream, campaign_id=campaign_id, now=now)
     if campaign is None:
         return BatchResult()
+    campaign = batching.widen(stream, campaign)
     ids = claim(stream=stream, campaign=campaign, now=now, claimed_by=claimed_by)
     result = send_claimed(stream=stream, ids=ids)
     if result.claimed >= campaign.batch_size:

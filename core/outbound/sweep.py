@@ -13,11 +13,14 @@ from django.db.models import Min
 from django.db.models import Q
 from django.utils import timezone
 
+from core.outbound.batching import HANDED_OVER
+from core.outbound.batching import IN_GROUPS
+from core.outbound.batching import process_of
+from core.outbound.marks import requeue
 from core.outbound.registry import await_webhooks
 from core.outbound.registry import stale_after
 from core.outbound.registry import streams
 from core.outbound.registry import uncertain_after
-from core.outbound.sending import requeue
 from core.outbound_model import OutboundStatus
 
 logger = logging.getLogger(__name__)
@@ -70,26 +73,38 @@ def sweep(
         # One claim = one batch = one (claimed_at, claimed_by); only its lowest id still
         # `sending` can have been in flight when the worker died (rows are sent in id order).
         claims = sending.order_by().values("claimed_at", "claimed_by").annotate(first=Min("pk"))
-        dead, maybe_in_flight, webhook_window_over = Q(pk__in=[]), [], []
+        # An ESP batch group stamped as handed over (`batching.HANDED_OVER`, with the time of the
+        # call as its claim time) is its own claim, all of whose rows may have been taken; the
+        # rest of a batch sent in groups (`batching.IN_GROUPS`) was certainly never handed over.
+        dead, maybe_in_flight, webhook_window_over = Q(pk__in=[]), Q(pk__in=[]), Q(pk__in=[])
         for group in claims:
             claimed_at, claimed_by = group["claimed_at"], group["claimed_by"]
+            handed_over = claimed_by.endswith(HANDED_OVER)
+            process = process_of(claimed_by)
             gone = claimed_at is None or claimed_at < now - stale_after()
-            if not gone and claimed_by:
+            if not gone and process:
                 if not asked:
                     alive, asked = live(), True
-                gone = alive is not None and claimed_by not in alive
+                gone = alive is not None and process not in alive
             if not gone:
                 continue
-            dead |= Q(claimed_at=claimed_at, claimed_by=claimed_by)
-            maybe_in_flight.append(group["first"])
+            claim = Q(claimed_at=claimed_at, claimed_by=claimed_by)
+            dead |= claim
+            if handed_over:
+                uncertain = claim
+            elif claimed_by.endswith(IN_GROUPS):
+                uncertain = Q(pk__in=[])  # its groups in flight are stamped HANDED_OVER
+            else:
+                uncertain = Q(pk=group["first"])
+            maybe_in_flight |= uncertain
             if claimed_at is None or claimed_at < now - uncertain_after():
-                webhook_window_over.append(group["first"])
+                webhook_window_over |= uncertain
         # Certainly never handed over: back at once, the claim not counted as an attempt.
-        count = requeue(sending.filter(dead).exclude(pk__in=maybe_in_flight), attempted=False)
+        count = requeue(sending.filter(dead).exclude(maybe_in_flight), attempted=False)
         # Maybe handed over: where an ESP reports back, its webhook (which marks the row sent)
         # has OUTBOUND_UNCERTAIN_SECONDS to come; over plain SMTP nothing will come.
         retry = maybe_in_flight if not await_webhooks() else webhook_window_over
-        count += requeue(sending.filter(pk__in=retry), attempted=True)
+        count += requeue(sending.filter(dead).filter(retry), attempted=True)
         if count:
             logger.warning("outbound: %s rows of %s returned to the queue", count, stream.name)
         recovered[stream.name] = count

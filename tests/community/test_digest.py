@@ -24,6 +24,7 @@ from tests.community.factories import branch
 from tests.community.factories import regular_member
 from tests.community.factories import reply
 from tests.community.factories import topic
+from tests.support.fake_esp import FakeEsp
 
 pytestmark = pytest.mark.django_db
 
@@ -251,3 +252,20 @@ def test_the_unsubscribe_token_is_kept_out_of_logs(reader):
     token = sending.unsubscribe_token(reader.pk)
     line = f"GET /community/digest/unsubscribe/{token}/ HTTP/1.1"
     assert token not in redact(line)
+
+
+def test_through_an_esp_that_batches_the_digest_goes_out_in_one_call(amina, reader, settings):
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    with FakeEsp() as esp:
+        settings.ANYMAIL = esp.anymail_settings("postmark")
+        topic(amina, title="Solar pumps")
+        digests.digest_start(frequency="weekly", day=next_monday())
+        send_all()
+
+    assert [path for path, _count in esp.calls] == ["/email/batch"]
+    accepted = {item.address: item for item in esp.accepted}
+    row = DigestDelivery.objects.get(email=reader.email)
+    assert row.status == "sent" and row.esp_message_id == accepted[reader.email].message_id
+    token = sending.unsubscribe_token(reader.pk)
+    assert accepted[reader.email].headers["List-Unsubscribe"].endswith(f"/{token}/>")
+    assert "Rehema" in accepted[reader.email].text

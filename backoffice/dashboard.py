@@ -14,7 +14,9 @@ from datetime import datetime
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db.models import BooleanField
 from django.db.models import Count
+from django.db.models import ExpressionWrapper
 from django.db.models import Q
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
@@ -74,23 +76,34 @@ def _month_starts(first: date, last: date) -> list[date]:
 
 
 def members_panel(*, today: date) -> MembersPanel:
+    """Two queries. The roster's totals read the participant table alone; the join with the
+    accounts (who registered when) is made once, for the chart, which also tells who joined this
+    week."""
     week_ago = today - timedelta(days=7)
     totals = Participant.objects.aggregate(
         roster=Count("id"),
         registered=Count("id", filter=Q(user__isnull=False)),
-        new_this_week=Count("id", filter=Q(user__date_joined__date__gt=week_ago)),
         bad_addresses=Count("id", filter=bad_address_q()),
     )
-    by_month = dict(
+    by_month: dict[date, int] = {}
+    totals["new_this_week"] = 0
+    joined = (
         Participant.objects.filter(user__isnull=False)
-        .annotate(month=TruncMonth("user__date_joined"))
-        .values_list("month")
+        .annotate(
+            month=TruncMonth("user__date_joined"),
+            this_week=ExpressionWrapper(
+                Q(user__date_joined__date__gt=week_ago), output_field=BooleanField()
+            ),
+        )
+        .values_list("month", "this_week")
         .annotate(joined=Count("id"))
-        .values_list("month", "joined")
+        .order_by()
     )
-    by_month = {
-        month.date() if hasattr(month, "date") else month: n for month, n in by_month.items()
-    }
+    for month, this_week, n in joined:
+        month = month.date() if hasattr(month, "date") else month
+        by_month[month] = by_month.get(month, 0) + n
+        if this_week:
+            totals["new_this_week"] += n
     points: list[tuple[date, int]] = []
     if by_month:
         # Registrations before the chart's first month count in its starting point.
@@ -227,9 +240,10 @@ def invitations_panel() -> InvitationsPanel:
         ],
         title=_("People on the roster per home country, and how far their invitations got"),
     )
-    waves = waves_with_progress(Wave.objects.exclude(status__in=[Wave.Status.DRAFT])).order_by(
-        "-launched_at", "-id"
-    )[:RECENT_WAVES]
+    latest = Wave.objects.exclude(status__in=[Wave.Status.DRAFT]).order_by("-launched_at", "-id")
+    # Count the latest waves' invitations only, not every wave's before keeping twenty.
+    waves = waves_with_progress(latest.filter(pk__in=latest.values("pk")[:RECENT_WAVES]))
+    waves = waves.order_by("-launched_at", "-id")
     funnels = [
         WaveFunnel(
             wave=wave,

@@ -189,6 +189,23 @@ def test_each_wave_is_a_funnel_of_its_own_invitations(invited_roster):
     assert "Accepted" in funnels[first].chart
 
 
+def test_the_twenty_latest_waves_are_shown_each_with_its_own_counts():
+    now = timezone.now()
+    for n in range(22):
+        wave = Wave.objects.create(
+            name=f"Wave {n}", status="completed", launched_at=now - timedelta(days=30 - n)
+        )
+        for _ in range(n % 3 + 1):
+            Invitation.objects.create(wave=wave, participant=ParticipantFactory(), sent_at=now)
+
+    funnels = invitations_panel().waves
+
+    assert [funnel.wave.name for funnel in funnels] == [f"Wave {n}" for n in range(21, 1, -1)]
+    assert [(funnel.invitations, funnel.sent) for funnel in funnels] == [
+        (n % 3 + 1, n % 3 + 1) for n in range(21, 1, -1)
+    ]
+
+
 def test_the_invitations_panel_costs_the_same_queries_whatever_the_number_of_waves(
     invited_roster, django_assert_num_queries
 ):

@@ -244,3 +244,12 @@ def test_the_email_status_reads_in_the_readers_language():
         assert _email_status_label("bounced", "fr") == french
     assert french != str(Participant.EmailStatus.BOUNCED.label)
     assert _email_status_label("bounced", "en") == str(Participant.EmailStatus.BOUNCED.label)
+
+
+def test_a_searched_lists_rows_link_to_the_person_and_back_to_the_search(adviser_client):
+    person = ParticipantFactory(last_name="Banda")
+
+    page = adviser_client.get(reverse(CHANGELIST), {"q": "banda"}).content.decode()
+
+    change = reverse("admin:members_participant_change", args=[person.pk])
+    assert f'<a href="{change}?_changelist_filters=q%3Dbanda">' in page

@@ -7,17 +7,22 @@ a loop over rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
+from django.core.cache import cache
+from django.db.models import BooleanField
 from django.db.models import Count
+from django.db.models import ExpressionWrapper
 from django.db.models import Q
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries as country_names
@@ -77,23 +82,34 @@ def _month_starts(first: date, last: date) -> list[date]:
 
 
 def members_panel(*, today: date) -> MembersPanel:
+    """Two queries. The roster's totals read the participant table alone; the join with the
+    accounts (who registered when) is made once, for the chart, which also tells who joined this
+    week."""
     week_ago = today - timedelta(days=7)
     totals = Participant.objects.aggregate(
         roster=Count("id"),
         registered=Count("id", filter=Q(user__isnull=False)),
-        new_this_week=Count("id", filter=Q(user__date_joined__date__gt=week_ago)),
         bad_addresses=Count("id", filter=bad_address_q()),
     )
-    by_month = dict(
+    by_month: dict[date, int] = {}
+    totals["new_this_week"] = 0
+    joined = (
         Participant.objects.filter(user__isnull=False)
-        .annotate(month=TruncMonth("user__date_joined"))
-        .values_list("month")
+        .annotate(
+            month=TruncMonth("user__date_joined"),
+            this_week=ExpressionWrapper(
+                Q(user__date_joined__date__gt=week_ago), output_field=BooleanField()
+            ),
+        )
+        .values_list("month", "this_week")
         .annotate(joined=Count("id"))
-        .values_list("month", "joined")
+        .order_by()
     )
-    by_month = {
-        month.date() if hasattr(month, "date") else month: n for month, n in by_month.items()
-    }
+    for month, this_week, n in joined:
+        month = month.date() if hasattr(month, "date") else month
+        by_month[month] = by_month.get(month, 0) + n
+        if this_week:
+            totals["new_this_week"] += n
     points: list[tuple[date, int]] = []
     if by_month:
         # Registrations before the chart's first month count in its starting point.
@@ -234,10 +250,12 @@ def invitations_panel(*, now: datetime | None = None) -> InvitationsPanel:
         ],
         title=_("People on the roster per home country, and how far their invitations got"),
     )
+    latest = Wave.objects.exclude(status__in=[Wave.Status.DRAFT]).order_by("-launched_at", "-id")
+    # Count the latest waves' invitations only, not every wave's before keeping twenty.
     waves = list(
         waves_with_progress(
-            Wave.objects.exclude(status__in=[Wave.Status.DRAFT]), recent_since=now - pace.RECENT
-        ).order_by("-launched_at", "-id")[:RECENT_WAVES]
+            latest.filter(pk__in=latest.values("pk")[:RECENT_WAVES]), recent_since=now - pace.RECENT
+        ).order_by("-launched_at", "-id")
     )
     under_way = [wave.pk for wave in waves if wave.status in UNDER_WAY and wave.progress_pending]
     pending_zones = waves_pending_zones(wave_ids=under_way) if under_way else {}
@@ -382,25 +400,72 @@ def last_newsletter_panel() -> NewsletterPanel | None:
     )
 
 
-def dashboard_context(*, today: date, user=None) -> dict:
+# --- Counted a moment ago
+
+# The whole-roster panels (members, invitations, the last newsletter) scan every participant,
+# invitation and delivery: at 100,000 people that is most of a second of database time. Staff
+# read them as a picture of the network, so each is counted at most once per FIGURES_MAX_AGE, kept
+# in the cache (Redis in production, shared by every web process), and the page says when it was
+# counted and offers to count again. No write invalidates them: a wave sends thousands of rows a
+# minute through bulk updates, and the age on the page is the honest promise.
+FIGURES_MAX_AGE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Counted:
+    panel: object
+    at: datetime
+
+
+def _counted(name: str, count: Callable[[], object], *, today: date, recount: bool) -> Counted:
+    """`count()`, or what it gave less than FIGURES_MAX_AGE ago. The key holds what the panel's
+    text and months depend on: the day, the language (chart labels, country names) and the time
+    zone (which month a registration falls in)."""
+    key = ":".join(
+        [
+            "backoffice:dashboard",
+            name,
+            today.isoformat(),
+            get_language() or "",
+            timezone.get_current_timezone_name(),
+        ]
+    )
+    counted = None if recount else cache.get(key)
+    if counted is None:
+        counted = Counted(panel=count(), at=timezone.now())
+        cache.set(key, counted, timeout=FIGURES_MAX_AGE.total_seconds())
+    return counted
+
+
+def dashboard_context(*, today: date, user=None, recount: bool = False) -> dict:
     """The panels `user` may see: each needs the view permission of what it counts (an activity
-    staff account sees no invitation figures). Without a user (tests, benchmarks), all panels."""
+    staff account sees no invitation figures). Without a user (tests, benchmarks), all panels.
+    The whole-roster panels come from the cache when counted less than FIGURES_MAX_AGE ago
+    (`recount` counts them again); `figures_counted_at` is when the oldest of them was counted."""
 
     def allowed(permission: str) -> bool:
         return user is None or user.has_perm(permission)
 
-    context: dict = {"members_panel": members_panel(today=today)}
+    counted: list[Counted] = []
+
+    def panel(name: str, count: Callable[[], object]):
+        counted.append(_counted(name, count, today=today, recount=recount))
+        return counted[-1].panel
+
+    context: dict = {"members_panel": panel("members", lambda: members_panel(today=today))}
     if allowed("members.view_participant"):
         context["bad_addresses_url"] = bad_addresses_url()
     if allowed("invitations.view_invitation"):
-        context["invitations_panel"] = invitations_panel()
+        context["invitations_panel"] = panel("invitations", invitations_panel)
         if allowed("invitations.view_invitationrequest"):
             context["open_requests_url"] = open_requests_url()
     if allowed("activities.view_activity"):
         context["next_activities"] = next_activities(now=timezone.now())
     if allowed("newsletters.view_newsletter"):
         context["newsletters_visible"] = True
-        context["newsletter_panel"] = last_newsletter_panel()
+        context["newsletter_panel"] = panel("newsletter", last_newsletter_panel)
+    context["figures_counted_at"] = min(item.at for item in counted)
+    context["figures_max_age_minutes"] = int(FIGURES_MAX_AGE.total_seconds() // 60)
     if allowed("community.view_post"):
         context["community_panel"] = community_panel(today=today)
     if user is None or may_see_plan(user):

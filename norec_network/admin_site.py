@@ -27,5 +27,10 @@ class NorecAdminSite(admin.AdminSite):
         return admin_login_view(request, extra_context)
 
     def index(self, request, extra_context=None):
-        context = dashboard_context(today=timezone.localdate(), user=request.user)
+        context = dashboard_context(
+            today=timezone.localdate(),
+            user=request.user,
+            # "Count again now": the figures are otherwise kept for a couple of minutes.
+            recount=request.GET.get("recount") == "1",
+        )
         return super().index(request, {**context, **(extra_context or {})})

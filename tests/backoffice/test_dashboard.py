@@ -189,6 +189,23 @@ def test_each_wave_is_a_funnel_of_its_own_invitations(invited_roster):
     assert "Accepted" in funnels[first].chart
 
 
+def test_the_twenty_latest_waves_are_shown_each_with_its_own_counts():
+    now = timezone.now()
+    for n in range(22):
+        wave = Wave.objects.create(
+            name=f"Wave {n}", status="completed", launched_at=now - timedelta(days=30 - n)
+        )
+        for _ in range(n % 3 + 1):
+            Invitation.objects.create(wave=wave, participant=ParticipantFactory(), sent_at=now)
+
+    funnels = invitations_panel().waves
+
+    assert [funnel.wave.name for funnel in funnels] == [f"Wave {n}" for n in range(21, 1, -1)]
+    assert [(funnel.invitations, funnel.sent) for funnel in funnels] == [
+        (n % 3 + 1, n % 3 + 1) for n in range(21, 1, -1)
+    ]
+
+
 def test_the_invitations_panel_costs_the_same_queries_whatever_the_number_of_waves(
     invited_roster, django_assert_num_queries
 ):
@@ -368,3 +385,116 @@ def test_the_panels_and_plan_are_written_in_the_readers_language(roster):
     assert "Dans la liste" in members
     assert "pas encore invité" in invitations
     assert plan_labels == ["Activités", "Lettres d'information"]
+
+
+# --- Figures counted a moment ago (issue 14, item 5) ------------------------------------------
+
+
+def first_page(client, **params) -> str:
+    response = client.get(reverse("admin:index"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def roster_figure(content: str) -> str:
+    """The "of N on the roster" figure as the page shows it."""
+    return content.split(" on the roster")[0].rsplit("of ", 1)[1]
+
+
+def test_the_whole_roster_figures_are_kept_and_the_page_says_when_they_were_counted(
+    client, invited_roster
+):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    minutes = {timezone.localtime().strftime("%H:%M")}
+    before = first_page(client)
+    minutes.add(timezone.localtime().strftime("%H:%M"))  # the minute may turn meanwhile
+    ParticipantFactory.create_batch(3, home_country="KE")
+
+    kept = first_page(client)
+
+    assert roster_figure(before) == roster_figure(kept) == "7"
+    assert any(f"Figures as of {minute}:" in kept for minute in minutes)
+    assert "they are kept for 2 minutes, then counted again" in kept
+    assert 'href="?recount=1"' in kept
+
+
+def test_count_again_now_counts_the_new_figures(client, invited_roster):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    first_page(client)
+    ParticipantFactory.create_batch(3, home_country="KE")
+    wave = Wave.objects.create(name="Kenya a third time", home_countries=["KE"], status="sending")
+    Invitation.objects.create(wave=wave, participant=ParticipantFactory(home_country="KE"))
+
+    recounted = first_page(client, recount="1")
+
+    assert roster_figure(recounted) == "11"
+    assert "Kenya a third time" in recounted
+    assert roster_figure(first_page(client)) == "11"  # and kept from then on
+
+
+def test_kept_figures_are_counted_again_once_older_than_the_promised_age(
+    client, invited_roster, monkeypatch
+):
+    from django.core.cache.backends import locmem
+
+    from backoffice.dashboard import FIGURES_MAX_AGE
+
+    client.force_login(StaffUserFactory(is_superuser=True))
+    first_page(client)
+    ParticipantFactory.create_batch(3, home_country="KE")
+    later = locmem.time.time() + FIGURES_MAX_AGE.total_seconds() + 1
+    monkeypatch.setattr(locmem, "time", type("Clock", (), {"time": staticmethod(lambda: later)}))
+
+    assert roster_figure(first_page(client)) == "10"
+
+
+def test_kept_figures_are_kept_per_language(client, invited_roster):
+    """The charts and country names are written in the reader's language: a French reader never
+    gets the English an earlier reader's visit left in the cache."""
+    from backoffice.dashboard import dashboard_context
+
+    today = timezone.localdate()
+    dashboard_context(today=today)  # English, kept
+    with translation.override("fr"):
+        context = dashboard_context(today=today)
+
+    assert "Dans la liste" in context["members_panel"].chart
+    assert "pas encore invité" in context["invitations_panel"].chart
+
+
+def test_kept_figures_never_show_a_panel_the_reader_may_not_see(client, invited_roster):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    assert "Invitations per home country" in first_page(client)  # kept for everyone
+
+    client.force_login(StaffUserFactory())  # staff, but no permission on invitations
+    content = first_page(client)
+
+    assert "Registered members over time" in content
+    assert "Invitations per home country" not in content
+    assert "Kenya again" not in content
+
+
+def test_kept_figures_cost_no_whole_roster_query_and_a_recount_a_fixed_number(
+    client, invited_roster
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(StaffUserFactory(is_superuser=True))
+    first_page(client)  # counts and keeps; warms sessions and content types
+
+    with CaptureQueriesContext(connection) as kept:
+        first_page(client)
+    with CaptureQueriesContext(connection) as small:
+        first_page(client, recount="1")
+    for n in range(6):
+        wave = Wave.objects.create(name=f"More {n}", home_countries=["NP"], status="completed")
+        Invitation.objects.create(wave=wave, participant=ParticipantFactory(home_country="UG"))
+        MemberFactory()
+    with CaptureQueriesContext(connection) as larger:
+        first_page(client, recount="1")
+
+    whole_roster = ("invitations_invitation", "members_participant", "newsletters_delivery")
+    assert not [q["sql"] for q in kept if any(table in q["sql"] for table in whole_roster)]
+    assert len(kept) < len(small)
+    assert len(larger) == len(small)

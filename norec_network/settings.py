@@ -346,6 +346,15 @@ OUTBOUND_UNCERTAIN_SECONDS = env.float("OUTBOUND_UNCERTAIN_SECONDS", default=240
 # core/outbound/sending.py): a worker then marks thousands a second. Only a crash of PostgreSQL
 # itself could forget the last fraction of a second of marks; set false to wait for every flush.
 OUTBOUND_ASYNC_COMMIT = env.bool("OUTBOUND_ASYNC_COMMIT", default=True)
+# A batch checks that its campaign still sends and marks rows `sent` once per group of this many
+# messages, not per message: a pause stops a batch within one group, and a worker killed mid-send
+# leaves at most one group's messages uncertain (see `core.outbound.sending`). 1 is per message.
+OUTBOUND_SEND_GROUP = env.int("OUTBOUND_SEND_GROUP", default=20)
+# Backend connections each worker process keeps busy at once (threads, one connection each),
+# so that one slow SMTP round trip does not idle the process.
+OUTBOUND_CONNECTIONS = env.int("OUTBOUND_CONNECTIONS", default=4)
+# Batch chains started for every campaign: one per process of the bulk worker (`--concurrency`).
+OUTBOUND_PARALLEL_BATCHES = env.int("OUTBOUND_PARALLEL_BATCHES", default=2)
 OUTBOUND_MIN_SAMPLE = env.int("OUTBOUND_MIN_SAMPLE", default=100)
 # Smaller campaigns are judged on their rates once they have this many bounces (complaints).
 OUTBOUND_MIN_BOUNCES = env.int("OUTBOUND_MIN_BOUNCES", default=5)

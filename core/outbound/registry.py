@@ -61,6 +61,23 @@ def uncertain_after() -> timedelta:
     return timedelta(seconds=settings.OUTBOUND_UNCERTAIN_SECONDS)
 
 
+def send_group() -> int:
+    """How many messages a batch sends between two looks at its campaign and two `sent` marks:
+    also how many rows of a dead worker's batch may have been handed over (the sweep's "maybe in
+    flight")."""
+    return max(1, settings.OUTBOUND_SEND_GROUP)
+
+
+def connections_per_worker() -> int:
+    """Backend connections a batch keeps busy at once, each in a thread of its own."""
+    return max(1, settings.OUTBOUND_CONNECTIONS)
+
+
+def parallel_batches() -> int:
+    """Batch chains started for a campaign: one per process of the bulk worker."""
+    return max(1, settings.OUTBOUND_PARALLEL_BATCHES)
+
+
 def await_webhooks() -> bool:
     """Only an ESP with tracking reports back; over plain SMTP no webhook will ever come, and the
     row maybe in flight goes back to the queue with the rest (settings.py derives the default)."""

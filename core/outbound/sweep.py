@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.outbound.registry import await_webhooks
+from core.outbound.registry import send_group
 from core.outbound.registry import stale_after
 from core.outbound.registry import streams
 from core.outbound.registry import uncertain_after
@@ -67,8 +68,9 @@ def sweep(
     recovered: dict[str, int] = {}
     for stream in streams():
         sending = stream.model._default_manager.filter(status=OutboundStatus.SENDING)
-        # One claim = one batch = one (claimed_at, claimed_by); only its lowest id still
-        # `sending` can have been in flight when the worker died (rows are sent in id order).
+        # One claim = one batch = one (claimed_at, claimed_by). Rows are sent in id order, in
+        # groups marked together: only the group in hand, the `send_group()` lowest ids still
+        # `sending`, can have been handed over when the worker died.
         claims = sending.order_by().values("claimed_at", "claimed_by").annotate(first=Min("pk"))
         dead, maybe_in_flight, webhook_window_over = Q(pk__in=[]), [], []
         for group in claims:
@@ -81,9 +83,16 @@ def sweep(
             if not gone:
                 continue
             dead |= Q(claimed_at=claimed_at, claimed_by=claimed_by)
-            maybe_in_flight.append(group["first"])
+            in_hand = [group["first"]]
+            if send_group() > 1:
+                in_hand = list(
+                    sending.filter(claimed_at=claimed_at, claimed_by=claimed_by)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)[: send_group()]
+                )
+            maybe_in_flight.extend(in_hand)
             if claimed_at is None or claimed_at < now - uncertain_after():
-                webhook_window_over.append(group["first"])
+                webhook_window_over.extend(in_hand)
         # Certainly never handed over: back at once, the claim not counted as an attempt.
         count = requeue(sending.filter(dead).exclude(pk__in=maybe_in_flight), attempted=False)
         # Maybe handed over: where an ESP reports back, its webhook (which marks the row sent)

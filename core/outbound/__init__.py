@@ -74,8 +74,8 @@ Example: newsletters
     ))
 
     # after creating the Delivery rows (status pending) for a newsletter that is now "sending",
-    # start at once rather than at the next tick:
-    core.tasks.outbound_send_batch.delay_on_commit("newsletter", newsletter.pk)
+    # start at once rather than at the next tick, one batch chain per worker process:
+    core.tasks.start_campaign("newsletter", newsletter.pk)
 
 The package, one module per part of that journey (import from `core.outbound`, which re-exports
 what other modules use):
@@ -95,6 +95,7 @@ from core.outbound.registry import active_campaign
 from core.outbound.registry import advance_campaigns
 from core.outbound.registry import due_batches
 from core.outbound.registry import get_stream
+from core.outbound.registry import parallel_batches
 from core.outbound.registry import register_stream
 from core.outbound.registry import streams
 from core.outbound.reputation import BOUNCE_RATE_LIMIT
@@ -144,6 +145,7 @@ __all__ = [
     "is_soft_bounce",
     "is_unsubscribe",
     "live_workers",
+    "parallel_batches",
     "paused_by",
     "register_recipient_hooks",
     "register_stream",

@@ -818,3 +818,42 @@ def test_the_sweep_and_tick_tasks_are_safe_to_repeat():
     assert tasks.outbound_sweep.delay().get() == 0
 
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_launching_a_wave_starts_one_batch_chain_per_worker_process(
+    settings, monkeypatch, django_capture_on_commit_callbacks, processes
+):
+    # A small wave kicked with one chain would leave the bulk worker's other processes idle.
+    settings.OUTBOUND_PARALLEL_BATCHES = processes
+    started = []
+    monkeypatch.setattr(tasks.outbound_send_batch, "delay", lambda *args: started.append(args))
+    make_participants(2)
+    wave = make_wave()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        launch(wave)
+        assert started == []  # nothing before the wave's rows are committed
+
+    assert started == [(STREAM, wave.pk)] * processes
+
+
+def test_starting_a_newsletter_starts_one_batch_chain_per_worker_process(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from newsletters import services as newsletter_services
+    from tests.members.factories import MemberFactory
+    from tests.members.factories import StaffUserFactory
+    from tests.newsletters.factories import NewsletterFactory
+
+    settings.OUTBOUND_PARALLEL_BATCHES = 3
+    started = []
+    monkeypatch.setattr(tasks.outbound_send_batch, "delay", lambda *args: started.append(args))
+    MemberFactory.create_batch(2)
+    newsletter = NewsletterFactory(rate_per_hour=0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # "Send now": the deliveries are made at once.
+        newsletter_services.newsletter_schedule(newsletter=newsletter, actor=StaffUserFactory())
+
+    assert started == [("newsletter", newsletter.pk)] * 3

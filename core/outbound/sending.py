@@ -6,8 +6,11 @@ connections at once, marking each group's rows `sent` as soon as the backend too
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
+import re
+import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +24,8 @@ from anymail.exceptions import AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
 from django.core.mail.utils import DNS_NAME
 from django.db import connection as db_connection
 from django.db import models
@@ -320,8 +325,7 @@ def _hand_over(lane, connection, broken: threading.Event) -> list[tuple]:
             outcomes.append((row, message, _NOT_SENT, ""))
             continue
         try:
-            message.connection = connection
-            message.send()
+            _deliver(message, connection)
         except (AnymailRecipientsRefused, SMTPRecipientsRefused) as exc:
             outcomes.append((row, message, _REFUSED, str(exc)))
             continue
@@ -333,18 +337,89 @@ def _hand_over(lane, connection, broken: threading.Event) -> list[tuple]:
     return outcomes
 
 
+def _deliver(message: EmailMessage, connection) -> None:
+    """Hand one message to the backend. Over Django's own SMTP backend, what its `_send` does
+    with less CPU and the same bytes on the wire but the MIME boundary: the sender's address is
+    sanitised once per process, a plain recipient address is taken as is, and the boundary is a
+    random token rather than one the generator searches the whole text for with a regular
+    expression compiled anew for every message."""
+    smtp = getattr(connection, "connection", None)
+    if getattr(type(connection), "_send", None) is not SmtpBackend._send or smtp is None:
+        message.connection = connection
+        message.send()
+        return
+    recipients = message.recipients()
+    if not recipients:
+        return
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    mime = message.message()
+    if mime.is_multipart():
+        mime.set_boundary(f"==={secrets.token_hex(16)}==")
+    smtp.sendmail(
+        _sanitized(message.from_email, encoding),
+        [
+            addr if _PLAIN_ADDRESS.fullmatch(addr) else sanitize_address(addr, encoding)
+            for addr in recipients
+        ],
+        mime.as_bytes(linesep="\r\n"),
+    )
+
+
+# An address `sanitize_address` would return unchanged: nothing to quote, encode or punycode.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[a-z0-9-]+(\.[a-z0-9-]+)+")
+
+
+@functools.lru_cache(maxsize=32)
+def _sanitized(address: str, encoding: str) -> str:
+    return sanitize_address(address, encoding)
+
+
 def _mark_sent(stream: OutboundStream, sent: list[tuple], now: datetime) -> None:
-    """One UPDATE for a group: each row `sent` with its own message id (and the stream's fields),
-    only while it is still `sending`."""
+    """One UPDATE for a group: each row `sent` with its own message id (and the stream's
+    `sent_fields`), only while it is still `sending`."""
     if not sent:
         return
-    fields = {"status", "sent_at", "esp_message_id", "last_error"}
-    rows = []
-    for row, message in sent:
-        extra = stream.sent_fields(row, now)
+    marks = [(row, _message_id(message), stream.sent_fields(row, now)) for row, message in sent]
+    names = sorted(marks[0][2])
+    if db_connection.vendor != "postgresql" or any(sorted(extra) != names for *_, extra in marks):
+        _mark_sent_portably(stream, marks, now)
+        return
+    # UPDATE ... FROM (VALUES ...): one statement, the per-row values cast to their columns.
+    # (Django's bulk_update builds a CASE per field and row: most of a group's CPU time.)
+    meta = stream.model._meta
+    fields = [meta.get_field("esp_message_id"), *(meta.get_field(name) for name in names)]
+    quote = db_connection.ops.quote_name
+    row_sql = "(%s, " + ", ".join(f"%s::{f.cast_db_type(db_connection)}" for f in fields) + ")"
+    params: list = []
+    for row, message_id, extra in marks:
+        params.append(row.pk)
+        params.extend(
+            field.get_db_prep_save(value, db_connection)
+            for field, value in zip(fields, [message_id, *(extra[n] for n in names)], strict=True)
+        )
+    assignments = ", ".join(f"{quote(f.column)} = v.c{n}" for n, f in enumerate(fields))
+    columns = ", ".join(f"c{n}" for n in range(len(fields)))
+    pk_column = quote(meta.pk.column)
+    status, sent_at, last_error = (
+        quote(meta.get_field(name).column) for name in ("status", "sent_at", "last_error")
+    )
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {status} = %s, {sent_at} = %s, "
+        f"{last_error} = '', {assignments} "
+        f"FROM (VALUES {', '.join([row_sql] * len(marks))}) AS v(id, {columns}) "
+        f"WHERE t.{pk_column} = v.id AND t.{status} = %s"
+    )
+    now_value = meta.get_field("sent_at").get_db_prep_save(now, db_connection)
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, [OutboundStatus.SENT, now_value, *params, OutboundStatus.SENDING])
+
+
+def _mark_sent_portably(stream: OutboundStream, marks: list[tuple], now: datetime) -> None:
+    rows, fields = [], {"status", "sent_at", "esp_message_id", "last_error"}
+    for row, message_id, extra in marks:
         fields.update(extra)
         row.status, row.sent_at, row.last_error = OutboundStatus.SENT, now, ""
-        row.esp_message_id = _message_id(message)
+        row.esp_message_id = message_id
         for name, value in extra.items():
             setattr(row, name, value)
         rows.append(row)

@@ -14,23 +14,29 @@ How a message travels
 2. `outbound_tick` (beat, every OUTBOUND_TICK_SECONDS; the tasks are in `core.tasks`) first lets
    each stream move its campaigns on (`advance_campaigns`: a wave whose start has come begins
    sending), then enqueues one `outbound_send_batch` per campaign that `due_batches` names (asking
-   which campaigns are due never writes). That task claims the campaign's next pending rows with
-   `SELECT ... FOR UPDATE SKIP LOCKED` (so two workers never take the same row), within the rate per
-   hour, the batch size and the recipients' local sending window, and marks them `sending`.
-3. It sends the claimed rows in id order over one backend connection and, right after the backend
-   accepted each message, marks that row `sent` with the ESP's message id, one commit per message.
-   A worker killed at any moment therefore leaves at most one row whose fate is unknown: the lowest
-   id of its batch that is still `sending`. Before each message it reads whether the row is still
-   its own and the campaign still sends (the stream's `campaign_sends`): a pause or a cancel stops
-   the batch after the message in flight, and the rest goes back to `pending`, no attempt counted.
+   which campaigns are due never writes). A service that starts a campaign calls
+   `core.tasks.start_campaign`: one chain of batches per bulk worker process, at once. The batch
+   task claims the campaign's next pending rows with `SELECT ... FOR UPDATE SKIP LOCKED` (so two
+   workers never take the same row), within the rate per hour, the batch size and the
+   recipients' local sending window, and marks them `sending`.
+3. It sends the claimed rows in id order, in groups of `send_group()` (OUTBOUND_SEND_GROUP, 20):
+   before each group it reads whether the group's rows are still its own and the campaign still
+   sends (the stream's `campaign_sends`); it hands the group's messages over through up to
+   OUTBOUND_CONNECTIONS backend connections at once (a thread each); right after the backend
+   accepted them it marks the group's rows `sent`, each with its ESP message id, in one UPDATE
+   and one commit. A worker killed at any moment therefore leaves at most one group per batch
+   whose fate is unknown: the batch's `send_group()` lowest ids still `sending`. A pause or a
+   cancel stops the batch after the group in flight, and the rest goes back to `pending`, no
+   attempt counted. (OUTBOUND_SEND_GROUP=1 is one message at a time, as before.)
 4. `outbound_sweep` (beat, every OUTBOUND_SWEEP_SECONDS) finds the batches of dead workers: a
    claim records the worker process (`claimed_by`, "<node>/<pid>"), and a batch whose process no
    longer answers Celery's broadcast (`live_workers`) is dead at once; any batch `sending` for
    longer than a live one can take (OUTBOUND_STALE_SECONDS) is dead too, whoever answers. Its rows
-   that were certainly never handed over go back to `pending` at once. The one that may have been
-   in flight goes back with them over plain SMTP, where no webhook will ever say it was sent; with
-   an ESP that reports back (OUTBOUND_AWAIT_WEBHOOKS) it waits until OUTBOUND_UNCERTAIN_SECONDS
-   after its claim for the webhook (the tracking receiver then marks it `sent`). Recovery never
+   that were certainly never handed over go back to `pending` at once. The group that may have been
+   in flight goes back with them over plain SMTP, where no webhook will ever say it was sent (so
+   at most one group per killed batch can be sent twice); with an ESP that reports back
+   (OUTBOUND_AWAIT_WEBHOOKS) it waits until OUTBOUND_UNCERTAIN_SECONDS after its claim for the
+   webhooks (the tracking receiver then marks each row it reports `sent`). Recovery never
    waits for the broker's visibility timeout.
 5. Every message carries anymail metadata `{"stream": <name>, "id": <row id>}` and its own
    Message-ID. The tracking receiver (`anymail.signals.tracking`) maps each event back to its row:
@@ -82,7 +88,8 @@ what other modules use):
 
 - `registry`: what a stream declares, the registered streams, which campaigns are due, and the
   OUTBOUND_* settings read (steps 1 and 2);
-- `sending`: claiming rows and sending them, a batch or one row (step 3);
+- `sending`: claiming rows and sending them, a batch (in groups, over several connections) or one
+  row (step 3);
 - `sweep`: recovering the work of dead workers (step 4);
 - `tracking`: the tracking receiver and what an ESP's report means (step 5);
 - `reputation`: campaign rates and the pause that protects the sender (step 6).

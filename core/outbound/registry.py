@@ -150,8 +150,9 @@ class OutboundStream:
       longer wanted (the person registered, declined, or their address went bad meanwhile): the
       row becomes `skipped` with that reason instead of being sent.
     - `campaign_sends`: a filter on the stream's rows that holds while their campaign may send
-      (e.g. `Q(wave__status="sending")`). It is read before every message, so that a pause or a
-      cancel stops a batch already claimed within the message in flight; the rest is handed back.
+      (e.g. `Q(wave__status="sending")`). It is read before every group of messages
+      (`send_group()`), so that a pause or a cancel stops a batch already claimed within the group
+      in flight; the rest is handed back.
     """
 
     name: str

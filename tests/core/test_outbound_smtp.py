@@ -23,7 +23,12 @@ def _message(to):
         body="Bonjour Zoë,\n\n.Une ligne qui commence par un point.\n" + "x" * 1200,
         from_email="Norec Network <network@norec.no>",
         to=[to],
-        headers={"Message-ID": "<invitation.7@norec.no>", "List-Unsubscribe": "<https://x/u/1>"},
+        headers={
+            "Message-ID": "<invitation.7@norec.no>",
+            # Longer than a line: folded the same way.
+            "List-Unsubscribe": "<https://network.norec.no/newsletters/unsubscribe/" + "a" * 70,
+            "X-Short": "a  b\tc ",
+        },
     )
     message.attach_alternative("<p>Bonjour <b>Zoë</b></p>", "text/html")
     return message

@@ -8,9 +8,9 @@ Portuguese variant) and a roster of N people without an account, then, with a re
 1. a newsletter to the N members ("Send now", beat's tick simulated every 15 s);
 2. an invitation wave to the N people (launched, the same ticks).
 
-Then django-post_office 3.x, installed in a scratch virtualenv this benchmark makes
-(var/bench-post-office-venv: Django 5.2, django-post_office, psycopg2-binary; never a project
-dependency), in a minimal settings module written here and a database of its own
+Then django-post_office 3.x, installed in a scratch virtualenv this benchmark makes (norec-bench-
+post-office-venv in the temporary folder: Django 5.2, django-post_office, psycopg2-binary; never a
+project dependency), in a minimal settings module written here and a database of its own
 (`norec_bench_post_office`), sends N queued mails of the same size and parts (subject, text and
 HTML taken from a message the sink received) to the same kind of sink, once newsletter-sized and
 once invitation-sized, with `send_queued_mail --processes 2` (its documented multiprocessing; 5
@@ -54,7 +54,8 @@ sys.path.insert(0, str(ROOT))
 COUNT = int(os.environ.get("BENCH_SMTP_COUNT", "12000"))
 LANGUAGES = ["en", "fr", "es", "pt"]
 TICK_SECONDS = 15.0
-VENV = ROOT / "var" / "bench-post-office-venv"
+# Outside the checkout: the project's own checks walk its files.
+VENV = Path(tempfile.gettempdir()) / "norec-bench-post-office-venv"
 PO_REQUIREMENTS = ["django==5.2.*", "django-post_office", "psycopg2-binary"]
 PO_DB = "norec_bench_post_office" + os.environ.get("BENCH_DB_SUFFIX", "")
 

@@ -88,8 +88,9 @@ what other modules use):
 
 - `registry`: what a stream declares, the registered streams, which campaigns are due, and the
   OUTBOUND_* settings read (steps 1 and 2);
-- `sending`: claiming rows and sending them, a batch (in groups, over several connections) or one
-  row (step 3);
+- `sending`: claiming rows and sending them, a batch (in groups) or one row (step 3);
+- `handover`: handing a group's messages to the backend over several connections at once, and
+  the one UPDATE that marks the group `sent` (step 3);
 - `sweep`: recovering the work of dead workers (step 4);
 - `tracking`: the tracking receiver and what an ESP's report means (step 5);
 - `reputation`: campaign rates and the pause that protects the sender (step 6).

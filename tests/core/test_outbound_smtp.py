@@ -1,4 +1,4 @@
-"""The bulk sender's own SMTP hand-over (`core.outbound.sending._deliver`): recipients get what
+"""The bulk sender's own SMTP hand-over (`core.outbound.handover._deliver`): recipients get what
 Django's SMTP backend would have sent them, byte for byte but the MIME boundary."""
 
 import re
@@ -7,7 +7,7 @@ import pytest
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail import get_connection
 
-from core.outbound.sending import _deliver
+from core.outbound.handover import _deliver
 from tests.support.smtp import SmtpSink
 
 

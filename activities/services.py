@@ -29,7 +29,7 @@ from activities.models import Registration
 from core.mail import send_later
 from core.refusals import Refused
 from core.stored_text import Sentence
-from core.tasks import outbound_send_batch
+from core.tasks import start_campaign
 from members.audit import record_staff_action
 from members.extensions import activity_discussion
 from members.models import Participant
@@ -102,7 +102,7 @@ def _broadcast(
     BroadcastMessage.objects.bulk_create(rows)
     skipped = len(registrations) - len(rows)
     if rows:
-        outbound_send_batch.delay_on_commit(BROADCAST_STREAM, broadcast.pk)
+        start_campaign(BROADCAST_STREAM, broadcast.pk)
     else:
         broadcast_mark_sent(broadcast_id=broadcast.pk)
     return len(rows), skipped

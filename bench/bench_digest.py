@@ -13,11 +13,14 @@ import contextlib
 import datetime
 import os
 import sys
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 
+from harness import add_members
+from harness import start_sink
+from harness import start_worker
+from harness import tree_cpu_seconds
+from harness import tree_rss
 from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,83 +29,6 @@ BENCH_DB = "norec_bench_digest"
 MEMBERS = int(os.environ.get("BENCH_DIGEST_MEMBERS", "12000"))
 TICK_SECONDS = 15.0
 LANGUAGES = ["en", "fr", "es", "pt"]
-
-
-class CountingHandler:
-    """An SMTP server that only counts: parsing 12,000 mails would steal a core from the worker."""
-
-    def __init__(self):
-        self.recipients: Counter = Counter()
-        self.lock = threading.Lock()
-        self.bytes = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.recipients.update(envelope.rcpt_tos)
-            self.bytes += len(envelope.original_content or b"")
-        return "250 OK"
-
-    @property
-    def count(self) -> int:
-        with self.lock:
-            return sum(self.recipients.values())
-
-
-def add_members(count: int) -> None:
-    from django.contrib.auth.hashers import make_password
-
-    from members.models import Participant
-    from members.models import User
-
-    password = make_password(None)
-    users = User.objects.bulk_create(
-        [User(email=f"member{n}@example.org", password=password) for n in range(count)],
-        batch_size=2000,
-    )
-    countries = ["KE", "TZ", "UG", "NP", "BD", "VN", "MZ", "MW", "ET", "NO"]
-    Participant.objects.bulk_create(
-        [
-            Participant(
-                participant_id=f"BENCH-{n:06d}",
-                first_name=f"Name{n}",
-                last_name=f"Family{n % 997}",
-                email=user.email,
-                email_source=Participant.EmailSource.MEMBER,
-                email_status=Participant.EmailStatus.OK,
-                home_country=countries[n % len(countries)],
-                user=user,
-            )
-            for n, user in enumerate(users)
-        ],
-        batch_size=2000,
-    )
-
-
-def tree_rss(process) -> tuple[int, int]:
-    """(largest single process, whole tree) resident memory in bytes."""
-    import psutil
-
-    sizes = []
-    for proc in [process, *process.children(recursive=True)]:
-        try:
-            sizes.append(proc.memory_info().rss)
-        except psutil.NoSuchProcess:
-            continue
-    return (max(sizes) if sizes else 0, sum(sizes))
-
-
-def tree_cpu_seconds(process) -> float:
-    """User and system CPU time of the worker and its pool processes so far."""
-    import psutil
-
-    total = 0.0
-    for proc in [process, *process.children(recursive=True)]:
-        try:
-            times = proc.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def add_community(count: int) -> None:
@@ -156,7 +82,6 @@ def main() -> int:
 
         django.setup()
         import psutil
-        from aiosmtpd.controller import Controller
         from django.core.management import call_command
         from django.db import connections
         from django.utils import timezone
@@ -164,33 +89,13 @@ def main() -> int:
         from community import digests
         from community.models import DigestDelivery
         from core.tasks import outbound_tick
-        from tests.support.smtp import free_port
-        from tests.support.worker import WorkerProcess
-        from tests.support.worker import purge_queues
 
         call_command("migrate", verbosity=0)
-        add_members(MEMBERS)
+        add_members(MEMBERS, LANGUAGES)
         add_community(MEMBERS)
 
-        handler = CountingHandler()
-        port = free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
-        controller.start()
-        purge_queues()
-        worker = WorkerProcess(
-            database_url=os.environ["DATABASE_URL"],
-            env={
-                "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "EMAIL_HOST": "127.0.0.1",
-                "EMAIL_PORT": str(port),
-                "DJANGO_LOG_LEVEL": "WARNING",
-                "DJANGO_DEBUG": "false",
-                "DJANGO_SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
-            },
-            concurrency=2,
-            loglevel="WARNING",
-        )
-        worker.start()
+        controller, handler, port = start_sink()
+        worker = start_worker(database_url=os.environ["DATABASE_URL"], smtp_port=port)
         process = psutil.Process(worker.pid)
         idle_single, _ = tree_rss(process)
 

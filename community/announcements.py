@@ -38,7 +38,7 @@ from community.models import Room
 from core import outbound
 from core.mail import render_email
 from core.stored_text import Sentence
-from core.tasks import outbound_send_batch
+from core.tasks import start_campaign
 from members.audit import record_staff_action
 from members.extensions import register_audit_kind
 from members.models import Participant
@@ -124,7 +124,7 @@ def announcement_send(*, branch: Branch, subject: str, body: str, user) -> Annou
         target_url=reverse("community:announcement_create", args=[branch.slug]),
     )
     if rows:
-        outbound_send_batch.delay_on_commit(STREAM, announcement.pk)
+        start_campaign(STREAM, announcement.pk)
     else:
         announcement_mark_sent(announcement_id=announcement.pk)
     return announcement

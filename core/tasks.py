@@ -78,8 +78,8 @@ def outbound_tick() -> int:
 @shared_task(name="norec_network.outbound_send_batch", bind=True)
 def outbound_send_batch(self, stream_name: str, campaign_id: int | None) -> int:
     """Safe to run twice or in parallel: a row is claimed by one batch only (SKIP LOCKED), and a
-    claimed row is sent only by the batch that claimed it. Services enqueue it with
-    `delay_on_commit` to start a campaign now rather than at the next tick."""
+    claimed row is sent only by the batch that claimed it. Services start a campaign now rather
+    than at the next tick through `start_campaign`."""
     result = outbound.send_batch(
         stream_name=stream_name,
         campaign_id=campaign_id,
@@ -88,6 +88,16 @@ def outbound_send_batch(self, stream_name: str, campaign_id: int | None) -> int:
     if result.more:
         outbound_send_batch.delay(stream_name, campaign_id)
     return result.sent
+
+
+def start_campaign(stream_name: str, campaign_id: int | None) -> None:
+    """Start sending a campaign now rather than at the next tick, once the transaction commits:
+    one chain of batches per process of the bulk worker (OUTBOUND_PARALLEL_BATCHES), so that a
+    small campaign uses every process too (a full batch enqueues the next at once; SKIP LOCKED
+    keeps the chains on different rows, and one that finds nothing left stops). Every service
+    that makes a campaign's rows (or puts them back in the queue) calls this."""
+    for _chain in range(outbound.parallel_batches()):
+        outbound_send_batch.delay_on_commit(stream_name, campaign_id)
 
 
 @shared_task(name="norec_network.outbound_sweep")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 from core import outbound
 from core.refusals import Refused
 from core.stored_text import Sentence
-from core.tasks import outbound_send_batch
+from core.tasks import start_campaign
 from core.zones import zone_for_participant
 from invitations import selectors
 from invitations.models import Invitation
@@ -89,7 +89,7 @@ def wave_launch(*, wave: Wave, actor, target_url: str = "") -> int:
         target_url=target_url,
     )
     if wave.status == Wave.Status.SENDING:
-        outbound_send_batch.delay_on_commit(INVITATION_STREAM, wave.pk)
+        start_campaign(INVITATION_STREAM, wave.pk)
     return created
 
 
@@ -164,7 +164,7 @@ def wave_resume(*, wave: Wave) -> Wave:
     wave.paused_reason = ""
     wave.save(update_fields=["status", "paused_reason", "updated_at"])
     if wave.status == Wave.Status.SENDING:
-        outbound_send_batch.delay_on_commit(INVITATION_STREAM, wave.pk)
+        start_campaign(INVITATION_STREAM, wave.pk)
     return wave
 
 
@@ -279,7 +279,7 @@ def wave_resend(
         target_url=target_url,
     )
     if wave.status == Wave.Status.SENDING and count:
-        outbound_send_batch.delay_on_commit(INVITATION_STREAM, wave.pk)
+        start_campaign(INVITATION_STREAM, wave.pk)
     return count
 
 
@@ -303,7 +303,7 @@ def invitation_send_direct(*, participant: Participant, actor) -> Invitation:
         reminder_days=settings.INVITATION_REMINDER_DAYS,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    outbound_send_batch.delay_on_commit(INVITATION_STREAM, None)
+    start_campaign(INVITATION_STREAM, None)
     return invitation
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_noop
 from core.mail import send_later
 from core.refusals import Refused
 from core.stored_text import Sentence
-from core.tasks import outbound_send_batch
+from core.tasks import start_campaign
 from members.audit import record_staff_action
 from members.models import Participant
 from members.services import NEWSLETTER_SOURCE_LINK
@@ -37,16 +37,13 @@ from newsletters.selectors import newsletter_edition_language
 from newsletters.selectors import newsletter_recipients
 
 Status = Newsletter.Status
-PARALLEL_BATCHES = 2
 # The newsletter's stream on the shared bulk sender (`newsletters.sending` plugs it in).
 STREAM = "newsletter"
 
 
 def _kick(newsletter: Newsletter) -> None:
-    """Start sending once the transaction commits: two chains of batches, one per worker process
-    (a full batch enqueues the next at once); SKIP LOCKED claims keep them on different rows."""
-    for _chain in range(PARALLEL_BATCHES):
-        outbound_send_batch.delay_on_commit(STREAM, newsletter.pk)
+    """Start sending once the transaction commits (one batch chain per worker process)."""
+    start_campaign(STREAM, newsletter.pk)
 
 
 class NewsletterRefused(Refused):

@@ -358,6 +358,15 @@ OUTBOUND_ASYNC_COMMIT = env.bool("OUTBOUND_ASYNC_COMMIT", default=True)
 # Recipients per ESP batch call (core.outbound.batching): unset, each ESP's most (Postmark 500,
 # Mailgun 1,000...); 0 or 1 sends one message per call.
 OUTBOUND_ESP_BATCH_SIZE = env.int("OUTBOUND_ESP_BATCH_SIZE", default=None)
+# A batch checks that its campaign still sends and marks rows `sent` once per group of this many
+# messages, not per message: a pause stops a batch within one group, and a worker killed mid-send
+# leaves at most one group's messages uncertain (see `core.outbound.sending`). 1 is per message.
+OUTBOUND_SEND_GROUP = env.int("OUTBOUND_SEND_GROUP", default=20)
+# Backend connections each worker process keeps busy at once (threads, one connection each),
+# so that one slow SMTP round trip does not idle the process.
+OUTBOUND_CONNECTIONS = env.int("OUTBOUND_CONNECTIONS", default=4)
+# Batch chains started for every campaign: one per process of the bulk worker (`--concurrency`).
+OUTBOUND_PARALLEL_BATCHES = env.int("OUTBOUND_PARALLEL_BATCHES", default=2)
 OUTBOUND_MIN_SAMPLE = env.int("OUTBOUND_MIN_SAMPLE", default=100)
 # Smaller campaigns are judged on their rates once they have this many bounces (complaints).
 OUTBOUND_MIN_BOUNCES = env.int("OUTBOUND_MIN_BOUNCES", default=5)

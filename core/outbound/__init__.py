@@ -14,15 +14,20 @@ How a message travels
 2. `outbound_tick` (beat, every OUTBOUND_TICK_SECONDS; the tasks are in `core.tasks`) first lets
    each stream move its campaigns on (`advance_campaigns`: a wave whose start has come begins
    sending), then enqueues one `outbound_send_batch` per campaign that `due_batches` names (asking
-   which campaigns are due never writes). That task claims the campaign's next pending rows with
-   `SELECT ... FOR UPDATE SKIP LOCKED` (so two workers never take the same row), within the rate per
-   hour, the batch size and the recipients' local sending window, and marks them `sending`.
-3. It sends the claimed rows in id order over one backend connection and, right after the backend
-   accepted each message, marks that row `sent` with the ESP's message id, one commit per message.
-   A worker killed at any moment therefore leaves at most one row whose fate is unknown: the lowest
-   id of its batch that is still `sending`. Before each message it reads whether the row is still
-   its own and the campaign still sends (the stream's `campaign_sends`): a pause or a cancel stops
-   the batch after the message in flight, and the rest goes back to `pending`, no attempt counted.
+   which campaigns are due never writes). A service that starts a campaign calls
+   `core.tasks.start_campaign`: one chain of batches per bulk worker process, at once. The batch
+   task claims the campaign's next pending rows with `SELECT ... FOR UPDATE SKIP LOCKED` (so two
+   workers never take the same row), within the rate per hour, the batch size and the
+   recipients' local sending window, and marks them `sending`.
+3. It sends the claimed rows in id order, in groups of `send_group()` (OUTBOUND_SEND_GROUP, 20):
+   before each group it reads whether the group's rows are still its own and the campaign still
+   sends (the stream's `campaign_sends`); it hands the group's messages over through up to
+   OUTBOUND_CONNECTIONS backend connections at once (a thread each); right after the backend
+   accepted them it marks the group's rows `sent`, each with its ESP message id, in one UPDATE
+   and one commit. A worker killed at any moment therefore leaves at most one group per batch
+   whose fate is unknown: the batch's `send_group()` lowest ids still `sending`. A pause or a
+   cancel stops the batch after the group in flight, and the rest goes back to `pending`, no
+   attempt counted. (OUTBOUND_SEND_GROUP=1 is one message at a time, as before.)
    Through an ESP that sends batches (`batching`), a stream with `build_template` sends the
    claimed rows instead in one call per ESP-sized group of one template (a campaign in one
    language), each row marked `sent` with its own ESP message id in one commit per group. Before
@@ -35,13 +40,14 @@ How a message travels
    claim records the worker process (`claimed_by`, "<node>/<pid>"), and a batch whose process no
    longer answers Celery's broadcast (`live_workers`) is dead at once; any batch `sending` for
    longer than a live one can take (OUTBOUND_STALE_SECONDS) is dead too, whoever answers. Its rows
-   that were certainly never handed over go back to `pending` at once. The one that may have been
-   in flight goes back with them over plain SMTP, where no webhook will ever say it was sent; with
-   an ESP that reports back (OUTBOUND_AWAIT_WEBHOOKS) it waits until OUTBOUND_UNCERTAIN_SECONDS
-   after its claim for the webhook (the tracking receiver then marks it `sent`). A group stamped as
-   handed over is uncertain as a whole: every row of it waits in the same way, and only the rows
-   the ESP never reported are sent again. Recovery never waits for the broker's visibility
-   timeout.
+   that were certainly never handed over go back to `pending` at once. The group that may have been
+   in flight goes back with them over plain SMTP, where no webhook will ever say it was sent (so
+   at most one group per killed batch can be sent twice); with an ESP that reports back
+   (OUTBOUND_AWAIT_WEBHOOKS) it waits until OUTBOUND_UNCERTAIN_SECONDS after its claim for the
+   webhooks (the tracking receiver then marks each row it reports `sent`). Recovery never
+   waits for the broker's visibility timeout. A group stamped as handed over to an ESP (`batching`)
+   is uncertain as a whole: every row of it waits in the same way, and only the rows the ESP
+   never reported are sent again.
 5. Every message carries anymail metadata `{"stream": <name>, "id": <row id>}` and its own
    Message-ID. The tracking receiver (`anymail.signals.tracking`) maps each event back to its row:
    `delivered` stamps it; `bounced`/`rejected` mark it bounced and `complained` stamps a complaint,
@@ -84,15 +90,17 @@ Example: newsletters
     ))
 
     # after creating the Delivery rows (status pending) for a newsletter that is now "sending",
-    # start at once rather than at the next tick:
-    core.tasks.outbound_send_batch.delay_on_commit("newsletter", newsletter.pk)
+    # start at once rather than at the next tick, one batch chain per worker process:
+    core.tasks.start_campaign("newsletter", newsletter.pk)
 
 The package, one module per part of that journey (import from `core.outbound`, which re-exports
 what other modules use):
 
 - `registry`: what a stream declares, the registered streams, which campaigns are due, and the
   OUTBOUND_* settings read (steps 1 and 2);
-- `sending`: claiming rows and sending them, a batch or one row (step 3);
+- `sending`: claiming rows and sending them, a batch (in groups) or one row (step 3);
+- `handover`: handing a group's messages to the backend over several connections at once, and
+  the one UPDATE that marks the group `sent` (step 3);
 - `templates`: a campaign's message built once with placeholders and filled in per recipient;
 - `batching`: ESP batch sending, one call per group of one template (step 3);
 - `marks`: what the sender writes on a row (refused, failed, back to pending) and stamps on a
@@ -112,6 +120,7 @@ from core.outbound.registry import active_campaign
 from core.outbound.registry import advance_campaigns
 from core.outbound.registry import due_batches
 from core.outbound.registry import get_stream
+from core.outbound.registry import parallel_batches
 from core.outbound.registry import register_stream
 from core.outbound.registry import streams
 from core.outbound.reputation import BOUNCE_RATE_LIMIT
@@ -160,6 +169,7 @@ __all__ = [
     "is_soft_bounce",
     "is_unsubscribe",
     "live_workers",
+    "parallel_batches",
     "paused_by",
     "register_recipient_hooks",
     "register_stream",

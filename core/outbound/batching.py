@@ -44,18 +44,15 @@ from anymail.backends.postmark import PostmarkPayload
 from anymail.exceptions import AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import transaction
-from django.db.models import Case
-from django.db.models import CharField
-from django.db.models import Value
-from django.db.models import When
 from django.utils import timezone
 
+from core.outbound.handover import mark_rows_sent
 from core.outbound.marks import mark_failed_or_retry
 from core.outbound.marks import mark_refused
 from core.outbound.marks import new_message_id
 from core.outbound.marks import release
 from core.outbound.marks import row_metadata
+from core.outbound.marks import still_ours
 from core.outbound.marks import stream_tags
 from core.outbound.registry import OutboundStream
 from core.outbound.templates import MessageTemplate
@@ -196,7 +193,7 @@ def send_rows(stream: OutboundStream, rows: list, result, deadline: float, esp: 
         if time.monotonic() > deadline:
             result.released += release(stream, rest)
             break
-        ours = _still_ours(stream, group)
+        ours = still_ours(stream, group)
         if not ours:
             # Paused or cancelled meanwhile (or the sweep took the rows back): stop now.
             result.released += release(stream, rest)
@@ -224,21 +221,6 @@ def _mark_in_groups(stream: OutboundStream, rows: list[OutboundMessage]) -> None
     ).update(claimed_by=f"{first.claimed_by}{IN_GROUPS}"[:255])
     for row in rows:
         row.claimed_by = f"{row.claimed_by}{IN_GROUPS}"[:255]
-
-
-def _still_ours(stream: OutboundStream, group: list[OutboundMessage]) -> set[int]:
-    """One query for the group: which of its rows are still this batch's and may still be sent
-    (their campaign not paused or cancelled since)."""
-    first = group[0]
-    rows = stream.model._default_manager.filter(
-        pk__in=[row.pk for row in group],
-        status=OutboundStatus.SENDING,
-        claimed_at=first.claimed_at,
-        claimed_by=first.claimed_by,
-    )
-    if stream.campaign_sends is not None:
-        rows = rows.filter(stream.campaign_sends)
-    return set(rows.values_list("pk", flat=True))
 
 
 def _send_group(stream, rows, built, result, connection, esp: Esp) -> bool:
@@ -327,12 +309,10 @@ def _recipient_status(statuses: dict, address: str):
 
 
 def _mark_group(stream, wanted, message, result) -> None:
-    """Each row `sent` with its own ESP message id, in one UPDATE per set of the stream's
-    `sent_fields` (usually one) and one commit; a recipient refused inside the batch alone."""
+    """Each row `sent` with its own ESP message id, in one UPDATE (`handover.mark_rows_sent`, as
+    the SMTP groups are marked); a recipient refused inside the batch alone."""
     statuses = getattr(getattr(message, "anymail_status", None), "recipients", None) or {}
-    now = timezone.now()
-    taken: dict[tuple, dict[int, str]] = {}
-    refused = []
+    taken, refused = [], []
     for row, _values in wanted:
         status = _recipient_status(statuses, row.email)
         if status is not None and status.status in _REFUSED:
@@ -341,28 +321,8 @@ def _mark_group(stream, wanted, message, result) -> None:
         if status is not None and status.status not in _TAKEN:
             logger.warning("outbound: %s %s: the ESP said %s", stream.name, row.pk, status.status)
         esp_id = status.message_id if status is not None else None
-        esp_id = str(esp_id or message.merge_headers[row.email]["Message-ID"])[:255]
-        fields = tuple(sorted(stream.sent_fields(row, now).items()))
-        taken.setdefault(fields, {})[row.pk] = esp_id
-    manager = stream.model._default_manager
-    with transaction.atomic():
-        for fields, ids in taken.items():
-            distinct = set(ids.values())
-            esp_message_id = (
-                Value(distinct.pop())
-                if len(distinct) == 1
-                else Case(
-                    *[When(pk=pk, then=Value(esp_id)) for pk, esp_id in ids.items()],
-                    output_field=CharField(),
-                )
-            )
-            result.sent += manager.filter(pk__in=list(ids), status=OutboundStatus.SENDING).update(
-                status=OutboundStatus.SENT,
-                sent_at=now,
-                esp_message_id=esp_message_id,
-                last_error="",
-                **dict(fields),
-            )
+        taken.append((row, str(esp_id or message.merge_headers[row.email]["Message-ID"])[:255]))
+    result.sent += mark_rows_sent(stream, taken, timezone.now())
     for row, status in refused:
         result.refused += 1
         mark_refused(stream, row, error=f"the ESP refused the address ({status})")

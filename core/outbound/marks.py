@@ -38,6 +38,22 @@ def new_message_id(stream: OutboundStream, row: OutboundMessage) -> str:
     return make_msgid(idstring=f"{stream.name}.{row.pk}", domain=str(DNS_NAME))
 
 
+def still_ours(stream: OutboundStream, group: list[OutboundMessage]) -> set[int]:
+    """One indexed read before each group (SMTP or ESP): which of its rows are still claimed by
+    this batch (same claim as when they were loaded) while their campaign may still send. A
+    pause or a cancel, or the sweep taking rows back, stops the batch after the group in flight."""
+    first = group[0]
+    rows = stream.model._default_manager.filter(
+        pk__in=[row.pk for row in group],
+        status=OutboundStatus.SENDING,
+        claimed_at=first.claimed_at,
+        claimed_by=first.claimed_by,
+    )
+    if stream.campaign_sends is not None:
+        rows = rows.filter(stream.campaign_sends)
+    return set(rows.values_list("pk", flat=True))
+
+
 def release(stream: OutboundStream, rows: list[OutboundMessage], error: str = "") -> int:
     """Rows this batch claimed but certainly never handed over go back to the queue; the claim
     that did not send them is not counted as an attempt. Rows claimed again since (by another

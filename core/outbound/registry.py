@@ -62,6 +62,23 @@ def uncertain_after() -> timedelta:
     return timedelta(seconds=settings.OUTBOUND_UNCERTAIN_SECONDS)
 
 
+def send_group() -> int:
+    """How many messages a batch sends between two looks at its campaign and two `sent` marks:
+    also how many rows of a dead worker's batch may have been handed over (the sweep's "maybe in
+    flight")."""
+    return max(1, settings.OUTBOUND_SEND_GROUP)
+
+
+def connections_per_worker() -> int:
+    """Backend connections a batch keeps busy at once, each in a thread of its own."""
+    return max(1, settings.OUTBOUND_CONNECTIONS)
+
+
+def parallel_batches() -> int:
+    """Batch chains started for a campaign: one per process of the bulk worker."""
+    return max(1, settings.OUTBOUND_PARALLEL_BATCHES)
+
+
 def await_webhooks() -> bool:
     """Only an ESP with tracking reports back; over plain SMTP no webhook will ever come, and the
     row maybe in flight goes back to the queue with the rest (settings.py derives the default)."""
@@ -138,8 +155,9 @@ class OutboundStream:
       longer wanted (the person registered, declined, or their address went bad meanwhile): the
       row becomes `skipped` with that reason instead of being sent.
     - `campaign_sends`: a filter on the stream's rows that holds while their campaign may send
-      (e.g. `Q(wave__status="sending")`). It is read before every message, so that a pause or a
-      cancel stops a batch already claimed within the message in flight; the rest is handed back.
+      (e.g. `Q(wave__status="sending")`). It is read before every group of messages
+      (`send_group()`), so that a pause or a cancel stops a batch already claimed within the group
+      in flight; the rest is handed back.
     """
 
     name: str

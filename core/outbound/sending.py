@@ -1,22 +1,22 @@
 """Claiming and sending: a batch takes its campaign's next pending rows under a row lock, within the
-pace, the batch size and the sending window, and sends them one by one, marking each `sent` as
-soon as the backend took it. `send_one` is the same, one row long, for one-off mail."""
+pace, the batch size and the sending window, and sends them in small groups over several
+connections at once, marking each group's rows `sent` as soon as the backend took them.
+`send_one` is the same, one row long, for one-off mail."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import math
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
-from smtplib import SMTPRecipientsRefused
 
-from anymail.exceptions import AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.core.mail import get_connection
 from django.db import connection as db_connection
 from django.db import models
 from django.db import transaction
@@ -26,18 +26,27 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.outbound import batching
+from core.outbound.handover import FAILED
+from core.outbound.handover import REFUSED
+from core.outbound.handover import SENT
+from core.outbound.handover import hand_over
+from core.outbound.handover import mark_sent
+from core.outbound.handover import open_connections
 from core.outbound.marks import mark_failed_or_retry as _mark_failed_or_retry
 from core.outbound.marks import mark_refused as _mark_refused
 from core.outbound.marks import new_message_id
 from core.outbound.marks import release as _release
 from core.outbound.marks import row_metadata
+from core.outbound.marks import still_ours
 from core.outbound.marks import stream_tags
 from core.outbound.registry import Campaign
 from core.outbound.registry import OutboundStream
 from core.outbound.registry import SendingWindow
 from core.outbound.registry import active_campaign
 from core.outbound.registry import batch_seconds
+from core.outbound.registry import connections_per_worker
 from core.outbound.registry import get_stream
+from core.outbound.registry import send_group
 from core.outbound_model import OutboundMessage
 from core.outbound_model import OutboundStatus
 
@@ -135,21 +144,12 @@ def _stamp(message: EmailMessage, stream: OutboundStream, row: OutboundMessage) 
     message.extra_headers.setdefault("Message-ID", new_message_id(stream, row))
 
 
-def _message_id(message: EmailMessage) -> str:
-    status = getattr(message, "anymail_status", None)
-    if status is not None and status.message_id is not None:
-        message_id = status.message_id
-        # Anymail gives a set when recipients got different ids; ours have one recipient.
-        if isinstance(message_id, set):
-            message_id = sorted(message_id)[0]
-        return str(message_id)[:255]
-    return message.extra_headers.get("Message-ID", "")[:255]
-
-
 def send_claimed(*, stream: OutboundStream, ids: list[int]) -> BatchResult:
-    """Send rows this worker claimed, in id order, marking each `sent` as soon as the backend took
-    it. Stops taking new rows after OUTBOUND_BATCH_SECONDS and hands the rest back as pending.
-    Through an ESP that sends batches, a stream with templates goes out in groups (`batching`)."""
+    """Send rows this worker claimed, in id order: through an ESP that sends batches, a stream
+    with templates goes out in ESP-sized groups (`batching`); otherwise in small groups over
+    several connections at once (`_send_rows`), each group's rows marked `sent` as soon as the
+    backend took them. Stops taking new rows after OUTBOUND_BATCH_SECONDS and hands the rest back
+    as pending."""
     result = BatchResult(claimed=len(ids))
     if not ids:
         return result
@@ -167,8 +167,8 @@ def send_claimed(*, stream: OutboundStream, ids: list[int]) -> BatchResult:
 
 @contextlib.contextmanager
 def _fast_commits():
-    """Each `sent` mark is its own commit; waiting for each one's WAL flush would cap a worker at a
-    few hundred messages a second. Without it a worker killed at any moment still loses nothing
+    """Each group's `sent` marks are a commit of their own; waiting for each one's WAL flush would
+    slow a worker down for nothing. Without it a worker killed at any moment still loses nothing
     (the server has the commit); only a crash of PostgreSQL itself could forget the last fraction
     of a second of marks, and those rows then wait OUTBOUND_STALE_SECONDS as `sending`, which
     gives the ESP's webhooks time to mark them sent before the sweep would send them again."""
@@ -185,81 +185,105 @@ def _fast_commits():
 
 
 def _send_rows(stream: OutboundStream, rows: list, result: BatchResult, deadline: float):
-    manager = stream.model._default_manager
-    connection = get_connection()
-    try:
-        connection.open()
-    except Exception as exc:  # the mail server is down: nothing was handed over
-        logger.warning("outbound: %s cannot reach the mail backend: %s", stream.name, exc)
-        result.released = _release(stream, rows, error=str(exc))
+    """Send `rows` (id order) in groups of `send_group()`: before each group, one read that its
+    rows are still this batch's and the campaign still sends; then every message of the group is
+    built here and handed over through up to `connections_per_worker()` connections at once; then
+    one UPDATE marks the group's sent rows `sent`, each with its own message id.
+
+    What a kill can cost: the rows of earlier groups are marked (sent, skipped, bounced or back to
+    pending); the group in hand, at most `send_group()` rows and the lowest ids of the batch still
+    `sending`, is uncertain as a whole (any of its messages may have been handed over); the rows
+    after it were certainly never handed over. The sweep treats the group so (`sweep`)."""
+    size = send_group()
+    connections = open_connections(min(connections_per_worker(), len(rows)))
+    if isinstance(connections, Exception):  # the mail server is down: nothing was handed over
+        logger.warning("outbound: %s cannot reach the mail backend: %s", stream.name, connections)
+        result.released = _release(stream, rows, error=str(connections))
         return result
+    pool = ThreadPoolExecutor(len(connections)) if len(connections) > 1 else None
     try:
-        for index, row in enumerate(rows):
+        for start in range(0, len(rows), size):
+            group = rows[start : start + size]
             if time.monotonic() > deadline:
-                result.released += _release(stream, rows[index:])
+                result.released += _release(stream, rows[start:])
                 break
-            if not _still_ours_to_send(stream, row):
-                # Paused or cancelled meanwhile (or the sweep took the row back): the adviser who
+            if len(still_ours(stream, group)) < len(group):
+                # Paused or cancelled meanwhile (or the sweep took rows back): the adviser who
                 # paused must see it stop now, not after the batch.
-                result.released += _release(stream, rows[index:])
+                result.released += _release(stream, rows[start:])
                 logger.info(
                     "outbound: %s stopped a batch, %s rows handed back",
                     stream.name,
-                    len(rows) - index,
+                    len(rows) - start,
                 )
                 break
-            reason = stream.skip_reason(row) if stream.skip_reason else None
-            if reason:
-                manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
-                    status=OutboundStatus.SKIPPED, last_error=reason[:500]
-                )
-                result.skipped += 1
-                continue
-            try:
-                message = stream.build_message(row)
-                _stamp(message, stream, row)
-                message.connection = connection
-                message.send()
-            except (AnymailRecipientsRefused, SMTPRecipientsRefused) as exc:
-                # The server refused the address itself: as good as a bounce.
-                result.refused += 1
-                _mark_refused(stream, row, error=str(exc))
-                continue
-            except Exception as exc:
-                logger.exception("outbound: %s %s could not be sent", stream.name, row.pk)
-                result.failed += _mark_failed_or_retry(stream, row, error=str(exc))
+            if not _send_group(stream, group, connections, pool, result):
                 # The connection may be broken: hand the rest back for the next batch.
-                result.released += _release(stream, rows[index + 1 :])
+                result.released += _release(stream, rows[start + size :])
                 break
-            now = timezone.now()
-            manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
-                status=OutboundStatus.SENT,
-                sent_at=now,
-                esp_message_id=_message_id(message),
-                last_error="",
-                **stream.sent_fields(row, now),
-            )
-            result.sent += 1
     finally:
-        try:
-            connection.close()
-        except Exception:  # closing a broken SMTP connection may raise again
-            logger.warning("outbound: closing the mail connection failed", exc_info=True)
+        if pool is not None:
+            pool.shutdown()
+        for connection in connections:
+            try:
+                connection.close()
+            except Exception:  # closing a broken SMTP connection may raise again
+                logger.warning("outbound: closing the mail connection failed", exc_info=True)
     return result
 
 
-def _still_ours_to_send(stream: OutboundStream, row: OutboundMessage) -> bool:
-    """One indexed read before each message: the row is still claimed by this batch (same claim
-    time as when it was loaded) and its campaign may still send."""
-    rows = stream.model._default_manager.filter(
-        pk=row.pk,
-        status=OutboundStatus.SENDING,
-        claimed_at=row.claimed_at,
-        claimed_by=row.claimed_by,
-    )
-    if stream.campaign_sends is not None:
-        rows = rows.filter(stream.campaign_sends)
-    return rows.exists()
+def _send_group(stream, group, connections, pool, result: BatchResult) -> bool:
+    """Build, hand over and mark one group; False when the batch must stop (a message failed:
+    the connection may be broken)."""
+    manager = stream.model._default_manager
+    built = []
+    healthy = True
+    for index, row in enumerate(group):
+        reason = stream.skip_reason(row) if stream.skip_reason else None
+        if reason:
+            manager.filter(pk=row.pk, status=OutboundStatus.SENDING).update(
+                status=OutboundStatus.SKIPPED, last_error=reason[:500]
+            )
+            result.skipped += 1
+            continue
+        try:
+            message = stream.build_message(row)
+            _stamp(message, stream, row)
+        except Exception as exc:
+            logger.exception("outbound: %s %s could not be built", stream.name, row.pk)
+            result.failed += _mark_failed_or_retry(stream, row, error=str(exc))
+            result.released += _release(stream, group[index + 1 :])
+            healthy = False
+            break
+        built.append((row, message))
+    # Message i goes over connection i mod n, each connection in one thread, in id order.
+    lanes = [built[n :: len(connections)] for n in range(len(connections))]
+    broken = threading.Event()
+    if pool is None:
+        outcomes = [
+            hand_over(lane, connection, broken)
+            for lane, connection in zip(lanes, connections, strict=True)
+        ]
+    else:
+        outcomes = list(pool.map(hand_over, lanes, connections, [broken] * len(lanes)))
+    now = timezone.now()
+    sent, unsent = [], []
+    for row, message, outcome, error in (item for lane in outcomes for item in lane):
+        if outcome == SENT:
+            sent.append((row, message))
+        elif outcome == REFUSED:
+            # The server refused the address itself: as good as a bounce.
+            result.refused += 1
+            _mark_refused(stream, row, error=error)
+        elif outcome == FAILED:
+            logger.error("outbound: %s %s could not be sent: %s", stream.name, row.pk, error)
+            result.failed += _mark_failed_or_retry(stream, row, error=error)
+        else:
+            unsent.append(row)
+    mark_sent(stream, sent, now)
+    result.sent += len(sent)
+    result.released += _release(stream, unsent)
+    return healthy and not broken.is_set()
 
 
 def send_batch(*, stream_name: str, campaign_id: int | None, claimed_by: str = "") -> BatchResult:

@@ -18,6 +18,7 @@ from core.outbound.batching import IN_GROUPS
 from core.outbound.batching import process_of
 from core.outbound.marks import requeue
 from core.outbound.registry import await_webhooks
+from core.outbound.registry import send_group
 from core.outbound.registry import stale_after
 from core.outbound.registry import streams
 from core.outbound.registry import uncertain_after
@@ -70,8 +71,9 @@ def sweep(
     recovered: dict[str, int] = {}
     for stream in streams():
         sending = stream.model._default_manager.filter(status=OutboundStatus.SENDING)
-        # One claim = one batch = one (claimed_at, claimed_by); only its lowest id still
-        # `sending` can have been in flight when the worker died (rows are sent in id order).
+        # One claim = one batch = one (claimed_at, claimed_by). Over SMTP rows are sent in id
+        # order, in groups marked together: only the group in hand, the `send_group()` lowest ids
+        # still `sending`, can have been handed over when the worker died.
         claims = sending.order_by().values("claimed_at", "claimed_by").annotate(first=Min("pk"))
         # An ESP batch group stamped as handed over (`batching.HANDED_OVER`, with the time of the
         # call as its claim time) is its own claim, all of whose rows may have been taken; the
@@ -94,6 +96,14 @@ def sweep(
                 uncertain = claim
             elif claimed_by.endswith(IN_GROUPS):
                 uncertain = Q(pk__in=[])  # its groups in flight are stamped HANDED_OVER
+            elif send_group() > 1:
+                uncertain = Q(
+                    pk__in=list(
+                        sending.filter(claim)
+                        .order_by("pk")
+                        .values_list("pk", flat=True)[: send_group()]
+                    )
+                )
             else:
                 uncertain = Q(pk=group["first"])
             maybe_in_flight |= uncertain

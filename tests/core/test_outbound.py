@@ -238,9 +238,13 @@ def pause_while_sending():
     sending.register()
 
 
-def test_a_pause_stops_a_claimed_batch_after_the_message_in_flight(pause_while_sending):
+@pytest.mark.parametrize(("group", "sent"), [(1, 3), (2, 4)])
+def test_a_pause_stops_a_claimed_batch_after_the_group_in_flight(
+    pause_while_sending, settings, group, sent
+):
     from invitations import services
 
+    settings.OUTBOUND_SEND_GROUP = group
     people = make_participants(6)
     wave = make_wave(batch_size=6)
     launch(wave)
@@ -249,10 +253,11 @@ def test_a_pause_stops_a_claimed_batch_after_the_message_in_flight(pause_while_s
 
     result = outbound.send_claimed(stream=stream(), ids=ids)
 
-    # The third message was already on its way when the pause committed; nothing after it.
-    assert (result.sent, result.released) == (3, 3)
-    assert len(mail.outbox) == 3
-    rest = Invitation.objects.filter(pk__in=ids[3:])
+    # The third message was already on its way when the pause committed, with the rest of its
+    # group (one message, or the third and fourth); nothing after it.
+    assert (result.sent, result.released) == (sent, 6 - sent)
+    assert len(mail.outbox) == sent
+    rest = Invitation.objects.filter(pk__in=ids[sent:])
     assert {(row.status, row.attempts, row.claimed_at) for row in rest} == {("pending", 0, None)}
 
     services.wave_resume(wave=Wave.objects.get(pk=wave.pk))
@@ -354,7 +359,9 @@ def test_a_message_that_keeps_failing_ends_as_failed():
     assert "template exploded" in row.last_error
 
 
-def test_the_sending_of_a_batch_uses_a_fixed_number_of_queries():
+def test_the_sending_of_a_batch_uses_a_fixed_number_of_queries(settings):
+    settings.OUTBOUND_SEND_GROUP = 5
+
     def queries_for(count, country):
         make_participants(count, country=country)
         wave = make_wave(name=f"wave {count}", home_countries=[country], batch_size=100)
@@ -363,11 +370,11 @@ def test_the_sending_of_a_batch_uses_a_fixed_number_of_queries():
             outbound.send_batch(stream_name=STREAM, campaign_id=wave.pk)
         return len(captured)
 
-    few = queries_for(2, "KE")
-    many = queries_for(12, "UG")
-    # Per message: the read that the wave still sends (so that a pause stops the batch at once)
-    # and one UPDATE (its own commit, by design); nothing else.
-    assert many - few == 2 * 10
+    few = queries_for(2, "KE")  # one group
+    many = queries_for(12, "UG")  # three groups
+    # Per group of messages: the read that the wave still sends (so that a pause stops the batch
+    # within the group in flight) and one UPDATE marking the group sent; nothing per message.
+    assert many - few == 2 * 2
 
 
 # --- crash recovery ---------------------------------------------------------------------------
@@ -375,6 +382,7 @@ def test_the_sending_of_a_batch_uses_a_fixed_number_of_queries():
 
 def test_the_sweep_returns_rows_of_a_dead_batch_but_keeps_the_one_maybe_in_flight(settings):
     # With an ESP that reports back, the message maybe in flight waits for its webhook.
+    settings.OUTBOUND_SEND_GROUP = 1  # marked one by one: one message can be in flight
     settings.OUTBOUND_AWAIT_WEBHOOKS = True
     settings.OUTBOUND_STALE_SECONDS = 60
     settings.OUTBOUND_UNCERTAIN_SECONDS = 300
@@ -398,8 +406,38 @@ def test_the_sweep_returns_rows_of_a_dead_batch_but_keeps_the_one_maybe_in_fligh
     assert Invitation.objects.get(pk=ids[1]).status == "pending"
 
 
+def test_the_sweep_keeps_a_dead_batchs_whole_group_in_hand_maybe_in_flight(settings):
+    # Marked sent a group at a time, any message of the group in hand may have been handed over:
+    # the `send_group()` lowest rows still `sending` wait for their webhooks, the rest comes back.
+    settings.OUTBOUND_SEND_GROUP = 2
+    settings.OUTBOUND_AWAIT_WEBHOOKS = True
+    settings.OUTBOUND_STALE_SECONDS = 60
+    settings.OUTBOUND_UNCERTAIN_SECONDS = 300
+    make_participants(5)
+    wave = make_wave()
+    launch(wave)
+    claimed_at = timezone.now() - timedelta(seconds=120)
+    ids = outbound.claim(stream=stream(), campaign=_campaign(wave), now=claimed_at)
+    # The dead worker had marked its first group (two rows) sent.
+    Invitation.objects.filter(pk__in=ids[:2]).update(status="sent", sent_at=claimed_at)
+
+    assert outbound.sweep()["invitation"] == 1
+
+    statuses = [Invitation.objects.get(pk=pk).status for pk in ids]
+    assert statuses == ["sent", "sent", "sending", "sending", "pending"]
+    outbound.sweep(now=timezone.now() + timedelta(seconds=301))
+    rows = [Invitation.objects.get(pk=pk) for pk in ids[2:]]
+    # Maybe handed over: its attempt counts; never handed over: it does not.
+    assert [(row.status, row.attempts) for row in rows] == [
+        ("pending", 1),
+        ("pending", 1),
+        ("pending", 0),
+    ]
+
+
 def test_over_plain_smtp_the_row_maybe_in_flight_goes_back_with_the_rest(settings):
     # No webhook will ever say it was sent: waiting for one would only delay the wave.
+    settings.OUTBOUND_SEND_GROUP = 1
     settings.OUTBOUND_AWAIT_WEBHOOKS = False
     settings.OUTBOUND_STALE_SECONDS = 60
     make_participants(3)
@@ -441,6 +479,7 @@ def test_the_rows_of_a_worker_that_no_longer_answers_come_back_at_once(settings)
 
 
 def test_with_an_esp_a_dead_workers_row_maybe_in_flight_still_waits_for_its_webhook(settings):
+    settings.OUTBOUND_SEND_GROUP = 1
     settings.OUTBOUND_AWAIT_WEBHOOKS = True
     settings.OUTBOUND_UNCERTAIN_SECONDS = 240
     make_participants(3)
@@ -508,11 +547,13 @@ def test_the_sweep_asks_the_workers_only_when_a_fresh_claim_needs_it(settings):
     assert asked == [1]  # once per sweep, whatever the number of claims and streams
 
 
-def test_a_batch_whose_rows_the_sweep_gave_away_stops_without_touching_them(settings):
+@pytest.mark.parametrize("group", [1, 2])
+def test_a_batch_whose_rows_the_sweep_gave_away_stops_without_touching_them(settings, group):
     # A worker wrongly thought dead (it did not answer in time) must not go on sending rows
-    # that another batch has claimed since: it stops after the message in flight.
+    # that another batch has claimed since: it stops after the group in flight.
     from invitations import sending
 
+    settings.OUTBOUND_SEND_GROUP = group
     settings.OUTBOUND_AWAIT_WEBHOOKS = False
     make_participants(4)
     wave = make_wave()
@@ -534,12 +575,14 @@ def test_a_batch_whose_rows_the_sweep_gave_away_stops_without_touching_them(sett
     finally:
         sending.register()
 
-    # Only the message that was already being built went out; it is marked sent, so the other
+    # Only the group that was already being built went out; it is marked sent, so the other
     # batch will not send it again. The rest stays the other batch's.
     assert taken_over == ids
-    assert (result.sent, len(mail.outbox)) == (1, 1)
-    assert Invitation.objects.get(pk=ids[0]).status == "sent"
-    rows = Invitation.objects.filter(pk__in=ids[1:])
+    assert (result.sent, len(mail.outbox)) == (group, group)
+    assert set(Invitation.objects.filter(pk__in=ids[:group]).values_list("status", flat=True)) == {
+        "sent"
+    }
+    rows = Invitation.objects.filter(pk__in=ids[group:])
     assert set(rows.values_list("status", "claimed_by")) == {("sending", "norec@worker-2/77")}
 
 
@@ -775,3 +818,42 @@ def test_the_sweep_and_tick_tasks_are_safe_to_repeat():
     assert tasks.outbound_sweep.delay().get() == 0
 
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_launching_a_wave_starts_one_batch_chain_per_worker_process(
+    settings, monkeypatch, django_capture_on_commit_callbacks, processes
+):
+    # A small wave kicked with one chain would leave the bulk worker's other processes idle.
+    settings.OUTBOUND_PARALLEL_BATCHES = processes
+    started = []
+    monkeypatch.setattr(tasks.outbound_send_batch, "delay", lambda *args: started.append(args))
+    make_participants(2)
+    wave = make_wave()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        launch(wave)
+        assert started == []  # nothing before the wave's rows are committed
+
+    assert started == [(STREAM, wave.pk)] * processes
+
+
+def test_starting_a_newsletter_starts_one_batch_chain_per_worker_process(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from newsletters import services as newsletter_services
+    from tests.members.factories import MemberFactory
+    from tests.members.factories import StaffUserFactory
+    from tests.newsletters.factories import NewsletterFactory
+
+    settings.OUTBOUND_PARALLEL_BATCHES = 3
+    started = []
+    monkeypatch.setattr(tasks.outbound_send_batch, "delay", lambda *args: started.append(args))
+    MemberFactory.create_batch(2)
+    newsletter = NewsletterFactory(rate_per_hour=0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # "Send now": the deliveries are made at once.
+        newsletter_services.newsletter_schedule(newsletter=newsletter, actor=StaffUserFactory())
+
+    assert started == [("newsletter", newsletter.pk)] * 3

@@ -1,0 +1,73 @@
+"""The bulk sender's own SMTP hand-over (`core.outbound.handover._deliver`): recipients get what
+Django's SMTP backend would have sent them, byte for byte but the MIME boundary."""
+
+import re
+
+import pytest
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail import get_connection
+
+from core.outbound.handover import _deliver
+from tests.support.smtp import SmtpSink
+
+
+@pytest.fixture
+def sink():
+    with SmtpSink() as running:
+        yield running
+
+
+def _message(to):
+    message = EmailMultiAlternatives(
+        subject="Invitation à rejoindre le réseau Norec, Zoë",
+        body="Bonjour Zoë,\n\n.Une ligne qui commence par un point.\n" + "x" * 1200,
+        from_email="Norec Network <network@norec.no>",
+        to=[to],
+        headers={
+            "Message-ID": "<invitation.7@norec.no>",
+            # Longer than a line: folded the same way.
+            "List-Unsubscribe": "<https://network.norec.no/newsletters/unsubscribe/" + "a" * 70,
+            "X-Short": "a  b\tc ",
+        },
+    )
+    message.attach_alternative("<p>Bonjour <b>Zoë</b></p>", "text/html")
+    return message
+
+
+def _without_boundary(raw: bytes) -> bytes:
+    boundary = re.search(rb'boundary="([^"]+)"', raw).group(1)
+    return raw.replace(boundary, b"BOUNDARY")
+
+
+@pytest.mark.parametrize(
+    "to", ["zoe.banda@example.org", "Zoë Banda <zoe@example.org>", "ZOE@Example.ORG"]
+)
+def test_the_fast_hand_over_sends_what_djangos_smtp_backend_sends(sink, settings, to):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = sink.host, sink.port
+    connection = get_connection()
+    connection.open()
+    try:
+        connection.send_messages([_message(to)])
+        _deliver(_message(to), connection)
+    finally:
+        connection.close()
+
+    django_sent, ours = sink.wait_for(2)
+    assert ours.envelope_from == django_sent.envelope_from
+    assert ours.envelope_to == django_sent.envelope_to
+    assert _without_boundary(ours.message.as_bytes()) == _without_boundary(
+        django_sent.message.as_bytes()
+    )
+    assert ours.text() == django_sent.text() and "Zoë" in ours.text()
+
+
+def test_another_backend_sends_through_its_own_send(settings):
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    connection = get_connection()
+
+    _deliver(_message("zoe@example.org"), connection)
+
+    assert [m.to for m in mail.outbox] == [["zoe@example.org"]]

@@ -85,9 +85,17 @@ what other modules use):
 - `sending`: claiming rows and sending them, a batch or one row (step 3);
 - `sweep`: recovering the work of dead workers (step 4);
 - `tracking`: the tracking receiver and what an ESP's report means (step 5);
-- `reputation`: campaign rates and the pause that protects the sender (step 6).
+- `reputation`: campaign rates and the pause that protects the sender (step 6);
+- `preparing`: creating a campaign's rows in the worker, a chunk at a time, before it sends
+  (a launch or "send now" marks it "preparing"; the sweep re-kicks a preparation whose worker died).
 """
 
+from core.outbound.preparing import PREPARE_CHUNK
+from core.outbound.preparing import Preparation
+from core.outbound.preparing import PrepareResult
+from core.outbound.preparing import prepare_chunk
+from core.outbound.preparing import register_preparation
+from core.outbound.preparing import stalled_preparations
 from core.outbound.registry import Campaign
 from core.outbound.registry import OutboundStream
 from core.outbound.registry import SendingWindow
@@ -125,11 +133,14 @@ __all__ = [
     "BOUNCE_RATE_LIMIT",
     "COMPLAINT_RATE_LIMIT",
     "MAX_ATTEMPTS",
+    "PREPARE_CHUNK",
     "BatchResult",
     "Campaign",
     "OutboundMessage",
     "OutboundStatus",
     "OutboundStream",
+    "Preparation",
+    "PrepareResult",
     "RecipientHooks",
     "SendingWindow",
     "active_campaign",
@@ -145,11 +156,14 @@ __all__ = [
     "is_unsubscribe",
     "live_workers",
     "paused_by",
+    "prepare_chunk",
     "register_recipient_hooks",
+    "register_preparation",
     "register_stream",
     "send_batch",
     "send_claimed",
     "send_one",
+    "stalled_preparations",
     "streams",
     "sweep",
     "tracking_receiver",

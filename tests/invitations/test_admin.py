@@ -14,6 +14,7 @@ from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import Wave
 from invitations.services import AUDIT_INVITATIONS_RESENT
+from invitations.services import INVITATION_STREAM
 from members.models import StaffAction
 from tests.invitations.sending_support import launch
 from tests.invitations.sending_support import make_participants
@@ -22,6 +23,7 @@ from tests.invitations.sending_support import send_all
 from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
+from tests.support.preparing import prepare_all
 
 pytestmark = pytest.mark.django_db
 
@@ -348,6 +350,8 @@ def test_resend_from_the_wave_page_asks_first_with_the_count(adviser_client):
 
     assert b"2 invitations will be sent again" in response.content
     assert StaffAction.objects.filter(kind=AUDIT_INVITATIONS_RESENT).count() == 1
+    assert b"Preparing\xe2\x80\xa6" in response.content  # the worker makes them ready again
+    prepare_all(INVITATION_STREAM, wave.pk)
     assert set(Invitation.objects.values_list("status", flat=True)) == {"pending"}
 
 
@@ -374,6 +378,7 @@ def test_nobody_mailed_less_than_the_minimum_days_ago_is_sent_again(adviser_clie
     page = adviser_client.get(change_url(wave))
     confirm = adviser_client.get(resend_url)
     adviser_client.post(resend_url, {"count": "1"})
+    prepare_all(INVITATION_STREAM, wave.pk)
 
     assert b"Send again to 1 person who has not accepted" in page.content
     assert b"2 people who have not accepted were mailed less than 7 days ago" in page.content

@@ -184,6 +184,9 @@ def test_a_worker_killed_mid_wave_leaves_nobody_out_and_mails_nobody_twice(
 
     worker.start()
     wait_until(lambda: wave_done(wave) and len(smtp_sink.messages) >= 300, timeout=120)
+    # The wave is marked completed by the batch (or tick) after its last message: wait for it
+    # before stopping the worker, rather than race it.
+    wait_until(lambda: Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED, timeout=60)
     nothing_more_can_go_out(worker)
 
     counts = recipients(smtp_sink)

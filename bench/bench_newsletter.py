@@ -24,6 +24,7 @@ from harness import start_sink
 from harness import start_worker
 from harness import tree_cpu_seconds
 from harness import tree_rss
+from memory import TreePssPeak
 from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,10 +127,11 @@ def main() -> int:
                 NewsletterVariant.objects.create(
                     newsletter=newsletter, language=language, subject=subject, body=body
                 )
+        pss = TreePssPeak(worker.pid).start()
         cpu_before = tree_cpu_seconds(process)
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
-        # "Send now": creates the deliveries and starts the worker's batches on commit.
+        # "Send now": the worker prepares the deliveries, then starts its batches.
         services.newsletter_schedule(newsletter=newsletter, actor=None)
         peak_single, peak_tree = idle_single, idle_tree
         next_tick = started + TICK_SECONDS
@@ -149,6 +151,7 @@ def main() -> int:
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
         worker_cpu = tree_cpu_seconds(process) - cpu_before
+        pss.stop()
         assert handler.count == MEMBERS, f"only {handler.count} of {MEMBERS} arrived"
         twice = [address for address, times in handler.recipients.items() if times > 1]
         assert not twice, f"{len(twice)} recipients got it twice"
@@ -168,6 +171,7 @@ def main() -> int:
         print(f"load average before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
         print(f"bench: newsletter_worker_peak_rss_mb {peak_single / 2**20:.0f} MB")
         print(f"bench: newsletter_worker_tree_peak_rss_mb {peak_tree / 2**20:.0f} MB")
+        print(f"bench: newsletter_worker_tree_pss_mb_{MEMBERS} {pss.peak_mb:.0f} MB")
         connections.close_all()
     finally:
         if worker is not None:

@@ -12,6 +12,8 @@ at once, as after the second beat tick in production. Prints `bench: <name> <val
   that does not depend on what else the machine is doing (2 cores / this = the worker's ceiling)
 - `send_worker_peak_rss_mb`: the worker's peak memory (main process plus its two pool children)
 - `send_worker_process_peak_rss_mb`: the largest of those processes at its peak
+- `send_worker_tree_pss_mb_<count>`: the peak PSS of the worker's whole process tree (see
+  `memory.py`), the figure that must stay flat from 12,000 to 100,000 recipients
 
 `--recipients 100000` runs the memory check at 100,000 recipients (figures are named after the
 count). Every recipient must have received exactly one message, or the benchmark fails.
@@ -25,6 +27,7 @@ import threading
 import time
 from pathlib import Path
 
+from memory import TreePssPeak
 from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +134,18 @@ def make_roster(count: int) -> None:
         )
 
 
+def wait_prepared(wave, started: float) -> float:
+    """Seconds from the launch until the worker has made every invitation (`prepared_at`)."""
+    from invitations.models import Wave
+
+    deadline = time.monotonic() + 600
+    while not Wave.objects.filter(pk=wave.pk, prepared_at__isnull=False).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the wave's preparation did not end")
+        time.sleep(0.05)
+    return time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=12_000)
@@ -200,11 +215,13 @@ def main() -> int:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
 
+        pss = TreePssPeak(worker.pid).start()
         cpu_before = tree_cpu_seconds(worker.pid)
         started = time.perf_counter()
-        created = services.wave_launch(wave=wave, actor=None)  # kicks the first batch chain
-        materialised = time.perf_counter() - started
+        # Marks the wave preparing; the worker makes the invitations, then kicks a batch chain.
+        created = services.wave_launch(wave=wave, actor=None)
         assert created == count, created
+        materialised = wait_prepared(wave, started)
         outbound_send_batch.delay("invitation", wave.pk)  # the second chain, as beat would add
         deadline = time.monotonic() + max(600, count / 20)
         while sink.total < count:
@@ -217,6 +234,7 @@ def main() -> int:
         cpu_ms = (tree_cpu_seconds(worker.pid) - cpu_before) * 1000 / count
         stop.set()
         sampler.join()
+        pss.stop()
         time.sleep(1)  # anything sent twice would arrive now
 
         assert sink.total == count, f"{sink.total} messages for {count} recipients"
@@ -231,6 +249,7 @@ def main() -> int:
         print(f"bench: send{label}_worker_cpu_ms_per_message {cpu_ms:.2f} ms")
         print(f"bench: send{label}_worker_peak_rss_mb {peak[0] / 1024 / 1024:.0f} MB")
         print(f"bench: send{label}_worker_process_peak_rss_mb {peak[1] / 1024 / 1024:.0f} MB")
+        print(f"bench: send_worker_tree_pss_mb_{count} {pss.peak_mb:.0f} MB")
         connections.close_all()
     finally:
         if worker is not None:

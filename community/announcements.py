@@ -20,6 +20,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Max
 from django.db.models import Q
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -38,6 +39,7 @@ from community.models import Room
 from core import outbound
 from core.mail import render_email
 from core.stored_text import Sentence
+from core.tasks import outbound_prepare
 from core.tasks import start_campaign
 from members.audit import record_staff_action
 from members.extensions import register_audit_kind
@@ -93,26 +95,21 @@ def branch_recipients(branch: Branch) -> QuerySet[Participant]:
 
 @transaction.atomic
 def announcement_send(*, branch: Branch, subject: str, body: str, user) -> Announcement:
-    """Queue the announcement for every recipient of the branch; the worker sends it after
-    commit. The caller checked `may_announce`; this checks again."""
+    """Queue the announcement for every recipient of the branch: it is "preparing" while a
+    worker creates its messages, a chunk at a time (`announcement_prepare_chunk`), then sends.
+    `recipient_count` is the audience counted now. The caller checked `may_announce`; this checks
+    again."""
     if not may_announce(user=user, branch=branch):
         raise PermissionError("not a moderator of this branch")
+    count = branch_recipients(branch).count()
     announcement = Announcement.objects.create(
-        branch=branch, subject=subject.strip(), body=body.strip(), sent_by=user
+        branch=branch,
+        subject=subject.strip(),
+        body=body.strip(),
+        sent_by=user,
+        status=Announcement.Status.PREPARING,
+        recipient_count=count,
     )
-    recipients = branch_recipients(branch).select_related("user").order_by("pk")
-    rows = [
-        AnnouncementMessage(
-            announcement=announcement,
-            participant=participant,
-            email=participant.address_of_record,
-            time_zone=participant.time_zone,
-        )
-        for participant in recipients
-    ]
-    AnnouncementMessage.objects.bulk_create(rows, batch_size=1000)
-    announcement.recipient_count = len(rows)
-    announcement.save(update_fields=["recipient_count", "updated_at"])
     record_staff_action(
         actor=user,
         kind=AUDIT_ANNOUNCEMENT,
@@ -120,14 +117,71 @@ def announcement_send(*, branch: Branch, subject: str, body: str, user) -> Annou
             gettext_noop("Branch announcement “%(subject)s” to the members of %(branch)s."),
             {"subject": announcement.subject, "branch": branch.name},
         ),
-        affected_count=len(rows),
+        affected_count=count,
         target_url=reverse("community:announcement_create", args=[branch.slug]),
     )
-    if rows:
-        start_campaign(STREAM, announcement.pk)
-    else:
-        announcement_mark_sent(announcement_id=announcement.pk)
+    outbound_prepare.delay_on_commit(STREAM, announcement.pk)
     return announcement
+
+
+def announcement_prepare_chunk(
+    *, announcement_id: int, after: int | None = None
+) -> outbound.PrepareResult:
+    """One chunk of a preparing announcement (see `core.outbound.preparing`): the messages of the
+    next PREPARE_CHUNK recipients above `after`, unique per member, so a chunk run twice creates
+    nothing twice. The last chunk starts the sending (or, with nobody to send to, ends it)."""
+    with transaction.atomic():
+        announcement = (
+            Announcement.objects.select_for_update()
+            .select_related("branch")
+            .filter(pk=announcement_id, status=Announcement.Status.PREPARING)
+            .first()
+        )
+        if announcement is None:
+            return outbound.PrepareResult(rows=0, more=False)
+        rows = announcement.messages
+        if after is None:
+            # Where the rows stop: a chain lost with its worker goes on from there.
+            after = rows.aggregate(last=Max("participant_id"))["last"] or 0
+        chunk = list(
+            branch_recipients(announcement.branch)
+            .filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "user__email", "email", "time_zone")[: outbound.PREPARE_CHUNK]
+        )
+        AnnouncementMessage.objects.bulk_create(
+            [
+                AnnouncementMessage(
+                    announcement=announcement,
+                    participant_id=participant_id,
+                    # `Participant.address_of_record`: the login address, else the roster's.
+                    email=login_email or roster_email,
+                    time_zone=time_zone,
+                )
+                for participant_id, login_email, roster_email, time_zone in chunk
+            ],
+            ignore_conflicts=True,
+        )
+        if len(chunk) == outbound.PREPARE_CHUNK:
+            announcement.save(update_fields=["updated_at"])  # the sweep reads it as a heartbeat
+            return outbound.PrepareResult(rows=len(chunk), more=True, after=chunk[-1][0])
+        total = rows.count()
+        announcement.recipient_count = total
+        announcement.status = Announcement.Status.SENDING if total else Announcement.Status.SENT
+        announcement.sent_at = None if total else timezone.now()
+        announcement.save(update_fields=["recipient_count", "status", "sent_at", "updated_at"])
+        if total:
+            start_campaign(STREAM, announcement.pk)
+        return outbound.PrepareResult(rows=len(chunk), more=False)
+
+
+def announcements_preparation_stalled(before: datetime.datetime) -> list[int]:
+    """Preparing announcements no chunk touched since `before`: their chain was lost."""
+    return list(
+        Announcement.objects.filter(
+            status=Announcement.Status.PREPARING, updated_at__lt=before
+        ).values_list("pk", flat=True)
+    )
 
 
 def announcement_mark_sent(*, announcement_id: int) -> bool:
@@ -271,4 +325,13 @@ def register() -> None:
             campaign_sends=Q(announcement__status=Announcement.Status.SENDING),
             tags=("branch_announcement",),
         )
+    )
+    outbound.register_preparation(
+        STREAM,
+        outbound.Preparation(
+            prepare_chunk=lambda announcement_id, after: announcement_prepare_chunk(
+                announcement_id=announcement_id, after=after
+            ),
+            stalled_campaigns=announcements_preparation_stalled,
+        ),
     )

@@ -33,6 +33,7 @@ from community.models import DigestDelivery
 from community.models import Post
 from community.models import RoomFollow
 from community.models import Topic
+from core import outbound
 from members.models import Participant
 
 NEW_TOPICS_MAX = 10
@@ -168,24 +169,53 @@ def _due_members(frequency: str, until: datetime.datetime):
     )
 
 
-@transaction.atomic
 def digest_start(*, frequency: str, day: datetime.date) -> int:
-    """Make the deliveries of one run (see the module's docstring); returns how many."""
+    """Make the deliveries of one run (see the module's docstring); returns how many. The members
+    due are taken PREPARE_CHUNK at a time, each chunk committed with their `last_digest_at`, so
+    memory stays flat whatever the membership and a run killed midway goes on where it stopped
+    when started again."""
     until = run_until(day)
     period = PERIODS[frequency]
     oldest = until - datetime.timedelta(days=MAX_DAYS)
-    due = list(
-        _due_members(frequency, until)
-        .select_for_update(of=("self",), skip_locked=True)
-        .values_list("pk", "participant_id", "last_digest_at")
-    )
+    rooms_since: dict[datetime.datetime, set[int]] = {}  # few distinct periods: read each once
+    made, after = 0, 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                _due_members(frequency, until)
+                .filter(pk__gt=after)
+                .order_by("pk")
+                .select_for_update(of=("self",), skip_locked=True)
+                .values_list("pk", "participant_id", "last_digest_at")[: outbound.PREPARE_CHUNK]
+            )
+            if not due:
+                return made
+            made += _digest_chunk(
+                due,
+                frequency=frequency,
+                until=until,
+                rooms_since=rooms_since,
+                period=period,
+                oldest=oldest,
+            )
+            CommunityMember.objects.filter(pk__in=[pk for pk, _p, _l in due]).update(
+                last_digest_at=until
+            )
+        if len(due) < outbound.PREPARE_CHUNK:
+            return made
+        after = due[-1][0]
+
+
+def _digest_chunk(due, *, frequency, until, rooms_since, period, oldest) -> int:
     by_since: dict[datetime.datetime, list[int]] = {}
     for _pk, participant_id, last in due:
         since = max(last or until - period, oldest)
         by_since.setdefault(since, []).append(participant_id)
     rows = []
     for since, participant_ids in by_since.items():
-        rooms = rooms_with_news(since, until)
+        if since not in rooms_since:
+            rooms_since[since] = rooms_with_news(since, until)
+        rooms = rooms_since[since]
         if not rooms:
             continue
         with_news = Participant.objects.filter(pk__in=participant_ids).filter(
@@ -203,8 +233,7 @@ def digest_start(*, frequency: str, day: datetime.date) -> int:
                     until=until,
                 )
             )
-    DigestDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-    CommunityMember.objects.filter(pk__in=[pk for pk, _p, _l in due]).update(last_digest_at=until)
+    DigestDelivery.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
 

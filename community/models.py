@@ -387,6 +387,8 @@ class Announcement(TimestampedModel):
     branch; the bulk stream `branch_announcement` sends one `AnnouncementMessage` each."""
 
     class Status(models.TextChoices):
+        # Its messages are being created by a worker; it sends once done.
+        PREPARING = "preparing", _("preparing")
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
 

@@ -100,8 +100,22 @@ def start_campaign(stream_name: str, campaign_id: int | None) -> None:
         outbound_send_batch.delay_on_commit(stream_name, campaign_id)
 
 
+@shared_task(name="norec_network.outbound_prepare")
+def outbound_prepare(stream_name: str, campaign_id: int, after: int | None = None) -> int:
+    """One chunk of a campaign's preparation (`core.outbound.preparing`), then the next as a task
+    of its own, so a chunk is a short task and memory never grows with the audience. Safe to run
+    twice or in parallel: each chunk locks the campaign and its rows are unique per recipient."""
+    result = outbound.prepare_chunk(stream_name=stream_name, campaign_id=campaign_id, after=after)
+    if result.more:
+        outbound_prepare.delay(stream_name, campaign_id, result.after)
+    return result.rows
+
+
 @shared_task(name="norec_network.outbound_sweep")
 def outbound_sweep() -> int:
+    # A preparation whose chain of chunks died with a worker goes on where its rows stop.
+    for stream_name, campaign_id in outbound.stalled_preparations():
+        outbound_prepare.delay(stream_name, campaign_id)
     return sum(outbound.sweep().values())
 
 

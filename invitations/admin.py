@@ -261,7 +261,10 @@ class WaveAdmin(admin.ModelAdmin):
             )
             # The counts move while it sends: the page reloads itself, no JavaScript needed.
             context["refresh_seconds"] = (
-                10 if wave.status in (Wave.Status.SENDING, Wave.Status.SCHEDULED) else None
+                10
+                if wave.status
+                in (Wave.Status.PREPARING, Wave.Status.SENDING, Wave.Status.SCHEDULED)
+                else None
             )
         return context
 
@@ -313,7 +316,10 @@ class WaveAdmin(admin.ModelAdmin):
             request,
             wave,
             lambda: services.wave_launch(wave=wave, actor=request.user, target_url=url),
-            gettext("The wave is launched: %(count)s invitations will be sent."),
+            gettext(
+                "The wave is launched: its %(count)s invitations are being prepared, "
+                "then they will be sent."
+            ),
         )
 
     def pause_view(self, request, object_id):

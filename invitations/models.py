@@ -32,6 +32,8 @@ class Wave(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
+        # Its invitations are being created by a worker (launch, re-send); it sends once done.
+        PREPARING = "preparing", _("preparing")
         SCHEDULED = "scheduled", _("scheduled")
         SENDING = "sending", _("sending")
         PAUSED = "paused", _("paused")
@@ -101,6 +103,12 @@ class Wave(models.Model):
         related_name="+",
     )
     launched_at = models.DateTimeField(_("launched at"), null=True, blank=True)
+    # The worker's preparation (`invitations.services.wave_prepare_chunk`): how many invitations
+    # the launch counted, when they were all created, and a re-send still to prepare (those mailed
+    # before this moment are sent again).
+    prepare_total = models.PositiveIntegerField(_("invitations to prepare"), default=0)
+    prepared_at = models.DateTimeField(_("prepared at"), null=True, blank=True)
+    resend_cutoff = models.DateTimeField(_("re-send being prepared"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

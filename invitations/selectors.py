@@ -316,11 +316,14 @@ def resend_cutoff(*, now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=settings.INVITATION_RESEND_MIN_DAYS)
 
 
-def wave_resendable(*, wave: Wave, now: datetime | None = None) -> QuerySet[Invitation]:
+def wave_resendable(
+    *, wave: Wave, now: datetime | None = None, cutoff: datetime | None = None
+) -> QuerySet[Invitation]:
     """The wave's invitations a re-send goes to now: the candidates above, less those mailed
     fewer than INVITATION_RESEND_MIN_DAYS days ago (so nobody gets the same mail twice in a
-    row while the first may still be read)."""
-    return _resend_candidates(wave=wave).filter(last_mailed_at__lte=resend_cutoff(now=now))
+    row while the first may still be read). `cutoff`: the one a re-send being prepared keeps."""
+    cutoff = cutoff or resend_cutoff(now=now)
+    return _resend_candidates(wave=wave).filter(last_mailed_at__lte=cutoff)
 
 
 @dataclass(frozen=True)

@@ -287,6 +287,15 @@ def register() -> None:
             campaign_sends=Q(wave__isnull=True) | Q(wave__status__in=INVITING_WAVES),
         )
     )
+    outbound.register_preparation(
+        services.INVITATION_STREAM,
+        outbound.Preparation(
+            prepare_chunk=lambda wave_id, after: services.wave_prepare_chunk(
+                wave_id=wave_id, after=after
+            ),
+            stalled_campaigns=services.waves_preparation_stalled,
+        ),
+    )
     outbound.register_stream(
         outbound.OutboundStream(
             name=services.REMINDER_STREAM,

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.db.models import OuterRef
 from django.db.models import Subquery
 from django.utils import timezone
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_noop
 from core import outbound
 from core.refusals import Refused
 from core.stored_text import Sentence
+from core.tasks import outbound_prepare
 from core.tasks import start_campaign
 from core.zones import zone_for_participant
 from invitations import selectors
@@ -33,7 +35,7 @@ from members.models import Participant
 
 INVITATION_STREAM = "invitation"
 REMINDER_STREAM = "invitation_reminder"
-# Materialising writes this many invitations per INSERT.
+# Reminders are queued this many per INSERT.
 CREATE_CHUNK = 2000
 
 
@@ -60,20 +62,24 @@ def _lock_wave(wave: Wave) -> Wave:
 
 @transaction.atomic
 def wave_launch(*, wave: Wave, actor, target_url: str = "") -> int:
-    """Materialise one invitation per eligible participant and start the wave (now, or at its
-    start time). One transaction: a wave is launched whole or not at all. Returns how many."""
+    """Launch a draft: it becomes "preparing" and a worker creates one invitation per eligible
+    participant, a chunk at a time (`wave_prepare_chunk`); then it sends (now, or at its start
+    time). Nothing the size of the wave runs in the caller's request. Returns how many the launch
+    counted (the preview's eligible number)."""
     wave = _lock_wave(wave)
     if wave.status != Wave.Status.DRAFT:
         raise InvitationRefused(
             _("Only a draft wave can be launched; this one is %(status)s.")
             % {"status": wave.get_status_display()}
         )
-    created = _materialise(wave=wave, actor=actor)
-    now = timezone.now()
-    wave.status = Wave.Status.SENDING if wave.starts_at <= now else Wave.Status.SCHEDULED
-    wave.launched_at = now
+    total = _eligible(wave).count()
+    wave.status = Wave.Status.PREPARING
+    wave.launched_at = timezone.now()
     wave.paused_reason = ""
-    wave.save(update_fields=["status", "launched_at", "paused_reason", "updated_at"])
+    wave.prepare_total = total
+    wave.save(
+        update_fields=["status", "launched_at", "paused_reason", "prepare_total", "updated_at"]
+    )
     record_staff_action(
         actor=actor,
         kind=AUDIT_WAVE_LAUNCH,
@@ -82,30 +88,60 @@ def wave_launch(*, wave: Wave, actor, target_url: str = "") -> int:
             {
                 "wave": wave.name,
                 "countries": ", ".join(str(code) for code in wave.home_countries),
-                "count": created,
+                "count": total,
             },
         ),
-        affected_count=created,
+        affected_count=total,
         target_url=target_url,
     )
-    if wave.status == Wave.Status.SENDING:
-        start_campaign(INVITATION_STREAM, wave.pk)
-    return created
+    outbound_prepare.delay_on_commit(INVITATION_STREAM, wave.pk)
+    return total
 
 
-def _materialise(*, wave: Wave, actor) -> int:
-    eligible = (
-        selectors.wave_candidates(wave=wave)
-        .filter(exclusion=selectors.ELIGIBLE)
+def _eligible(wave: Wave):
+    return selectors.wave_candidates(wave=wave).filter(exclusion=selectors.ELIGIBLE)
+
+
+def _preparation_pending(wave: Wave) -> bool:
+    """Its invitations (or its re-send) are not all made yet: it must prepare before it sends."""
+    return wave.prepared_at is None or wave.resend_cutoff is not None
+
+
+def wave_prepare_chunk(*, wave_id: int, after: int | None = None) -> outbound.PrepareResult:
+    """One chunk of a preparing wave (see `core.outbound.preparing`): the invitations of the next
+    PREPARE_CHUNK eligible participants above `after` (a launch), or the next invitations of a
+    re-send made ready again. The last chunk starts the sending. Leaves at once when the wave is
+    no longer preparing (paused, cancelled, done)."""
+    with transaction.atomic():
+        wave = Wave.objects.select_for_update().filter(pk=wave_id).first()
+        if wave is None or wave.status != Wave.Status.PREPARING:
+            return outbound.PrepareResult(rows=0, more=False)
+        if wave.prepared_at is None:
+            rows, last = _materialise_chunk(wave=wave, after=after)
+        else:
+            rows, last = _resend_chunk(wave=wave, after=after or 0)
+        if last is None:
+            _preparation_done(wave)
+            return outbound.PrepareResult(rows=rows, more=False)
+        wave.save(update_fields=["updated_at"])  # the sweep reads it as a heartbeat
+        return outbound.PrepareResult(rows=rows, more=True, after=last)
+
+
+def _materialise_chunk(*, wave: Wave, after: int | None) -> tuple[int, int | None]:
+    """(rows written, the last participant id when more may follow)."""
+    if after is None:
+        # Where the rows stop: a chain lost with its worker goes on from there.
+        after = wave.invitations.aggregate(last=Max("participant_id"))["last"] or 0
+    chunk = list(
+        _eligible(wave)
+        .filter(pk__gt=after)
         .order_by("pk")
-        .values_list("pk", "email", "time_zone", "home_country")
+        .values_list("pk", "email", "time_zone", "home_country")[: outbound.PREPARE_CHUNK]
     )
-    before = wave.invitations.count()
-    batch: list[Invitation] = []
-    for participant_id, email, time_zone, home_country in eligible.iterator(
-        chunk_size=CREATE_CHUNK
-    ):
-        batch.append(
+    # A participant invited directly meanwhile holds an open invitation, and a chunk run twice
+    # meets its own rows: the unique constraint skips them (ON CONFLICT DO NOTHING).
+    Invitation.objects.bulk_create(
+        [
             Invitation(
                 wave=wave,
                 participant_id=participant_id,
@@ -114,24 +150,75 @@ def _materialise(*, wave: Wave, actor) -> int:
                 token_nonce=new_token_nonce(),
                 valid_days=wave.expiry_days,
                 reminder_days=wave.reminder_days,
-                created_by=actor if getattr(actor, "pk", None) else None,
+                # The launch's actor is in the audit log; the wave's author stands for them.
+                created_by_id=wave.created_by_id,
             )
+            for participant_id, email, time_zone, home_country in chunk
+        ],
+        ignore_conflicts=True,
+    )
+    more = len(chunk) == outbound.PREPARE_CHUNK
+    return len(chunk), chunk[-1][0] if more else None
+
+
+def _resend_chunk(*, wave: Wave, after: int) -> tuple[int, int | None]:
+    """The next invitations of a re-send back to pending: (how many, the last id when more may
+    follow). A row made pending is no longer resendable, so a chunk run twice changes nothing."""
+    ids = list(
+        selectors.wave_resendable(wave=wave, cutoff=wave.resend_cutoff)
+        .filter(pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: outbound.PREPARE_CHUNK]
+    )
+    count = Invitation.objects.filter(pk__in=ids).update(
+        # To the address of record now: the adviser may have corrected it since.
+        email=Subquery(
+            Participant.objects.filter(pk=OuterRef("participant_id")).values("email")[:1]
+        ),
+        status=Invitation.Status.PENDING,
+        claimed_at=None,
+        sent_at=None,
+        delivered_at=None,
+        # The address may have been corrected since: old marks must not count against the wave.
+        bounced_at=None,
+        complained_at=None,
+        expires_at=None,
+        reminded_at=None,
+        attempts=0,
+        last_error="",
+    )
+    InvitationReminder.objects.filter(invitation_id__in=ids).delete()
+    more = len(ids) == outbound.PREPARE_CHUNK
+    return count, ids[-1] if more else None
+
+
+def _preparation_done(wave: Wave) -> None:
+    now = timezone.now()
+    wave.prepared_at = wave.prepared_at or now
+    wave.resend_cutoff = None
+    wave.completed_at = None
+    wave.status = Wave.Status.SENDING if wave.starts_at <= now else Wave.Status.SCHEDULED
+    wave.save(
+        update_fields=["prepared_at", "resend_cutoff", "completed_at", "status", "updated_at"]
+    )
+    if wave.status == Wave.Status.SENDING:
+        start_campaign(INVITATION_STREAM, wave.pk)
+
+
+def waves_preparation_stalled(before: datetime) -> list[int]:
+    """Preparing waves no chunk touched since `before`: their chain of chunks was lost."""
+    return list(
+        Wave.objects.filter(status=Wave.Status.PREPARING, updated_at__lt=before).values_list(
+            "pk", flat=True
         )
-        if len(batch) >= CREATE_CHUNK:
-            Invitation.objects.bulk_create(batch, ignore_conflicts=True)
-            batch = []
-    if batch:
-        # A participant invited directly meanwhile holds an open invitation: the unique constraint
-        # skips them rather than failing the whole launch.
-        Invitation.objects.bulk_create(batch, ignore_conflicts=True)
-    return wave.invitations.count() - before
+    )
 
 
 @transaction.atomic
 def wave_pause(*, wave: Wave, reason: str = "") -> Wave:
     """Stop taking new messages (a batch in flight finishes its current message)."""
     wave = _lock_wave(wave)
-    if wave.status not in (Wave.Status.SCHEDULED, Wave.Status.SENDING):
+    if wave.status not in (Wave.Status.PREPARING, Wave.Status.SCHEDULED, Wave.Status.SENDING):
         raise InvitationRefused(_("Only a scheduled or sending wave can be paused."))
     wave.status = Wave.Status.PAUSED
     wave.paused_reason = reason or Sentence(gettext_noop("Paused by staff.")).stored()
@@ -160,8 +247,14 @@ def wave_resume(*, wave: Wave) -> Wave:
     wave = _lock_wave(wave)
     if wave.status != Wave.Status.PAUSED:
         raise InvitationRefused(_("Only a paused wave can be resumed."))
-    wave.status = Wave.Status.SENDING if wave.starts_at <= timezone.now() else Wave.Status.SCHEDULED
     wave.paused_reason = ""
+    if _preparation_pending(wave):
+        # Paused while preparing: the preparation goes on where its rows stop, then it sends.
+        wave.status = Wave.Status.PREPARING
+        wave.save(update_fields=["status", "paused_reason", "updated_at"])
+        outbound_prepare.delay_on_commit(INVITATION_STREAM, wave.pk)
+        return wave
+    wave.status = Wave.Status.SENDING if wave.starts_at <= timezone.now() else Wave.Status.SCHEDULED
     wave.save(update_fields=["status", "paused_reason", "updated_at"])
     if wave.status == Wave.Status.SENDING:
         start_campaign(INVITATION_STREAM, wave.pk)
@@ -173,8 +266,10 @@ def wave_cancel(*, wave: Wave) -> int:
     """Cancel a wave that has not completed: invitations not yet sent are revoked (nobody will get
     them); links already sent keep working until they expire. Returns how many were revoked.
 
-    Rows a batch has claimed (`sending`) are revoked too: the sender checks before each message
-    and stops. A message in flight at that moment carries a link the new nonce has voided."""
+    A preparing wave stops preparing: the lock waits for the chunk in flight, whose rows are
+    revoked with the rest. Rows a batch has claimed (`sending`) are revoked too: the sender
+    checks before each message and stops. A message in flight at that moment carries a link the
+    new nonce has voided."""
     wave = _lock_wave(wave)
     if wave.status in (Wave.Status.COMPLETED, Wave.Status.CANCELLED):
         raise InvitationRefused(_("A completed or cancelled wave cannot be cancelled."))
@@ -187,7 +282,8 @@ def wave_cancel(*, wave: Wave) -> int:
         status=outbound.OutboundStatus.FAILED, last_error="wave cancelled"
     )
     wave.status = Wave.Status.CANCELLED
-    wave.save(update_fields=["status", "updated_at"])
+    wave.resend_cutoff = None
+    wave.save(update_fields=["status", "resend_cutoff", "updated_at"])
     return revoked
 
 
@@ -223,13 +319,21 @@ def wave_resend(
     those mailed fewer than INVITATION_RESEND_MIN_DAYS days ago. Their old link keeps working;
     the new message restarts the expiry and the reminder. Returns how many.
 
+    The invitations are made ready again by the worker, a chunk at a time, while the wave is
+    "preparing" (a paused wave prepares when it is resumed); then it sends.
+
     `confirmed_count` is the number the adviser saw on the confirmation page: when it is given
     and no longer right (someone accepted, or more became due), nothing is sent."""
     wave = _lock_wave(wave)
     if wave.status in (Wave.Status.DRAFT, Wave.Status.CANCELLED):
         raise InvitationRefused(_("Only a launched wave can send its invitations again."))
-    ids = list(selectors.wave_resendable(wave=wave).values_list("pk", flat=True))
-    if not ids:
+    if _preparation_pending(wave):
+        raise InvitationRefused(
+            _("This wave is still being prepared: send it again once it has finished.")
+        )
+    cutoff = selectors.resend_cutoff()
+    count = selectors.wave_resendable(wave=wave, cutoff=cutoff).count()
+    if not count:
         counts = selectors.wave_resend_counts(wave=wave)
         if counts.too_recent:
             raise InvitationRefused(
@@ -240,34 +344,18 @@ def wave_resend(
                 % {"days": counts.min_days}
             )
         raise InvitationRefused(_("Nobody of this wave can be sent the invitation again."))
-    if confirmed_count is not None and len(ids) != confirmed_count:
+    if confirmed_count is not None and count != confirmed_count:
         # Not the number the adviser confirmed.
         raise InvitationRefused(
             _("The number of people to send to has changed since you looked: check it again."),
             code=RESEND_COUNT_CHANGED,
         )
-    count = Invitation.objects.filter(pk__in=ids).update(
-        # To the address of record now: the adviser may have corrected it since.
-        email=Subquery(
-            Participant.objects.filter(pk=OuterRef("participant_id")).values("email")[:1]
-        ),
-        status=Invitation.Status.PENDING,
-        claimed_at=None,
-        sent_at=None,
-        delivered_at=None,
-        # The address may have been corrected since: old marks must not count against the wave.
-        bounced_at=None,
-        complained_at=None,
-        expires_at=None,
-        reminded_at=None,
-        attempts=0,
-        last_error="",
-    )
-    InvitationReminder.objects.filter(invitation_id__in=ids).delete()
-    if wave.status == Wave.Status.COMPLETED and count:
-        wave.status = Wave.Status.SENDING
-        wave.completed_at = None
-        wave.save(update_fields=["status", "completed_at", "updated_at"])
+    wave.resend_cutoff = cutoff
+    fields = ["resend_cutoff", "updated_at"]
+    if wave.status != Wave.Status.PAUSED:
+        wave.status = Wave.Status.PREPARING
+        fields.append("status")
+    wave.save(update_fields=fields)
     record_staff_action(
         actor=actor,
         kind=AUDIT_INVITATIONS_RESENT,
@@ -278,8 +366,8 @@ def wave_resend(
         affected_count=count,
         target_url=target_url,
     )
-    if wave.status == Wave.Status.SENDING and count:
-        start_campaign(INVITATION_STREAM, wave.pk)
+    if wave.status == Wave.Status.PREPARING:
+        outbound_prepare.delay_on_commit(INVITATION_STREAM, wave.pk)
     return count
 
 

@@ -92,7 +92,7 @@ class NewsletterSendPages:
         renderer, preview_language, message = self._preview(request, newsletter)
         now = timezone.now()
         progress = selectors.newsletter_progress(newsletter=newsletter, now=now)
-        refresh = newsletter.status in (Status.SENDING, Status.SCHEDULED)
+        refresh = newsletter.status in (Status.PREPARING, Status.SENDING, Status.SCHEDULED)
         counts = (
             selectors.newsletter_audience_counts(newsletter=newsletter)
             if newsletter.status in (Status.DRAFT, Status.SCHEDULED)
@@ -154,7 +154,11 @@ class NewsletterSendPages:
                 # The confirmation again, with the audience as it is now.
                 show_refusal(request, error, level=messages.WARNING)
             else:
-                self.message_user(request, _("Sending has started."), messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("Sending has started: the deliveries are being prepared, then they go out."),
+                    messages.SUCCESS,
+                )
                 return HttpResponseRedirect(send_url)
         newsletter.refresh_from_db()
         counts = selectors.newsletter_audience_counts(newsletter=newsletter)

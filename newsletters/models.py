@@ -21,6 +21,8 @@ class Newsletter(TimestampedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         SCHEDULED = "scheduled", _("scheduled")
+        # Its deliveries are being created by a worker; it sends once done.
+        PREPARING = "preparing", _("preparing")
         SENDING = "sending", _("sending")
         PAUSED = "paused", _("paused")
         SENT = "sent", _("sent")
@@ -83,6 +85,7 @@ class Newsletter(TimestampedModel):
         _("recipients"), default=0, help_text=_("How many deliveries sending created.")
     )
     started_at = models.DateTimeField(_("sending started"), null=True, blank=True)
+    prepared_at = models.DateTimeField(_("deliveries prepared"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sending finished"), null=True, blank=True)
 
     class Meta:

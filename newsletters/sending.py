@@ -128,3 +128,12 @@ def register() -> None:
             tags=("newsletter",),
         )
     )
+    outbound.register_preparation(
+        STREAM,
+        outbound.Preparation(
+            prepare_chunk=lambda newsletter_id, after: services.newsletter_prepare_chunk(
+                newsletter_id=newsletter_id, after=after
+            ),
+            stalled_campaigns=services.newsletters_preparation_stalled,
+        ),
+    )

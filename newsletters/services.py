@@ -1,6 +1,8 @@
 """Every state change of a newsletter goes through a function here (views, admin, tasks call them).
 
-draft -> scheduled -> sending <-> paused -> sent      (cancelled from any state before sent)
+draft -> scheduled -> preparing -> sending <-> paused -> sent (cancelled from any state before sent)
+
+"preparing": a worker creates the deliveries, a chunk at a time (`newsletter_prepare_chunk`).
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ from dataclasses import replace
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Max
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from core import outbound
 from core.mail import send_later
 from core.refusals import Refused
 from core.stored_text import Sentence
+from core.tasks import outbound_prepare
 from core.tasks import start_campaign
 from members.audit import record_staff_action
 from members.models import Participant
@@ -78,8 +83,8 @@ def newsletter_schedule(
     send_at: datetime.datetime | None = None,
     confirmed_count: int | None = None,
 ) -> Newsletter:
-    """Schedule a draft for `send_at`, or start it now (`newsletter_start`: its deliveries are
-    created here, as a wave's invitations are at launch, and a worker sends them once this commits).
+    """Schedule a draft for `send_at`, or start it now (`newsletter_start`: a worker creates its
+    deliveries, as a wave's invitations at launch, and sends them once they are all there).
     Recorded in the audit log with the number of people it will reach.
 
     `confirmed_count` is the audience the staff member saw on the "Send now" confirmation: when
@@ -146,6 +151,7 @@ def newsletter_pause(*, newsletter: Newsletter, reason: str) -> Newsletter:
     newsletter = _locked(newsletter)
     _require(
         newsletter,
+        Status.PREPARING,
         Status.SENDING,
         Status.SCHEDULED,
         refusal=_("This newsletter cannot be paused: its status is “%(status)s”."),
@@ -164,12 +170,20 @@ def newsletter_resume(*, newsletter: Newsletter) -> Newsletter:
         Status.PAUSED,
         refusal=_("This newsletter cannot be resumed: its status is “%(status)s”."),
     )
-    # A newsletter paused before it started goes back to waiting for its time.
-    newsletter.status = Status.SENDING if newsletter.started_at else Status.SCHEDULED
+    # A newsletter paused before it started goes back to waiting for its time; one paused while
+    # preparing goes on preparing where its deliveries stop.
+    if newsletter.prepared_at:
+        newsletter.status = Status.SENDING
+    elif newsletter.started_at:
+        newsletter.status = Status.PREPARING
+    else:
+        newsletter.status = Status.SCHEDULED
     newsletter.paused_reason = ""
     newsletter.save(update_fields=["status", "paused_reason", "updated_at"])
-    if newsletter.started_at:
+    if newsletter.status == Status.SENDING:
         _kick(newsletter)  # go on now rather than at the sender's next tick
+    elif newsletter.status == Status.PREPARING:
+        outbound_prepare.delay_on_commit(STREAM, newsletter.pk)
     return newsletter
 
 
@@ -177,7 +191,7 @@ def newsletter_resume(*, newsletter: Newsletter) -> Newsletter:
 def newsletter_cancel(*, newsletter: Newsletter) -> Newsletter:
     """Nothing more goes out; what was already sent stays counted."""
     newsletter = _locked(newsletter)
-    before_sent = (Status.DRAFT, Status.SCHEDULED, Status.SENDING, Status.PAUSED)
+    before_sent = (Status.DRAFT, Status.SCHEDULED, Status.PREPARING, Status.SENDING, Status.PAUSED)
     _require(
         newsletter,
         *before_sent,
@@ -186,7 +200,8 @@ def newsletter_cancel(*, newsletter: Newsletter) -> Newsletter:
     newsletter.status = Status.CANCELLED
     newsletter.save(update_fields=["status", "updated_at"])
     # Rows a batch has claimed are cancelled too: the sender checks before each message and
-    # stops (only a message already in flight still goes out).
+    # stops (only a message already in flight still goes out). A preparation stops at its next
+    # chunk; the lock above waited for the chunk in flight, whose rows are cancelled here.
     newsletter.deliveries.filter(
         status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
     ).update(status=Delivery.Status.CANCELLED)
@@ -269,27 +284,17 @@ def newsletter_unsubscribe(*, token: str) -> Participant | None:
 
 @transaction.atomic
 def newsletter_start(*, newsletter: Newsletter) -> Newsletter:
-    """Freeze the issue and create one Delivery per eligible recipient (a unique pair, so running
-    this twice, or after a crash, never creates a second one)."""
+    """Freeze the issue and start preparing: a worker creates one Delivery per eligible
+    recipient, a chunk at a time (`newsletter_prepare_chunk`), then sends. Running this twice
+    starts nothing twice. `recipient_count` holds the audience counted now until the
+    preparation ends, then the deliveries made."""
     newsletter = _locked(newsletter)
     if newsletter.status != Status.SCHEDULED or newsletter.started_at is not None:
         return newsletter
     if newsletter.include_activities:
         newsletter.activities_snapshot = activities_for_month(newsletter.month)
-    recipients = (
-        newsletter_recipients(newsletter=newsletter).order_by("pk").values_list("pk", "user__email")
-    )
-    Delivery.objects.bulk_create(
-        [
-            Delivery(newsletter=newsletter, participant_id=pk, email=address)
-            for pk, address in recipients.iterator(chunk_size=2000)
-        ],
-        batch_size=2000,
-        ignore_conflicts=True,
-    )
-    newsletter.recipient_count = newsletter.deliveries.count()
-    _kick(newsletter)
-    newsletter.status = Status.SENDING
+    newsletter.recipient_count = newsletter_recipients(newsletter=newsletter).count()
+    newsletter.status = Status.PREPARING
     newsletter.started_at = timezone.now()
     newsletter.save(
         update_fields=[
@@ -300,7 +305,55 @@ def newsletter_start(*, newsletter: Newsletter) -> Newsletter:
             "updated_at",
         ]
     )
+    outbound_prepare.delay_on_commit(STREAM, newsletter.pk)
     return newsletter
+
+
+def newsletter_prepare_chunk(
+    *, newsletter_id: int, after: int | None = None
+) -> outbound.PrepareResult:
+    """One chunk of a preparing newsletter (see `core.outbound.preparing`): the deliveries of the
+    next PREPARE_CHUNK recipients above `after` (a unique pair per recipient, so a chunk run twice
+    creates nothing twice); the last chunk starts the sending. Leaves at once when the newsletter
+    is no longer preparing (paused, cancelled, done)."""
+    with transaction.atomic():
+        newsletter = Newsletter.objects.select_for_update().filter(pk=newsletter_id).first()
+        if newsletter is None or newsletter.status != Status.PREPARING:
+            return outbound.PrepareResult(rows=0, more=False)
+        if after is None:
+            # Where the rows stop: a chain lost with its worker goes on from there.
+            after = newsletter.deliveries.aggregate(last=Max("participant_id"))["last"] or 0
+        chunk = list(
+            newsletter_recipients(newsletter=newsletter)
+            .filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "user__email")[: outbound.PREPARE_CHUNK]
+        )
+        Delivery.objects.bulk_create(
+            [
+                Delivery(newsletter=newsletter, participant_id=pk, email=address)
+                for pk, address in chunk
+            ],
+            ignore_conflicts=True,
+        )
+        if len(chunk) == outbound.PREPARE_CHUNK:
+            newsletter.save(update_fields=["updated_at"])  # the sweep reads it as a heartbeat
+            return outbound.PrepareResult(rows=len(chunk), more=True, after=chunk[-1][0])
+        newsletter.recipient_count = newsletter.deliveries.count()
+        newsletter.status = Status.SENDING
+        newsletter.prepared_at = timezone.now()
+        newsletter.save(update_fields=["recipient_count", "status", "prepared_at", "updated_at"])
+        _kick(newsletter)
+        return outbound.PrepareResult(rows=len(chunk), more=False)
+
+
+def newsletters_preparation_stalled(before: datetime.datetime) -> list[int]:
+    """Preparing newsletters no chunk touched since `before`: their chain of chunks was lost."""
+    return list(
+        Newsletter.objects.filter(status=Status.PREPARING, updated_at__lt=before).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def newsletters_start_due(*, now: datetime.datetime | None = None) -> list[int]:
@@ -310,7 +363,7 @@ def newsletters_start_due(*, now: datetime.datetime | None = None) -> list[int]:
     started = []
     for pk in due.values_list("pk", flat=True):
         newsletter = newsletter_start(newsletter=Newsletter(pk=pk))
-        if newsletter.status == Status.SENDING:
+        if newsletter.status == Status.PREPARING:
             started.append(pk)
     return started
 

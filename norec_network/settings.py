@@ -306,6 +306,7 @@ CELERY_TASK_ROUTES = {
     "norec_network.outbound_tick": {"queue": "bulk"},
     "norec_network.outbound_send_batch": {"queue": "bulk"},
     "norec_network.outbound_sweep": {"queue": "bulk"},
+    "norec_network.outbound_prepare": {"queue": "bulk"},
     "newsletters.newsletters_send_due": {"queue": "bulk"},
 }
 # Periodic jobs (batch senders, reminders) are added here by the apps that need them. Workers need
@@ -343,6 +344,9 @@ if OUTBOUND_STALE_SECONDS <= OUTBOUND_BATCH_SECONDS * 1.5:
         f"times OUTBOUND_BATCH_SECONDS ({OUTBOUND_BATCH_SECONDS:g}): a slow batch of a live "
         "worker would otherwise be taken for a dead one and its messages sent twice."
     )
+# A campaign still "preparing" (its rows being created in chunks) that no chunk touched for this
+# long lost its worker: the sweep enqueues its next chunk. A chunk takes about a second.
+OUTBOUND_PREPARE_STALE_SECONDS = env.float("OUTBOUND_PREPARE_STALE_SECONDS", default=120.0)
 # The message maybe in flight when a worker died waits for the ESP's webhook only where one will
 # come: an anymail ESP (not its test or console backends). Over plain SMTP it is sent again at
 # once. Set it to true for an ESP's SMTP relay whose webhooks point here.

@@ -35,6 +35,7 @@ from tests.invitations.sending_support import send_all
 from tests.members.factories import MemberFactory
 from tests.members.factories import StaffUserFactory
 from tests.newsletters.factories import NewsletterFactory
+from tests.support.preparing import prepare_all
 
 pytestmark = [
     pytest.mark.django_db,
@@ -248,6 +249,7 @@ def test_every_stream_and_every_one_off_mail_goes_through_each_documented_esp(
     )
     with django_capture_on_commit_callbacks(execute=True):
         newsletter_services.newsletter_start(newsletter=newsletter)
+        prepare_all(newsletter_services.STREAM, newsletter.pk)
 
     rows = [
         *Invitation.objects.filter(wave=wave).order_by("pk"),

@@ -107,12 +107,20 @@ what other modules use):
   message (metadata, tags, Message-ID);
 - `sweep`: recovering the work of dead workers (step 4);
 - `tracking`: the tracking receiver and what an ESP's report means (step 5);
-- `reputation`: campaign rates and the pause that protects the sender (step 6).
+- `reputation`: campaign rates and the pause that protects the sender (step 6);
+- `preparing`: creating a campaign's rows in the worker, a chunk at a time, before it sends
+  (a launch or "send now" marks it "preparing"; the sweep re-kicks a preparation whose worker died);
 - `pace`: how long a campaign takes at its pace and window, and how fast it goes now (what the
   newsletter and wave pages show; imported as `core.outbound.pace`, not re-exported).
 """
 
 from core.outbound.marks import MAX_ATTEMPTS
+from core.outbound.preparing import PREPARE_CHUNK
+from core.outbound.preparing import Preparation
+from core.outbound.preparing import PrepareResult
+from core.outbound.preparing import prepare_chunk
+from core.outbound.preparing import register_preparation
+from core.outbound.preparing import stalled_preparations
 from core.outbound.registry import Campaign
 from core.outbound.registry import OutboundStream
 from core.outbound.registry import SendingWindow
@@ -150,11 +158,14 @@ __all__ = [
     "BOUNCE_RATE_LIMIT",
     "COMPLAINT_RATE_LIMIT",
     "MAX_ATTEMPTS",
+    "PREPARE_CHUNK",
     "BatchResult",
     "Campaign",
     "OutboundMessage",
     "OutboundStatus",
     "OutboundStream",
+    "Preparation",
+    "PrepareResult",
     "RecipientHooks",
     "SendingWindow",
     "active_campaign",
@@ -171,11 +182,14 @@ __all__ = [
     "live_workers",
     "parallel_batches",
     "paused_by",
+    "prepare_chunk",
     "register_recipient_hooks",
+    "register_preparation",
     "register_stream",
     "send_batch",
     "send_claimed",
     "send_one",
+    "stalled_preparations",
     "streams",
     "sweep",
     "tracking_receiver",

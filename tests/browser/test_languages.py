@@ -37,6 +37,7 @@ from tests.newsletters.factories import NewsletterFactory
 from tests.support.i18n import assert_no_portal_english
 from tests.support.i18n import english_found
 from tests.support.i18n import page_text
+from tests.support.preparing import prepare_all
 from tests.support.screens import VIEWPORTS
 
 PASSWORD = "riviere-bleue-baobab-1987"
@@ -189,6 +190,7 @@ def send_newsletter(newsletter, staff):
         newsletter=newsletter, actor=staff, send_at=timezone.now()
     )
     newsletter_services.newsletter_start(newsletter=newsletter)
+    prepare_all(newsletter_services.STREAM, newsletter.pk)
 
 
 def test_a_french_speaking_member_walks_the_whole_portal_in_french(

@@ -48,7 +48,9 @@ def test_send_now_shows_the_audience_and_sends_only_when_confirmed(
     page.get_by_role("link", name="Send now to 2 members…").click()
     page.get_by_role("button", name="Send it to 2 members").click()
 
-    expect(page.locator(".messagelist")).to_contain_text("Sending has started.")
+    expect(page.locator(".messagelist")).to_contain_text(
+        "Sending has started: the deliveries are being prepared"
+    )
     newsletter.refresh_from_db()
     assert newsletter.status != Newsletter.Status.DRAFT
     assert StaffAction.objects.get(kind=AUDIT_NEWSLETTER_SEND).affected_count == 2

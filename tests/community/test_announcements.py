@@ -20,6 +20,7 @@ from tests.community.factories import branch
 from tests.community.factories import regular_member
 from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
+from tests.support.preparing import prepare_all
 
 pytestmark = pytest.mark.django_db
 
@@ -116,8 +117,14 @@ def test_the_request_only_queues_the_worker_sends_within_the_streams_pace(
         announcement = announcements.announcement_send(
             branch=uganda, subject="Hi", body="Text", user=branch_members["okello"].user
         )
-    assert len(callbacks) == outbound.parallel_batches()  # the first batches, after commit
+    assert len(callbacks) == 1  # the worker's preparation, after commit
     assert mailoutbox == []
+    assert announcement.status == Announcement.Status.PREPARING
+    assert announcement.recipient_count == 2
+    assert not announcement.messages.exists()  # nothing the branch's size inside the request
+    prepare_all(announcements.STREAM, announcement.pk)
+    announcement.refresh_from_db()
+    assert announcement.status == Announcement.Status.SENDING
     assert announcement.messages.filter(status=OutboundStatus.PENDING).count() == 2
     (campaign,) = [
         c
@@ -133,6 +140,7 @@ def test_a_member_who_left_announcements_after_queueing_is_skipped(
     announcement = announcements.announcement_send(
         branch=uganda, subject="Hi", body="Text", user=branch_members["okello"].user
     )
+    prepare_all(announcements.STREAM, announcement.pk)
     announcements.announcements_unsubscribe(participant_pk=branch_members["grace"].pk)
 
     outbound.send_batch(stream_name=announcements.STREAM, campaign_id=announcement.pk)
@@ -212,6 +220,7 @@ def test_an_erased_member_is_not_mailed(uganda, branch_members, mailoutbox):
     announcement = announcements.announcement_send(
         branch=uganda, subject="Hi", body="Text", user=branch_members["okello"].user
     )
+    prepare_all(announcements.STREAM, announcement.pk)
     member_services.participant_mark_email_status(
         participant=branch_members["grace"], status=Participant.EmailStatus.BOUNCED
     )

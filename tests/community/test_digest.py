@@ -124,6 +124,36 @@ def test_running_twice_sends_nothing_twice(amina, reader):
     assert send_all() == []
 
 
+def test_a_run_killed_between_chunks_goes_on_where_it_stopped(amina, tendai, reader, monkeypatch):
+    """Members are taken a chunk at a time, each chunk committed with their `last_digest_at`:
+    a run that dies after its first chunk keeps that chunk, and the next run makes the rest,
+    nobody twice."""
+    topic(amina, title="Chunked")
+    day = next_monday()
+    monkeypatch.setattr(outbound, "PREPARE_CHUNK", 1)
+    real_chunk, calls = digests._digest_chunk, []
+
+    def dies_on_the_second_chunk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("worker killed")
+        return real_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(digests, "_digest_chunk", dies_on_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        digests.digest_start(frequency="weekly", day=day)
+    kept = DigestDelivery.objects.count()
+    assert CommunityMember.objects.filter(last_digest_at__isnull=False).count() == 1
+
+    monkeypatch.setattr(digests, "_digest_chunk", real_chunk)
+    made = digests.digest_start(frequency="weekly", day=day)
+
+    assert made >= 1 and DigestDelivery.objects.count() == kept + made
+    assert DigestDelivery.objects.values("participant").distinct().count() == kept + made
+    assert digests.digest_start(frequency="weekly", day=day) == 0
+    assert len([m for m in send_all() if m.to == [reader.email]]) == 1
+
+
 def test_frequencies(amina, tendai, reader):
     set_digest(tendai, "daily")
     set_digest(amina, "never")

@@ -21,6 +21,7 @@ from tests.invitations.sending_support import make_wave
 from tests.members.factories import MemberFactory
 from tests.members.factories import StaffUserFactory
 from tests.newsletters.factories import NewsletterFactory
+from tests.support.preparing import prepare_all
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,7 @@ def sending_newsletter(django_capture_on_commit_callbacks):
     )
     with django_capture_on_commit_callbacks(execute=False):
         newsletter_services.newsletter_start(newsletter=newsletter)
+        prepare_all(newsletter_services.STREAM, newsletter.pk)
     participant_set_newsletter_subscription(participant=leaves, subscribed=False, source="profile")
     return Delivery.objects.get(newsletter=newsletter, participant=leaves)
 

@@ -16,6 +16,7 @@ from newsletters.models import Delivery
 from newsletters.models import Newsletter
 from tests.members.factories import MemberFactory
 from tests.members.factories import StaffUserFactory
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,7 +74,10 @@ def test_a_password_reset_arrives_within_seconds_while_a_big_newsletter_is_sent(
     )
     newsletter_services.newsletter_schedule(newsletter=newsletter, actor=StaffUserFactory())
     newsletter_services.newsletter_start(newsletter=newsletter)
-    assert Delivery.objects.filter(newsletter=newsletter).count() == RECIPIENTS
+    # The bulk worker prepares the deliveries, then sends them.
+    wait_until(
+        lambda: Delivery.objects.filter(newsletter=newsletter).count() == RECIPIENTS, timeout=120
+    )
     # Both bulk processes have a message in flight: the newsletter is being sent.
     smtp_sink.wait_held(2, timeout=120)
 

@@ -15,8 +15,10 @@ from core import outbound
 from invitations import services
 from invitations.models import Invitation
 from invitations.models import Wave
+from members.models import Participant
 from tests.invitations.sending_support import make_participants
 from tests.invitations.sending_support import make_wave
+from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
 from tests.support.waiting import wait_until
 from tests.support.worker import purge_queues
@@ -197,6 +199,9 @@ def test_a_worker_killed_mid_wave_leaves_nobody_out_and_mails_nobody_twice(
 
     worker.start()
     wait_until(lambda: wave_done(wave) and len(smtp_sink.messages) >= 300, timeout=120)
+    # The wave is marked completed by the batch (or tick) after its last message: wait for it
+    # before stopping the worker, rather than race it.
+    wait_until(lambda: Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED, timeout=60)
     nothing_more_can_go_out(worker)
 
     counts = recipients(smtp_sink)
@@ -270,3 +275,30 @@ def test_losing_every_queued_task_loses_no_message(
     wait_until(lambda: wave_done(wave) and len(smtp_sink.messages) >= 120, timeout=120)
     nothing_more_can_go_out(worker)
     assert recipients(smtp_sink) == collections.Counter({p.email: 1 for p in people})
+
+
+def test_a_launch_only_marks_the_wave_preparing_and_a_lost_preparation_is_taken_up_by_the_sweep(
+    start_worker, smtp_sink, tmp_path
+):
+    """The launch returns with no invitation made (the request's work is a count and one task);
+    the worker makes them in chunks of 2,000 and then sends. Here the queued task is lost before
+    any worker runs (a Redis restart): the sweep finds the wave preparing and untouched, and
+    enqueues the preparation again, which goes on until everyone is invited once."""
+    count = outbound.PREPARE_CHUNK + 50  # two chunks
+    Participant.objects.bulk_create(ParticipantFactory.build_batch(count, home_country="KE"))
+    wave = make_wave(batch_size=500, rate_per_hour=0)
+
+    assert services.wave_launch(wave=wave, actor=StaffUserFactory()) == count
+    wave.refresh_from_db()
+    assert (wave.status, wave.prepare_total) == (Wave.Status.PREPARING, count)
+    assert not Invitation.objects.filter(wave=wave).exists()
+    purge_queues()  # the first chunk's task is gone
+
+    worker = start_with_beat(start_worker, tmp_path, OUTBOUND_PREPARE_STALE_SECONDS="2")
+
+    wait_until(lambda: wave_done(wave) and len(smtp_sink.messages) >= count, timeout=240)
+    wait_until(lambda: Wave.objects.get(pk=wave.pk).status == Wave.Status.COMPLETED)
+    nothing_more_can_go_out(worker)
+    assert Invitation.objects.filter(wave=wave).count() == count
+    assert len(recipients(smtp_sink)) == count
+    assert set(recipients(smtp_sink).values()) == {1}

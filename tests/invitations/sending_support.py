@@ -12,6 +12,7 @@ from invitations.models import Wave
 from tests.members.factories import ExchangeFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
+from tests.support.preparing import prepare_all
 
 ALWAYS = {"window_start": time(0, 0), "window_end": time(0, 0), "window_weekdays": list(range(7))}
 
@@ -38,7 +39,10 @@ def make_participants(count: int, *, country: str = "KE", with_exchange: bool = 
 
 
 def launch(wave: Wave, actor=None) -> int:
-    return services.wave_launch(wave=wave, actor=actor or StaffUserFactory())
+    """Launch, then the preparation the worker does (`tests.support.preparing`)."""
+    count = services.wave_launch(wave=wave, actor=actor or StaffUserFactory())
+    prepare_all(services.INVITATION_STREAM, wave.pk)
+    return count
 
 
 def send_all(stream: str = services.INVITATION_STREAM, campaign_id=None, rounds: int = 50) -> int:

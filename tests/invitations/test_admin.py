@@ -14,6 +14,7 @@ from invitations.models import Invitation
 from invitations.models import InvitationReminder
 from invitations.models import Wave
 from invitations.services import AUDIT_INVITATIONS_RESENT
+from invitations.services import INVITATION_STREAM
 from members.models import StaffAction
 from tests.invitations.sending_support import launch
 from tests.invitations.sending_support import make_participants
@@ -22,6 +23,7 @@ from tests.invitations.sending_support import send_all
 from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
+from tests.support.preparing import prepare_all
 
 pytestmark = pytest.mark.django_db
 
@@ -234,9 +236,10 @@ def test_launching_from_the_admin(adviser_client, adviser, django_capture_on_com
         )
 
     assert response.status_code == 200
-    assert b"2 invitations will be sent" in response.content
+    assert b"its 2 invitations are being prepared, then they will be sent" in response.content
+    # The worker's preparation (run at commit by the eager test Celery) kicks the first batch.
     assert Invitation.objects.filter(wave=wave).count() == 2
-    assert len(mail.outbox) == 2  # the launch kicks the first batch
+    assert len(mail.outbox) == 2
     assert StaffAction.objects.get().actor == adviser
     # Launched: the form is read-only, the page shows progress and refreshes itself.
     page = adviser_client.get(change_url(wave))
@@ -245,6 +248,28 @@ def test_launching_from_the_admin(adviser_client, adviser, django_capture_on_com
     content = page.content.decode()
     assert 'name="_save"' not in content and 'name="_continue"' not in content
     assert "Monday, Tuesday, Wednesday, Thursday, Friday" in content
+
+
+def test_launching_returns_at_once_and_the_page_shows_preparing(
+    adviser_client, django_capture_on_commit_callbacks
+):
+    """The request only marks the wave "preparing" and enqueues the worker's first chunk: no
+    invitation is made inside it, whatever the wave's size."""
+    make_participants(3)
+    wave = make_wave()
+
+    with django_capture_on_commit_callbacks(execute=False) as enqueued:
+        response = adviser_client.post(reverse("admin:invitations_wave_launch", args=[wave.pk]))
+
+    assert response.status_code == 302
+    assert len(enqueued) == 1  # the first chunk, for the worker
+    wave.refresh_from_db()
+    assert (wave.status, wave.prepare_total, wave.prepared_at) == ("preparing", 3, None)
+    assert not Invitation.objects.filter(wave=wave).exists()
+    page = adviser_client.get(change_url(wave))
+    assert b"Preparing: 0 of 3 recipients" in page.content
+    assert page.context["refresh_seconds"]
+    assert b'value="Pause"' in page.content
 
 
 def test_the_progress_page_refreshes_while_sending(adviser_client, django_assert_max_num_queries):
@@ -325,6 +350,8 @@ def test_resend_from_the_wave_page_asks_first_with_the_count(adviser_client):
 
     assert b"2 invitations will be sent again" in response.content
     assert StaffAction.objects.filter(kind=AUDIT_INVITATIONS_RESENT).count() == 1
+    assert b"Preparing\xe2\x80\xa6" in response.content  # the worker makes them ready again
+    prepare_all(INVITATION_STREAM, wave.pk)
     assert set(Invitation.objects.values_list("status", flat=True)) == {"pending"}
 
 
@@ -351,6 +378,7 @@ def test_nobody_mailed_less_than_the_minimum_days_ago_is_sent_again(adviser_clie
     page = adviser_client.get(change_url(wave))
     confirm = adviser_client.get(resend_url)
     adviser_client.post(resend_url, {"count": "1"})
+    prepare_all(INVITATION_STREAM, wave.pk)
 
     assert b"Send again to 1 person who has not accepted" in page.content
     assert b"2 people who have not accepted were mailed less than 7 days ago" in page.content

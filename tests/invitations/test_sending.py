@@ -16,6 +16,7 @@ from tests.invitations.sending_support import make_wave
 from tests.invitations.sending_support import send_all
 from tests.members.factories import ExchangeFactory
 from tests.members.factories import ParticipantFactory
+from tests.support.preparing import prepare_all
 
 pytestmark = pytest.mark.django_db
 
@@ -215,6 +216,7 @@ def test_a_corrected_address_is_skipped_then_resent_to_the_new_address():
     assert mail.outbox == [] and Invitation.objects.get().status == "skipped"
 
     assert services.wave_resend(wave=wave, actor=None) == 1
+    prepare_all(services.INVITATION_STREAM, wave.pk)
     send_all(campaign_id=wave.pk)
 
     assert [m.to for m in mail.outbox] == [["moved@example.org"]]

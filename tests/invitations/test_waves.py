@@ -7,6 +7,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from core import outbound
+from core.tasks import outbound_sweep
 from invitations import selectors
 from invitations import services
 from invitations.models import Invitation
@@ -24,6 +26,7 @@ from tests.members.factories import ExchangeFactory
 from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
+from tests.support.preparing import prepare_all
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +118,9 @@ def test_launch_materialises_one_invitation_per_eligible_participant_and_records
     adviser = StaffUserFactory()
 
     created = services.wave_launch(wave=wave, actor=adviser, target_url="/admin/x/")
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.PREPARING
+    assert not Invitation.objects.filter(wave=wave).exists()  # the worker makes them
+    prepare_all(services.INVITATION_STREAM, wave.pk)
 
     assert created == 2
     invitations = Invitation.objects.filter(wave=wave)
@@ -221,6 +227,9 @@ def test_resend_goes_to_those_who_have_not_accepted_and_may_still_be_invited():
     Invitation.objects.filter(wave=wave).update(sent_at=timezone.now() - timedelta(days=8))
 
     count = services.wave_resend(wave=wave, actor=adviser)
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.PREPARING
+    assert Invitation.objects.filter(wave=wave, complained_at__isnull=False).exists()
+    prepare_all(services.INVITATION_STREAM, wave.pk)  # the worker's part
     assert not Invitation.objects.filter(wave=wave, complained_at__isnull=False).exists()
     send_all(campaign_id=wave.pk)
 
@@ -246,8 +255,67 @@ def test_the_resend_delay_is_a_setting_and_a_stale_confirmation_sends_nothing(se
     assert refused.value.code == services.RESEND_COUNT_CHANGED
     assert not Invitation.objects.filter(status="pending").exists()
     assert services.wave_resend(wave=wave, actor=None, confirmed_count=1) == 1
+    prepare_all(services.INVITATION_STREAM, wave.pk)
 
     assert Invitation.objects.get(status="pending").participant == people[0]
+
+
+def test_a_preparation_killed_midway_resumes_where_the_rows_stop_without_duplicates(monkeypatch):
+    """Each chunk commits alone. A chain lost after its first chunk (the worker killed) is found
+    by the sweep once stale and goes on from the last participant with a row; a chunk run twice
+    adds nothing (ON CONFLICT DO NOTHING on the per-recipient constraint)."""
+    monkeypatch.setattr(outbound, "PREPARE_CHUNK", 2)
+    make_participants(5)
+    wave = make_wave()
+    services.wave_launch(wave=wave, actor=StaffUserFactory())
+
+    first = services.wave_prepare_chunk(wave_id=wave.pk)
+    # The same chunk again (a redelivered task): who has a row is no longer eligible, so it
+    # takes the next ones and nobody gets a second invitation.
+    again = services.wave_prepare_chunk(wave_id=wave.pk, after=0)
+    assert (first.rows, first.more, again.more) == (2, True, True)
+    assert wave.invitations.count() == wave.invitations.values("participant").distinct().count()
+    assert wave.invitations.count() == 4
+    assert outbound.stalled_preparations() == []  # just touched: its chain may be alive
+    Wave.objects.filter(pk=wave.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    assert outbound.stalled_preparations() == [(services.INVITATION_STREAM, wave.pk)]
+
+    outbound_sweep.delay()  # enqueues the next chunk, run at once by the eager test Celery
+
+    wave.refresh_from_db()
+    assert wave.status == Wave.Status.SENDING and wave.prepared_at is not None
+    assert wave.invitations.count() == 5
+    assert wave.invitations.values("participant").distinct().count() == 5
+    assert outbound.stalled_preparations() == []
+    assert services.wave_prepare_chunk(wave_id=wave.pk).rows == 0  # done: a late chunk leaves
+
+
+def test_a_wave_paused_or_cancelled_while_preparing_stops_preparing(monkeypatch):
+    monkeypatch.setattr(outbound, "PREPARE_CHUNK", 2)
+    make_participants(5)
+    wave = make_wave()
+    services.wave_launch(wave=wave, actor=StaffUserFactory())
+    services.wave_prepare_chunk(wave_id=wave.pk)
+
+    services.wave_pause(wave=wave)
+    assert services.wave_prepare_chunk(wave_id=wave.pk) == outbound.PrepareResult(0, False)
+    assert wave.invitations.count() == 2
+    assert send_all(campaign_id=wave.pk) == 0  # nothing goes out before it is prepared
+    with pytest.raises(services.InvitationRefused):
+        services.wave_resend(wave=wave, actor=None)
+
+    services.wave_resume(wave=wave)
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.PREPARING
+    services.wave_prepare_chunk(wave_id=wave.pk)
+    assert wave.invitations.count() == 4
+
+    revoked = services.wave_cancel(wave=wave)
+    prepare_all(services.INVITATION_STREAM, wave.pk)
+
+    assert revoked == 4
+    assert Wave.objects.get(pk=wave.pk).status == Wave.Status.CANCELLED
+    assert set(wave.invitations.values_list("status", flat=True)) == {"revoked"}
+    assert send_all(campaign_id=wave.pk) == 0 and mail.outbox == []
 
 
 def test_the_resend_delay_comes_from_the_environment_with_a_safe_default():

@@ -140,7 +140,7 @@ def test_schedule_for_a_time_and_send_now_are_recorded(client, activity_staff):
     second.refresh_from_db()
     assert first.status == Newsletter.Status.SCHEDULED
     assert first.scheduled_for.isoformat().startswith("2099-01-02T")
-    assert second.status in (Newsletter.Status.SCHEDULED, Newsletter.Status.SENDING)
+    assert second.status in (Newsletter.Status.SCHEDULED, Newsletter.Status.PREPARING)
     assert StaffAction.objects.filter(kind=AUDIT_NEWSLETTER_SEND).count() == 2
 
 
@@ -177,9 +177,9 @@ def test_the_confirmed_send_now_starts_sending_and_is_recorded(client, activity_
 
     response = client.post(send_now_url(newsletter), {"count": "2"}, follow=True)
 
-    assert "Sending has started." in response.content.decode()
+    assert "Sending has started: the deliveries are being prepared" in response.content.decode()
     newsletter.refresh_from_db()
-    assert newsletter.status in (Newsletter.Status.SCHEDULED, Newsletter.Status.SENDING)
+    assert newsletter.status in (Newsletter.Status.SCHEDULED, Newsletter.Status.PREPARING)
     action = StaffAction.objects.get(kind=AUDIT_NEWSLETTER_SEND)
     assert (action.actor, action.affected_count) == (activity_staff, 2)
 

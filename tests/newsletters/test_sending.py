@@ -25,6 +25,7 @@ from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
 from tests.newsletters.factories import NewsletterFactory
+from tests.support.preparing import prepare_all
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,7 @@ def start(newsletter, staff, capture):
     services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
     with capture(execute=True):
         services.newsletter_start(newsletter=newsletter)
+        prepare_all(services.STREAM, newsletter.pk)
     newsletter.refresh_from_db()
     return newsletter
 
@@ -146,6 +148,7 @@ def test_who_unsubscribes_or_goes_bad_before_the_next_batch_is_skipped(
     newsletter = NewsletterFactory(rate_per_hour=60)
     services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
     services.newsletter_start(newsletter=newsletter)
+    prepare_all(services.STREAM, newsletter.pk)
 
     assert one_batch(newsletter, 1).sent == 1
     client.post(
@@ -207,6 +210,7 @@ def test_a_newsletter_pauses_itself_when_bounces_or_complaints_pass_the_limit(
     newsletter = NewsletterFactory(rate_per_hour=0)
     services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
     services.newsletter_start(newsletter=newsletter)
+    prepare_all(services.STREAM, newsletter.pk)
     assert one_batch(newsletter, 10).sent == 10
 
     event(Delivery.objects.filter(status="sent").first(), event_type)
@@ -223,6 +227,7 @@ def test_a_cancelled_newsletter_sends_nothing_more(staff):
     newsletter = NewsletterFactory(rate_per_hour=0)
     services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
     services.newsletter_start(newsletter=newsletter)
+    prepare_all(services.STREAM, newsletter.pk)
     one_batch(newsletter, 2)
 
     services.newsletter_cancel(newsletter=newsletter)
@@ -238,6 +243,7 @@ def test_a_pause_stops_a_batch_already_claimed(staff, django_capture_on_commit_c
     newsletter = NewsletterFactory(rate_per_hour=0)
     services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
     services.newsletter_start(newsletter=newsletter)
+    prepare_all(services.STREAM, newsletter.pk)
     stream = outbound.get_stream(sending.STREAM)
     ids = outbound.claim(stream=stream, campaign=outbound.Campaign(id=newsletter.pk, batch_size=4))
 
@@ -257,6 +263,7 @@ def test_a_cancel_stops_a_batch_already_claimed(staff):
     newsletter = NewsletterFactory(rate_per_hour=0)
     services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
     services.newsletter_start(newsletter=newsletter)
+    prepare_all(services.STREAM, newsletter.pk)
     stream = outbound.get_stream(sending.STREAM)
     ids = outbound.claim(stream=stream, campaign=outbound.Campaign(id=newsletter.pk, batch_size=3))
 
@@ -274,6 +281,7 @@ def test_a_paused_newsletter_resumes_where_it_stopped(staff, django_capture_on_c
     newsletter = NewsletterFactory(rate_per_hour=0)
     services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
     services.newsletter_start(newsletter=newsletter)
+    prepare_all(services.STREAM, newsletter.pk)
     one_batch(newsletter, 2)
     services.newsletter_pause(newsletter=newsletter, reason="typo")
     outbound_tick()
@@ -322,6 +330,7 @@ def test_who_unsubscribes_after_the_batch_was_claimed_is_skipped_at_send_time(st
     newsletter = NewsletterFactory(rate_per_hour=0)
     services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
     services.newsletter_start(newsletter=newsletter)
+    prepare_all(services.STREAM, newsletter.pk)
     stream = outbound.get_stream(sending.STREAM)
     ids = outbound.claim(stream=stream, campaign=outbound.Campaign(id=newsletter.pk, batch_size=2))
 

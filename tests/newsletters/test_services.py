@@ -7,6 +7,7 @@ from django.core import mail
 from django.utils import timezone
 from django.utils import translation
 
+from core import outbound
 from members.models import Participant
 from members.models import StaffAction
 from newsletters import services
@@ -18,6 +19,7 @@ from tests.members.factories import MemberFactory
 from tests.members.factories import ParticipantFactory
 from tests.members.factories import StaffUserFactory
 from tests.newsletters.factories import NewsletterFactory
+from tests.support.preparing import prepare_all
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +69,7 @@ def test_starting_creates_one_delivery_per_eligible_member_and_never_a_second(po
     assert services.newsletters_start_due(now=later) == [newsletter.pk]
     assert services.newsletters_start_due(now=later) == []
     services.newsletter_start(newsletter=newsletter)
+    prepare_all(services.STREAM, newsletter.pk)
 
     newsletter.refresh_from_db()
     assert newsletter.status == Newsletter.Status.SENDING
@@ -80,20 +83,78 @@ def test_starting_creates_one_delivery_per_eligible_member_and_never_a_second(po
 def test_send_now_starts_at_once_and_its_mail_goes_out_once_it_commits(
     population, django_capture_on_commit_callbacks
 ):
-    """Like a wave's launch: the deliveries exist when "Send now" returns, and the worker's first
-    batches are enqueued on commit (eager here), with no beat tick to wait for."""
+    """Like a wave's launch: "Send now" only marks the newsletter "preparing", with the audience
+    counted, and enqueues the worker's preparation on commit (eager here); no delivery is made
+    inside the request. The preparation's last chunk kicks the first batches."""
     newsletter = NewsletterFactory(rate_per_hour=0)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.newsletter_schedule(newsletter=newsletter, actor=StaffUserFactory())
         newsletter.refresh_from_db()
-        assert newsletter.status == Newsletter.Status.SENDING
-        assert newsletter.deliveries.count() == newsletter.recipient_count == 4
+        assert newsletter.status == Newsletter.Status.PREPARING
+        assert newsletter.recipient_count == 4
+        assert newsletter.deliveries.count() == 0
         assert mail.outbox == []  # nothing is sent inside the request's transaction
 
-    for callback in callbacks:
-        callback()
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.SENT
+    assert newsletter.deliveries.count() == newsletter.recipient_count == 4
     assert len(mail.outbox) == 4
+
+
+def test_a_preparation_killed_midway_resumes_without_duplicates(population, monkeypatch):
+    """Chunks commit one by one; a chain lost after the first (its worker killed) goes on where
+    the rows stop when the sweep enqueues it again, and a chunk run twice adds nothing."""
+    monkeypatch.setattr(outbound, "PREPARE_CHUNK", 3)
+    newsletter = NewsletterFactory(rate_per_hour=0)
+    services.newsletter_schedule(newsletter=newsletter, actor=StaffUserFactory(), send_at=None)
+
+    first = services.newsletter_prepare_chunk(newsletter_id=newsletter.pk)
+    assert (first.rows, first.more) == (3, True)
+    again = services.newsletter_prepare_chunk(newsletter_id=newsletter.pk, after=0)  # twice
+    assert again.more and newsletter.deliveries.count() == 3
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.PREPARING
+    # The chain was lost: nothing touched it for longer than the stale time.
+    Newsletter.objects.filter(pk=newsletter.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    assert outbound.stalled_preparations() == [(services.STREAM, newsletter.pk)]
+
+    prepare_all(services.STREAM, newsletter.pk)  # from where the rows stop
+
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.SENDING
+    assert newsletter.deliveries.count() == newsletter.recipient_count == 4
+    assert len(set(newsletter.deliveries.values_list("participant_id", flat=True))) == 4
+    assert outbound.stalled_preparations() == []
+
+
+def test_pausing_or_cancelling_while_preparing_stops_the_preparation(population, monkeypatch):
+    monkeypatch.setattr(outbound, "PREPARE_CHUNK", 2)
+    newsletter = NewsletterFactory(rate_per_hour=0)
+    services.newsletter_schedule(newsletter=newsletter, actor=StaffUserFactory())
+    services.newsletter_prepare_chunk(newsletter_id=newsletter.pk)
+
+    services.newsletter_pause(newsletter=newsletter, reason="wait")
+    assert not services.newsletter_prepare_chunk(newsletter_id=newsletter.pk, after=0).more
+    assert newsletter.deliveries.count() == 2
+
+    services.newsletter_resume(newsletter=newsletter)
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.PREPARING  # prepares on, then sends
+    services.newsletter_prepare_chunk(newsletter_id=newsletter.pk)
+    assert newsletter.deliveries.count() == 4
+
+    services.newsletter_cancel(newsletter=newsletter)
+    prepare_all(services.STREAM, newsletter.pk)
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.CANCELLED
+    assert set(newsletter.deliveries.values_list("status", flat=True)) == {"cancelled"}
+    assert len(mail.outbox) == 0
 
 
 def test_scheduling_is_recorded_in_the_audit_log_with_the_audience_count(population):
@@ -129,6 +190,7 @@ def test_pause_resume_cancel_follow_the_states(population):
     newsletter = NewsletterFactory()
     services.newsletter_schedule(newsletter=newsletter, actor=staff)
     services.newsletter_start(newsletter=newsletter)
+    prepare_all(services.STREAM, newsletter.pk)
 
     services.newsletter_pause(newsletter=newsletter, reason="checking a typo")
     newsletter.refresh_from_db()

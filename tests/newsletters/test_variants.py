@@ -30,6 +30,7 @@ from newsletters.services import recipient_for
 from tests.members.factories import MemberFactory
 from tests.members.factories import StaffUserFactory
 from tests.newsletters.factories import NewsletterFactory
+from tests.support.preparing import prepare_all
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +72,7 @@ def send_all(newsletter, staff, capture):
     services.newsletter_schedule(newsletter=newsletter, actor=staff, send_at=timezone.now())
     with capture(execute=True):
         services.newsletter_start(newsletter=newsletter)
+        prepare_all(services.STREAM, newsletter.pk)
     return {message.to[0]: message for message in mail.outbox}
 
 
@@ -226,6 +228,7 @@ def test_the_sender_reads_the_variants_once_per_issue(
         MemberFactory(preferred_language=language)
     services.newsletter_schedule(newsletter=multilingual, actor=staff, send_at=timezone.now())
     services.newsletter_start(newsletter=multilingual)
+    prepare_all(services.STREAM, multilingual.pk)
     sending._renderers.clear()
     deliveries = list(
         Delivery.objects.filter(newsletter=multilingual).select_related(

@@ -1,0 +1,159 @@
+"""Benchmark: the worker's memory while it prepares a large campaign (issue 14, item 4).
+
+A wave's launch and a newsletter's "send now" only mark the campaign "preparing"; a real worker
+(prefork, concurrency 2, production settings) then creates the rows 2,000 per INSERT and starts
+sending. This measures the peak PSS of the worker's whole process tree (`memory.py`, from
+/proc/<pid>/smaps_rollup) from the launch until the preparation has ended and SENT_AFTER (2,000)
+messages have reached a counting SMTP sink (the steady state of sending; the full send is what
+bench_send.py and bench_newsletter.py time). The same protocol at 12,000 and 100,000 recipients:
+the figures must be flat. Each run uses the roster of bench_send.py (a wave) or the members of
+bench_newsletter.py (a newsletter) in a scratch database `norec_bench_prepare_memory`.
+
+    bench_prepare_memory.py                  # send and newsletter at 12,000 and 100,000
+    bench_prepare_memory.py send 100000      # one of them
+
+Prints `bench: prepare_send_worker_tree_pss_mb_<n>` and
+`bench: prepare_newsletter_worker_tree_pss_mb_<n>`, and the seconds from the launch to the last
+row prepared (`prepare_<kind>_<n>_s`).
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from memory import TreePssPeak
+from scratch import scratch_database
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "norec_bench_prepare_memory"
+SIZES = (12_000, 100_000)
+SENT_AFTER = 2_000
+TICK_SECONDS = 15.0
+
+
+def launch(kind: str):
+    """Start the campaign as staff would; returns a function telling whether it is prepared."""
+    from datetime import time as clock
+
+    from django.utils import timezone
+
+    if kind == "send":
+        from invitations import services
+        from invitations.models import Wave
+
+        wave = Wave.objects.create(
+            name="Benchmark",
+            home_countries=["KE"],
+            starts_at=timezone.now(),
+            rate_per_hour=0,
+            batch_size=500,
+            window_start=clock(0, 0),
+            window_end=clock(0, 0),
+            window_weekdays=list(range(7)),
+        )
+        services.wave_launch(wave=wave, actor=None)
+        return lambda: Wave.objects.filter(pk=wave.pk, prepared_at__isnull=False).exists()
+    from newsletters import services
+    from newsletters.models import Newsletter
+
+    newsletter = Newsletter.objects.create(
+        subject="News from the network",
+        month=timezone.localdate().replace(day=1),
+        body="This month **forty** former participants registered.",
+        include_activities=False,
+        rate_per_hour=0,
+    )
+    services.newsletter_schedule(newsletter=newsletter, actor=None)
+    return lambda: Newsletter.objects.filter(pk=newsletter.pk, prepared_at__isnull=False).exists()
+
+
+def run_one(kind: str, count: int) -> int:
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    scratch = contextlib.ExitStack()
+    url = scratch.enter_context(scratch_database(BENCH_DB))
+    controller = worker = None
+    try:
+        import django
+
+        django.setup()
+        import bench_newsletter
+        import bench_send
+        from django.core.management import call_command
+        from django.db import connections
+
+        from core.tasks import outbound_tick
+        from tests.support.worker import WorkerProcess
+        from tests.support.worker import purge_queues
+
+        call_command("migrate", verbosity=0)
+        if kind == "send":
+            bench_send.make_roster(count)
+        else:
+            bench_newsletter.add_members(count)
+        controller, sink, port = bench_send.start_sink()
+        purge_queues()
+        worker = WorkerProcess(
+            database_url=url,
+            env={
+                "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(port),
+                "DJANGO_LOG_LEVEL": "WARNING",
+                # A production worker: no debug query log.
+                "DJANGO_DEBUG": "false",
+                "DJANGO_SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
+            },
+            concurrency=2,
+            loglevel="WARNING",
+        )
+        worker.start()
+        pss = TreePssPeak(worker.pid).start()
+        started = time.perf_counter()
+        prepared = launch(kind)
+        prepared_s = None
+        next_tick = started + TICK_SECONDS
+        deadline = time.monotonic() + 1800
+        while prepared_s is None or sink.total < min(count, SENT_AFTER):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{kind} {count}: {sink.total} sent, prepared: {prepared_s}")
+            if not worker.alive:
+                raise RuntimeError("the worker died:\n" + worker.log()[-3000:])
+            if prepared_s is None and prepared():
+                prepared_s = time.perf_counter() - started
+            if time.perf_counter() >= next_tick:  # what beat does
+                outbound_tick.delay()
+                next_tick += TICK_SECONDS
+            time.sleep(0.1)
+        pss.stop()
+        print(f"bench: prepare_{kind}_{count}_s {prepared_s:.1f} s")
+        print(f"bench: prepare_{kind}_worker_tree_pss_mb_{count} {pss.peak_mb:.0f} MB")
+        connections.close_all()
+    finally:
+        if worker is not None:
+            worker.stop()
+        if controller is not None:
+            controller.stop()
+        with contextlib.suppress(Exception):
+            from django.db import connections
+
+            connections.close_all()
+        scratch.close()
+    return 0
+
+
+def main() -> int:
+    if len(sys.argv) == 3:
+        return run_one(sys.argv[1], int(sys.argv[2]))
+    # One process per run: each needs its own scratch database and Django setup.
+    for kind in ("send", "newsletter"):
+        for count in SIZES:
+            subprocess.run([sys.executable, __file__, kind, str(count)], check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

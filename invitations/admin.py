@@ -108,6 +108,10 @@ class WaveForm(forms.ModelForm):
         return cleaned
 
 
+# A wave's page reloads itself while its counts move (no JavaScript needed).
+MOVING = (Wave.Status.PREPARING, Wave.Status.SENDING, Wave.Status.SCHEDULED)
+
+
 @admin.register(Wave)
 class WaveAdmin(admin.ModelAdmin):
     form = WaveForm
@@ -259,13 +263,7 @@ class WaveAdmin(admin.ModelAdmin):
             context["invitations_url"] = (
                 reverse("admin:invitations_invitation_changelist") + f"?wave__id__exact={wave.pk}"
             )
-            # The counts move while it sends: the page reloads itself, no JavaScript needed.
-            context["refresh_seconds"] = (
-                10
-                if wave.status
-                in (Wave.Status.PREPARING, Wave.Status.SENDING, Wave.Status.SCHEDULED)
-                else None
-            )
+            context["refresh_seconds"] = 10 if wave.status in MOVING else None
         return context
 
     def get_urls(self):
@@ -316,10 +314,7 @@ class WaveAdmin(admin.ModelAdmin):
             request,
             wave,
             lambda: services.wave_launch(wave=wave, actor=request.user, target_url=url),
-            gettext(
-                "The wave is launched: its %(count)s invitations are being prepared, "
-                "then they will be sent."
-            ),
+            gettext("The wave is launched: %(count)s invitations are being prepared, then sent."),
         )
 
     def pause_view(self, request, object_id):

@@ -34,6 +34,7 @@ from tests.members.factories import MemberFactory
 from tests.members.factories import StaffUserFactory
 from tests.newsletters.factories import NewsletterFactory
 from tests.support.fake_esp import FakeEsp
+from tests.support.preparing import prepare_all
 
 NAME = "N'Dri & <Co>"
 
@@ -213,6 +214,8 @@ def _newsletter(members, django_capture_on_commit_callbacks):
     )
     with django_capture_on_commit_callbacks(execute=False):
         newsletter_services.newsletter_start(newsletter=newsletter)
+    # The worker's preparation makes the deliveries (a unit test's transaction never commits).
+    prepare_all("newsletter", newsletter.pk)
     return newsletter
 
 

@@ -25,6 +25,8 @@ def _message(to):
         to=[to],
         headers={
             "Message-ID": "<invitation.7@norec.no>",
+            # Fixed, or the two sends may fall in different seconds and differ in their Date.
+            "Date": "Sun, 06 Dec 2026 12:00:00 +0000",
             # Longer than a line: folded the same way.
             "List-Unsubscribe": "<https://network.norec.no/newsletters/unsubscribe/" + "a" * 70,
             "X-Short": "a  b\tc ",

@@ -24,10 +24,11 @@ from collections import Counter
 from pathlib import Path
 
 from bench_newsletter import BODY
+from bench_newsletter import LANGUAGES
 from bench_newsletter import VARIANTS
-from bench_newsletter import add_members
 from bench_send import make_roster
 from bench_send import tree_cpu_seconds
+from harness import add_members
 from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +87,7 @@ def run(style: str, count: int, delay: float) -> None:
         from tests.support.worker import purge_queues
 
         call_command("migrate", verbosity=0)
-        add_members(count)
+        add_members(count, LANGUAGES)
         make_roster(count)
         esp = FakeEsp(delay=delay, keep_content=False).start()
         env = esp.postmark_env() if style == "postmark" else esp.mailgun_env()

@@ -29,7 +29,11 @@ class ReceivedMessage:
     message: email.message.EmailMessage
 
     def __getitem__(self, header: str):
-        return self.message[header]
+        # A value too long for one line (a Message-ID with a five-digit pid) arrives folded onto
+        # the next line, "Message-ID:" CRLF " <...>"; unfolded, as mail readers do, it keeps the
+        # folding space in front, which is no part of the value.
+        value = self.message[header]
+        return value.strip() if isinstance(value, str) else value
 
     def text(self) -> str:
         """The plain-text part (or the only part), decoded."""

@@ -34,6 +34,7 @@ from community.models import Post
 from community.models import RoomFollow
 from community.models import Topic
 from core import outbound
+from core.tasks import start_campaign
 from members.models import Participant
 
 NEW_TOPICS_MAX = 10
@@ -41,6 +42,8 @@ BUSY_TOPICS_MAX = 5
 EXCERPT_CHARS = 200
 # A member who had no digest for long (or switched from weekly to daily) gets this much at most.
 MAX_DAYS = 31
+# The bulk sender's stream that sends the digest's rows (registered in `community.sending`).
+DIGEST_STREAM = "community_digest"
 PERIODS = {
     CommunityMember.Digest.DAILY: datetime.timedelta(days=1),
     CommunityMember.Digest.WEEKLY: datetime.timedelta(days=7),
@@ -178,7 +181,7 @@ def digest_start(*, frequency: str, day: datetime.date) -> int:
     period = PERIODS[frequency]
     oldest = until - datetime.timedelta(days=MAX_DAYS)
     rooms_since: dict[datetime.datetime, set[int]] = {}  # few distinct periods: read each once
-    made, after = 0, 0
+    made, after, started = 0, 0, False
     while True:
         with transaction.atomic():
             due = list(
@@ -201,6 +204,11 @@ def digest_start(*, frequency: str, day: datetime.date) -> int:
             CommunityMember.objects.filter(pk__in=[pk for pk, _p, _l in due]).update(
                 last_digest_at=until
             )
+            if made and not started:
+                # Sending begins with the first chunk, on every worker process (as a campaign's
+                # start does), rather than at the next tick with one chain.
+                start_campaign(DIGEST_STREAM, None)
+                started = True
         if len(due) < outbound.PREPARE_CHUNK:
             return made
         after = due[-1][0]

@@ -23,6 +23,7 @@ from django.utils import translation
 from django.utils.crypto import constant_time_compare
 from django.utils.crypto import salted_hmac
 
+from community.digests import DIGEST_STREAM
 from community.digests import digest_items
 from community.models import CommunityMember
 from community.models import DigestDelivery
@@ -32,7 +33,7 @@ from core.outbound.templates import MessageTemplate
 from core.outbound.templates import fill
 from core.outbound.templates import placeholder
 
-STREAM = "community_digest"
+STREAM = DIGEST_STREAM
 TEMPLATE_PREFIX = "emails/community/digest"
 BATCH_SIZE = 200
 TOKEN_SALT = "community.digest_unsubscribe"

@@ -27,8 +27,8 @@ from bench_newsletter import BODY
 from bench_newsletter import LANGUAGES
 from bench_newsletter import VARIANTS
 from bench_send import make_roster
-from bench_send import tree_cpu_seconds
 from harness import add_members
+from harness import tree_cpu_seconds
 from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent

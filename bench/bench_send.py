@@ -27,6 +27,7 @@ import threading
 import time
 from pathlib import Path
 
+from harness import tree_cpu_seconds
 from memory import TreePssPeak
 from scratch import scratch_database
 
@@ -81,25 +82,6 @@ def tree_rss(pid: int) -> tuple[int, int]:
         except psutil.NoSuchProcess:
             continue
     return sum(sizes), max(sizes, default=0)
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by the worker and its pool children."""
-    import psutil
-
-    try:
-        process = psutil.Process(pid)
-        processes = [process, *process.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for proc in processes:
-        try:
-            times = proc.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def make_roster(count: int) -> None:

@@ -81,9 +81,12 @@ def start_worker(*, database_url: str, smtp_port: int, concurrency: int = 2, env
 
 
 def _processes(process):
+    """A psutil.Process (or a pid) and its children."""
     import psutil
 
     try:
+        if isinstance(process, int):
+            process = psutil.Process(process)
         return [process, *process.children(recursive=True)]
     except psutil.NoSuchProcess:
         return []
@@ -104,7 +107,7 @@ def tree_rss(process) -> tuple[int, int]:
 
 
 def tree_cpu_seconds(process) -> float:
-    """User and system CPU time so far of a psutil.Process and its children."""
+    """User and system CPU time so far of a psutil.Process (or a pid) and its children."""
     import psutil
 
     total = 0.0

@@ -99,6 +99,15 @@ def main() -> int:
 
                 services.wave_launch(wave=campaign, actor=None)
                 stream_name = INVITATION_STREAM
+        # The launch only marked the campaign "preparing"; make its rows here as the worker would.
+        after = None
+        while True:
+            prepared = outbound.prepare_chunk(
+                stream_name=stream_name, campaign_id=campaign.pk, after=after
+            )
+            if not prepared.more:
+                break
+            after = prepared.after
         stream = outbound.get_stream(stream_name)
         big = outbound.Campaign(id=campaign.pk, rate_per_hour=0, batch_size=args.count)
         ids = outbound.claim(stream=stream, campaign=big, claimed_by="profile/1")

@@ -6,13 +6,9 @@ what is sent when; this module only moves messages and records the backend's ans
 from __future__ import annotations
 
 import functools
-import io
 import re
-import secrets
 import threading
 from datetime import datetime
-from email.generator import BytesGenerator
-from email.policy import compat32
 from smtplib import SMTPRecipientsRefused
 
 from anymail.exceptions import AnymailRecipientsRefused
@@ -24,10 +20,14 @@ from django.core.mail.message import sanitize_address
 from django.db import connection as db_connection
 
 from core.outbound.registry import OutboundStream
+from core.outbound.wire import WireMessage
+from core.outbound.wire import flatten
 from core.outbound_model import OutboundStatus
 
 
-def message_id_of(message: EmailMessage) -> str:
+def message_id_of(message: EmailMessage | WireMessage) -> str:
+    if isinstance(message, WireMessage):
+        return message.message_id[:255]
     status = getattr(message, "anymail_status", None)
     if status is not None and status.message_id is not None:
         message_id = status.message_id
@@ -77,15 +77,26 @@ def hand_over(lane, connection, broken: threading.Event) -> list[tuple]:
     return outcomes
 
 
-def _deliver(message: EmailMessage, connection) -> None:
+def is_django_smtp(connection) -> bool:
+    """Whether the connection is Django's own SMTP backend, which `_deliver` bypasses."""
+    return getattr(type(connection), "_send", None) is SmtpBackend._send
+
+
+def _deliver(message: EmailMessage | WireMessage, connection) -> None:
     """Hand one message to the backend. Over Django's own SMTP backend, what its `_send` does
-    with less CPU and the same bytes on the wire but the MIME boundary: the sender's address is
-    sanitised once per process, a plain recipient address is taken as is, the boundary is a
-    random token rather than one the generator searches the whole text for with a regular
-    expression compiled anew for every message, and plain header lines skip the folding
-    machinery (`_WirePolicy`)."""
+    with less CPU and the same bytes on the wire but the MIME boundary (`wire.flatten`): the
+    sender's address is sanitised once per process and a plain recipient address is taken as is.
+    A `WireMessage` (only ever made for Django's SMTP backend) goes as its bytes."""
     smtp = getattr(connection, "connection", None)
-    if getattr(type(connection), "_send", None) is not SmtpBackend._send or smtp is None:
+    if isinstance(message, WireMessage):
+        encoding = settings.DEFAULT_CHARSET
+        smtp.sendmail(
+            _sanitized(message.from_email, encoding),
+            [_recipient(message.to, encoding)],
+            message.data,
+        )
+        return
+    if not is_django_smtp(connection) or smtp is None:
         message.connection = connection
         message.send()
         return
@@ -93,39 +104,15 @@ def _deliver(message: EmailMessage, connection) -> None:
     if not recipients:
         return
     encoding = message.encoding or settings.DEFAULT_CHARSET
-    mime = message.message()
-    if mime.is_multipart():
-        mime.set_boundary(f"==={secrets.token_hex(16)}==")
-    wire = io.BytesIO()
-    BytesGenerator(wire, mangle_from_=False, policy=_WIRE_POLICY).flatten(mime, linesep="\r\n")
     smtp.sendmail(
         _sanitized(message.from_email, encoding),
-        [
-            addr if _PLAIN_ADDRESS.fullmatch(addr) else sanitize_address(addr, encoding)
-            for addr in recipients
-        ],
-        wire.getvalue(),
+        [_recipient(address, encoding) for address in recipients],
+        flatten(message.message()),
     )
 
 
-class _WirePolicy(type(compat32)):
-    """The policy Django's messages are written with (compat32), but a header line that needs no
-    folding or encoding (plain ASCII, one line, short enough) is written as it is rather than
-    through `email.header.Header`, which gives the same bytes with far more work."""
-
-    def _fold(self, name, value, sanitize):
-        if (
-            isinstance(value, str)
-            and value.isascii()
-            and len(name) + 2 + len(value) <= (self.max_line_length or 0)
-            and "\n" not in value
-            and "\r" not in value
-        ):
-            return f"{name}: {value}{self.linesep}"
-        return super()._fold(name, value, sanitize)
-
-
-_WIRE_POLICY = _WirePolicy()
+def _recipient(address: str, encoding: str) -> str:
+    return address if _PLAIN_ADDRESS.fullmatch(address) else sanitize_address(address, encoding)
 
 
 # An address `sanitize_address` would return unchanged: nothing to quote, encode or punycode.

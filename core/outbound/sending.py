@@ -26,10 +26,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.outbound import batching
+from core.outbound import wire
 from core.outbound.handover import FAILED
 from core.outbound.handover import REFUSED
 from core.outbound.handover import SENT
 from core.outbound.handover import hand_over
+from core.outbound.handover import is_django_smtp
 from core.outbound.handover import mark_sent
 from core.outbound.handover import open_connections
 from core.outbound.marks import mark_failed_or_retry as _mark_failed_or_retry
@@ -232,10 +234,25 @@ def _send_rows(stream: OutboundStream, rows: list, result: BatchResult, deadline
     return result
 
 
+def _build(stream: OutboundStream, row: OutboundMessage, on_the_wire: bool):
+    """The row's message: as bytes from its template's skeleton (`wire`) when it goes over
+    Django's SMTP backend, else (or where a skeleton cannot write it) an EmailMessage."""
+    if on_the_wire:
+        template, values = stream.build_template(row)
+        message_id = new_message_id(stream, row)
+        message = wire.wire_message(template, values, to=row.email, message_id=message_id)
+        if message is not None:
+            return message
+    message = stream.build_message(row)
+    _stamp(message, stream, row)
+    return message
+
+
 def _send_group(stream, group, connections, pool, result: BatchResult) -> bool:
     """Build, hand over and mark one group; False when the batch must stop (a message failed:
     the connection may be broken)."""
     manager = stream.model._default_manager
+    on_the_wire = stream.build_template is not None and all(map(is_django_smtp, connections))
     built = []
     healthy = True
     for index, row in enumerate(group):
@@ -247,8 +264,7 @@ def _send_group(stream, group, connections, pool, result: BatchResult) -> bool:
             result.skipped += 1
             continue
         try:
-            message = stream.build_message(row)
-            _stamp(message, stream, row)
+            message = _build(stream, row, on_the_wire)
         except Exception as exc:
             logger.exception("outbound: %s %s could not be built", stream.name, row.pk)
             result.failed += _mark_failed_or_retry(stream, row, error=str(exc))

@@ -1,0 +1,299 @@
+"""A message as the bytes an SMTP server receives, and a campaign's template as bytes built once.
+
+`flatten` writes a Django message as Django's SMTP backend does (compat32, CRLF), with less CPU:
+a random MIME boundary rather than one searched for in the text, and header lines that need no
+folding or encoding written as they are (`_WirePolicy`).
+
+`Skeleton` goes further for the messages a stream builds from a `MessageTemplate` (invitations,
+reminders, newsletters, digests): the template's message is flattened once, placeholders still in
+it, and a recipient's message is those bytes with each placeholder replaced by its value as its
+part takes it (as is in the text part, HTML-escaped in the HTML part). The headers that differ per
+recipient (To, Date, Message-ID, the template's per-recipient headers, a subject holding a field)
+are written by the same functions Django's message and the generator use. Building each message
+through the `email` package cost most of the sender's CPU per message (issue 14); a skeleton's
+message costs a few string joins. The bytes are the same as `flatten(fill(...).message())` would
+write with the same boundary and Date: the tests compare them for every stream that has templates.
+
+Where they could differ, `render` returns None and the sender builds the message the full way:
+- a part the template already writes quoted-printable or base64 (a line over 998 bytes: a soft
+  line break may cut a placeholder), an attachment, a nested multipart (`build` refuses it);
+- a value holding a line break (Django refuses it in a header; the full path says so);
+- a filled line over 998 bytes (Django would write that part quoted-printable).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from email.generator import BytesGenerator
+from email.policy import compat32
+from email.utils import formatdate
+
+from django.conf import settings
+from django.core.mail.message import RFC5322_EMAIL_LINE_LENGTH_LIMIT
+from django.core.mail.message import forbid_multi_line_headers
+
+from core.outbound.templates import MessageTemplate
+from core.outbound.templates import filled_headers
+from core.outbound.templates import html_key
+from core.outbound.templates import html_values
+from core.outbound.templates import placeholder
+from core.outbound.templates import translate
+
+CRLF = b"\r\n"
+
+
+class _WirePolicy(type(compat32)):
+    """The policy Django's messages are written with (compat32), but a header line that needs no
+    folding or encoding (plain ASCII, one line, short enough) is written as it is rather than
+    through `email.header.Header`, which gives the same bytes with far more work."""
+
+    def _fold(self, name, value, sanitize):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + 2 + len(value) <= (self.max_line_length or 0)
+            and "\n" not in value
+            and "\r" not in value
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+WIRE_POLICY = _WirePolicy()
+# What the generator folds with when it writes CRLF: header lines written alone must match.
+_HEADER_POLICY = WIRE_POLICY.clone(linesep="\r\n")
+
+
+def new_boundary() -> str:
+    return f"==={secrets.token_hex(16)}=="
+
+
+def flatten(mime, boundary: str | None = None) -> bytes:
+    """A Django MIME message's bytes as its SMTP backend writes them, but the boundary."""
+    if mime.is_multipart():
+        mime.set_boundary(boundary or new_boundary())
+    wire = io.BytesIO()
+    BytesGenerator(wire, mangle_from_=False, policy=WIRE_POLICY).flatten(mime, linesep="\r\n")
+    return wire.getvalue()
+
+
+def header_line(name: str, value: str, encoding: str) -> bytes:
+    """One header as Django's message stores it and the generator writes it."""
+    return _HEADER_POLICY.fold_binary(*forbid_multi_line_headers(name, value, encoding))
+
+
+# The stand-in recipient of the flattened template: replaced per recipient, never sent.
+_PROBE_TO = "recipient@skeleton.invalid"
+_PROBE_MESSAGE_ID = "<skeleton@skeleton.invalid>"
+# Captured: `split` then keeps each placeholder between the literal bytes around it.
+_PLACEHOLDER = re.compile(rb"(ZqMRGx[a-z0-9]+xMRGqZ)")
+_CTE_7BIT = b"Content-Transfer-Encoding: 7bit\r\n"
+_CTE_8BIT = b"Content-Transfer-Encoding: 8bit\r\n"
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Bytes holding placeholders: `pieces` alternates literal bytes and placeholder names
+    (`pieces[1::2]`). `seven_bit`: the part the chunk belongs to says 7bit, which a non-ASCII
+    value turns into 8bit (as Django's `encode_7or8bit` would have decided)."""
+
+    pieces: tuple[bytes, ...]
+    seven_bit: bool
+
+    @classmethod
+    def of(cls, data: bytes, seven_bit: bool) -> _Chunk:
+        return cls(tuple(_PLACEHOLDER.split(data)), seven_bit)
+
+    @property
+    def has_fields(self) -> bool:
+        return len(self.pieces) > 1
+
+    def fill(self, values: dict[bytes, bytes]) -> bytes | None:
+        pieces = list(self.pieces)
+        for index in range(1, len(pieces), 2):
+            pieces[index] = values[pieces[index]]
+        data = b"".join(pieces)
+        if self.seven_bit and not data.isascii():
+            data = data.replace(_CTE_7BIT, _CTE_8BIT, 1)
+        if len(max(data.split(CRLF), key=len)) > RFC5322_EMAIL_LINE_LENGTH_LIMIT:
+            return None
+        return data
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A template's message flattened once (see the module).
+    - `headers`: the top-level header lines in Django's order, each bytes, or the lower-case
+      name of a header written per recipient.
+    - `body`: the chunks after the headers, joined by `delimiter` (a multipart's boundary line;
+      one chunk per part) or alone (a message of one part).
+    - `cte_per_recipient`: a one-part message whose top-level 7bit a non-ASCII value turns 8bit."""
+
+    template: MessageTemplate
+    encoding: str
+    headers: tuple[bytes | str, ...]
+    body: tuple[_Chunk, ...]
+    delimiter: bytes
+    adds_date: bool
+    subject_has_fields: bool
+    cte_per_recipient: bool
+
+    @classmethod
+    def build(cls, template: MessageTemplate) -> Skeleton | None:
+        source = template.message
+        if source.attachments or source.cc or source.bcc:
+            return None
+        # Each field twice: as is (subject, text) and HTML-escaped (`templates.html_key`).
+        probe = translate(template, placeholder)
+        named = {name.lower() for name in (*source.extra_headers, *template.headers)}
+        if "message-id" in named:
+            return None  # one Message-ID for every recipient: let the full path have it
+        probe.extra_headers.update(dict.fromkeys(template.headers, "x"))
+        probe.extra_headers["Message-ID"] = _PROBE_MESSAGE_ID
+        probe.to = [_PROBE_TO]
+        mime = probe.message()
+        parts = mime.get_payload() if mime.is_multipart() else [mime]
+        if any(
+            part.is_multipart() or part["Content-Transfer-Encoding"] not in ("7bit", "8bit")
+            for part in parts
+        ):
+            return None
+        boundary = new_boundary()
+        head, _, body = flatten(mime, boundary).partition(CRLF + CRLF)
+        subject_has_fields = _PLACEHOLDER.search(probe.subject.encode()) is not None
+        per_recipient = {"to", "date", "message-id", *(name.lower() for name in template.headers)}
+        if subject_has_fields:
+            per_recipient.add("subject")
+        if mime.is_multipart():
+            delimiter = b"--" + boundary.encode("ascii")
+            chunks = tuple(
+                _Chunk.of(piece, _CTE_7BIT in piece.partition(CRLF + CRLF)[0] + CRLF)
+                for piece in body.split(delimiter)
+            )
+            cte_per_recipient = False
+        else:
+            delimiter = b""
+            chunks = (_Chunk.of(body, False),)
+            cte_per_recipient = mime["Content-Transfer-Encoding"] == "7bit" and chunks[0].has_fields
+            if cte_per_recipient:
+                per_recipient.add("content-transfer-encoding")
+        known = {placeholder(name).encode() for name in template.fields}
+        known |= {placeholder(html_key(name)).encode() for name in template.fields}
+        if any(not set(chunk.pieces[1::2]) <= known for chunk in chunks):
+            return None  # a placeholder no field fills: the full path shows what it is
+        headers: list[bytes | str] = []
+        for line in _header_lines(head + CRLF):
+            name = line.split(b":", 1)[0].decode("ascii").lower()
+            if name in per_recipient:
+                headers.append(name)
+            elif _PLACEHOLDER.search(line):
+                return None  # a field in a header nobody fills per recipient
+            else:
+                headers.append(line)
+        return cls(
+            template=template,
+            encoding=source.encoding or settings.DEFAULT_CHARSET,
+            headers=tuple(headers),
+            body=chunks,
+            delimiter=delimiter,
+            adds_date="date" not in named,
+            subject_has_fields=subject_has_fields,
+            cte_per_recipient=cte_per_recipient,
+        )
+
+    def render(
+        self, values: dict[str, str], *, to: str, headers: dict[str, str], date: str = ""
+    ) -> bytes | None:
+        """One recipient's message, or None where it must be built the full way (see module).
+        `headers`: the template's per-recipient headers filled in, and the Message-ID."""
+        template = self.template
+        plain = {name: values[name] for name in template.fields}
+        if any("\n" in value or "\r" in value for value in plain.values()):
+            return None
+        encoding = self.encoding
+        filled = {
+            placeholder(name).encode(): value.encode(encoding) for name, value in plain.items()
+        }
+        for name, value in html_values(template, values).items():
+            filled[placeholder(html_key(name)).encode()] = value.encode(encoding)
+        body = []
+        for chunk in self.body:
+            data = chunk.fill(filled) if chunk.has_fields else chunk.pieces[0]
+            if data is None:
+                return None
+            body.append(data)
+        named = {name.lower(): (name, value) for name, value in headers.items()}
+        named["to"] = ("To", to)
+        if self.adds_date:
+            named["date"] = ("Date", date or formatdate(localtime=settings.EMAIL_USE_LOCALTIME))
+        if self.subject_has_fields:
+            subject = template.message.subject
+            for name, value in plain.items():
+                subject = subject.replace(placeholder(name), value)
+            named["subject"] = ("Subject", subject)
+        if self.cte_per_recipient:
+            cte = "7bit" if body[0].isascii() else "8bit"
+            named["content-transfer-encoding"] = ("Content-Transfer-Encoding", cte)
+        out = [
+            line if isinstance(line, bytes) else header_line(*named[line], encoding)
+            for line in self.headers
+        ]
+        out.append(CRLF)
+        out.append(self.delimiter.join(body))
+        return b"".join(out)
+
+
+@dataclass(frozen=True)
+class WireMessage:
+    """A message already written as bytes (`Skeleton.render`), with its envelope."""
+
+    from_email: str
+    to: str
+    data: bytes
+    message_id: str
+
+
+_skeletons: OrderedDict[int, tuple[MessageTemplate, Skeleton | None]] = OrderedDict()
+# A worker sends a few templates at a time (a campaign's languages and variants).
+_SKELETONS_KEPT = 64
+
+
+def skeleton_of(template: MessageTemplate) -> Skeleton | None:
+    """The template's skeleton, built once per template object (streams keep their templates)."""
+    entry = _skeletons.get(id(template))
+    if entry is None or entry[0] is not template:
+        entry = (template, Skeleton.build(template))
+        _skeletons[id(template)] = entry
+        while len(_skeletons) > _SKELETONS_KEPT:
+            _skeletons.popitem(last=False)
+    return entry[1]
+
+
+def wire_message(
+    template: MessageTemplate, values: dict[str, str], *, to: str, message_id: str
+) -> WireMessage | None:
+    """One recipient's message as bytes from the template's skeleton, or None where it must be
+    built the full way (`fill`)."""
+    skeleton = skeleton_of(template)
+    if skeleton is None:
+        return None
+    headers = {**filled_headers(template, values), "Message-ID": message_id}
+    data = skeleton.render(values, to=to, headers=headers)
+    if data is None:
+        return None
+    return WireMessage(template.message.from_email, to, data, message_id)
+
+
+def _header_lines(head: bytes) -> list[bytes]:
+    """Each header with its folded continuation lines, CRLF-terminated."""
+    lines: list[bytes] = []
+    for line in head.split(CRLF)[:-1]:
+        if line[:1] in (b" ", b"\t") and lines:
+            lines[-1] += line + CRLF
+        else:
+            lines.append(line + CRLF)
+    return lines

@@ -229,6 +229,12 @@ ANYMAIL = {
     for key, value in env.ENVIRON.items()
     if key.startswith("ANYMAIL_") and key not in ("ANYMAIL_ESP", "ANYMAIL_WEBHOOK_SECRET")
 }
+# How long an ESP's HTTP API may take to accept a connection, and then to answer (each; anymail
+# passes it to requests). Given here rather than left to anymail's default so that it is a number
+# even when set from the environment (requests refuses a string), and so that a batch call that
+# hangs ends well within OUTBOUND_STALE_SECONDS; the batch sender then leaves its group for the
+# ESP's webhooks (core/outbound/esp_errors.py).
+ANYMAIL["REQUESTS_TIMEOUT"] = env.float("ANYMAIL_REQUESTS_TIMEOUT", default=30.0)
 ANYMAIL_WEBHOOK_SECRET = env("ANYMAIL_WEBHOOK_SECRET", default="")
 if ANYMAIL_WEBHOOK_SECRET:
     ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL_WEBHOOK_SECRET

@@ -21,8 +21,13 @@ in a group (anymail keys merge data by address). Per group:
    event to its row as for a single message) and `merge_headers` (List-Unsubscribe, Message-ID).
 4. In one commit (one UPDATE), each row `sent` with its own ESP message id
    (`anymail_status.recipients[address]`); a recipient the ESP refused inside the batch
-   (rejected, invalid) is marked refused alone. An error of the call itself puts the whole group
-   back (an attempt counted, `failed` after MAX_ATTEMPTS) and hands the rest of the batch back.
+   (rejected, invalid) is marked refused alone, one it failed to take goes back to the queue,
+   and one its answer leaves out stays handed over for the webhooks. An error of the call
+   itself hands the rest of the batch back and, for the group, depends on whether the ESP may
+   have taken it (`esp_errors`): refused by the ESP (4xx) or never posted, the group goes back
+   (an attempt counted, `failed` after MAX_ATTEMPTS); no answer or a 5xx, the group stays
+   handed over, uncertain as a whole, as a killed worker leaves it: the sweep gives the webhooks
+   OUTBOUND_UNCERTAIN_SECONDS and sends again only what the ESP never reported.
 
 Postmark merges per-recipient data only into templates stored at Postmark; its /email/batch takes
 up to 500 complete messages in one call, so for Postmark the fields are filled in while the
@@ -46,6 +51,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.utils import timezone
 
+from core.outbound.esp_errors import certainly_not_taken
 from core.outbound.handover import mark_rows_sent
 from core.outbound.marks import mark_failed_or_retry
 from core.outbound.marks import mark_refused
@@ -70,7 +76,8 @@ IN_GROUPS = "#groups"
 # Appended to `claimed_by` right before a group's call: the sweep then knows that every row of
 # that claim may have been handed over, not only its lowest id.
 HANDED_OVER = "#handed-over"
-# What anymail reports for a recipient the ESP took, and for one it refused.
+# What anymail reports for a recipient the ESP took (with a message id when "unknown"), and for
+# one it refused; anything else ("failed") it did not take.
 _TAKEN = {"sent", "queued", "unknown"}
 _REFUSED = {"rejected", "invalid"}
 
@@ -251,6 +258,15 @@ def _send_group(stream, rows, built, result, connection, esp: Esp) -> bool:
             mark_refused(stream, row, error=str(exc))
         return True
     except Exception as exc:
+        if not certainly_not_taken(exc):
+            # No answer, or a 5xx: the ESP may hold every message of the group. The rows stay
+            # handed over, as a killed worker leaves them, for the webhooks (`esp_errors`).
+            logger.exception(
+                "outbound: %s batch of %s may have reached the ESP; left for its webhooks",
+                stream.name,
+                len(wanted),
+            )
+            return False
         logger.exception("outbound: %s batch of %s could not be sent", stream.name, len(wanted))
         for row, _values in wanted:
             result.failed += mark_failed_or_retry(stream, row, error=str(exc))
@@ -310,22 +326,37 @@ def _recipient_status(statuses: dict, address: str):
 
 def _mark_group(stream, wanted, message, result) -> None:
     """Each row `sent` with its own ESP message id, in one UPDATE (`handover.mark_rows_sent`, as
-    the SMTP groups are marked); a recipient refused inside the batch alone."""
+    the SMTP groups are marked); a recipient refused inside the batch alone, and one the ESP
+    says it failed to take back to the queue. A recipient the answer does not mention (or, as
+    anymail's Postmark backend reports it, mentions as "unknown" without a message id) may or
+    may not have been taken: its row stays handed over for the webhooks, like a lost answer."""
     statuses = getattr(getattr(message, "anymail_status", None), "recipients", None) or {}
-    taken, refused = [], []
+    taken, refused, failed, unreported = [], [], [], []
     for row, _values in wanted:
         status = _recipient_status(statuses, row.email)
-        if status is not None and status.status in _REFUSED:
+        if status is None or (status.status == "unknown" and not status.message_id):
+            unreported.append(row)
+        elif status.status in _REFUSED:
             refused.append((row, status.status))
-            continue
-        if status is not None and status.status not in _TAKEN:
-            logger.warning("outbound: %s %s: the ESP said %s", stream.name, row.pk, status.status)
-        esp_id = status.message_id if status is not None else None
-        taken.append((row, str(esp_id or message.merge_headers[row.email]["Message-ID"])[:255]))
+        elif status.status not in _TAKEN:
+            failed.append((row, status.status))
+        else:
+            esp_id = status.message_id or message.merge_headers[row.email]["Message-ID"]
+            taken.append((row, str(esp_id)[:255]))
     result.sent += mark_rows_sent(stream, taken, timezone.now())
     for row, status in refused:
         result.refused += 1
         mark_refused(stream, row, error=f"the ESP refused the address ({status})")
+    for row, status in failed:
+        result.failed += mark_failed_or_retry(stream, row, error=f"the ESP said {status}")
+    if unreported:
+        logger.warning(
+            "outbound: %s: the ESP's answer left out %s of %s; left for its webhooks: %s",
+            stream.name,
+            len(unreported),
+            len(wanted),
+            [row.pk for row in unreported],
+        )
 
 
 # --- Postmark -------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """ESP batch sending through a real worker process and the fake Postmark API on loopback: a
 newsletter and a wave go out in a few calls, each recipient once with their own id; a worker
-SIGKILLed while the ESP holds a group is settled by the ESP's webhooks, and nobody is missed or
-mailed twice."""
+SIGKILLed while the ESP holds a group, or a call whose answer never comes in time, is settled by
+the ESP's webhooks, and nobody is missed or mailed twice."""
 
 import base64
 import collections
@@ -23,6 +23,7 @@ from tests.members.factories import MemberFactory
 from tests.members.factories import StaffUserFactory
 from tests.newsletters.factories import NewsletterFactory
 from tests.support.fake_esp import FakeEsp
+from tests.support.fake_esp import Misbehaviour
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -170,3 +171,39 @@ def test_a_worker_killed_while_the_esp_holds_a_group_misses_nobody_and_mails_nob
         f"killed after {in_flight_before} calls, {len(taken_at_kill)} taken, "
         f"{unmarked} of them unmarked at the kill"
     )
+
+
+def test_a_call_whose_answer_never_comes_in_time_is_settled_by_the_webhooks_not_sent_again(
+    start_worker, fake_esp, tmp_path, client, settings
+):
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+    newsletter, members = start_newsletter(100)
+    # The ESP takes the first group of 20 and answers only after the worker stopped waiting
+    # (ANYMAIL_REQUESTS_TIMEOUT from the environment, as an operator sets it).
+    fake_esp.misbehave(Misbehaviour(take=True, hang=3.0))
+    start_with_beat(
+        start_worker, tmp_path, OUTBOUND_ESP_BATCH_SIZE="20", ANYMAIL_REQUESTS_TIMEOUT="1"
+    )
+
+    newsletters_send_due.delay()
+    # Webhooks come after delivery, seconds to minutes later: none before the ESP has taken a
+    # hundred messages (the first group again among them, had the worker sent it twice).
+    fake_esp.wait_for(100, timeout=60)
+    reported: set[str] = set()
+
+    def done() -> bool:
+        for item in fake_esp.accepted:  # the ESP's webhooks, for everything it took
+            if item.message_id not in reported:
+                reported.add(item.message_id)
+                report_delivery(client, item)
+        return Newsletter.objects.get(pk=newsletter.pk).status == "sent"
+
+    wait_until(done, timeout=120)
+
+    counts = collections.Counter(item.address for item in fake_esp.accepted)
+    assert set(counts) == {member.email for member in members}, "somebody was left out"
+    assert max(counts.values()) == 1, [address for address, n in counts.items() if n > 1]
+    accepted = {item.address: item for item in fake_esp.accepted}
+    for delivery in Delivery.objects.all():
+        assert delivery.status == "sent"
+        assert delivery.esp_message_id == accepted[delivery.email].message_id

@@ -7,6 +7,12 @@ and bodies as that recipient gets them, merge fields filled in) and can refuse c
 inside a batch (`refuse`), as Postmark does for an inactive recipient. A call is recorded before
 the delay: like a real ESP, it has taken the messages even if the caller dies waiting.
 
+It can also misbehave as a real ESP sometimes does, for the next calls (`misbehave`): take the
+messages and never answer in time (`hang` past the client's timeout), take them and drop the
+connection unanswered (`drop`), answer an error status having taken them or not (`status`,
+`take`); and take a recipient but leave it out of the answer (`forget`). The test then posts
+the webhooks for what `accepted` holds, as the ESP would.
+
     with FakeEsp(delay=0.5) as esp:
         env = esp.postmark_env()      # or esp.mailgun_env(): for a worker's environment
         ...
@@ -35,6 +41,16 @@ _MAILGUN_PATH = re.compile(r"^/v3/(?P<domain>[^/]+)/messages$")
 
 
 @dataclass(frozen=True)
+class Misbehaviour:
+    """What the fake does with one call instead of answering it normally."""
+
+    take: bool = True  # the ESP keeps the call's messages (they are recorded as accepted)
+    status: int | None = None  # answer this HTTP status with an error body
+    hang: float = 0.0  # seconds to wait before answering (past the client's timeout)
+    drop: bool = False  # close the connection without any answer
+
+
+@dataclass(frozen=True)
 class Accepted:
     esp: str
     address: str
@@ -56,6 +72,8 @@ class FakeEsp:
         self.port: int | None = None
         self._accepted: list[Accepted] = []
         self._refused: set[str] = set()
+        self._forgotten: dict[str, bool] = {}  # address: whether it is taken all the same
+        self._misbehaviours: list[Misbehaviour] = []
         self._calls: list[tuple[str, int]] = []  # (path, recipients)
         self.call_times: list[float] = []  # time.monotonic() of each call's arrival
         self._lock = threading.Lock()
@@ -126,6 +144,30 @@ class FakeEsp:
         with self._lock:
             self._refused.update(address.lower() for address in addresses)
 
+    def forget(self, *addresses: str, take: bool = True) -> None:
+        """These addresses are left out of the answer to a batch call, taken all the same (the
+        webhooks will tell) or not (nothing ever will)."""
+        with self._lock:
+            self._forgotten.update({address.lower(): take for address in addresses})
+
+    def forget_nobody(self) -> None:
+        with self._lock:
+            self._forgotten.clear()
+
+    def misbehave(self, misbehaviour: Misbehaviour, times: int = 1) -> None:
+        """The next `times` calls get `misbehaviour` instead of a normal answer."""
+        with self._lock:
+            self._misbehaviours.extend([misbehaviour] * times)
+
+    def _next_misbehaviour(self) -> Misbehaviour | None:
+        with self._lock:
+            return self._misbehaviours.pop(0) if self._misbehaviours else None
+
+    def _forgotten_taken(self, address: str) -> bool | None:
+        """None for an address not forgotten; else whether it is taken all the same."""
+        with self._lock:
+            return self._forgotten.get(address.lower())
+
     # --- what it saw ---------------------------------------------------------------------------
 
     @property
@@ -172,17 +214,26 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
+        accepted: list[Accepted] = []
         try:
             if self.path in ("/email", "/email/batch"):
-                status, answer = self._postmark(json.loads(body))
+                status, answer, accepted = self._postmark(json.loads(body))
             elif (match := _MAILGUN_PATH.match(self.path)) is not None:
-                status, answer = self._mailgun(match["domain"], body)
+                status, answer, accepted = self._mailgun(match["domain"], body)
             else:
                 status, answer = 404, {"message": f"no such API: {self.path}"}
         except Exception as exc:  # a malformed call: say so, as an ESP does
             status, answer = 400, {"ErrorCode": 300, "Message": f"bad request: {exc}"}
-        if self.fake.delay:
-            time.sleep(self.fake.delay)
+        misbehaviour = self.fake._next_misbehaviour() or Misbehaviour()
+        self.fake._take(self.path, accepted if misbehaviour.take else [])
+        if misbehaviour.status is not None:
+            status = misbehaviour.status
+            answer = {"ErrorCode": status, "Message": "fake ESP trouble", "message": "trouble"}
+        if self.fake.delay or misbehaviour.hang:
+            time.sleep(self.fake.delay + misbehaviour.hang)
+        if misbehaviour.drop:
+            self.close_connection = True
+            return
         payload = json.dumps(answer).encode()
         try:
             self.send_response(status)
@@ -196,7 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- Postmark ------------------------------------------------------------------------------
 
-    def _postmark(self, data) -> tuple[int, object]:
+    def _postmark(self, data) -> tuple[int, object, list[Accepted]]:
         batch = isinstance(data, list)
         messages = data if batch else [data]
         answers, accepted = [], []
@@ -214,6 +265,9 @@ class _Handler(BaseHTTPRequestHandler):
                     }
                 )
                 continue
+            forgotten = self.fake._forgotten_taken(addr_spec) if batch else None
+            if forgotten is False:
+                continue
             message_id = str(uuid.uuid4())
             accepted.append(
                 Accepted(
@@ -228,6 +282,8 @@ class _Handler(BaseHTTPRequestHandler):
                     tag=message.get("Tag", ""),
                 )
             )
+            if forgotten:
+                continue
             answers.append(
                 {
                     "To": address,
@@ -237,15 +293,14 @@ class _Handler(BaseHTTPRequestHandler):
                     "Message": "OK",
                 }
             )
-        self.fake._take("/email/batch" if batch else "/email", accepted)
         if batch:
-            return 200, answers
+            return 200, answers, accepted
         (answer,) = answers
-        return (200 if answer["ErrorCode"] == 0 else 422), answer
+        return (200 if answer["ErrorCode"] == 0 else 422), answer, accepted
 
     # --- Mailgun -------------------------------------------------------------------------------
 
-    def _mailgun(self, domain: str, body: bytes) -> tuple[int, object]:
+    def _mailgun(self, domain: str, body: bytes) -> tuple[int, object, list[Accepted]]:
         form = _form(self.headers.get("Content-Type", ""), body)
         recipients = [
             email.utils.parseaddr(address)[1]
@@ -283,8 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
                     tag=(form.get("o:tag") or [""])[0],
                 )
             )
-        self.fake._take(self.path, accepted)
-        return 200, {"id": message_id, "message": "Queued. Thank you."}
+        return 200, {"id": message_id, "message": "Queued. Thank you."}, accepted
 
 
 def _form(content_type: str, body: bytes) -> dict[str, list[str]]:

@@ -9,26 +9,23 @@ Run by `make bench` (which sets DATABASE_URL and CELERY_BROKER_URL). Creates a s
 (what beat does) until the sink has every digest. Prints `bench: <name> <value> <unit>` lines.
 """
 
-import contextlib
 import datetime
 import os
 import sys
 import time
-from pathlib import Path
 
+from harness import LANGUAGES
 from harness import add_members
-from harness import start_sink
-from harness import start_worker
+from harness import assert_each_once
+from harness import bench
+from harness import mail_benchmark
 from harness import tree_cpu_seconds
 from harness import tree_rss
-from scratch import scratch_database
+from harness import wait_for_messages
+from harness import wait_for_sent
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 BENCH_DB = "norec_bench_digest"
 MEMBERS = int(os.environ.get("BENCH_DIGEST_MEMBERS", "12000"))
-TICK_SECONDS = 15.0
-LANGUAGES = ["en", "fr", "es", "pt"]
 
 
 def add_community(count: int) -> None:
@@ -72,32 +69,23 @@ def add_community(count: int) -> None:
 
 
 def main() -> int:
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    scratch = contextlib.ExitStack()
-    scratch.enter_context(scratch_database(BENCH_DB))
-    worker = None
-    controller = None
-    try:
-        import django
-
-        django.setup()
+    with mail_benchmark(BENCH_DB) as run:
         import psutil
-        from django.core.management import call_command
-        from django.db import connections
         from django.utils import timezone
 
         from community import digests
         from community.models import DigestDelivery
         from core.tasks import outbound_tick
 
-        call_command("migrate", verbosity=0)
         add_members(MEMBERS, LANGUAGES)
         add_community(MEMBERS)
-
-        controller, handler, port = start_sink()
-        worker = start_worker(database_url=os.environ["DATABASE_URL"], smtp_port=port)
+        handler, port = run.sink()
+        worker = run.worker(smtp_port=port)
         process = psutil.Process(worker.pid)
-        idle_single, _ = tree_rss(process)
+        peak = [tree_rss(process)[0]]  # the largest process, at rest
+
+        def sample_rss():
+            peak[0] = max(peak[0], tree_rss(process)[0])
 
         today = digests.today_local(timezone.now())
         monday = today + datetime.timedelta(days=7 - today.weekday())
@@ -107,41 +95,21 @@ def main() -> int:
         materialised = time.perf_counter() - started
         assert made == MEMBERS, f"{made} digests made for {MEMBERS} members"
         outbound_tick.delay()
-        peak_single = idle_single
-        next_tick = started + TICK_SECONDS
-        deadline = started + 900
-        while handler.count < MEMBERS and time.perf_counter() < deadline:
-            time.sleep(0.2)
-            peak_single = max(peak_single, tree_rss(process)[0])
-            if time.perf_counter() >= next_tick:  # what beat does
-                outbound_tick.delay()
-                next_tick += TICK_SECONDS
-        while (
-            DigestDelivery.objects.filter(status="sent").count() < MEMBERS
-            and time.perf_counter() < deadline
-        ):
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
+        waiting = {"started": started, "worker": worker}
+        wait_for_messages(handler, MEMBERS, beat=True, while_waiting=sample_rss, **waiting)
+        rows = DigestDelivery.objects.all()
+        elapsed = wait_for_sent(rows, MEMBERS, poll=0.05, **waiting)
         worker_cpu = tree_cpu_seconds(process) - cpu_before
-        assert handler.count == MEMBERS, f"only {handler.count} of {MEMBERS} arrived"
-        twice = [address for address, times in handler.recipients.items() if times > 1]
-        assert not twice, f"{len(twice)} recipients got it twice"
+        assert_each_once(handler, MEMBERS)
         assert digests.digest_start(frequency="weekly", day=monday) == 0  # idempotent
 
         size = handler.bytes / MEMBERS
         print(f"sent {MEMBERS} digests in {elapsed:.1f} s, {size:.0f} bytes each")
-        print(f"bench: digest_materialise_s {materialised:.1f} s")
-        print(f"bench: digest_{MEMBERS}_s {elapsed:.1f} s")
-        print(f"bench: digest_messages_per_s {MEMBERS / elapsed:.0f} messages/s")
-        print(f"bench: digest_worker_cpu_ms_per_message {worker_cpu * 1000 / MEMBERS:.2f} ms")
-        print(f"bench: digest_worker_peak_rss_mb {peak_single / 2**20:.0f} MB")
-        connections.close_all()
-    finally:
-        if worker is not None:
-            worker.stop()
-        if controller is not None:
-            controller.stop()
-        scratch.close()
+        bench("digest_materialise_s", materialised, "s", 1)
+        bench(f"digest_{MEMBERS}_s", elapsed, "s", 1)
+        bench("digest_messages_per_s", MEMBERS / elapsed, "messages/s")
+        bench("digest_worker_cpu_ms_per_message", worker_cpu * 1000 / MEMBERS, "ms", 2)
+        bench("digest_worker_peak_rss_mb", peak[0] / 2**20, "MB")
     return 0
 
 

@@ -13,149 +13,60 @@ the sink has every message. Prints `bench: <name> <value> <unit>` lines: message
 "send now" to the last message, and the worker's peak memory (resident set size).
 """
 
-import contextlib
 import os
 import sys
 import time
-from pathlib import Path
 
+from harness import LANGUAGES as ALL_LANGUAGES
+from harness import VARIANTS
 from harness import add_members
-from harness import start_sink
-from harness import start_worker
+from harness import assert_each_once
+from harness import bench
+from harness import mail_benchmark
+from harness import make_newsletter
 from harness import tree_cpu_seconds
 from harness import tree_rss
+from harness import wait_for_messages
+from harness import wait_for_sent
 from memory import TreePssPeak
-from scratch import scratch_database
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 # Another name when two checkouts bench at once (each run drops and re-creates its database).
 BENCH_DB = os.environ.get("BENCH_NEWSLETTER_DB", "norec_bench_newsletter")
 MEMBERS = int(os.environ.get("BENCH_NEWSLETTER_MEMBERS", "12000"))
 MONOLINGUAL = os.environ.get("BENCH_NEWSLETTER_MONOLINGUAL", "") == "1"
-LANGUAGES = ["en"] if MONOLINGUAL else ["en", "fr", "es", "pt"]
-TICK_SECONDS = 15.0
-BODY = """## News from the network
-
-This month **forty** former participants registered. Read their stories on
-[the website](https://www.norec.no/), and keep your profile up to date.
-
-![A meeting in Nairobi](https://www.norec.no/images/nairobi.jpg)
-
-- A webinar on climate and health
-- A physical meeting in Kathmandu
-- New e-learning on project management
-
-> "The exchange taught me to listen first." (Grace, Malawi 2019)
-"""
-VARIANTS = {
-    "fr": (
-        "Des nouvelles du réseau",
-        """## Des nouvelles du réseau
-
-Ce mois-ci, **quarante** anciens participants se sont inscrits. Lisez leurs histoires sur
-[le site](https://www.norec.no/) et tenez votre profil à jour.
-
-![Une rencontre à Nairobi](https://www.norec.no/images/nairobi.jpg)
-
-- Un webinaire sur le climat et la santé
-- Une rencontre en présentiel à Katmandou
-- Une nouvelle formation en ligne à la gestion de projet
-
-> « L'échange m'a appris à écouter d'abord. » (Grace, Malawi 2019)
-""",
-    ),
-    "pt": (
-        "Notícias da rede",
-        """## Notícias da rede
-
-Este mês registaram-se **quarenta** antigos participantes. Leia as suas histórias
-[no site](https://www.norec.no/) e mantenha o seu perfil atualizado.
-
-![Um encontro em Nairobi](https://www.norec.no/images/nairobi.jpg)
-
-- Um webinário sobre clima e saúde
-- Um encontro presencial em Katmandu
-- Uma nova formação online em gestão de projetos
-
-> «O intercâmbio ensinou-me a ouvir primeiro.» (Grace, Malawi 2019)
-""",
-    ),
-}
+LANGUAGES = ["en"] if MONOLINGUAL else ALL_LANGUAGES
 
 
 def main() -> int:
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    scratch = contextlib.ExitStack()
-    scratch.enter_context(scratch_database(BENCH_DB))
-    worker = None
-    controller = None
-    try:
-        import django
-
-        django.setup()
+    with mail_benchmark(BENCH_DB) as run:
         import psutil
-        from django.core.management import call_command
-        from django.db import connections
-        from django.utils import timezone
 
-        from core.tasks import outbound_tick
         from newsletters import services
         from newsletters.models import Delivery
-        from newsletters.models import Newsletter
 
-        call_command("migrate", verbosity=0)
         add_members(MEMBERS, LANGUAGES)
-
-        controller, handler, port = start_sink()
-        worker = start_worker(database_url=os.environ["DATABASE_URL"], smtp_port=port)
+        handler, port = run.sink()
+        worker = run.worker(smtp_port=port)
         process = psutil.Process(worker.pid)
-        idle_single, idle_tree = tree_rss(process)
+        peak = list(tree_rss(process))  # (largest process, whole tree) at rest
 
-        newsletter = Newsletter.objects.create(
-            subject="News from the network",
-            month=timezone.localdate().replace(day=1),
-            body=BODY,
-            include_activities=True,
-            rate_per_hour=0,  # throttling off
-        )
-        if not MONOLINGUAL:
-            # Imported here: the monolingual run also works on code from before variants existed.
-            from newsletters.models import NewsletterVariant
+        def sample_rss():
+            peak[:] = map(max, peak, tree_rss(process))
 
-            for language, (subject, body) in VARIANTS.items():
-                NewsletterVariant.objects.create(
-                    newsletter=newsletter, language=language, subject=subject, body=body
-                )
+        newsletter = make_newsletter(variants=None if MONOLINGUAL else VARIANTS)
         pss = TreePssPeak(worker.pid).start()
         cpu_before = tree_cpu_seconds(process)
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
         # "Send now": the worker prepares the deliveries, then starts its batches.
         services.newsletter_schedule(newsletter=newsletter, actor=None)
-        peak_single, peak_tree = idle_single, idle_tree
-        next_tick = started + TICK_SECONDS
-        deadline = started + 900
-        while handler.count < MEMBERS and time.perf_counter() < deadline:
-            time.sleep(0.2)
-            single, tree = tree_rss(process)
-            peak_single, peak_tree = max(peak_single, single), max(peak_tree, tree)
-            if time.perf_counter() >= next_tick:  # what beat does
-                outbound_tick.delay()
-                next_tick += TICK_SECONDS
-        # The last rows are marked sent a moment after the sink has their message.
-        while (
-            Delivery.objects.filter(status="sent").count() < MEMBERS
-            and time.perf_counter() < deadline
-        ):
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
+        waiting = {"started": started, "worker": worker}
+        wait_for_messages(handler, MEMBERS, beat=True, while_waiting=sample_rss, **waiting)
+        rows = Delivery.objects.filter(newsletter=newsletter)
+        elapsed = wait_for_sent(rows, MEMBERS, poll=0.05, **waiting)
         worker_cpu = tree_cpu_seconds(process) - cpu_before
         pss.stop()
-        assert handler.count == MEMBERS, f"only {handler.count} of {MEMBERS} arrived"
-        twice = [address for address, times in handler.recipients.items() if times > 1]
-        assert not twice, f"{len(twice)} recipients got it twice"
-        assert Delivery.objects.filter(status="sent").count() == MEMBERS
+        assert_each_once(handler, MEMBERS)
 
         size = handler.bytes / MEMBERS
         print(f"sent {MEMBERS} messages in {elapsed:.1f} s, {size:.0f} bytes each")
@@ -163,22 +74,15 @@ def main() -> int:
             f"readers' languages: {', '.join(LANGUAGES)}; "
             f"variants: {', '.join(newsletter.variants.values_list('language', flat=True)) or '-'}"
         )
-        print(f"bench: newsletter_messages_per_s {MEMBERS / elapsed:.0f} messages/s")
-        print(f"bench: newsletter_{MEMBERS}_s {elapsed:.1f} s")
+        bench("newsletter_messages_per_s", MEMBERS / elapsed, "messages/s")
+        bench(f"newsletter_{MEMBERS}_s", elapsed, "s", 1)
         # CPU per message is what the machine's other load does not change: on an otherwise idle
         # 2-core machine the worker alone could send about 2000 / this figure messages a second.
-        print(f"bench: newsletter_worker_cpu_ms_per_message {worker_cpu * 1000 / MEMBERS:.2f} ms")
+        bench("newsletter_worker_cpu_ms_per_message", worker_cpu * 1000 / MEMBERS, "ms", 2)
         print(f"load average before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
-        print(f"bench: newsletter_worker_peak_rss_mb {peak_single / 2**20:.0f} MB")
-        print(f"bench: newsletter_worker_tree_peak_rss_mb {peak_tree / 2**20:.0f} MB")
-        print(f"bench: newsletter_worker_tree_pss_mb_{MEMBERS} {pss.peak_mb:.0f} MB")
-        connections.close_all()
-    finally:
-        if worker is not None:
-            worker.stop()
-        if controller is not None:
-            controller.stop()
-        scratch.close()
+        bench("newsletter_worker_peak_rss_mb", peak[0] / 2**20, "MB")
+        bench("newsletter_worker_tree_peak_rss_mb", peak[1] / 2**20, "MB")
+        bench(f"newsletter_worker_tree_pss_mb_{MEMBERS}", pss.peak_mb, "MB")
     return 0
 
 

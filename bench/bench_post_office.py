@@ -26,9 +26,9 @@ change. `BENCH_SMTP_COUNT` changes N (default 12,000). Fails unless every recipi
 message each time.
 """
 
-import contextlib
 import email
 import email.policy
+import json
 import os
 import resource
 import subprocess
@@ -38,104 +38,67 @@ import textwrap
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
-from urllib.parse import urlunsplit
 
-from bench_newsletter import BODY
-from bench_newsletter import VARIANTS
+from harness import LANGUAGES
+from harness import VARIANTS
 from harness import add_members
+from harness import assert_each_once
+from harness import bench
+from harness import mail_benchmark
+from harness import make_newsletter
 from harness import make_roster
-from harness import start_sink
-from harness import start_worker
+from harness import make_wave
 from harness import tree_cpu_seconds
-from scratch import scratch_database
+from harness import wait_for_messages
+from harness import wait_for_sent
+from scratch import server_sql
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 COUNT = int(os.environ.get("BENCH_SMTP_COUNT", "12000"))
-LANGUAGES = ["en", "fr", "es", "pt"]
-TICK_SECONDS = 15.0
 # Outside the checkout: the project's own checks walk its files.
 VENV = Path(tempfile.gettempdir()) / "norec-bench-post-office-venv"
 PO_REQUIREMENTS = ["django==5.2.*", "django-post_office", "psycopg2-binary"]
 PO_DB = "norec_bench_post_office" + os.environ.get("BENCH_DB_SUFFIX", "")
 
 
-def wait_sent(handler, count, rows, started, process):
-    """Tick as beat does until the sink has `count` messages and `rows` are all marked sent;
-    returns (seconds, worker CPU seconds) from `started`."""
-    from core.tasks import outbound_tick
-
-    next_tick = started + TICK_SECONDS
-    deadline = started + max(900, count / 10)
-    while handler.count < count and time.perf_counter() < deadline:
-        time.sleep(0.1)
-        if time.perf_counter() >= next_tick:
-            outbound_tick.delay()
-            next_tick += TICK_SECONDS
-    while rows.filter(status="sent").count() < count and time.perf_counter() < deadline:
-        time.sleep(0.05)
-    elapsed = time.perf_counter() - started
-    assert handler.count == count, f"only {handler.count} of {count} arrived"
-    assert max(handler.recipients.values()) == 1, "somebody got it twice"
-    assert rows.filter(status="sent").count() == count
-    return elapsed, tree_cpu_seconds(process)
+def timed_send(handler, worker, rows, launch) -> tuple[float, float]:
+    """(seconds, worker CPU seconds) from `launch()` until the sink has COUNT messages, each to
+    another recipient, and `rows` are all marked sent; beat's tick simulated."""
+    handler.reset()
+    cpu = tree_cpu_seconds(worker.pid)
+    started = time.perf_counter()
+    launch()
+    waiting = {"started": started, "limit": max(900, COUNT / 10), "worker": worker}
+    wait_for_messages(handler, COUNT, beat=True, **waiting)
+    elapsed = wait_for_sent(rows, COUNT, poll=0.05, **waiting)
+    assert_each_once(handler, COUNT)
+    return elapsed, tree_cpu_seconds(worker.pid) - cpu
 
 
-def send_newsletter(handler, process):
-    from django.utils import timezone
-
+def send_newsletter(handler, worker):
     from newsletters import services
     from newsletters.models import Delivery
-    from newsletters.models import Newsletter
-    from newsletters.models import NewsletterVariant
 
-    newsletter = Newsletter.objects.create(
-        subject="News from the network",
-        month=timezone.localdate().replace(day=1),
-        body=BODY,
-        include_activities=True,
-        rate_per_hour=0,
+    newsletter = make_newsletter(variants=VARIANTS)
+    rows = Delivery.objects.filter(newsletter=newsletter)
+    return timed_send(
+        handler,
+        worker,
+        rows,
+        lambda: services.newsletter_schedule(newsletter=newsletter, actor=None),
     )
-    for language, (subject, body) in VARIANTS.items():
-        NewsletterVariant.objects.create(
-            newsletter=newsletter, language=language, subject=subject, body=body
-        )
-    cpu = tree_cpu_seconds(process)
-    started = time.perf_counter()
-    services.newsletter_schedule(newsletter=newsletter, actor=None)
-    elapsed, cpu_after = wait_sent(
-        handler, COUNT, Delivery.objects.filter(newsletter=newsletter), started, process
-    )
-    return elapsed, cpu_after - cpu
 
 
-def send_wave(handler, process):
-    from datetime import time as clock
-
-    from django.utils import timezone
-
+def send_wave(handler, worker):
     from invitations import services
     from invitations.models import Invitation
-    from invitations.models import Wave
 
-    wave = Wave.objects.create(
-        name="Benchmark",
-        home_countries=["ZM"],
-        starts_at=timezone.now(),
-        rate_per_hour=0,
-        batch_size=500,
-        window_start=clock(0, 0),
-        window_end=clock(0, 0),
-        window_weekdays=list(range(7)),
-    )
-    cpu = tree_cpu_seconds(process)
-    started = time.perf_counter()
-    created = services.wave_launch(wave=wave, actor=None)
-    assert created == COUNT, created
-    elapsed, cpu_after = wait_sent(
-        handler, COUNT, Invitation.objects.filter(wave=wave), started, process
-    )
-    return elapsed, cpu_after - cpu
+    wave = make_wave(country="ZM")
+
+    def launch():
+        created = services.wave_launch(wave=wave, actor=None)
+        assert created == COUNT, created
+
+    return timed_send(handler, worker, Invitation.objects.filter(wave=wave), launch)
 
 
 # --- django-post_office -----------------------------------------------------------------------
@@ -150,16 +113,6 @@ def post_office_python() -> Path:
             check=True,
         )
     return python
-
-
-def server_sql(url: str, sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(sql)
-    conn.close()
 
 
 def write_settings(folder: Path, database_url: str, smtp_port: int) -> None:
@@ -224,8 +177,6 @@ def parts_of(sample: bytes) -> tuple[str, str, str]:
 
 def post_office_send(python: Path, folder: Path, handler, sample: bytes) -> tuple[float, float]:
     """(seconds, CPU seconds) for post_office to send COUNT mails like `sample`."""
-    import json
-
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "po_settings",
@@ -262,49 +213,32 @@ def post_office_send(python: Path, folder: Path, handler, sample: bytes) -> tupl
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    assert handler.count == COUNT, f"post_office: {handler.count} of {COUNT} arrived"
-    assert max(handler.recipients.values()) == 1
+    assert_each_once(handler, COUNT)
     return elapsed, cpu
 
 
 def main() -> int:
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
     python = post_office_python()
-    scratch = contextlib.ExitStack()
-    url = scratch.enter_context(scratch_database("norec_bench_smtp"))
-    worker = controller = None
-    try:
-        import django
-
-        django.setup()
-        import psutil
-        from django.core.management import call_command
-        from django.db import connections
-
-        call_command("migrate", verbosity=0)
+    with mail_benchmark("norec_bench_smtp") as run:
         add_members(COUNT, LANGUAGES)
         make_roster(COUNT, country="ZM", languages=LANGUAGES)
-        controller, handler, port = start_sink()
-        worker = start_worker(database_url=url, smtp_port=port)
-        process = psutil.Process(worker.pid)
+        handler, port = run.sink()
+        worker = run.worker(smtp_port=port)
 
         loads = [os.getloadavg()[0]]
-        newsletter_s, newsletter_cpu = send_newsletter(handler, process)
+        newsletter_s, newsletter_cpu = send_newsletter(handler, worker)
         newsletter_sample, newsletter_size = handler.sample, handler.bytes / COUNT
-        handler.reset()
         loads.append(os.getloadavg()[0])
-        wave_s, wave_cpu = send_wave(handler, process)
+        wave_s, wave_cpu = send_wave(handler, worker)
         wave_sample, wave_size = handler.sample, handler.bytes / COUNT
         worker.stop()
-        worker = None
-        connections.close_all()
 
         loads.append(os.getloadavg()[0])
         folder = Path(tempfile.mkdtemp(prefix="bench-post-office-"))
-        server_sql(url, f"DROP DATABASE IF EXISTS {PO_DB} WITH (FORCE)")
-        server_sql(url, f"CREATE DATABASE {PO_DB}")
+        server_sql(f"DROP DATABASE IF EXISTS {PO_DB} WITH (FORCE)")
+        server_sql(f"CREATE DATABASE {PO_DB}")
         try:
-            write_settings(folder, url, port)
+            write_settings(folder, run.url, port)
             po_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "po_settings"}
             po_env["PYTHONPATH"] = str(folder)
             subprocess.run(
@@ -318,38 +252,28 @@ def main() -> int:
             po_inv_s, po_inv_cpu = post_office_send(python, folder, handler, wave_sample)
             po_inv_size = handler.bytes / COUNT
         finally:
-            server_sql(url, f"DROP DATABASE IF EXISTS {PO_DB} WITH (FORCE)")
+            server_sql(f"DROP DATABASE IF EXISTS {PO_DB} WITH (FORCE)")
         loads.append(os.getloadavg()[0])
-
-        def per_s(seconds):
-            return COUNT / seconds
 
         print(
             f"{COUNT} messages each; bytes per message: newsletter {newsletter_size:.0f}, "
             f"post_office like it {po_size:.0f}; invitation {wave_size:.0f}, "
             f"post_office like it {po_inv_size:.0f}"
         )
-        print(f"bench: smtp_newsletter_per_s {per_s(newsletter_s):.0f} messages/s")
-        print(f"bench: smtp_invitation_per_s {per_s(wave_s):.0f} messages/s")
-        print(f"bench: post_office_per_s {per_s(po_s):.0f} messages/s")
-        print(f"bench: post_office_invitation_per_s {per_s(po_inv_s):.0f} messages/s")
-        print(f"bench: smtp_newsletter_ratio {po_s / newsletter_s:.2f} x")
-        print(f"bench: smtp_invitation_ratio {po_inv_s / wave_s:.2f} x")
+        bench("smtp_newsletter_per_s", COUNT / newsletter_s, "messages/s")
+        bench("smtp_invitation_per_s", COUNT / wave_s, "messages/s")
+        bench("post_office_per_s", COUNT / po_s, "messages/s")
+        bench("post_office_invitation_per_s", COUNT / po_inv_s, "messages/s")
+        bench("smtp_newsletter_ratio", po_s / newsletter_s, "x", 2)
+        bench("smtp_invitation_ratio", po_inv_s / wave_s, "x", 2)
         for name, cpu in [
             ("smtp_newsletter", newsletter_cpu),
             ("smtp_invitation", wave_cpu),
             ("post_office", po_cpu),
             ("post_office_invitation", po_inv_cpu),
         ]:
-            print(f"bench: {name}_cpu_ms_per_message {cpu * 1000 / COUNT:.2f} ms")
+            bench(f"{name}_cpu_ms_per_message", cpu * 1000 / COUNT, "ms", 2)
         print("load average (1 min) at each phase: " + " / ".join(f"{x:.1f}" for x in loads))
-        connections.close_all()
-    finally:
-        if worker is not None:
-            worker.stop()
-        if controller is not None:
-            controller.stop()
-        scratch.close()
     return 0
 
 

@@ -3,8 +3,9 @@
 Run by `make bench` (which sets DATABASE_URL and CELERY_BROKER_URL). Creates a scratch database
 `norec_bench_send`, fills it with a roster (one exchange each), launches a wave with throttling off
 and its window always open, and lets a real `celery worker` (prefork, concurrency 2, the same
-command as production) send it over SMTP to an aiosmtpd sink in this process. Two batch chains run
-at once, as after the second beat tick in production. Prints `bench: <name> <value> <unit>` lines:
+command and settings as production) send it over SMTP to an aiosmtpd sink in this process. Two
+batch chains run at once, as after the second beat tick in production. Prints
+`bench: <name> <value> <unit>` lines:
 
 - `send_materialise_12000_s`: launching the wave (one invitation row per participant)
 - `send_messages_per_s`: messages handed to the SMTP server per second, launch to last message
@@ -20,112 +21,23 @@ count). Every recipient must have received exactly one message, or the benchmark
 """
 
 import argparse
-import contextlib
-import os
 import sys
-import threading
 import time
-from pathlib import Path
 
+from harness import assert_each_once
+from harness import bench
+from harness import mail_benchmark
+from harness import make_roster
+from harness import make_wave
+from harness import start_sink  # noqa: F401 (bench_prepare_memory.py takes it from here)
 from harness import tree_cpu_seconds
+from harness import tree_rss
+from harness import wait_for_messages
+from harness import wait_until
 from memory import TreePssPeak
-from scratch import scratch_database
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 BENCH_DB = "norec_bench_send"
 BATCH_SIZE = 500
-
-
-class CountingHandler:
-    """An SMTP sink that only counts recipients (parsing every message would make the sink,
-    not the sender, the thing measured)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.per_recipient: dict[str, int] = {}
-        self.total = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            for rcpt in envelope.rcpt_tos:
-                self.per_recipient[rcpt] = self.per_recipient.get(rcpt, 0) + 1
-            self.total += 1
-        return "250 OK"
-
-
-def start_sink():
-    from aiosmtpd.controller import Controller
-
-    from tests.support.smtp import free_port
-
-    handler = CountingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    return controller, handler, port
-
-
-def tree_rss(pid: int) -> tuple[int, int]:
-    """(total, largest single process) RSS of the worker and its pool children."""
-    import psutil
-
-    try:
-        process = psutil.Process(pid)
-        processes = [process, *process.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0, 0
-    sizes = []
-    for proc in processes:
-        try:
-            sizes.append(proc.memory_info().rss)
-        except psutil.NoSuchProcess:
-            continue
-    return sum(sizes), max(sizes, default=0)
-
-
-def make_roster(count: int) -> None:
-    from members.models import Exchange
-    from members.models import Participant
-
-    chunk = 5000
-    for start in range(0, count, chunk):
-        people = Participant.objects.bulk_create(
-            [
-                Participant(
-                    participant_id=f"BENCH-{n:07d}",
-                    first_name=f"Name{n}",
-                    last_name=f"Family{n % 997}",
-                    email=f"person.{n}@example.org",
-                    home_country="KE",
-                )
-                for n in range(start, min(start + chunk, count))
-            ]
-        )
-        Exchange.objects.bulk_create(
-            [
-                Exchange(
-                    participant=person,
-                    year=2000 + person.pk % 25,
-                    host_country="NO",
-                    partner_organisation=f"Partner {person.pk % 300}",
-                    programme="Norec Health",
-                )
-                for person in people
-            ]
-        )
-
-
-def wait_prepared(wave, started: float) -> float:
-    """Seconds from the launch until the worker has made every invitation (`prepared_at`)."""
-    from invitations.models import Wave
-
-    deadline = time.monotonic() + 600
-    while not Wave.objects.filter(pk=wave.pk, prepared_at__isnull=False).exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the wave's preparation did not end")
-        time.sleep(0.05)
-    return time.perf_counter() - started
 
 
 def main() -> int:
@@ -134,68 +46,20 @@ def main() -> int:
     args = parser.parse_args()
     count = args.recipients
 
-    if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
-        print(
-            "bench_send needs CELERY_BROKER_URL=redis://... (make bench sets it)", file=sys.stderr
-        )
-        return 2
-    scratch = contextlib.ExitStack()
-    bench_url = scratch.enter_context(scratch_database(BENCH_DB))
-    controller = worker = None
-    try:
-        import django
-
-        django.setup()
-        from datetime import time as clock
-
-        from django.core.management import call_command
-        from django.db import connections
-        from django.utils import timezone
-
+    with mail_benchmark(BENCH_DB) as run:
         from core.tasks import outbound_send_batch
         from invitations import services
         from invitations.models import Invitation
         from invitations.models import Wave
-        from tests.support.worker import WorkerProcess
-        from tests.support.worker import purge_queues
 
-        call_command("migrate", verbosity=0)
         make_roster(count)
-        controller, sink, port = start_sink()
-        worker = WorkerProcess(
-            database_url=bench_url,
-            env={
-                "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "EMAIL_HOST": "127.0.0.1",
-                "EMAIL_PORT": str(port),
-                "DJANGO_LOG_LEVEL": "WARNING",
-            },
-            loglevel="WARNING",
-        )
-        purge_queues()
-        worker.start()
+        sink, port = run.sink()
+        worker = run.worker(smtp_port=port)
+        wave = make_wave(batch_size=BATCH_SIZE)
+        peak = [0, 0]  # (largest process, whole tree)
 
-        wave = Wave.objects.create(
-            name="Benchmark",
-            home_countries=["KE"],
-            starts_at=timezone.now(),
-            rate_per_hour=0,
-            batch_size=BATCH_SIZE,
-            window_start=clock(0, 0),
-            window_end=clock(0, 0),
-            window_weekdays=list(range(7)),
-        )
-        peak = [0, 0]
-        stop = threading.Event()
-
-        def sample():
-            while not stop.is_set():
-                total, largest = tree_rss(worker.pid)
-                peak[0], peak[1] = max(peak[0], total), max(peak[1], largest)
-                time.sleep(0.2)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        def sample_rss():
+            peak[:] = map(max, peak, tree_rss(worker.pid))
 
         pss = TreePssPeak(worker.pid).start()
         cpu_before = tree_cpu_seconds(worker.pid)
@@ -203,48 +67,34 @@ def main() -> int:
         # Marks the wave preparing; the worker makes the invitations, then kicks a batch chain.
         created = services.wave_launch(wave=wave, actor=None)
         assert created == count, created
-        materialised = wait_prepared(wave, started)
+        waiting = {"started": started, "worker": worker, "poll": 0.05, "while_waiting": sample_rss}
+        # Until the worker has made every invitation (`prepared_at`).
+        materialised = wait_until(
+            Wave.objects.filter(pk=wave.pk, prepared_at__isnull=False).exists,
+            what=lambda: "the wave's preparation did not end",
+            limit=600,
+            **waiting,
+        )
         outbound_send_batch.delay("invitation", wave.pk)  # the second chain, as beat would add
-        deadline = time.monotonic() + max(600, count / 20)
-        while sink.total < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"only {sink.total} of {count} messages arrived")
-            if not worker.alive:
-                raise RuntimeError("the worker died:\n" + worker.log()[-3000:])
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
+        elapsed = wait_for_messages(
+            sink, count, limit=materialised + max(600, count / 20), **waiting
+        )
         cpu_ms = (tree_cpu_seconds(worker.pid) - cpu_before) * 1000 / count
-        stop.set()
-        sampler.join()
         pss.stop()
         time.sleep(1)  # anything sent twice would arrive now
 
-        assert sink.total == count, f"{sink.total} messages for {count} recipients"
-        assert len(sink.per_recipient) == count and max(sink.per_recipient.values()) == 1
+        assert_each_once(sink, count)
         sent = Invitation.objects.filter(wave=wave, status="sent").count()
         assert sent == count, f"{sent} rows marked sent"
         rate = count / (elapsed - materialised)
         label = "" if count == 12_000 else f"_{count}"
-        print(f"bench: send_materialise{label or '_12000'}_s {materialised:.2f} s")
-        print(f"bench: send{label}_messages_per_s {rate:.0f} messages/s")
-        print(f"bench: send{label}_launch_to_last_message_s {elapsed:.1f} s")
-        print(f"bench: send{label}_worker_cpu_ms_per_message {cpu_ms:.2f} ms")
-        print(f"bench: send{label}_worker_peak_rss_mb {peak[0] / 1024 / 1024:.0f} MB")
-        print(f"bench: send{label}_worker_process_peak_rss_mb {peak[1] / 1024 / 1024:.0f} MB")
-        print(f"bench: send_worker_tree_pss_mb_{count} {pss.peak_mb:.0f} MB")
-        connections.close_all()
-    finally:
-        if worker is not None:
-            worker.stop()
-        if controller is not None:
-            controller.stop()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # Django may not have been set up
-            pass
-        scratch.close()
+        bench(f"send_materialise{label or '_12000'}_s", materialised, "s", 2)
+        bench(f"send{label}_messages_per_s", rate, "messages/s")
+        bench(f"send{label}_launch_to_last_message_s", elapsed, "s", 1)
+        bench(f"send{label}_worker_cpu_ms_per_message", cpu_ms, "ms", 2)
+        bench(f"send{label}_worker_peak_rss_mb", peak[1] / 2**20, "MB")
+        bench(f"send{label}_worker_process_peak_rss_mb", peak[0] / 2**20, "MB")
+        bench(f"send_worker_tree_pss_mb_{count}", pss.peak_mb, "MB")
     return 0
 
 

@@ -3,6 +3,9 @@
 with scratch_database("norec_bench_x"):
     django.setup()  # settings now point at the scratch database
     ...
+
+`migrated_database` does both and migrates; `server_sql` runs a statement on the server (a
+database of a benchmark's own that Django does not use).
 """
 
 from __future__ import annotations
@@ -17,6 +20,18 @@ from urllib.parse import urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+def server_sql(sql: str, url: str | None = None) -> None:
+    """Runs `sql` (CREATE or DROP DATABASE) on the server of `url` (DATABASE_URL's by default)."""
+    import psycopg2
+
+    parts = urlsplit(url or os.environ["DATABASE_URL"])
+    conn = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(sql)
+    conn.close()
 
 
 @contextlib.contextmanager
@@ -40,13 +55,6 @@ def scratch_database(name: str, *, keep: bool = False, reuse: bool = False):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "norec_network.settings")
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
 
-    def server_sql(sql: str) -> None:
-        conn = psycopg2.connect(server)
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(sql)
-        conn.close()
-
     def exists() -> bool:
         conn = psycopg2.connect(server)
         with conn.cursor() as cursor:
@@ -56,8 +64,8 @@ def scratch_database(name: str, *, keep: bool = False, reuse: bool = False):
         return found
 
     if not (reuse and exists()):
-        server_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        server_sql(f"CREATE DATABASE {name}")
+        server_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", server)
+        server_sql(f"CREATE DATABASE {name}", server)
     try:
         yield os.environ["DATABASE_URL"]
     finally:
@@ -67,4 +75,17 @@ def scratch_database(name: str, *, keep: bool = False, reuse: bool = False):
             connections.close_all()
         if not keep:
             # FORCE: a killed worker's connections may linger for a moment.
-            server_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            server_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", server)
+
+
+@contextlib.contextmanager
+def migrated_database(name: str, **options):
+    """`scratch_database` (same options) with Django set up on it and every migration applied."""
+    with scratch_database(name, **options) as url:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        yield url

@@ -7,6 +7,7 @@ invitation (no wave) has no campaign and goes out at once, at any hour.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from datetime import date
 from datetime import datetime
@@ -88,8 +89,15 @@ def _link(name: str, token: str) -> str:
     return settings.SITE_URL + reverse(name, kwargs={"token": token})
 
 
+# Where `prepare_*` puts a participant's exchanges (a list: reading a prefetched related manager
+# still builds a queryset per message, a fair share of a message's CPU in a wave).
+_EXCHANGES = "exchanges_in_order"
+
+
 def _latest_exchange(participant) -> Exchange | None:
-    exchanges = list(participant.exchanges.all())
+    exchanges = getattr(participant, _EXCHANGES, None)
+    if exchanges is None:
+        exchanges = list(participant.exchanges.order_by("year", "id"))
     dated = [exchange for exchange in exchanges if exchange.year]
     return max(dated, key=lambda exchange: exchange.year) if dated else next(iter(exchanges), None)
 
@@ -103,6 +111,7 @@ _templates: OrderedDict[tuple, MessageTemplate] = OrderedDict()
 _DATE_STAND_IN = date(2999, 12, 31)
 
 
+@functools.lru_cache(maxsize=256)  # a wave's invitations share a few dates and languages
 def _date_text(value: date, language: str) -> str:
     with translation.override(language):
         return date_format(value, "DATE_FORMAT")
@@ -209,8 +218,8 @@ def invitation_sent_fields(invitation: Invitation, now: datetime) -> dict:
     return {"expires_at": now + timedelta(days=invitation.valid_days)}
 
 
-def _exchanges():
-    return Prefetch("participant__exchanges", queryset=Exchange.objects.order_by("year", "id"))
+def _exchanges(path: str = "participant__exchanges") -> Prefetch:
+    return Prefetch(path, queryset=Exchange.objects.order_by("year", "id"), to_attr=_EXCHANGES)
 
 
 def prepare_invitations(rows):
@@ -220,12 +229,7 @@ def prepare_invitations(rows):
 def prepare_reminders(rows):
     return rows.select_related(
         "invitation", "invitation__participant", "invitation__wave"
-    ).prefetch_related(
-        Prefetch(
-            "invitation__participant__exchanges",
-            queryset=Exchange.objects.order_by("year", "id"),
-        )
-    )
+    ).prefetch_related(_exchanges("invitation__participant__exchanges"))
 
 
 # Kept on the skipped row for staff (`last_error`), per `members.models.invitation_exclusions`.

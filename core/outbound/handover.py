@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import functools
 import re
+import smtplib
 import threading
 from datetime import datetime
-from smtplib import SMTPRecipientsRefused
 
 from anymail.exceptions import AnymailRecipientsRefused
 from django.conf import settings
@@ -66,7 +66,7 @@ def hand_over(lane, connection, broken: threading.Event) -> list[tuple]:
             continue
         try:
             _deliver(message, connection)
-        except (AnymailRecipientsRefused, SMTPRecipientsRefused) as exc:
+        except (AnymailRecipientsRefused, smtplib.SMTPRecipientsRefused) as exc:
             outcomes.append((row, message, REFUSED, str(exc)))
             continue
         except Exception as exc:
@@ -90,9 +90,10 @@ def _deliver(message: EmailMessage | WireMessage, connection) -> None:
     smtp = getattr(connection, "connection", None)
     if isinstance(message, WireMessage):
         encoding = settings.DEFAULT_CHARSET
-        smtp.sendmail(
+        _send_one(
+            smtp,
             _sanitized(message.from_email, encoding),
-            [_recipient(message.to, encoding)],
+            _recipient(message.to, encoding),
             message.data,
         )
         return
@@ -109,6 +110,45 @@ def _deliver(message: EmailMessage | WireMessage, connection) -> None:
         [_recipient(address, encoding) for address in recipients],
         flatten(message.message()),
     )
+
+
+def _send_one(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """What `smtplib.SMTP.sendmail` does for one recipient, the same commands and the same errors,
+    with the addresses quoted without parsing them again for every message (`quoteaddr` parses
+    each address: a tenth of a message's CPU)."""
+    smtp.ehlo_or_helo_if_needed()
+    size = f" size={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+    smtp.putcmd("mail", f"FROM:{_quoted(sender)}{size}")
+    code, answer = smtp.getreply()
+    if code != 250:
+        _abandon(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, answer, sender)
+    smtp.putcmd("rcpt", f"TO:{_quoted(recipient)}")
+    code, answer = smtp.getreply()
+    if code not in (250, 251):
+        _abandon(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
+    code, answer = smtp.data(data)
+    if code != 250:
+        _abandon(smtp, code)
+        raise smtplib.SMTPDataError(code, answer)
+
+
+def _abandon(smtp: smtplib.SMTP, code: int) -> None:
+    # As smtplib does: the server closing (421) ends the connection, anything else resets it.
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()
+
+
+def _quoted(address: str) -> str:
+    return f"<{address}>" if _PLAIN_ADDRESS.fullmatch(address) else _quoted_once(address)
+
+
+@functools.lru_cache(maxsize=256)  # the sender's address, the odd recipient
+def _quoted_once(address: str) -> str:
+    return smtplib.quoteaddr(address)
 
 
 def _recipient(address: str, encoding: str) -> str:

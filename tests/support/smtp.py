@@ -49,6 +49,12 @@ class _Handler:
     def __init__(self, sink: SmtpSink):
         self._sink = sink
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self._sink.refused:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         if self._sink._hold_this_one(tuple(envelope.rcpt_tos)):
             # The client waits for our answer to its DATA, as it would on a slow server; a thread
@@ -83,6 +89,8 @@ class SmtpSink:
         self._held = 0
         self._gate = threading.Event()
         self._accept_held = True
+        # Addresses (lower case) the server refuses at RCPT, as a mailbox that does not exist.
+        self.refused: set[str] = set()
 
     def start(self) -> SmtpSink:
         # aiosmtpd's Controller cannot bind port 0, so pick a free port first; retry on the rare

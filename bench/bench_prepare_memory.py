@@ -93,7 +93,7 @@ def run_one(kind: str, count: int) -> int:
         if kind == "send":
             bench_send.make_roster(count)
         else:
-            bench_newsletter.add_members(count)
+            bench_newsletter.add_members(count, bench_newsletter.LANGUAGES)
         controller, sink, port = bench_send.start_sink()
         purge_queues()
         worker = WorkerProcess(

@@ -20,7 +20,7 @@ from harness import add_members
 from harness import start_sink
 from harness import start_worker
 from harness import tree_cpu_seconds
-from harness import tree_rss
+from memory import TreeMemoryPeak
 from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def main() -> int:
         controller, handler, port = start_sink()
         worker = start_worker(database_url=os.environ["DATABASE_URL"], smtp_port=port)
         process = psutil.Process(worker.pid)
-        idle_single, _ = tree_rss(process)
+        memory = TreeMemoryPeak(worker.pid).start()
 
         today = digests.today_local(timezone.now())
         monday = today + datetime.timedelta(days=7 - today.weekday())
@@ -107,12 +107,10 @@ def main() -> int:
         materialised = time.perf_counter() - started
         assert made == MEMBERS, f"{made} digests made for {MEMBERS} members"
         outbound_tick.delay()
-        peak_single = idle_single
         next_tick = started + TICK_SECONDS
         deadline = started + 900
         while handler.count < MEMBERS and time.perf_counter() < deadline:
             time.sleep(0.2)
-            peak_single = max(peak_single, tree_rss(process)[0])
             if time.perf_counter() >= next_tick:  # what beat does
                 outbound_tick.delay()
                 next_tick += TICK_SECONDS
@@ -123,6 +121,7 @@ def main() -> int:
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
         worker_cpu = tree_cpu_seconds(process) - cpu_before
+        memory.stop()
         assert handler.count == MEMBERS, f"only {handler.count} of {MEMBERS} arrived"
         twice = [address for address, times in handler.recipients.items() if times > 1]
         assert not twice, f"{len(twice)} recipients got it twice"
@@ -134,7 +133,7 @@ def main() -> int:
         print(f"bench: digest_{MEMBERS}_s {elapsed:.1f} s")
         print(f"bench: digest_messages_per_s {MEMBERS / elapsed:.0f} messages/s")
         print(f"bench: digest_worker_cpu_ms_per_message {worker_cpu * 1000 / MEMBERS:.2f} ms")
-        print(f"bench: digest_worker_peak_rss_mb {peak_single / 2**20:.0f} MB")
+        print(f"bench: digest_worker_peak_rss_mb {memory.largest_rss_mb:.0f} MB")
         connections.close_all()
     finally:
         if worker is not None:

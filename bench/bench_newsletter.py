@@ -23,8 +23,7 @@ from harness import add_members
 from harness import start_sink
 from harness import start_worker
 from harness import tree_cpu_seconds
-from harness import tree_rss
-from memory import TreePssPeak
+from memory import TreeMemoryPeak
 from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +109,7 @@ def main() -> int:
         controller, handler, port = start_sink()
         worker = start_worker(database_url=os.environ["DATABASE_URL"], smtp_port=port)
         process = psutil.Process(worker.pid)
-        idle_single, idle_tree = tree_rss(process)
+        memory = TreeMemoryPeak(worker.pid).start()
 
         newsletter = Newsletter.objects.create(
             subject="News from the network",
@@ -127,19 +126,15 @@ def main() -> int:
                 NewsletterVariant.objects.create(
                     newsletter=newsletter, language=language, subject=subject, body=body
                 )
-        pss = TreePssPeak(worker.pid).start()
         cpu_before = tree_cpu_seconds(process)
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
         # "Send now": the worker prepares the deliveries, then starts its batches.
         services.newsletter_schedule(newsletter=newsletter, actor=None)
-        peak_single, peak_tree = idle_single, idle_tree
         next_tick = started + TICK_SECONDS
         deadline = started + 900
         while handler.count < MEMBERS and time.perf_counter() < deadline:
             time.sleep(0.2)
-            single, tree = tree_rss(process)
-            peak_single, peak_tree = max(peak_single, single), max(peak_tree, tree)
             if time.perf_counter() >= next_tick:  # what beat does
                 outbound_tick.delay()
                 next_tick += TICK_SECONDS
@@ -151,7 +146,7 @@ def main() -> int:
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
         worker_cpu = tree_cpu_seconds(process) - cpu_before
-        pss.stop()
+        memory.stop()
         assert handler.count == MEMBERS, f"only {handler.count} of {MEMBERS} arrived"
         twice = [address for address, times in handler.recipients.items() if times > 1]
         assert not twice, f"{len(twice)} recipients got it twice"
@@ -169,9 +164,9 @@ def main() -> int:
         # 2-core machine the worker alone could send about 2000 / this figure messages a second.
         print(f"bench: newsletter_worker_cpu_ms_per_message {worker_cpu * 1000 / MEMBERS:.2f} ms")
         print(f"load average before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
-        print(f"bench: newsletter_worker_peak_rss_mb {peak_single / 2**20:.0f} MB")
-        print(f"bench: newsletter_worker_tree_peak_rss_mb {peak_tree / 2**20:.0f} MB")
-        print(f"bench: newsletter_worker_tree_pss_mb_{MEMBERS} {pss.peak_mb:.0f} MB")
+        print(f"bench: newsletter_worker_peak_rss_mb {memory.largest_rss_mb:.0f} MB")
+        print(f"bench: newsletter_worker_tree_peak_rss_mb {memory.rss_mb:.0f} MB")
+        print(f"bench: newsletter_worker_tree_pss_mb_{MEMBERS} {memory.pss_mb:.0f} MB")
         connections.close_all()
     finally:
         if worker is not None:

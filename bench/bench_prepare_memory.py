@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from memory import TreePssPeak
+from memory import TreeMemoryPeak
 from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +111,7 @@ def run_one(kind: str, count: int) -> int:
             loglevel="WARNING",
         )
         worker.start()
-        pss = TreePssPeak(worker.pid).start()
+        memory = TreeMemoryPeak(worker.pid).start()
         started = time.perf_counter()
         prepared = launch(kind)
         prepared_s = None
@@ -128,9 +128,9 @@ def run_one(kind: str, count: int) -> int:
                 outbound_tick.delay()
                 next_tick += TICK_SECONDS
             time.sleep(0.1)
-        pss.stop()
+        memory.stop()
         print(f"bench: prepare_{kind}_{count}_s {prepared_s:.1f} s")
-        print(f"bench: prepare_{kind}_worker_tree_pss_mb_{count} {pss.peak_mb:.0f} MB")
+        print(f"bench: prepare_{kind}_worker_tree_pss_mb_{count} {memory.pss_mb:.0f} MB")
         connections.close_all()
     finally:
         if worker is not None:

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from harness import tree_cpu_seconds
-from memory import TreePssPeak
+from memory import TreeMemoryPeak
 from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,24 +64,6 @@ def start_sink():
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     return controller, handler, port
-
-
-def tree_rss(pid: int) -> tuple[int, int]:
-    """(total, largest single process) RSS of the worker and its pool children."""
-    import psutil
-
-    try:
-        process = psutil.Process(pid)
-        processes = [process, *process.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0, 0
-    sizes = []
-    for proc in processes:
-        try:
-            sizes.append(proc.memory_info().rss)
-        except psutil.NoSuchProcess:
-            continue
-    return sum(sizes), max(sizes, default=0)
 
 
 def make_roster(count: int) -> None:
@@ -185,19 +167,7 @@ def main() -> int:
             window_end=clock(0, 0),
             window_weekdays=list(range(7)),
         )
-        peak = [0, 0]
-        stop = threading.Event()
-
-        def sample():
-            while not stop.is_set():
-                total, largest = tree_rss(worker.pid)
-                peak[0], peak[1] = max(peak[0], total), max(peak[1], largest)
-                time.sleep(0.2)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-
-        pss = TreePssPeak(worker.pid).start()
+        memory = TreeMemoryPeak(worker.pid).start()
         cpu_before = tree_cpu_seconds(worker.pid)
         started = time.perf_counter()
         # Marks the wave preparing; the worker makes the invitations, then kicks a batch chain.
@@ -214,9 +184,7 @@ def main() -> int:
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
         cpu_ms = (tree_cpu_seconds(worker.pid) - cpu_before) * 1000 / count
-        stop.set()
-        sampler.join()
-        pss.stop()
+        memory.stop()
         time.sleep(1)  # anything sent twice would arrive now
 
         assert sink.total == count, f"{sink.total} messages for {count} recipients"
@@ -229,9 +197,9 @@ def main() -> int:
         print(f"bench: send{label}_messages_per_s {rate:.0f} messages/s")
         print(f"bench: send{label}_launch_to_last_message_s {elapsed:.1f} s")
         print(f"bench: send{label}_worker_cpu_ms_per_message {cpu_ms:.2f} ms")
-        print(f"bench: send{label}_worker_peak_rss_mb {peak[0] / 1024 / 1024:.0f} MB")
-        print(f"bench: send{label}_worker_process_peak_rss_mb {peak[1] / 1024 / 1024:.0f} MB")
-        print(f"bench: send_worker_tree_pss_mb_{count} {pss.peak_mb:.0f} MB")
+        print(f"bench: send{label}_worker_peak_rss_mb {memory.rss_mb:.0f} MB")
+        print(f"bench: send{label}_worker_process_peak_rss_mb {memory.largest_rss_mb:.0f} MB")
+        print(f"bench: send_worker_tree_pss_mb_{count} {memory.pss_mb:.0f} MB")
         connections.close_all()
     finally:
         if worker is not None:

@@ -1,7 +1,7 @@
 """What the mail benchmarks share: a counting SMTP sink, a real worker with production settings
-sending to it, the worker's CPU and memory, and the people to mail (members for newsletters and
-digests, a roster for invitation waves). Import after `scratch_database` (Django is set up here
-lazily, inside the functions)."""
+sending to it, the worker's CPU (its memory: `memory.py`), and the people to mail (members for
+newsletters and digests, a roster for invitation waves). Import after `scratch_database` (Django
+is set up here lazily, inside the functions)."""
 
 from __future__ import annotations
 
@@ -90,20 +90,6 @@ def _processes(process):
         return [process, *process.children(recursive=True)]
     except psutil.NoSuchProcess:
         return []
-
-
-def tree_rss(process) -> tuple[int, int]:
-    """(largest single process, whole tree) resident memory in bytes of a psutil.Process and its
-    children (a worker and its pool)."""
-    import psutil
-
-    sizes = []
-    for proc in _processes(process):
-        try:
-            sizes.append(proc.memory_info().rss)
-        except psutil.NoSuchProcess:
-            continue
-    return (max(sizes) if sizes else 0, sum(sizes))
 
 
 def tree_cpu_seconds(process) -> float:

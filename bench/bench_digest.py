@@ -20,9 +20,9 @@ from harness import assert_each_once
 from harness import bench
 from harness import mail_benchmark
 from harness import tree_cpu_seconds
-from harness import tree_rss
 from harness import wait_for_messages
 from harness import wait_for_sent
+from memory import TreeMemoryPeak
 
 BENCH_DB = "norec_bench_digest"
 MEMBERS = int(os.environ.get("BENCH_DIGEST_MEMBERS", "12000"))
@@ -82,10 +82,7 @@ def main() -> int:
         handler, port = run.sink()
         worker = run.worker(smtp_port=port)
         process = psutil.Process(worker.pid)
-        peak = [tree_rss(process)[0]]  # the largest process, at rest
-
-        def sample_rss():
-            peak[0] = max(peak[0], tree_rss(process)[0])
+        memory = TreeMemoryPeak(worker.pid).start()
 
         today = digests.today_local(timezone.now())
         monday = today + datetime.timedelta(days=7 - today.weekday())
@@ -96,10 +93,11 @@ def main() -> int:
         assert made == MEMBERS, f"{made} digests made for {MEMBERS} members"
         outbound_tick.delay()
         waiting = {"started": started, "worker": worker}
-        wait_for_messages(handler, MEMBERS, beat=True, while_waiting=sample_rss, **waiting)
+        wait_for_messages(handler, MEMBERS, beat=True, **waiting)
         rows = DigestDelivery.objects.all()
         elapsed = wait_for_sent(rows, MEMBERS, poll=0.05, **waiting)
         worker_cpu = tree_cpu_seconds(process) - cpu_before
+        memory.stop()
         assert_each_once(handler, MEMBERS)
         assert digests.digest_start(frequency="weekly", day=monday) == 0  # idempotent
 
@@ -109,7 +107,7 @@ def main() -> int:
         bench(f"digest_{MEMBERS}_s", elapsed, "s", 1)
         bench("digest_messages_per_s", MEMBERS / elapsed, "messages/s")
         bench("digest_worker_cpu_ms_per_message", worker_cpu * 1000 / MEMBERS, "ms", 2)
-        bench("digest_worker_peak_rss_mb", peak[0] / 2**20, "MB")
+        bench("digest_worker_peak_rss_mb", memory.largest_rss_mb, "MB")
     return 0
 
 

@@ -25,10 +25,9 @@ from harness import bench
 from harness import mail_benchmark
 from harness import make_newsletter
 from harness import tree_cpu_seconds
-from harness import tree_rss
 from harness import wait_for_messages
 from harness import wait_for_sent
-from memory import TreePssPeak
+from memory import TreeMemoryPeak
 
 # Another name when two checkouts bench at once (each run drops and re-creates its database).
 BENCH_DB = os.environ.get("BENCH_NEWSLETTER_DB", "norec_bench_newsletter")
@@ -48,24 +47,19 @@ def main() -> int:
         handler, port = run.sink()
         worker = run.worker(smtp_port=port)
         process = psutil.Process(worker.pid)
-        peak = list(tree_rss(process))  # (largest process, whole tree) at rest
-
-        def sample_rss():
-            peak[:] = map(max, peak, tree_rss(process))
-
         newsletter = make_newsletter(variants=None if MONOLINGUAL else VARIANTS)
-        pss = TreePssPeak(worker.pid).start()
+        memory = TreeMemoryPeak(worker.pid).start()
         cpu_before = tree_cpu_seconds(process)
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
         # "Send now": the worker prepares the deliveries, then starts its batches.
         services.newsletter_schedule(newsletter=newsletter, actor=None)
         waiting = {"started": started, "worker": worker}
-        wait_for_messages(handler, MEMBERS, beat=True, while_waiting=sample_rss, **waiting)
+        wait_for_messages(handler, MEMBERS, beat=True, **waiting)
         rows = Delivery.objects.filter(newsletter=newsletter)
         elapsed = wait_for_sent(rows, MEMBERS, poll=0.05, **waiting)
         worker_cpu = tree_cpu_seconds(process) - cpu_before
-        pss.stop()
+        memory.stop()
         assert_each_once(handler, MEMBERS)
 
         size = handler.bytes / MEMBERS
@@ -80,9 +74,9 @@ def main() -> int:
         # 2-core machine the worker alone could send about 2000 / this figure messages a second.
         bench("newsletter_worker_cpu_ms_per_message", worker_cpu * 1000 / MEMBERS, "ms", 2)
         print(f"load average before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
-        bench("newsletter_worker_peak_rss_mb", peak[0] / 2**20, "MB")
-        bench("newsletter_worker_tree_peak_rss_mb", peak[1] / 2**20, "MB")
-        bench(f"newsletter_worker_tree_pss_mb_{MEMBERS}", pss.peak_mb, "MB")
+        bench("newsletter_worker_peak_rss_mb", memory.largest_rss_mb, "MB")
+        bench("newsletter_worker_tree_peak_rss_mb", memory.rss_mb, "MB")
+        bench(f"newsletter_worker_tree_pss_mb_{MEMBERS}", memory.pss_mb, "MB")
     return 0
 
 

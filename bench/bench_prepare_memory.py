@@ -17,18 +17,19 @@ Prints `bench: prepare_send_worker_tree_pss_mb_<n>` and
 row prepared (`prepare_<kind>_<n>_s`).
 """
 
-import contextlib
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from memory import TreePssPeak
-from scratch import scratch_database
+from harness import LANGUAGES
+from harness import add_members
+from harness import bench
+from harness import mail_benchmark
+from harness import make_newsletter
+from harness import make_roster
+from harness import make_wave
+from memory import TreeMemoryPeak
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 BENCH_DB = "norec_bench_prepare_memory"
 SIZES = (12_000, 100_000)
 SENT_AFTER = 2_000
@@ -37,89 +38,42 @@ TICK_SECONDS = 15.0
 
 def launch(kind: str):
     """Start the campaign as staff would; returns a function telling whether it is prepared."""
-    from datetime import time as clock
-
-    from django.utils import timezone
-
     if kind == "send":
         from invitations import services
         from invitations.models import Wave
 
-        wave = Wave.objects.create(
-            name="Benchmark",
-            home_countries=["KE"],
-            starts_at=timezone.now(),
-            rate_per_hour=0,
-            batch_size=500,
-            window_start=clock(0, 0),
-            window_end=clock(0, 0),
-            window_weekdays=list(range(7)),
-        )
+        wave = make_wave()
         services.wave_launch(wave=wave, actor=None)
         return lambda: Wave.objects.filter(pk=wave.pk, prepared_at__isnull=False).exists()
     from newsletters import services
     from newsletters.models import Newsletter
 
-    newsletter = Newsletter.objects.create(
-        subject="News from the network",
-        month=timezone.localdate().replace(day=1),
-        body="This month **forty** former participants registered.",
-        include_activities=False,
-        rate_per_hour=0,
+    newsletter = make_newsletter(
+        body="This month **forty** former participants registered.", include_activities=False
     )
     services.newsletter_schedule(newsletter=newsletter, actor=None)
     return lambda: Newsletter.objects.filter(pk=newsletter.pk, prepared_at__isnull=False).exists()
 
 
 def run_one(kind: str, count: int) -> int:
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    scratch = contextlib.ExitStack()
-    url = scratch.enter_context(scratch_database(BENCH_DB))
-    controller = worker = None
-    try:
-        import django
-
-        django.setup()
-        import bench_newsletter
-        import bench_send
-        from django.core.management import call_command
-        from django.db import connections
-
+    with mail_benchmark(BENCH_DB) as run:
         from core.tasks import outbound_tick
-        from tests.support.worker import WorkerProcess
-        from tests.support.worker import purge_queues
 
-        call_command("migrate", verbosity=0)
         if kind == "send":
-            bench_send.make_roster(count)
+            make_roster(count)
         else:
-            bench_newsletter.add_members(count)
-        controller, sink, port = bench_send.start_sink()
-        purge_queues()
-        worker = WorkerProcess(
-            database_url=url,
-            env={
-                "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "EMAIL_HOST": "127.0.0.1",
-                "EMAIL_PORT": str(port),
-                "DJANGO_LOG_LEVEL": "WARNING",
-                # A production worker: no debug query log.
-                "DJANGO_DEBUG": "false",
-                "DJANGO_SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
-            },
-            concurrency=2,
-            loglevel="WARNING",
-        )
-        worker.start()
-        pss = TreePssPeak(worker.pid).start()
+            add_members(count, LANGUAGES)
+        sink, port = run.sink()
+        worker = run.worker(smtp_port=port)
+        memory = TreeMemoryPeak(worker.pid).start()
         started = time.perf_counter()
         prepared = launch(kind)
         prepared_s = None
         next_tick = started + TICK_SECONDS
         deadline = time.monotonic() + 1800
-        while prepared_s is None or sink.total < min(count, SENT_AFTER):
+        while prepared_s is None or sink.messages < min(count, SENT_AFTER):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{kind} {count}: {sink.total} sent, prepared: {prepared_s}")
+                raise TimeoutError(f"{kind} {count}: {sink.messages} sent, prepared: {prepared_s}")
             if not worker.alive:
                 raise RuntimeError("the worker died:\n" + worker.log()[-3000:])
             if prepared_s is None and prepared():
@@ -128,20 +82,9 @@ def run_one(kind: str, count: int) -> int:
                 outbound_tick.delay()
                 next_tick += TICK_SECONDS
             time.sleep(0.1)
-        pss.stop()
-        print(f"bench: prepare_{kind}_{count}_s {prepared_s:.1f} s")
-        print(f"bench: prepare_{kind}_worker_tree_pss_mb_{count} {pss.peak_mb:.0f} MB")
-        connections.close_all()
-    finally:
-        if worker is not None:
-            worker.stop()
-        if controller is not None:
-            controller.stop()
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        scratch.close()
+        memory.stop()
+        bench(f"prepare_{kind}_{count}_s", prepared_s, "s", 1)
+        bench(f"prepare_{kind}_worker_tree_pss_mb_{count}", memory.pss_mb, "MB")
     return 0
 
 

@@ -29,12 +29,10 @@ from harness import bench
 from harness import mail_benchmark
 from harness import make_roster
 from harness import make_wave
-from harness import start_sink  # noqa: F401 (bench_prepare_memory.py takes it from here)
 from harness import tree_cpu_seconds
-from harness import tree_rss
 from harness import wait_for_messages
 from harness import wait_until
-from memory import TreePssPeak
+from memory import TreeMemoryPeak
 
 BENCH_DB = "norec_bench_send"
 BATCH_SIZE = 500
@@ -56,18 +54,13 @@ def main() -> int:
         sink, port = run.sink()
         worker = run.worker(smtp_port=port)
         wave = make_wave(batch_size=BATCH_SIZE)
-        peak = [0, 0]  # (largest process, whole tree)
-
-        def sample_rss():
-            peak[:] = map(max, peak, tree_rss(worker.pid))
-
-        pss = TreePssPeak(worker.pid).start()
+        memory = TreeMemoryPeak(worker.pid).start()
         cpu_before = tree_cpu_seconds(worker.pid)
         started = time.perf_counter()
         # Marks the wave preparing; the worker makes the invitations, then kicks a batch chain.
         created = services.wave_launch(wave=wave, actor=None)
         assert created == count, created
-        waiting = {"started": started, "worker": worker, "poll": 0.05, "while_waiting": sample_rss}
+        waiting = {"started": started, "worker": worker, "poll": 0.05}
         # Until the worker has made every invitation (`prepared_at`).
         materialised = wait_until(
             Wave.objects.filter(pk=wave.pk, prepared_at__isnull=False).exists,
@@ -80,7 +73,7 @@ def main() -> int:
             sink, count, limit=materialised + max(600, count / 20), **waiting
         )
         cpu_ms = (tree_cpu_seconds(worker.pid) - cpu_before) * 1000 / count
-        pss.stop()
+        memory.stop()
         time.sleep(1)  # anything sent twice would arrive now
 
         assert_each_once(sink, count)
@@ -92,9 +85,9 @@ def main() -> int:
         bench(f"send{label}_messages_per_s", rate, "messages/s")
         bench(f"send{label}_launch_to_last_message_s", elapsed, "s", 1)
         bench(f"send{label}_worker_cpu_ms_per_message", cpu_ms, "ms", 2)
-        bench(f"send{label}_worker_peak_rss_mb", peak[1] / 2**20, "MB")
-        bench(f"send{label}_worker_process_peak_rss_mb", peak[0] / 2**20, "MB")
-        bench(f"send_worker_tree_pss_mb_{count}", pss.peak_mb, "MB")
+        bench(f"send{label}_worker_peak_rss_mb", memory.rss_mb, "MB")
+        bench(f"send{label}_worker_process_peak_rss_mb", memory.largest_rss_mb, "MB")
+        bench(f"send_worker_tree_pss_mb_{count}", memory.pss_mb, "MB")
     return 0
 
 

@@ -69,11 +69,6 @@ class CountingHandler:
         with self.lock:
             return sum(self.recipients.values())
 
-    @property
-    def total(self) -> int:
-        # bench_prepare_memory.py still reads the name of bench_send.py's former sink.
-        return self.messages
-
     def reset(self) -> None:
         with self.lock:
             self.recipients.clear()
@@ -221,20 +216,6 @@ def _processes(process):
         return [process, *process.children(recursive=True)]
     except psutil.NoSuchProcess:
         return []
-
-
-def tree_rss(process) -> tuple[int, int]:
-    """(largest single process, whole tree) resident memory in bytes of a psutil.Process and its
-    children (a worker and its pool)."""
-    import psutil
-
-    sizes = []
-    for proc in _processes(process):
-        try:
-            sizes.append(proc.memory_info().rss)
-        except psutil.NoSuchProcess:
-            continue
-    return (max(sizes) if sizes else 0, sum(sizes))
 
 
 def tree_cpu_seconds(process) -> float:

@@ -2,6 +2,7 @@
 paginator and the rows' links. `ParticipantAdmin` (members/admin.py) puts them together."""
 
 import datetime
+import html
 
 from django.contrib.admin.templatetags.admin_list import ResultList
 from django.contrib.admin.templatetags.admin_list import results
@@ -21,7 +22,6 @@ from django.db.models import QuerySet
 from django.db.models import Subquery
 from django.urls import NoReverseMatch
 from django.urls import reverse
-from django.utils.html import conditional_escape
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split
@@ -181,7 +181,9 @@ class _Column:
                 shown = display_for_field(value, field, self.empty, avoid_link=self.is_link)
         if self.is_link and url is not None:
             shown = format_html('<a href="{}">{}</a>', url, shown)
-        return f'<{self.tag} class="{" ".join(classes)}">{conditional_escape(shown)}</{self.tag}>'
+        # conditional_escape's result, without its lazy-text check on each of the page's cells.
+        shown = shown.__html__() if hasattr(shown, "__html__") else html.escape(str(shown))
+        return f'<{self.tag} class="{" ".join(classes)}">{shown}</{self.tag}>'
 
 
 def result_rows(cl) -> list:

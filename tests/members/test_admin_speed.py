@@ -76,6 +76,21 @@ def test_each_page_of_the_list_costs_the_same_queries_however_large_the_roster(
     assert len(rows_of(response)) == PER_PAGE
 
 
+@pytest.mark.parametrize("params", [{}, {"q": "banda"}], ids=["list", "search"])
+def test_the_list_costs_the_same_queries_for_3_and_for_30_participants(
+    adviser_client, params, django_assert_num_queries
+):
+    make_people(3)
+    adviser_client.get(reverse(CHANGELIST), params)  # warm caches (content types, session)
+    with CaptureQueriesContext(connection) as small:
+        assert adviser_client.get(reverse(CHANGELIST), params).status_code == 200
+    make_people(27, start=3)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = adviser_client.get(reverse(CHANGELIST), params)
+    assert len(rows_of(response)) == (30 if not params else 15)
+    assert len(small.captured_queries) == 10
+
+
 def test_a_later_page_holds_the_rows_of_that_place_in_the_roster_with_their_exchanges(
     adviser_client, small_pages
 ):

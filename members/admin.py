@@ -7,6 +7,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import PAGE_VAR
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -345,7 +347,20 @@ class ParticipantAdmin(admin.ModelAdmin):
             )
         # The columns the list shows, as the changelist selects them, but none of its filters.
         rows = self.get_queryset(request).select_related(*self.list_select_related)
-        return PagePaginator(queryset, per_page, orphans, allow_empty_first_page, rows=rows)
+        counted_page = None
+        if request.GET.get(SEARCH_VAR):
+            try:  # as the changelist reads it
+                counted_page = int(request.GET.get(PAGE_VAR, 1))
+            except ValueError:
+                counted_page = 1
+        return PagePaginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            rows=rows,
+            counted_page=counted_page,
+        )
 
     # --- columns
 

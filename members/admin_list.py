@@ -16,12 +16,15 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import BooleanField
+from django.db.models import Count
 from django.db.models import Func
 from django.db.models import Q
 from django.db.models import QuerySet
 from django.db.models import Subquery
+from django.db.models import Window
 from django.urls import NoReverseMatch
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split
@@ -108,11 +111,42 @@ class PagePaginator(Paginator):
     """Picks a page's rows by their ids first (read from the order's index, whatever the page),
     then loads those rows alone from `rows` (the list's columns, unfiltered): the per-row columns
     (the exchange count) are computed for the hundred rows shown, not for the 49,900 skipped on
-    the way to page 500, and the filters and the search are applied once, to pick the ids."""
+    the way to page 500, and the filters and the search are applied once, to pick the ids.
 
-    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, rows):
+    Given `counted_page` (a searched list), the count and that page's ids come from one query
+    (`COUNT(*) OVER ()`): a search is evaluated once per page, not once to count and again to
+    pick the page."""
+
+    def __init__(
+        self,
+        object_list,
+        per_page,
+        orphans=0,
+        allow_empty_first_page=True,
+        *,
+        rows,
+        counted_page: int | None = None,
+    ):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
         self.rows = rows
+        self.counted_page = counted_page
+        self.counted_ids: list[int] | None = None
+
+    @cached_property
+    def count(self) -> int:
+        chosen = self.object_list
+        if self.counted_page is None or self.counted_page < 1 or chosen.query.distinct:
+            return super().count
+        bottom = (self.counted_page - 1) * self.per_page
+        found = list(
+            chosen.annotate(total=Window(Count("pk"))).values_list("pk", "total")[
+                bottom : bottom + self.per_page + self.orphans
+            ]
+        )
+        if not found:  # nothing found, or a page past the end: count them as Django does
+            return super().count
+        self.counted_ids = [pk for pk, _total in found]
+        return found[0][1]
 
     def page(self, number):
         number = self.validate_number(number)
@@ -121,9 +155,11 @@ class PagePaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         chosen = self.object_list
-        shown = self.rows.filter(pk__in=chosen.values("pk")[bottom:top]).order_by(
-            *chosen.query.order_by
-        )
+        if self.counted_ids is not None and number == self.counted_page:
+            ids = self.counted_ids[: top - bottom]
+        else:
+            ids = chosen.values("pk")[bottom:top]
+        shown = self.rows.filter(pk__in=ids).order_by(*chosen.query.order_by)
         return self._get_page(shown, number, self)
 
 

@@ -105,6 +105,29 @@ def test_a_later_page_holds_the_rows_of_that_place_in_the_roster_with_their_exch
     assert [len(page) for page in shown] == [5, 5, 5, 5, 3]
 
 
+def test_each_page_of_a_search_holds_its_rows_and_the_whole_count(adviser_client, small_pages):
+    """A searched list counts and picks its page in one query: every page still says how many
+    were found in all, and holds the next rows of them."""
+    make_people(23)
+    expected = list(Participant.objects.filter(last_name="Banda").order_by("first_name", "id"))
+    assert len(expected) == 11
+
+    pages = []
+    for p in (1, 2, 3):
+        response = adviser_client.get(reverse(CHANGELIST), {"q": "banda", "p": p})
+        assert response.context["cl"].result_count == 11
+        assert "Export 11 participants as CSV" in response.content.decode()
+        pages.append(rows_of(response))
+
+    assert [person.pk for page in pages for person in page] == [p.pk for p in expected]
+    assert [len(page) for page in pages] == [5, 5, 1]
+    for person in pages[1]:
+        assert person.exchange_count == person.exchanges.count()
+    # A page past the end is refused as Django refuses it (back to the list, flagged).
+    past = adviser_client.get(reverse(CHANGELIST), {"q": "banda", "p": 4})
+    assert past.status_code == 302 and "e=1" in past["Location"]
+
+
 def test_pages_keep_an_order_chosen_by_a_column(adviser_client, small_pages):
     make_people(12)
     # The changelist's columns start with the action checkbox.

@@ -330,3 +330,25 @@ def test_the_list_draws_every_row_exactly_as_django_would(adviser_client, params
     page = response.content.decode()
     for row in django_rows:
         assert f"<tr>{row}</tr>" in page
+
+
+def test_the_participant_chooser_of_other_admins_pages_through_the_same_search(client):
+    """Autocomplete fields (an exchange's participant) search and page with the list's own search
+    and paginator: every match, once, page after page."""
+    client.force_login(StaffUserFactory(is_superuser=True))
+    banda = {str(ParticipantFactory(last_name="Banda").pk) for _ in range(25)}
+    ParticipantFactory(last_name="Phiri")
+    params = {
+        "app_label": "members",
+        "model_name": "exchange",
+        "field_name": "participant",
+        "term": "banda",
+    }
+
+    pages = [
+        client.get(reverse("admin:autocomplete"), {**params, "page": p}).json() for p in (1, 2)
+    ]
+
+    assert [page["pagination"]["more"] for page in pages] == [True, False]
+    found = [result["id"] for page in pages for result in page["results"]]
+    assert len(found) == 25 and set(found) == banda

@@ -18,7 +18,6 @@ from django.db import models
 from django.db.models import BooleanField
 from django.db.models import Count
 from django.db.models import Func
-from django.db.models import Q
 from django.db.models import QuerySet
 from django.db.models import Subquery
 from django.db.models import Window
@@ -68,21 +67,33 @@ def search_words(search_term: str) -> list[str]:
     return words
 
 
+def _matching_ids(word: str) -> QuerySet:
+    """The ids of the participants whose roster id, names or roster address, or login address,
+    hold `word` in any case: each read from its trigram index (migration 0013)."""
+    logins = User.objects.filter(email__icontains=word).order_by().values("pk")
+    in_roster = (
+        Participant.objects.alias(text=ADMIN_SEARCH_TEXT)
+        .filter(text__icontains=word)
+        .order_by()
+        .values("pk")
+    )
+    by_login = Participant.objects.filter(InIds("user_id", logins)).order_by().values("pk")
+    return in_roster.union(by_login)
+
+
 def participant_search(queryset: QuerySet, search_term: str) -> QuerySet:
     """Every word must occur, in any case, in the roster id, a name, the roster's address or the
-    login address: the same as `search_fields` over those five columns, read from the trigram
-    indexes of `ADMIN_SEARCH_TEXT` and of login addresses (migration 0013), never a scan of the
-    roster. One table, so PostgreSQL ORs the two indexes' bitmaps."""
-    for word in search_words(search_term):
-        logins = User.objects.filter(email__icontains=word).order_by().values("pk")
-        found = (
-            Participant.objects.alias(text=ADMIN_SEARCH_TEXT)
-            .filter(Q(text__icontains=word) | Q(InIds("user_id", logins)))
-            .order_by()
-            .values("pk")
-        )
-        queryset = queryset.filter(InIds("pk", found))
-    return queryset
+    login address: the same as `search_fields` over those five columns, but read from trigram
+    indexes, never a scan of the roster. The words' matches are intersected in one subquery
+    whose ids the list then fetches (`InIds`): a word found in a tenth of the logins costs one
+    set operation, not a search of its 10,000 ids for each row another word found."""
+    words = search_words(search_term)
+    if not words:
+        return queryset
+    found = _matching_ids(words[0])
+    for word in words[1:]:
+        found = found.intersection(_matching_ids(word))
+    return queryset.filter(InIds("pk", found))
 
 
 class ParticipantChangeList(ChangeList):
@@ -143,8 +154,10 @@ class PagePaginator(Paginator):
                 bottom : bottom + self.per_page + self.orphans
             ]
         )
-        if not found:  # nothing found, or a page past the end: count them as Django does
-            return super().count
+        if not found:
+            if self.counted_page == 1:
+                return 0  # nothing at all was found
+            return super().count  # a page past the end: how many there are, as Django counts
         self.counted_ids = [pk for pk, _total in found]
         return found[0][1]
 

@@ -7,12 +7,10 @@ from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.contrib.admin import helpers
-from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import quote
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import PAGE_VAR
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count
 from django.db.models import IntegerField
@@ -29,8 +27,6 @@ from django.urls import path
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import smart_split
-from django.utils.text import unescape_string_literal
 from django.utils.translation import get_language
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +54,9 @@ from members.admin_filters import InvitedFilter
 from members.admin_filters import ProgrammeFilter
 from members.admin_filters import RegisteredFilter
 from members.admin_filters import ResidenceCountryFilter
+from members.admin_list import PagePaginator
+from members.admin_list import ParticipantChangeList
+from members.admin_list import participant_search
 from members.admin_reports import participant_counts_by_country
 from members.admin_reports import participant_export_header
 from members.admin_reports import participant_export_rows
@@ -65,7 +64,6 @@ from members.admin_reports import resource_person_export_header
 from members.admin_reports import resource_person_export_rows
 from members.csv_export import csv_download
 from members.extensions import ever_invited_condition
-from members.models import ADMIN_SEARCH_TEXT
 from members.models import ContactMessage
 from members.models import Exchange
 from members.models import ExpertiseField
@@ -156,43 +154,6 @@ def _boolean_icon(value: bool | None) -> str:
     return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{name}.svg"), value)
 
 
-class ParticipantChangeList(ChangeList):
-    """Each row's link made from one reverse() per page. Django's rows reverse the change URL and
-    then, on a searched or filtered list, resolve it again to add the list's filters to it: two
-    URL lookups per row. Here the filters are added once, to the page's link pattern, and the
-    rows see no filters left to add (`preserved_filters`, which only the rows read)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        pattern = reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-            args=["PRIMARYKEY"],
-            current_app=self.model_admin.admin_site.name,
-        )
-        self._change_url = add_preserved_filters(
-            {"preserved_filters": self.preserved_filters, "opts": self.opts}, pattern
-        )
-        self.preserved_filters = ""
-
-    def url_for_result(self, result):
-        return self._change_url.replace("PRIMARYKEY", quote(str(getattr(result, self.pk_attname))))
-
-
-class PagePaginator(Paginator):
-    """Picks a page's rows by their ids first (read from the order's index, whatever the page),
-    then loads those rows alone: the per-row columns (the exchange count) are computed for the
-    hundred rows shown, not for the 49,900 skipped on the way to page 500."""
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        rows = self.object_list
-        return self._get_page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
-
-
 def _refresh_search_text_of(participants) -> None:
     """After a staff edit: the directory's search text of these participants (approved field
     names become searchable for the members who suggested them)."""
@@ -235,7 +196,6 @@ class ParticipantAdmin(admin.ModelAdmin):
     list_per_page = 100
     # In the roster's order, made total by the id, so that the order's index serves every page.
     ordering = ["last_name", "first_name", "id"]
-    paginator = PagePaginator
     # One count per page, not a second one of the whole roster beside every search.
     show_full_result_count = False
     # Django 6 assumes https for scheme-less URLs; say so now (and silence 5.2's warning).
@@ -378,20 +338,29 @@ class ParticipantAdmin(admin.ModelAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        """Every word (or "quoted phrase") must occur, in any case, in the roster id, a name, the
-        roster's address or the login address: the same as `search_fields`, but through the
-        trigram index of `ADMIN_SEARCH_TEXT` and the login addresses, never a scan of the roster."""
-        for word in smart_split(search_term):
-            if word[:1] in ('"', "'") and word[-1:] == word[:1] and len(word) > 1:
-                word = unescape_string_literal(word)
-            in_roster = Participant.objects.alias(text=ADMIN_SEARCH_TEXT).filter(
-                text__icontains=word
+        return participant_search(queryset, search_term), False
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        if queryset.model is not Participant:  # the history page's log entries
+            return super().get_paginator(
+                request, queryset, per_page, orphans, allow_empty_first_page
             )
-            by_login = Participant.objects.filter(user__email__icontains=word)
-            queryset = queryset.filter(
-                pk__in=in_roster.order_by().values("pk").union(by_login.order_by().values("pk"))
-            )
-        return queryset, False
+        # The columns the list shows, as the changelist selects them, but none of its filters.
+        rows = self.get_queryset(request).select_related(*self.list_select_related)
+        counted_page = None
+        if request.GET.get(SEARCH_VAR):
+            try:  # as the changelist reads it
+                counted_page = int(request.GET.get(PAGE_VAR, 1))
+            except ValueError:
+                counted_page = 1
+        return PagePaginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            rows=rows,
+            counted_page=counted_page,
+        )
 
     # --- columns
 

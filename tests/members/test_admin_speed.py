@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from members.admin import ParticipantAdmin
 from members.admin import _country_name
+from members.admin_list import participant_search
 from members.models import ADMIN_SEARCH_TEXT
 from members.models import Participant
 from members.models import User
@@ -75,6 +76,32 @@ def test_each_page_of_the_list_costs_the_same_queries_however_large_the_roster(
     assert len(rows_of(response)) == PER_PAGE
 
 
+@pytest.mark.parametrize("params", [{}, {"q": "banda"}], ids=["list", "search"])
+def test_the_list_costs_the_same_queries_for_3_and_for_30_participants(
+    adviser_client, params, django_assert_num_queries
+):
+    make_people(3)
+    adviser_client.get(reverse(CHANGELIST), params)  # warm caches (content types, session)
+    with CaptureQueriesContext(connection) as small:
+        assert adviser_client.get(reverse(CHANGELIST), params).status_code == 200
+    make_people(27, start=3)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = adviser_client.get(reverse(CHANGELIST), params)
+    assert len(rows_of(response)) == (30 if not params else 15)
+    assert len(small.captured_queries) == 10
+
+
+def test_a_search_that_finds_nobody_costs_the_same_queries(adviser_client, small_pages):
+    make_people(20)
+    adviser_client.get(reverse(CHANGELIST), {"q": "banda"})  # warm caches
+    with CaptureQueriesContext(connection) as found:
+        assert len(rows_of(adviser_client.get(reverse(CHANGELIST), {"q": "banda"}))) == PER_PAGE
+    with CaptureQueriesContext(connection) as nobody:
+        response = adviser_client.get(reverse(CHANGELIST), {"q": "nobody-by-this-name"})
+    assert rows_of(response) == [] and response.context["cl"].result_count == 0
+    assert len(nobody.captured_queries) == len(found.captured_queries)
+
+
 def test_a_later_page_holds_the_rows_of_that_place_in_the_roster_with_their_exchanges(
     adviser_client, small_pages
 ):
@@ -87,6 +114,29 @@ def test_a_later_page_holds_the_rows_of_that_place_in_the_roster_with_their_exch
     for person in shown[2]:
         assert person.exchange_count == person.exchanges.count()
     assert [len(page) for page in shown] == [5, 5, 5, 5, 3]
+
+
+def test_each_page_of_a_search_holds_its_rows_and_the_whole_count(adviser_client, small_pages):
+    """A searched list counts and picks its page in one query: every page still says how many
+    were found in all, and holds the next rows of them."""
+    make_people(23)
+    expected = list(Participant.objects.filter(last_name="Banda").order_by("first_name", "id"))
+    assert len(expected) == 11
+
+    pages = []
+    for p in (1, 2, 3):
+        response = adviser_client.get(reverse(CHANGELIST), {"q": "banda", "p": p})
+        assert response.context["cl"].result_count == 11
+        assert "Export 11 participants as CSV" in response.content.decode()
+        pages.append(rows_of(response))
+
+    assert [person.pk for page in pages for person in page] == [p.pk for p in expected]
+    assert [len(page) for page in pages] == [5, 5, 1]
+    for person in pages[1]:
+        assert person.exchange_count == person.exchanges.count()
+    # A page past the end is refused as Django refuses it (back to the list, flagged).
+    past = adviser_client.get(reverse(CHANGELIST), {"q": "banda", "p": 4})
+    assert past.status_code == 302 and "e=1" in past["Location"]
 
 
 def test_pages_keep_an_order_chosen_by_a_column(adviser_client, small_pages):
@@ -133,6 +183,9 @@ def test_the_search_finds_each_field_it_promises_and_nothing_else(adviser_client
     assert found("wanjiru mushi") == set()
     assert found('"wanjiru kamau"') == {kamau.participant_id}
     assert found("nobody-by-this-name") == set()
+    assert found("kamau nobody-by-this-name") == set()
+    assert found("example.org neema") == {other.participant_id}
+    assert found("login.only KE-0042 wanjiru") == {kamau.participant_id}
     # Characters LIKE treats specially are searched as themselves.
     assert found("%") == set()
     assert found("_") == set()
@@ -157,6 +210,12 @@ def test_the_search_reads_the_trigram_indexes():
 
     assert "participant_admin_search_idx" in plan_of(in_roster)
     assert "user_email_search_idx" in plan_of(by_login)
+    # The list's own search reads both, for each word.
+    searched = plan_of(
+        participant_search(Participant.objects.order_by("last_name"), "kamau wanjiru")
+    )
+    assert searched.count("participant_admin_search_idx") == 2
+    assert searched.count("user_email_search_idx") == 2
 
 
 @pytest.mark.parametrize(
@@ -253,3 +312,58 @@ def test_a_searched_lists_rows_link_to_the_person_and_back_to_the_search(adviser
 
     change = reverse("admin:members_participant_change", args=[person.pk])
     assert f'<a href="{change}?_changelist_filters=q%3Dbanda">' in page
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"q": "o"}, {"o": "-5.2", "registered": "no"}],
+    ids=["plain", "searched", "sorted"],
+)
+def test_the_list_draws_every_row_exactly_as_django_would(adviser_client, params):
+    """`result_rows` draws the rows itself (Django looks each cell's column up again): cell for
+    cell the same HTML as Django's own `results`, whatever the row holds."""
+    from django.contrib.admin.templatetags.admin_list import results
+
+    from members.admin_list import result_rows
+
+    member = MemberFactory(first_name="Zoë & <Co>", last_name="O'Brien", home_country="NO")
+    member.deleted_at = member.created_at
+    member.save()
+    ParticipantFactory(first_name="", last_name="Mushi", home_country="", email_status="bounced")
+    ParticipantFactory(first_name="Ana", last_name="Costa", email="", preferred_language="pt")
+    ExchangeFactory(participant=ParticipantFactory(last_name="Otieno", declined_invitations=True))
+    ExchangeFactory(participant=member, year=1990)
+    ExchangeFactory(participant=member, year=1991)
+
+    response = adviser_client.get(reverse(CHANGELIST), params)
+
+    changelist = response.context["cl"]
+    django_rows = ["".join(row) for row in results(changelist)]
+    assert len(django_rows) >= 2
+    assert ["".join(row) for row in result_rows(changelist)] == django_rows
+    # And that is what the page shows.
+    page = response.content.decode()
+    for row in django_rows:
+        assert f"<tr>{row}</tr>" in page
+
+
+def test_the_participant_chooser_of_other_admins_pages_through_the_same_search(client):
+    """Autocomplete fields (an exchange's participant) search and page with the list's own search
+    and paginator: every match, once, page after page."""
+    client.force_login(StaffUserFactory(is_superuser=True))
+    banda = {str(ParticipantFactory(last_name="Banda").pk) for _ in range(25)}
+    ParticipantFactory(last_name="Phiri")
+    params = {
+        "app_label": "members",
+        "model_name": "exchange",
+        "field_name": "participant",
+        "term": "banda",
+    }
+
+    pages = [
+        client.get(reverse("admin:autocomplete"), {**params, "page": p}).json() for p in (1, 2)
+    ]
+
+    assert [page["pagination"]["more"] for page in pages] == [True, False]
+    found = [result["id"] for page in pages for result in page["results"]]
+    assert len(found) == 25 and set(found) == banda

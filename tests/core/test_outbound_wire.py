@@ -197,3 +197,32 @@ def test_a_digest_goes_out_as_the_full_path_writes_it():
     for row in rows:
         template, fields = community_sending.build_digest_template(row)
         assert_same_bytes(template, fields, row.email)
+
+
+SUBJECTS = [
+    "Invitation à rejoindre le réseau Norec, Zoë",
+    "Convite para a rede Norec, João — participe já! " * 3,
+    "Тимур, приглашение в сеть Norec",
+    "日本語の件名とても長い件名がここに続きます" * 4,
+    "Emoji 🎉🎉 and accents éèê " * 5,
+    "x" * 70 + "é",
+    "é" + "x" * 200,
+]
+
+
+@pytest.mark.parametrize("subject", SUBJECTS)
+@pytest.mark.parametrize(
+    "name", ["Subject", "List-Unsubscribe", "X-A-Very-Long-Header-Name-Indeed"]
+)
+def test_a_header_is_written_as_django_and_the_generator_write_it(name, subject):
+    from email.policy import compat32
+
+    from django.core.mail.message import forbid_multi_line_headers
+
+    django_line = (
+        type(compat32)()
+        .clone(linesep="\r\n")
+        .fold_binary(*forbid_multi_line_headers(name, subject, "utf-8"))
+    )
+
+    assert wire.header_line(name, subject, "utf-8") == django_line

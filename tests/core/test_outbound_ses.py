@@ -7,10 +7,14 @@ the batch's rows."""
 import base64
 import collections
 import json
+import socket
 import uuid
 from datetime import timedelta
 
 import pytest
+from anymail.exceptions import AnymailAPIError
+from botocore.exceptions import ConnectTimeoutError
+from botocore.exceptions import ReadTimeoutError
 from django.conf import settings as django_settings
 from django.core.mail import EmailMessage
 from django.core.mail import get_connection
@@ -19,6 +23,7 @@ from django.utils import timezone
 from core import outbound
 from core.outbound import batching
 from core.outbound import ses
+from core.outbound.esp_errors import certainly_not_taken
 from invitations.models import Invitation
 from newsletters import services as newsletter_services
 from newsletters.models import Delivery
@@ -251,6 +256,36 @@ def test_a_call_ses_may_have_taken_is_sent_once_and_left_for_its_events(
     assert outbound.sweep(now=timezone.now() + LATER, live=ALIVE)["newsletter"] == 0
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
     assert len(fake.accepted) == 3
+
+
+def test_an_ses_endpoint_that_cannot_be_reached_gets_nothing_and_nothing_waits(
+    fake, settings, django_capture_on_commit_callbacks
+):
+    members = MemberFactory.create_batch(2)
+    newsletter = _newsletter(members, django_capture_on_commit_callbacks)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    client = settings.ANYMAIL["AMAZON_SES_CLIENT_PARAMS"]
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "AMAZON_SES_CLIENT_PARAMS": {**client, "endpoint_url": f"http://127.0.0.1:{closed}"},
+    }
+
+    _send(newsletter)
+
+    assert [(row.status, row.attempts) for row in _rows(members)] == [("pending", 1)] * 2
+
+
+def test_a_boto3_connect_timeout_is_certainly_not_taken():
+    # No byte of the call left: botocore's own ConnectTimeoutError (not requests' ConnectTimeout).
+    error = AnymailAPIError("connect timeout")
+    error.__cause__ = ConnectTimeoutError(endpoint_url="https://email.eu-west-1.amazonaws.com")
+    read = AnymailAPIError("read timeout")
+    read.__cause__ = ReadTimeoutError(endpoint_url="https://email.eu-west-1.amazonaws.com")
+
+    assert certainly_not_taken(error)
+    assert not certainly_not_taken(read)
 
 
 def test_one_off_mail_goes_as_one_sendemail_call(fake):

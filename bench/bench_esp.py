@@ -3,7 +3,8 @@ real worker (prefork, concurrency 2), with ESP batch sending (core/outbound/batc
 
 The ESP is the fake one of the tests (tests/support/fake_esp.py) on loopback, answering each call
 after 0.5 s (`--delay`), once Postmark-style (/email/batch, 500 messages a call) and once
-Mailgun-style (/v3/<domain>/messages with recipient-variables, 1,000 a call) (`--esp`). The data
+Mailgun-style (/v3/<domain>/messages with recipient-variables, 1,000 a call) (`--esp`); `--esp ses`
+runs Amazon SES's SendBulkEmail through boto3 (50 a call), not part of `both`. The data
 is bench_newsletter.py's (members in four languages, an issue with a French and a Portuguese
 variant) and bench_send.py's (a roster with one exchange each, a wave with throttling off and its
 window always open). Each ESP style gets its own scratch database `norec_bench_esp_<esp>`.
@@ -61,7 +62,9 @@ def run(style: str, count: int, delay: float) -> None:
         make_roster(count)
         esp = FakeEsp(delay=delay, keep_content=False).start()
         session.stop_at_end(esp)
-        env = esp.postmark_env() if style == "postmark" else esp.mailgun_env()
+        env = {"postmark": esp.postmark_env, "mailgun": esp.mailgun_env, "ses": esp.ses_env}[
+            style
+        ]()
         worker = session.worker(env=env)
         prefix = "esp" if style == "postmark" else f"esp_{style}"
         waiting = {"worker": worker, "beat": True}
@@ -107,7 +110,7 @@ def run(style: str, count: int, delay: float) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--esp", choices=["postmark", "mailgun", "both"], default="both")
+    parser.add_argument("--esp", choices=["postmark", "mailgun", "ses", "both"], default="both")
     parser.add_argument("--recipients", type=int, default=12_000)
     parser.add_argument("--delay", type=float, default=0.5, help="seconds per ESP call")
     args = parser.parse_args()

@@ -235,6 +235,21 @@ ANYMAIL = {
 # hangs ends well within OUTBOUND_STALE_SECONDS; the batch sender then leaves its group for the
 # ESP's webhooks (core/outbound/esp_errors.py).
 ANYMAIL["REQUESTS_TIMEOUT"] = env.float("ANYMAIL_REQUESTS_TIMEOUT", default=30.0)
+# Amazon SES goes through boto3, not requests: the same timeouts, and no retries. boto3 sends a
+# call again by itself after a read timeout or a 5xx, which would hand SES a batch of 50 (or a
+# single message) twice; without retries the sender leaves such a call for SES's events
+# (core/outbound/esp_errors.py). ANYMAIL_AMAZON_SES_CLIENT_PARAMS, as JSON (e.g.
+# {"region_name": "eu-west-1"}), gives boto3's other client parameters.
+_ses_client = env.json("ANYMAIL_AMAZON_SES_CLIENT_PARAMS", default={})
+ANYMAIL["AMAZON_SES_CLIENT_PARAMS"] = {
+    **_ses_client,
+    "config": {
+        "connect_timeout": ANYMAIL["REQUESTS_TIMEOUT"],
+        "read_timeout": ANYMAIL["REQUESTS_TIMEOUT"],
+        **_ses_client.get("config", {}),
+        "retries": {"total_max_attempts": 1},
+    },
+}
 ANYMAIL_WEBHOOK_SECRET = env("ANYMAIL_WEBHOOK_SECRET", default="")
 if ANYMAIL_WEBHOOK_SECRET:
     ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL_WEBHOOK_SECRET

@@ -31,8 +31,8 @@ in a group (anymail keys merge data by address). Per group:
 
 Postmark merges per-recipient data only into templates stored at Postmark; its /email/batch takes
 up to 500 complete messages in one call, so for Postmark the fields are filled in while the
-payload is built (`PostmarkBatchBackend`). Amazon SES batches only with stored templates and is
-not batched here (one call per message, as over SMTP).
+payload is built (`PostmarkBatchBackend`). Amazon SES takes 50 recipients a call, with the
+template inline in the call (`ses.SesBatchBackend`: its escaping, headers and statuses).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.utils import timezone
 
+from core.outbound import ses
 from core.outbound.esp_errors import certainly_not_taken
 from core.outbound.handover import mark_rows_sent
 from core.outbound.marks import mark_failed_or_retry
@@ -114,6 +115,8 @@ ESPS: dict[str, Esp] = {
         lambda name: "{{var:" + name + "}}",
         esp_extra={"Globals": {"TemplateLanguage": True}},
     ),
+    # SendBulkEmail: 50 destinations a call, the template inline (see core/outbound/ses.py).
+    "amazon_ses": Esp(ses.MAX_ENTRIES, ses.token, backend="core.outbound.ses.SesBatchBackend"),
 }
 
 _ANYMAIL_BACKEND = re.compile(r"^anymail\.backends\.(?P<esp>\w+)\.EmailBackend$")

@@ -18,6 +18,14 @@ queued when the error comes), and a 502/504 from their load balancer says only t
 was lost on the way. Counting it as taken when it was not costs those recipients
 OUTBOUND_UNCERTAIN_SECONDS of delay; counting it as not taken when it was costs up to a whole
 group (500 people) a second copy.
+
+Amazon SES (boto3): an error answer is botocore's ClientError with the HTTP status, read as
+above; a connect timeout is botocore's own ConnectTimeoutError (not requests'), never taken. boto3
+would send a call again after a read timeout or a 5xx by itself, which for a batch is a second
+copy for up to 50 people: the settings switch its retries off (AMAZON_SES_CLIENT_PARAMS), so
+such a call raises here once and is left for SES's events like any other. SES answers a bulk
+call 200 with a status per entry even when every entry failed; `ses.SesBatchPayload` reads them
+one by one rather than letting anymail raise (an answered, refused call is not "maybe taken").
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 import requests
 from anymail.exceptions import AnymailAPIError
 from billiard.exceptions import SoftTimeLimitExceeded
+from botocore.exceptions import ConnectTimeoutError
 from botocore.exceptions import EndpointConnectionError
 from urllib3.exceptions import NewConnectionError
 
@@ -45,8 +54,8 @@ def answered_status(exc: BaseException) -> int | None:
 
 def _never_connected(cause: BaseException | None) -> bool:
     """A connection that was never made: no byte of the request left this process."""
-    if isinstance(cause, requests.ConnectTimeout | EndpointConnectionError):
-        return True  # (botocore's ConnectTimeoutError is an EndpointConnectionError)
+    if isinstance(cause, requests.ConnectTimeout | EndpointConnectionError | ConnectTimeoutError):
+        return True
     if isinstance(cause, requests.ConnectionError) and cause.args:
         # requests wraps urllib3's MaxRetryError, whose `reason` says what failed.
         return isinstance(getattr(cause.args[0], "reason", None), NewConnectionError)

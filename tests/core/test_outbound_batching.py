@@ -133,6 +133,7 @@ def test_every_batching_esp_has_a_documented_size():
         "sendgrid": 1000,
         "brevo": 1000,
         "mailjet": 50,
+        "amazon_ses": 50,
     }
 
 
@@ -182,9 +183,9 @@ def test_batching_is_off_over_smtp_for_a_size_of_one_and_for_a_stream_without_te
     settings.OUTBOUND_ESP_BATCH_SIZE = 0
     assert batching.batches(stream) is None
     settings.OUTBOUND_ESP_BATCH_SIZE = None
-    # Amazon SES batches only with templates stored at SES: one call per message.
+    # Amazon SES batches with the template inline (tests/core/test_outbound_ses.py).
     settings.EMAIL_BACKEND = "anymail.backends.amazon_ses.EmailBackend"
-    assert batching.batches(stream) is None
+    assert batching.batches(stream) is batching.ESPS["amazon_ses"]
 
 
 # --- end to end through the fake ESP, in this process ----------------------------------------

@@ -1,26 +1,32 @@
 """A fake ESP on loopback for tests and benchmarks: a small threaded HTTP server (stdlib only) that
-answers like Postmark's /email and /email/batch and Mailgun's /v3/<domain>/messages (with
-recipient-variables), after a configurable delay per call.
+answers like Postmark's /email and /email/batch, Mailgun's /v3/<domain>/messages (with
+recipient-variables) and Amazon SES v2's SendEmail and SendBulkEmail (boto3 pointed at it by
+`endpoint_url`; an inline template filled in by simple substitution, without escaping, as SES
+documents it), after a configurable delay per call.
 
 It records every recipient it accepted (`accepted`: address, metadata, message id, and the subject
 and bodies as that recipient gets them, merge fields filled in) and can refuse chosen addresses
-inside a batch (`refuse`), as Postmark does for an inactive recipient. A call is recorded before
+inside a batch (`refuse`), as Postmark does for an inactive recipient (SES: that entry answered
+MESSAGE_REJECTED). A call is recorded before
 the delay: like a real ESP, it has taken the messages even if the caller dies waiting.
 
 It can also misbehave as a real ESP sometimes does, for the next calls (`misbehave`): take the
 messages and never answer in time (`hang` past the client's timeout), take them and drop the
 connection unanswered (`drop`), answer an error status having taken them or not (`status`,
-`take`); and take a recipient but leave it out of the answer (`forget`). The test then posts
+`take`); answer every entry of an SES bulk call with an error status (`entry_status`: an
+account-level error, nothing taken); and take a recipient but leave it out of the answer
+(`forget`). The test then posts
 the webhooks for what `accepted` holds, as the ESP would.
 
     with FakeEsp(delay=0.5) as esp:
-        env = esp.postmark_env()      # or esp.mailgun_env(): for a worker's environment
+        env = esp.postmark_env()      # or mailgun_env(), ses_env(): for a worker's environment
         ...
         esp.accepted, esp.calls
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import email.parser
 import email.policy
@@ -38,6 +44,24 @@ from urllib.parse import parse_qs
 
 MAILGUN_DOMAIN = "mg.example.org"
 _MAILGUN_PATH = re.compile(r"^/v3/(?P<domain>[^/]+)/messages$")
+SES_BULK = "/v2/email/outbound-bulk-emails"
+SES_SINGLE = "/v2/email/outbound-emails"
+# SES refuses custom values for the headers it sets (its header-fields documentation).
+_SES_SET_HEADERS = {
+    "bcc",
+    "cc",
+    "content-disposition",
+    "content-type",
+    "date",
+    "from",
+    "message-id",
+    "mime-version",
+    "reply-to",
+    "return-path",
+    "subject",
+    "to",
+}
+_SES_VARIABLE = re.compile(r"\{\{([^{}]*)\}\}")
 
 
 @dataclass(frozen=True)
@@ -48,6 +72,7 @@ class Misbehaviour:
     status: int | None = None  # answer this HTTP status with an error body
     hang: float = 0.0  # seconds to wait before answering (past the client's timeout)
     drop: bool = False  # close the connection without any answer
+    entry_status: str | None = None  # SES bulk: every entry answered with this error, none taken
 
 
 @dataclass(frozen=True)
@@ -130,8 +155,30 @@ class FakeEsp:
             "ANYMAIL_WEBHOOK_SECRET": "hook:secret",
         }
 
+    def ses_env(self) -> dict[str, str]:
+        """boto3 at this server, with made-up credentials (the fake checks no signature)."""
+        return {
+            "ANYMAIL_ESP": "amazon_ses",
+            "ANYMAIL_AMAZON_SES_CLIENT_PARAMS": json.dumps(self.ses_client_params()),
+            "AWS_ACCESS_KEY_ID": "AKIDFAKE",
+            "AWS_SECRET_ACCESS_KEY": "fake-secret",
+            "ANYMAIL_WEBHOOK_SECRET": "hook:secret",
+        }
+
+    def ses_client_params(self) -> dict:
+        return {"endpoint_url": self.url, "region_name": "eu-west-1"}
+
     def anymail_settings(self, esp: str) -> dict:
-        """The same as Django settings (`settings.ANYMAIL`) for an in-process test."""
+        """The same as Django settings (`settings.ANYMAIL`) for an in-process test (for SES, the
+        client's retries and timeouts are the caller's to add, as settings.py adds them)."""
+        if esp == "amazon_ses":
+            return {
+                "AMAZON_SES_CLIENT_PARAMS": self.ses_client_params(),
+                "AMAZON_SES_SESSION_PARAMS": {
+                    "aws_access_key_id": "AKIDFAKE",
+                    "aws_secret_access_key": "fake-secret",
+                },
+            }
         env = self.postmark_env() if esp == "postmark" else self.mailgun_env()
         return {
             key.removeprefix("ANYMAIL_"): value
@@ -215,16 +262,20 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         accepted: list[Accepted] = []
+        misbehaviour = self.fake._next_misbehaviour() or Misbehaviour()
         try:
             if self.path in ("/email", "/email/batch"):
                 status, answer, accepted = self._postmark(json.loads(body))
             elif (match := _MAILGUN_PATH.match(self.path)) is not None:
                 status, answer, accepted = self._mailgun(match["domain"], body)
+            elif self.path == SES_BULK:
+                status, answer, accepted = self._ses_bulk(json.loads(body), misbehaviour)
+            elif self.path == SES_SINGLE:
+                status, answer, accepted = self._ses_single(json.loads(body))
             else:
                 status, answer = 404, {"message": f"no such API: {self.path}"}
         except Exception as exc:  # a malformed call: say so, as an ESP does
             status, answer = 400, {"ErrorCode": 300, "Message": f"bad request: {exc}"}
-        misbehaviour = self.fake._next_misbehaviour() or Misbehaviour()
         self.fake._take(self.path, accepted if misbehaviour.take else [])
         if misbehaviour.status is not None:
             status = misbehaviour.status
@@ -297,6 +348,74 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, answers, accepted
         (answer,) = answers
         return (200 if answer["ErrorCode"] == 0 else 422), answer, accepted
+
+    # --- Amazon SES v2 ---------------------------------------------------------------------------
+
+    def _ses_bulk(self, data, misbehaviour: Misbehaviour) -> tuple[int, object, list[Accepted]]:
+        template = data["DefaultContent"]["Template"]
+        if "TemplateContent" not in template:
+            return 400, {"message": "fake SES keeps no stored templates"}, []
+        content = template["TemplateContent"]
+        results, accepted = [], []
+        for entry in data["BulkEmailEntries"]:
+            (to,) = entry["Destination"]["ToAddresses"]
+            address = email.utils.parseaddr(to)[1]
+            replacement = entry["ReplacementEmailContent"]["ReplacementTemplate"]
+            values = json.loads(replacement["ReplacementTemplateData"])
+            headers = {h["Name"]: h["Value"] for h in entry.get("ReplacementHeaders", [])}
+            refused = [name for name in headers if name.lower() in _SES_SET_HEADERS]
+            if refused:
+                return 400, {"message": f"headers SES sets itself: {refused}"}, []
+            if misbehaviour.entry_status is not None:
+                results.append({"Status": misbehaviour.entry_status, "Error": "fake SES says no"})
+                continue
+            if self.fake._is_refused(address):
+                results.append({"Status": "MESSAGE_REJECTED", "Error": "Email rejected"})
+                continue
+
+            def filled(text: str, values=values) -> str:
+                # Simple substitution, in one pass, nothing escaped (SES's documentation).
+                return _SES_VARIABLE.sub(lambda m: str(values.get(m[1].strip(), "")), text or "")
+
+            message_id = f"0102018c{uuid.uuid4().hex}-000000"
+            results.append({"Status": "SUCCESS", "MessageId": message_id})
+            accepted.append(
+                Accepted(
+                    esp="amazon_ses",
+                    address=address,
+                    message_id=message_id,
+                    metadata=json.loads(headers.get("X-Metadata", "{}")),
+                    subject=filled(content.get("Subject", "")),
+                    text=filled(content.get("Text", "")),
+                    html=filled(content.get("Html", "")),
+                    headers=headers,
+                    tag=headers.get("X-Tag", ""),
+                )
+            )
+        return 200, {"BulkEmailEntryResults": results}, accepted
+
+    def _ses_single(self, data) -> tuple[int, object, list[Accepted]]:
+        raw = email.message_from_bytes(
+            base64.b64decode(data["Content"]["Raw"]["Data"]), policy=email.policy.default
+        )
+        text = raw.get_body(("plain",))
+        html = raw.get_body(("html",))
+        message_id = f"0102018c{uuid.uuid4().hex}-000000"
+        accepted = [
+            Accepted(
+                esp="amazon_ses",
+                address=email.utils.parseaddr(to)[1],
+                message_id=message_id,
+                metadata=json.loads(raw.get("X-Metadata", "{}")),
+                subject=str(raw.get("Subject", "")),
+                text=text.get_content() if text else "",
+                html=html.get_content() if html else "",
+                headers={name: str(value) for name, value in raw.items()},
+                tag=str(raw.get("X-Tag", "")),
+            )
+            for to in data["Destination"]["ToAddresses"]
+        ]
+        return 200, {"MessageId": message_id}, accepted
 
     # --- Mailgun -------------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ again; a call the ESP refused (4xx) or that never reached it goes back at once; 
 left out of a successful answer waits for its webhook; and after any failed call this worker
 sends nothing more of its batch."""
 
-import base64
 import collections
 import json
 import socket
@@ -21,19 +20,19 @@ from django.utils import timezone
 from core import outbound
 from core.outbound import batching
 from core.outbound.esp_errors import certainly_not_taken
-from newsletters import services as newsletter_services
 from newsletters.models import Delivery
 from tests.members.factories import MemberFactory
-from tests.members.factories import StaffUserFactory
-from tests.newsletters.factories import NewsletterFactory
+from tests.support.esp_batches import WORKER
+from tests.support.esp_batches import deliveries_of
+from tests.support.esp_batches import prepared_newsletter
+from tests.support.esp_batches import report_postmark_delivery
+from tests.support.esp_batches import send_newsletter_batch
 from tests.support.fake_esp import FakeEsp
 from tests.support.fake_esp import Misbehaviour
-from tests.support.preparing import prepare_all
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "hook:secret"
-WORKER = "norec@worker-1/4242"
 ALIVE = lambda: frozenset({WORKER})  # noqa: E731
 # Past OUTBOUND_STALE_SECONDS (180) and OUTBOUND_UNCERTAIN_SECONDS (240) after the call.
 LATER = timedelta(seconds=241)
@@ -55,57 +54,12 @@ def fake(settings):
         yield esp
 
 
-def _newsletter(count: int, django_capture_on_commit_callbacks):
-    members = MemberFactory.create_batch(count, preferred_language="en")
-    newsletter = NewsletterFactory(subject="December news", rate_per_hour=0)
-    newsletter_services.newsletter_schedule(
-        newsletter=newsletter, actor=StaffUserFactory(), send_at=timezone.now()
-    )
-    with django_capture_on_commit_callbacks(execute=False):
-        newsletter_services.newsletter_start(newsletter=newsletter)
-    prepare_all("newsletter", newsletter.pk)
-    return newsletter, members
-
-
-def _send(newsletter):
-    return outbound.send_batch(
-        stream_name="newsletter", campaign_id=newsletter.pk, claimed_by=WORKER
-    )
-
-
-def _report_delivery(client, accepted) -> None:
-    """Postmark's Delivery webhook for a message it took, through anymail's tracking view."""
-    payload = {
-        "RecordType": "Delivery",
-        "MessageID": accepted.message_id,
-        "Recipient": accepted.address,
-        "DeliveredAt": "2026-12-06T10:15:54Z",
-        "Details": "",
-        "Tag": accepted.tag,
-        "ServerID": 1,
-        "MessageStream": "outbound",
-        "Metadata": accepted.metadata,
-    }
-    response = client.post(
-        "/anymail/postmark/tracking/",
-        data=json.dumps(payload),
-        content_type="application/json",
-        HTTP_AUTHORIZATION="Basic " + base64.b64encode(SECRET.encode()).decode(),
-    )
-    assert response.status_code == 200
-
-
-def _rows(members) -> list[Delivery]:
-    by_email = {d.email: d for d in Delivery.objects.all()}
-    return [by_email[member.email] for member in members]
-
-
 def _send_pending(newsletter) -> None:
     """Batches until nothing is pending (what waits for the webhooks stays `sending`)."""
     for _ in range(10):
         if not Delivery.objects.filter(status="pending").exists():
             return
-        _send(newsletter)
+        send_newsletter_batch(newsletter)
     raise AssertionError("the newsletter did not finish")
 
 
@@ -128,14 +82,15 @@ MAYBE_TAKEN = {
 def test_a_group_the_esp_may_have_taken_waits_for_the_webhooks_and_nobody_is_mailed_twice(
     trouble, fake, client, django_capture_on_commit_callbacks
 ):
-    newsletter, members = _newsletter(6, django_capture_on_commit_callbacks)
+    members = MemberFactory.create_batch(6, preferred_language="en")
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
     fake.misbehave(trouble)
 
-    result = _send(newsletter)
+    result = send_newsletter_batch(newsletter)
 
     # One call only: after it, this worker sent nothing more of its batch.
     assert len(fake.calls) == 1 and result.sent == 0
-    first, rest = _rows(members)[:2], _rows(members)[2:]
+    first, rest = deliveries_of(members)[:2], deliveries_of(members)[2:]
     for row in first:  # handed over, as a killed worker would have left them
         row.refresh_from_db()
         assert row.status == "sending" and row.claimed_by.endswith(batching.HANDED_OVER)
@@ -148,7 +103,7 @@ def test_a_group_the_esp_may_have_taken_waits_for_the_webhooks_and_nobody_is_mai
     taken = fake.accepted
     assert len(taken) == (2 if trouble.take else 0)
     for item in taken:
-        _report_delivery(client, item)
+        report_postmark_delivery(client, item, SECRET)
     assert outbound.sweep(live=ALIVE)["newsletter"] == 0
     _send_pending(newsletter)
     # What no webhook reported comes back once the webhooks' time is over, and goes out again.
@@ -170,13 +125,14 @@ def test_a_group_the_esp_may_have_taken_waits_for_the_webhooks_and_nobody_is_mai
 def test_a_group_the_esp_refused_goes_back_at_once_with_its_attempt_counted(
     status, fake, django_capture_on_commit_callbacks
 ):
-    newsletter, members = _newsletter(6, django_capture_on_commit_callbacks)
+    members = MemberFactory.create_batch(6, preferred_language="en")
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
     fake.misbehave(Misbehaviour(take=False, status=status))
 
-    result = _send(newsletter)
+    result = send_newsletter_batch(newsletter)
 
     assert len(fake.calls) == 1 and (result.sent, result.released) == (0, 4)
-    rows = _rows(members)
+    rows = deliveries_of(members)
     assert [(row.status, row.attempts) for row in rows[:2]] == [("pending", 1)] * 2
     assert {
         (r.status, r.attempts) for r in Delivery.objects.filter(pk__in=[r.pk for r in rows[2:]])
@@ -195,16 +151,17 @@ def _closed_port() -> int:
 def test_an_esp_that_cannot_be_reached_gets_nothing_and_nothing_waits(
     fake, settings, django_capture_on_commit_callbacks
 ):
-    newsletter, members = _newsletter(4, django_capture_on_commit_callbacks)
+    members = MemberFactory.create_batch(4, preferred_language="en")
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
     settings.ANYMAIL = {
         **settings.ANYMAIL,
         "POSTMARK_API_URL": f"http://127.0.0.1:{_closed_port()}/",
     }
 
-    result = _send(newsletter)
+    result = send_newsletter_batch(newsletter)
 
     assert result.sent == 0
-    rows = _rows(members)
+    rows = deliveries_of(members)
     assert [(row.status, row.attempts) for row in rows] == [("pending", 1)] * 2 + [
         ("pending", 0)
     ] * 2
@@ -216,18 +173,19 @@ def test_an_esp_that_cannot_be_reached_gets_nothing_and_nothing_waits(
 def test_a_recipient_left_out_of_the_answer_waits_for_its_webhook(
     fake, client, django_capture_on_commit_callbacks
 ):
-    newsletter, members = _newsletter(2, django_capture_on_commit_callbacks)
+    members = MemberFactory.create_batch(2, preferred_language="en")
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
     fake.forget(members[1].email)
 
-    result = _send(newsletter)
+    result = send_newsletter_batch(newsletter)
 
     assert result.sent == 1
-    kept, left_out = _rows(members)
+    kept, left_out = deliveries_of(members)
     assert kept.status == "sent"
     assert left_out.status == "sending" and left_out.claimed_by.endswith(batching.HANDED_OVER)
     assert not left_out.esp_message_id  # never our own Message-ID standing in for the ESP's
     (item,) = [i for i in fake.accepted if i.address == left_out.email]
-    _report_delivery(client, item)
+    report_postmark_delivery(client, item, SECRET)
     assert outbound.sweep(now=timezone.now() + LATER, live=ALIVE)["newsletter"] == 0
     left_out.refresh_from_db()
     assert left_out.status == "sent" and left_out.esp_message_id == item.message_id
@@ -238,9 +196,10 @@ def test_a_recipient_left_out_and_never_reported_is_sent_again_after_the_webhook
     fake, django_capture_on_commit_callbacks
 ):
     # The ESP dropped the recipient altogether: no webhook will ever come for it.
-    newsletter, members = _newsletter(2, django_capture_on_commit_callbacks)
+    members = MemberFactory.create_batch(2, preferred_language="en")
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
     fake.forget(members[1].email, take=False)
-    _send(newsletter)
+    send_newsletter_batch(newsletter)
     fake.forget_nobody()
 
     assert outbound.sweep(now=timezone.now() + LATER, live=ALIVE)["newsletter"] == 1
@@ -290,12 +249,13 @@ def test_a_recipient_the_esp_failed_to_take_goes_back_to_the_queue(
         return response
 
     monkeypatch.setattr(requests.Session, "request", request_)
-    newsletter, members = _newsletter(3, django_capture_on_commit_callbacks)
+    members = MemberFactory.create_batch(3, preferred_language="en")
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
 
-    result = _send(newsletter)
+    result = send_newsletter_batch(newsletter)
 
     assert result.sent == 2
-    rows = _rows(members)
+    rows = deliveries_of(members)
     assert [row.status for row in rows] == ["sent", "pending", "sent"]
     assert rows[1].attempts == 1 and "failed" in rows[1].last_error
 

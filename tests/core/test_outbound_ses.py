@@ -24,8 +24,6 @@ from core import outbound
 from core.outbound import batching
 from core.outbound import ses
 from core.outbound.esp_errors import certainly_not_taken
-from invitations.models import Invitation
-from newsletters import services as newsletter_services
 from newsletters.models import Delivery
 from newsletters.rendering import unsubscribe_token
 from tests.invitations.sending_support import launch
@@ -33,20 +31,21 @@ from tests.invitations.sending_support import make_participants
 from tests.invitations.sending_support import make_wave
 from tests.invitations.sending_support import send_all
 from tests.members.factories import MemberFactory
-from tests.members.factories import StaffUserFactory
-from tests.newsletters.factories import NewsletterFactory
+from tests.support.esp_batches import WORKER
+from tests.support.esp_batches import deliveries_of
+from tests.support.esp_batches import invitations_accepted
+from tests.support.esp_batches import prepared_newsletter
+from tests.support.esp_batches import send_newsletter_batch
 from tests.support.fake_esp import SES_BULK
 from tests.support.fake_esp import SES_SINGLE
 from tests.support.fake_esp import FakeEsp
 from tests.support.fake_esp import Misbehaviour
-from tests.support.preparing import prepare_all
 
 pytestmark = pytest.mark.django_db
 
 NAME = "N'Dri & <Co>"
 ESCAPED = "N&#x27;Dri &amp; &lt;Co&gt;"
 SECRET = "hook:secret"
-WORKER = "norec@worker-1/4242"
 ALIVE = lambda: frozenset({WORKER})  # noqa: E731
 LATER = timedelta(seconds=241)
 # The client parameters settings.py gives boto3 (timeouts, no retries), before a test's changes.
@@ -66,28 +65,6 @@ def fake(settings):
         ours["AMAZON_SES_CLIENT_PARAMS"] = {**ours["AMAZON_SES_CLIENT_PARAMS"], "config": config}
         settings.ANYMAIL = {**ours, "WEBHOOK_SECRET": SECRET}
         yield esp
-
-
-def _newsletter(members, django_capture_on_commit_callbacks, subject="December news"):
-    newsletter = NewsletterFactory(subject=subject, rate_per_hour=0)
-    newsletter_services.newsletter_schedule(
-        newsletter=newsletter, actor=StaffUserFactory(), send_at=timezone.now()
-    )
-    with django_capture_on_commit_callbacks(execute=False):
-        newsletter_services.newsletter_start(newsletter=newsletter)
-    prepare_all("newsletter", newsletter.pk)
-    return newsletter
-
-
-def _send(newsletter):
-    return outbound.send_batch(
-        stream_name="newsletter", campaign_id=newsletter.pk, claimed_by=WORKER
-    )
-
-
-def _rows(members) -> list[Delivery]:
-    by_email = {d.email: d for d in Delivery.objects.all()}
-    return [by_email[member.email] for member in members]
 
 
 # --- the settings -------------------------------------------------------------------------------
@@ -131,10 +108,10 @@ def test_a_newsletter_goes_out_fifty_a_call_each_recipient_with_their_own_values
     members = MemberFactory.create_batch(61, preferred_language="en")
     members[0].first_name = NAME
     members[0].save(update_fields=["first_name"])
-    newsletter = _newsletter(members, django_capture_on_commit_callbacks, subject="Use {{this}}")
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks, subject="Use {{this}}")
 
-    _send(newsletter)
-    _send(newsletter)
+    send_newsletter_batch(newsletter)
+    send_newsletter_batch(newsletter)
 
     assert Delivery.objects.filter(status="sent").count() == 61
     assert sorted(count for path, count in fake.calls if path == SES_BULK) == [11, 50]
@@ -170,12 +147,7 @@ def test_a_wave_goes_out_in_ses_batches_one_per_language(fake):
     send_all(campaign_id=wave.pk)
 
     assert sorted(count for _path, count in fake.calls) == [2, 4]
-    accepted = {item.address: item for item in fake.accepted}
-    for invitation in Invitation.objects.select_related("participant"):
-        item = accepted[invitation.email]
-        assert invitation.status == "sent" and invitation.esp_message_id == item.message_id
-        assert item.subject.startswith(invitation.participant.first_name)
-        assert item.metadata == {"stream": "invitation", "id": invitation.pk}
+    accepted = invitations_accepted(fake)
     first = accepted[people[0].email]
     assert first.subject.startswith(NAME)
     assert ESCAPED in first.html and NAME not in first.html
@@ -189,12 +161,12 @@ def test_an_entry_ses_rejected_goes_back_alone_and_its_address_is_not_blamed(
 ):
     members = MemberFactory.create_batch(4)
     fake.refuse(members[1].email)
-    newsletter = _newsletter(members, django_capture_on_commit_callbacks)
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
 
-    result = _send(newsletter)
+    result = send_newsletter_batch(newsletter)
 
     assert result.sent == 3 and len(fake.calls) == 1
-    rows = _rows(members)
+    rows = deliveries_of(members)
     assert [row.status for row in rows] == ["sent", "pending", "sent", "sent"]
     assert rows[1].attempts == 1 and "failed" in rows[1].last_error
     members[1].refresh_from_db()
@@ -206,29 +178,29 @@ def test_an_account_error_for_every_entry_puts_the_group_back_at_once(
     status, fake, django_capture_on_commit_callbacks
 ):
     members = MemberFactory.create_batch(3)
-    newsletter = _newsletter(members, django_capture_on_commit_callbacks)
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
     fake.misbehave(Misbehaviour(take=False, entry_status=status))
 
-    result = _send(newsletter)
+    result = send_newsletter_batch(newsletter)
 
     # Answered and refused: not "maybe taken", nothing waits for events that will never come.
     assert result.sent == 0
-    rows = _rows(members)
+    rows = deliveries_of(members)
     assert [(row.status, row.attempts) for row in rows] == [("pending", 1)] * 3
     assert not any(row.claimed_by.endswith(batching.HANDED_OVER) for row in rows)
-    _send(newsletter)
+    send_newsletter_batch(newsletter)
     counts = collections.Counter(item.address for item in fake.accepted)
     assert counts == collections.Counter({member.email: 1 for member in members})
 
 
 def test_a_refused_call_goes_back_at_once(fake, django_capture_on_commit_callbacks):
     members = MemberFactory.create_batch(2)
-    newsletter = _newsletter(members, django_capture_on_commit_callbacks)
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
     fake.misbehave(Misbehaviour(take=False, status=400))
 
-    _send(newsletter)
+    send_newsletter_batch(newsletter)
 
-    assert [(row.status, row.attempts) for row in _rows(members)] == [("pending", 1)] * 2
+    assert [(row.status, row.attempts) for row in deliveries_of(members)] == [("pending", 1)] * 2
 
 
 @pytest.mark.parametrize(
@@ -240,14 +212,14 @@ def test_a_call_ses_may_have_taken_is_sent_once_and_left_for_its_events(
     trouble, fake, client, django_capture_on_commit_callbacks
 ):
     members = MemberFactory.create_batch(3)
-    newsletter = _newsletter(members, django_capture_on_commit_callbacks)
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
     fake.misbehave(trouble)
 
-    result = _send(newsletter)
+    result = send_newsletter_batch(newsletter)
 
     # boto3 did not send it again by itself (its retries are off), and nor did we.
     assert result.sent == 0 and len(fake.calls) == 1
-    rows = _rows(members)
+    rows = deliveries_of(members)
     for row in rows:
         assert row.status == "sending" and row.claimed_by.endswith(batching.HANDED_OVER)
     # SES's events for what it took come; nothing is sent again.
@@ -262,7 +234,7 @@ def test_an_ses_endpoint_that_cannot_be_reached_gets_nothing_and_nothing_waits(
     fake, settings, django_capture_on_commit_callbacks
 ):
     members = MemberFactory.create_batch(2)
-    newsletter = _newsletter(members, django_capture_on_commit_callbacks)
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
@@ -272,9 +244,9 @@ def test_an_ses_endpoint_that_cannot_be_reached_gets_nothing_and_nothing_waits(
         "AMAZON_SES_CLIENT_PARAMS": {**client, "endpoint_url": f"http://127.0.0.1:{closed}"},
     }
 
-    _send(newsletter)
+    send_newsletter_batch(newsletter)
 
-    assert [(row.status, row.attempts) for row in _rows(members)] == [("pending", 1)] * 2
+    assert [(row.status, row.attempts) for row in deliveries_of(members)] == [("pending", 1)] * 2
 
 
 def test_a_boto3_connect_timeout_is_certainly_not_taken():
@@ -343,8 +315,8 @@ def test_an_ses_event_for_a_recipient_of_a_batch_marks_their_row(
     with_headers, fake, client, django_capture_on_commit_callbacks
 ):
     members = MemberFactory.create_batch(4)
-    newsletter = _newsletter(members, django_capture_on_commit_callbacks)
-    _send(newsletter)
+    newsletter = prepared_newsletter(django_capture_on_commit_callbacks)
+    send_newsletter_batch(newsletter)
     accepted = {item.address: item for item in fake.accepted}
     bounced, delivered = members[1], members[2]
     bounce = {
@@ -364,7 +336,7 @@ def test_an_ses_event_for_a_recipient_of_a_batch_marks_their_row(
         ),
     )
 
-    rows = _rows(members)
+    rows = deliveries_of(members)
     assert [row.status for row in rows] == ["sent", "bounced", "sent", "sent"]
     assert [row.delivered_at is not None for row in rows] == [False, False, True, False]
     bounced.refresh_from_db()

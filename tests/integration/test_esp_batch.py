@@ -3,9 +3,7 @@ newsletter and a wave go out in a few calls, each recipient once with their own 
 SIGKILLed while the ESP holds a group, or a call whose answer never comes in time, is settled by
 the ESP's webhooks, and nobody is missed or mailed twice."""
 
-import base64
 import collections
-import json
 import signal
 
 import pytest
@@ -22,6 +20,7 @@ from tests.invitations.sending_support import make_wave
 from tests.members.factories import MemberFactory
 from tests.members.factories import StaffUserFactory
 from tests.newsletters.factories import NewsletterFactory
+from tests.support.esp_batches import report_postmark_delivery
 from tests.support.fake_esp import FakeEsp
 from tests.support.fake_esp import Misbehaviour
 from tests.support.waiting import wait_until
@@ -64,28 +63,6 @@ def start_newsletter(count: int) -> tuple[Newsletter, list]:
         newsletter=newsletter, actor=StaffUserFactory(), send_at=timezone.now()
     )
     return newsletter, members
-
-
-def report_delivery(client, accepted) -> None:
-    """What Postmark posts for a message it took (its webhook, with the basic-auth secret)."""
-    payload = {
-        "RecordType": "Delivery",
-        "MessageID": accepted.message_id,
-        "Recipient": accepted.address,
-        "DeliveredAt": "2026-12-06T10:15:54Z",
-        "Details": "",
-        "Tag": accepted.tag,
-        "ServerID": 1,
-        "MessageStream": "outbound",
-        "Metadata": accepted.metadata,
-    }
-    response = client.post(
-        "/anymail/postmark/tracking/",
-        data=json.dumps(payload),
-        content_type="application/json",
-        HTTP_AUTHORIZATION="Basic " + base64.b64encode(SECRET.encode()).decode(),
-    )
-    assert response.status_code == 200
 
 
 def test_a_newsletter_and_a_wave_go_out_in_batches_through_the_worker(
@@ -149,7 +126,7 @@ def test_a_worker_killed_while_the_esp_holds_a_group_misses_nobody_and_mails_nob
 
     # The ESP's webhooks arrive for what it took, including the group in flight at the kill.
     for item in taken_at_kill:
-        report_delivery(client, item)
+        report_postmark_delivery(client, item, SECRET)
     worker.start()
     reported = {item.message_id for item in taken_at_kill}
 
@@ -157,7 +134,7 @@ def test_a_worker_killed_while_the_esp_holds_a_group_misses_nobody_and_mails_nob
         for item in fake_esp.accepted:  # and for what it takes from here on
             if item.message_id not in reported:
                 reported.add(item.message_id)
-                report_delivery(client, item)
+                report_postmark_delivery(client, item, SECRET)
         return Newsletter.objects.get(pk=newsletter.pk).status == "sent"
 
     wait_until(done, timeout=180)
@@ -195,7 +172,7 @@ def test_a_call_whose_answer_never_comes_in_time_is_settled_by_the_webhooks_not_
         for item in fake_esp.accepted:  # the ESP's webhooks, for everything it took
             if item.message_id not in reported:
                 reported.add(item.message_id)
-                report_delivery(client, item)
+                report_postmark_delivery(client, item, SECRET)
         return Newsletter.objects.get(pk=newsletter.pk).status == "sent"
 
     wait_until(done, timeout=120)

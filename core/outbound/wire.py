@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from email.charset import RFC2047_CHROME_LEN
 from email.charset import Charset
 from email.generator import BytesGenerator
+from email.header import MAXLINELEN
 from email.header import Header
 from email.policy import compat32
 from email.utils import formatdate
@@ -128,12 +129,16 @@ _UTF8 = _LinearCharset("utf-8")
 
 def header_line(name: str, value: str, encoding: str) -> bytes:
     """One header as Django's message stores it and the generator writes it."""
+    if "\n" in value or "\r" in value:
+        return _HEADER_POLICY.fold_binary(*forbid_multi_line_headers(name, value, encoding))
+    if name.lower() == "subject" and value.isascii() and len(value) <= MAXLINELEN:
+        # Django passes an ASCII subject through `Header(value).encode()`, which gives a value
+        # this short back unchanged, and costs more than the rest of the header line.
+        return _HEADER_POLICY.fold_binary(name, value)
     if (
         encoding.lower() in ("utf-8", "utf8")
         and not value.isascii()
         and name.lower() not in ADDRESS_HEADERS
-        and "\n" not in value
-        and "\r" not in value
     ):
         # What `forbid_multi_line_headers` does with such a value, with the faster charset.
         return _HEADER_POLICY.fold_binary(name, Header(value, _UTF8).encode())

@@ -207,6 +207,12 @@ SUBJECTS = [
     "Emoji 🎉🎉 and accents éèê " * 5,
     "x" * 70 + "é",
     "é" + "x" * 200,
+    # ASCII: Django passes a subject through `Header(value).encode()`, which may fold it.
+    "Amina, you are invited to Norec Network",
+    "  two  spaces\tand a tab  ",
+    "y" * 76,
+    "y" * 77,
+    "word " * 30,
 ]
 
 

@@ -6,6 +6,7 @@ on a laptop with only Python: a SQLite file and a filesystem Celery broker under
 written to `var/mail/`.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
@@ -18,7 +19,24 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """The environment, read as django-environ does; a value it cannot read as its type (a port
+    that is not a number, client parameters that are not JSON) stops start-up with the variable's
+    name and what it should be, rather than a traceback from deep inside a parser."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
+            wanted = getattr(cast, "__name__", None) or type(cast).__name__
+            wanted = {"loads": "JSON"}.get(wanted, wanted)
+            raise ImproperlyConfigured(
+                f"{var}={os.environ.get(var, '')!r} cannot be read as {wanted}: {exc}"
+            ) from exc
+
+
+env = _Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core -------------------------------------------------------------------------------------
@@ -241,6 +259,10 @@ ANYMAIL["REQUESTS_TIMEOUT"] = env.float("ANYMAIL_REQUESTS_TIMEOUT", default=30.0
 # (core/outbound/esp_errors.py). ANYMAIL_AMAZON_SES_CLIENT_PARAMS, as JSON (e.g.
 # {"region_name": "eu-west-1"}), gives boto3's other client parameters.
 _ses_client = env.json("ANYMAIL_AMAZON_SES_CLIENT_PARAMS", default={})
+if not isinstance(_ses_client, dict) or not isinstance(_ses_client.get("config", {}), dict):
+    raise ImproperlyConfigured(
+        'ANYMAIL_AMAZON_SES_CLIENT_PARAMS must be a JSON object, e.g. {"region_name": "eu-west-1"}'
+    )
 ANYMAIL["AMAZON_SES_CLIENT_PARAMS"] = {
     **_ses_client,
     "config": {

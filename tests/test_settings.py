@@ -414,3 +414,23 @@ def test_a_dead_workers_mail_is_back_in_the_queue_within_five_minutes_at_the_def
     # Beat runs the sweep at that period.
     schedule = settings.CELERY_BEAT_SCHEDULE["outbound-sweep"]["schedule"]
     assert schedule == settings.OUTBOUND_SWEEP_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("EMAIL_PORT", "twenty-five", "EMAIL_PORT='twenty-five' cannot be read as int"),
+        (
+            "ANYMAIL_REQUESTS_TIMEOUT",
+            "thirty",
+            "ANYMAIL_REQUESTS_TIMEOUT='thirty' cannot be read as float",
+        ),
+        ("ANYMAIL_AMAZON_SES_CLIENT_PARAMS", '{"region_name":', "cannot be read as JSON"),
+        ("ANYMAIL_AMAZON_SES_CLIENT_PARAMS", '["eu-west-1"]', "must be a JSON object"),
+    ],
+)
+def test_a_value_that_cannot_be_read_stops_start_up_naming_the_variable(name, value, said):
+    result = manage("check", env={**PRODUCTION, name: value})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and said in result.stderr

@@ -51,3 +51,12 @@ def test_the_adviser_checks_then_imports_a_file(
     expect(page.locator(".count-created")).to_have_text("2")
     assert Participant.objects.count() == 2
     snap(page, "roster-import-done")
+
+    # The list the adviser lands on, searched by a surname (rows drawn by members.admin_list).
+    person = Participant.objects.order_by("pk").first()
+    page.goto(live_server.url + reverse("admin:members_participant_changelist"))
+    page.locator("#searchbar").fill(person.last_name)
+    page.keyboard.press("Enter")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list")).to_contain_text(person.last_name)
+    snap(page, "roster-list-search")

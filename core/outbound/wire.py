@@ -17,7 +17,8 @@ write with the same boundary and Date: the tests compare them for every stream t
 Where they could differ, `render` returns None and the sender builds the message the full way:
 - a part the template already writes quoted-printable or base64 (a line over 998 bytes: a soft
   line break may cut a placeholder), an attachment, a nested multipart (`build` refuses it);
-- a value holding a line break (Django refuses it in a header; the full path says so);
+- a value holding a line break, or any character `str.splitlines` breaks a line at (Django
+  refuses the first in a header and splits at the others; the full path does what it does);
 - a filled line over 998 bytes (Django would write that part quoted-printable).
 """
 
@@ -52,6 +53,11 @@ from core.outbound.templates import translate
 CRLF = b"\r\n"
 
 
+# What `str.splitlines` (and so Django's header encoding) breaks a line at: a value holding one
+# goes the full way, never through a shortcut here.
+_LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 class _WirePolicy(type(compat32)):
     """The policy Django's messages are written with (compat32), but a header line that needs no
     folding or encoding (plain ASCII, one line, short enough) is written as it is rather than
@@ -62,8 +68,7 @@ class _WirePolicy(type(compat32)):
             isinstance(value, str)
             and value.isascii()
             and len(name) + 2 + len(value) <= (self.max_line_length or 0)
-            and "\n" not in value
-            and "\r" not in value
+            and not _LINE_BREAK.search(value)
         ):
             return f"{name}: {value}{self.linesep}"
         return super()._fold(name, value, sanitize)
@@ -129,7 +134,7 @@ _UTF8 = _LinearCharset("utf-8")
 
 def header_line(name: str, value: str, encoding: str) -> bytes:
     """One header as Django's message stores it and the generator writes it."""
-    if "\n" in value or "\r" in value:
+    if _LINE_BREAK.search(value):
         return _HEADER_POLICY.fold_binary(*forbid_multi_line_headers(name, value, encoding))
     if name.lower() == "subject" and value.isascii() and len(value) <= MAXLINELEN:
         # Django passes an ASCII subject through `Header(value).encode()`, which gives a value
@@ -148,6 +153,7 @@ def header_line(name: str, value: str, encoding: str) -> bytes:
 # The stand-in recipient of the flattened template: replaced per recipient, never sent.
 _PROBE_TO = "recipient@skeleton.invalid"
 _PROBE_MESSAGE_ID = "<skeleton@skeleton.invalid>"
+_HEADER_NAME = re.compile(rb"[!-9;-~]+:")
 # Captured: `split` then keeps each placeholder between the literal bytes around it.
 _PLACEHOLDER = re.compile(rb"(ZqMRGx[a-z0-9]+xMRGqZ)")
 _CTE_7BIT = b"Content-Transfer-Encoding: 7bit\r\n"
@@ -209,8 +215,8 @@ class Skeleton:
         # Each field twice: as is (subject, text) and HTML-escaped (`templates.html_key`).
         probe = translate(template, placeholder)
         named = {name.lower() for name in (*source.extra_headers, *template.headers)}
-        if "message-id" in named:
-            return None  # one Message-ID for every recipient: let the full path have it
+        if "message-id" in named or "to" in named:
+            return None  # one Message-ID or To for every recipient: let the full path have them
         probe.extra_headers.update(dict.fromkeys(template.headers, "x"))
         probe.extra_headers["Message-ID"] = _PROBE_MESSAGE_ID
         probe.to = [_PROBE_TO]
@@ -224,7 +230,9 @@ class Skeleton:
         boundary = new_boundary()
         head, _, body = flatten(mime, boundary).partition(CRLF + CRLF)
         subject_has_fields = _PLACEHOLDER.search(probe.subject.encode()) is not None
-        per_recipient = {"to", "date", "message-id", *(name.lower() for name in template.headers)}
+        per_recipient = {"to", "message-id", *(name.lower() for name in template.headers)}
+        if "date" not in named:
+            per_recipient.add("date")
         if subject_has_fields:
             per_recipient.add("subject")
         if mime.is_multipart():
@@ -246,6 +254,8 @@ class Skeleton:
             return None  # a placeholder no field fills: the full path shows what it is
         headers: list[bytes | str] = []
         for line in _header_lines(head + CRLF):
+            if not _HEADER_NAME.match(line):
+                return None  # a line break Django let into a header value: not ours to repeat
             name = line.split(b":", 1)[0].decode("ascii").lower()
             if name in per_recipient:
                 headers.append(name)
@@ -271,13 +281,14 @@ class Skeleton:
         `headers`: the template's per-recipient headers filled in, and the Message-ID."""
         template = self.template
         plain = {name: values[name] for name in template.fields}
-        if any("\n" in value or "\r" in value for value in plain.values()):
+        html = html_values(template, values)
+        if any(_LINE_BREAK.search(value) for value in (*plain.values(), *html.values())):
             return None
         encoding = self.encoding
         filled = {
             placeholder(name).encode(): value.encode(encoding) for name, value in plain.items()
         }
-        for name, value in html_values(template, values).items():
+        for name, value in html.items():
             filled[placeholder(html_key(name)).encode()] = value.encode(encoding)
         body = []
         for chunk in self.body:

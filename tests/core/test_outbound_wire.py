@@ -145,6 +145,35 @@ def test_what_a_skeleton_cannot_write_goes_the_full_way(template, value):
     )
 
 
+@pytest.mark.parametrize("value", ["Amina\x0bOtieno", "Amina\x1c", "Amina\u2028Otieno"])
+def test_a_character_python_breaks_lines_at_goes_the_full_way(value):
+    template = made_up("Hi {name}", "Hi {name}\n", "<p>{name}</p>")
+
+    assert (
+        wire.wire_message(template, values(value), to="a@example.org", message_id=MESSAGE_ID)
+        is None
+    )
+
+
+def test_a_fields_own_html_form_with_a_line_break_goes_the_full_way():
+    template = made_up("Hi {name}", "Hi {name}\n", "<p>{name}</p>")
+    fields = {**values("Amina"), "namehtml": "<b>Amina</b>\n<i>x</i>"}
+
+    assert wire.wire_message(template, fields, to="a@example.org", message_id=MESSAGE_ID) is None
+
+
+def test_a_template_with_its_own_date_keeps_it_and_one_with_its_own_to_has_no_skeleton():
+    dated = made_up("Hi {name}", "Hi {name}\n", "<p>{name}</p>")
+    dated.message.extra_headers["Date"] = "Tue, 01 Dec 2026 09:00:00 +0000"
+    addressed = made_up("Hi {name}", "Hi {name}\n", "<p>{name}</p>")
+    addressed.message.extra_headers["To"] = "Everyone <list@example.org>"
+
+    data = assert_same_bytes(dated, values("Zoë"), "zoe@example.org")
+
+    assert b"Date: Tue, 01 Dec 2026 09:00:00 +0000\r\n" in data
+    assert wire.skeleton_of(addressed) is None
+
+
 def test_a_template_with_an_attachment_has_no_skeleton():
     template = made_up("Hi {name}", "Hi {name}\n", "<p>{name}</p>")
     template.message.attach("agenda.txt", "Agenda", "text/plain")
@@ -213,6 +242,10 @@ SUBJECTS = [
     "y" * 76,
     "y" * 77,
     "word " * 30,
+    # Characters `str.splitlines` breaks at, which Django's header encoding follows.
+    "a\x0bb",
+    "\x1c",
+    "Zoë\u2028x",
 ]
 
 

@@ -66,7 +66,18 @@ def hand_over(lane, connection, broken: threading.Event) -> list[tuple]:
             continue
         try:
             _deliver(message, connection)
-        except (AnymailRecipientsRefused, smtplib.SMTPRecipientsRefused) as exc:
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _answer in exc.recipients.values()]
+            if codes and all(code >= 500 for code in codes):
+                outcomes.append((row, message, REFUSED, str(exc)))
+                continue
+            # Refused for now (greylisting, a full mailbox, the server closing): not the
+            # address's fault, so no bounce; the message is tried again (an attempt counted).
+            if 421 in codes:
+                broken.set()  # the server closed the connection
+            outcomes.append((row, message, FAILED, f"temporarily refused: {exc}"))
+            continue
+        except AnymailRecipientsRefused as exc:
             outcomes.append((row, message, REFUSED, str(exc)))
             continue
         except Exception as exc:

@@ -2,6 +2,7 @@
 Django's SMTP backend would have sent them, byte for byte but the MIME boundary."""
 
 import re
+import threading
 from smtplib import SMTPRecipientsRefused
 
 import pytest
@@ -9,7 +10,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail import get_connection
 
 from core.outbound import wire
+from core.outbound.handover import FAILED
+from core.outbound.handover import REFUSED
+from core.outbound.handover import SENT
 from core.outbound.handover import _deliver
+from core.outbound.handover import hand_over
 from core.outbound.templates import MessageTemplate
 from core.outbound.templates import fill
 from core.outbound.templates import placeholder
@@ -141,5 +146,26 @@ def test_a_refused_recipient_is_refused_alone_and_the_connection_goes_on(sink, s
     _deliver(there, smtp_connection)
 
     assert refused.value.recipients["nobody@example.org"][0] == 550
+    [arrived] = sink.wait_for(1)
+    assert arrived.envelope_to == ("amina@example.org",)
+
+
+def test_a_temporary_refusal_is_no_bounce_and_a_permanent_one_is(sink, smtp_connection):
+    sink.refused.add("gone@example.org")
+    sink.deferred.add("later@example.org")
+    template = _template()
+    lane = [
+        (address, wire.wire_message(template, {"name": "A"}, to=address, message_id=f"<{n}@x>"))
+        for n, address in enumerate(["later@example.org", "gone@example.org", "amina@example.org"])
+    ]
+
+    outcomes = hand_over(lane, smtp_connection, threading.Event())
+
+    assert [(row, outcome) for row, _message, outcome, _error in outcomes] == [
+        ("later@example.org", FAILED),  # tried again later, the address not marked bad
+        ("gone@example.org", REFUSED),  # as good as a bounce
+        ("amina@example.org", SENT),
+    ]
+    assert "temporarily refused" in outcomes[0][3]
     [arrived] = sink.wait_for(1)
     assert arrived.envelope_to == ("amina@example.org",)

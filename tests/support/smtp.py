@@ -52,6 +52,8 @@ class _Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self._sink.refused:
             return "550 5.1.1 No such user here"
+        if address.lower() in self._sink.deferred:
+            return "451 4.7.1 Greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -91,6 +93,8 @@ class SmtpSink:
         self._accept_held = True
         # Addresses (lower case) the server refuses at RCPT, as a mailbox that does not exist.
         self.refused: set[str] = set()
+        # Addresses (lower case) refused for now at RCPT, as a greylisting server does.
+        self.deferred: set[str] = set()
 
     def start(self) -> SmtpSink:
         # aiosmtpd's Controller cannot bind port 0, so pick a free port first; retry on the rare

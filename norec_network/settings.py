@@ -6,7 +6,6 @@ on a laptop with only Python: a SQLite file and a filesystem Celery broker under
 written to `var/mail/`.
 """
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
@@ -31,9 +30,9 @@ class _Env(environ.Env):
         except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
             wanted = getattr(cast, "__name__", None) or type(cast).__name__
             wanted = {"loads": "JSON"}.get(wanted, wanted)
-            raise ImproperlyConfigured(
-                f"{var}={os.environ.get(var, '')!r} cannot be read as {wanted}: {exc}"
-            ) from exc
+            # Never the value itself: it may hold a secret (SES client parameters hold keys).
+            where = f" ({exc.msg} at character {exc.pos})" if hasattr(exc, "pos") else ""
+            raise ImproperlyConfigured(f"{var} cannot be read as {wanted}{where}.") from None
 
 
 env = _Env()

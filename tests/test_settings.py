@@ -419,13 +419,17 @@ def test_a_dead_workers_mail_is_back_in_the_queue_within_five_minutes_at_the_def
 @pytest.mark.parametrize(
     ("name", "value", "said"),
     [
-        ("EMAIL_PORT", "twenty-five", "EMAIL_PORT='twenty-five' cannot be read as int"),
+        ("EMAIL_PORT", "twenty-five", "EMAIL_PORT cannot be read as int"),
         (
             "ANYMAIL_REQUESTS_TIMEOUT",
             "thirty",
-            "ANYMAIL_REQUESTS_TIMEOUT='thirty' cannot be read as float",
+            "ANYMAIL_REQUESTS_TIMEOUT cannot be read as float",
         ),
-        ("ANYMAIL_AMAZON_SES_CLIENT_PARAMS", '{"region_name":', "cannot be read as JSON"),
+        (
+            "ANYMAIL_AMAZON_SES_CLIENT_PARAMS",
+            '{"aws_secret_access_key": "wJalrXUtnFEMI/SECRET",}',
+            "cannot be read as JSON (Expecting property name",
+        ),
         ("ANYMAIL_AMAZON_SES_CLIENT_PARAMS", '["eu-west-1"]', "must be a JSON object"),
     ],
 )
@@ -434,3 +438,4 @@ def test_a_value_that_cannot_be_read_stops_start_up_naming_the_variable(name, va
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and said in result.stderr
+    assert value not in result.stderr and "wJalrXUtnFEMI" not in result.stderr  # never the value

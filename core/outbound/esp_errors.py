@@ -34,7 +34,13 @@ import requests
 from anymail.exceptions import AnymailAPIError
 from billiard.exceptions import SoftTimeLimitExceeded
 from botocore.exceptions import ConnectTimeoutError
+from botocore.exceptions import CredentialRetrievalError
 from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import NoRegionError
+from botocore.exceptions import ParamValidationError
+from botocore.exceptions import PartialCredentialsError
+from botocore.exceptions import TokenRetrievalError
 from urllib3.exceptions import NewConnectionError
 
 
@@ -52,9 +58,23 @@ def answered_status(exc: BaseException) -> int | None:
     return None
 
 
+# What boto3 raises before it sends anything: its parameters refused, no credentials, no region.
+# (Not every BotoCoreError: a checksum error comes after SES answered.)
+_BOTO_BEFORE_SENDING = (
+    ParamValidationError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    CredentialRetrievalError,
+    NoRegionError,
+    TokenRetrievalError,
+)
+
+
 def _never_connected(cause: BaseException | None) -> bool:
     """A connection that was never made: no byte of the request left this process."""
     if isinstance(cause, requests.ConnectTimeout | EndpointConnectionError | ConnectTimeoutError):
+        return True
+    if isinstance(cause, _BOTO_BEFORE_SENDING):
         return True
     if isinstance(cause, requests.ConnectionError) and cause.args:
         # requests wraps urllib3's MaxRetryError, whose `reason` says what failed.

@@ -14,6 +14,10 @@ from datetime import timedelta
 import pytest
 from anymail.exceptions import AnymailAPIError
 from botocore.exceptions import ConnectTimeoutError
+from botocore.exceptions import FlexibleChecksumError
+from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import NoRegionError
+from botocore.exceptions import ParamValidationError
 from botocore.exceptions import ReadTimeoutError
 from django.conf import settings as django_settings
 from django.core.mail import EmailMessage
@@ -258,6 +262,22 @@ def test_a_boto3_connect_timeout_is_certainly_not_taken():
 
     assert certainly_not_taken(error)
     assert not certainly_not_taken(read)
+
+
+@pytest.mark.parametrize(
+    ("cause", "not_taken"),
+    [
+        (NoCredentialsError(), True),  # boto3 had nothing to sign with: nothing was sent
+        (ParamValidationError(report="Invalid type for parameter Content"), True),
+        (NoRegionError(), True),
+        (FlexibleChecksumError(error_msg="checksum"), False),  # comes after SES answered
+    ],
+)
+def test_what_boto3_refuses_before_sending_is_certainly_not_taken(cause, not_taken):
+    error = AnymailAPIError("boto3")
+    error.__cause__ = cause
+
+    assert certainly_not_taken(error) is not_taken
 
 
 def test_one_off_mail_goes_as_one_sendemail_call(fake):

@@ -20,7 +20,6 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Max
 from django.db.models import Q
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -140,14 +139,14 @@ def announcement_prepare_chunk(
         if announcement is None:
             return outbound.PrepareResult(rows=0, more=False)
         rows = announcement.messages
-        if after is None:
-            # Where the rows stop: a chain lost with its worker goes on from there.
-            after = rows.aggregate(last=Max("participant_id"))["last"] or 0
-        chunk = list(
-            branch_recipients(announcement.branch)
-            .filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", "user__email", "email", "time_zone")[: outbound.PREPARE_CHUNK]
+        chunk = outbound.next_recipients(
+            branch_recipients(announcement.branch),
+            rows,
+            after,
+            outbound.PREPARE_CHUNK,
+            "user__email",
+            "email",
+            "time_zone",
         )
         AnnouncementMessage.objects.bulk_create(
             [

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.db.models import OuterRef
 from django.db.models import Subquery
 from django.utils import timezone
@@ -129,14 +128,14 @@ def wave_prepare_chunk(*, wave_id: int, after: int | None = None) -> outbound.Pr
 
 def _materialise_chunk(*, wave: Wave, after: int | None) -> tuple[int, int | None]:
     """(rows written, the last participant id when more may follow)."""
-    if after is None:
-        # Where the rows stop: a chain lost with its worker goes on from there.
-        after = wave.invitations.aggregate(last=Max("participant_id"))["last"] or 0
-    chunk = list(
-        _eligible(wave)
-        .filter(pk__gt=after)
-        .order_by("pk")
-        .values_list("pk", "email", "time_zone", "home_country")[: outbound.PREPARE_CHUNK]
+    chunk = outbound.next_recipients(
+        _eligible(wave),
+        wave.invitations,
+        after,
+        outbound.PREPARE_CHUNK,
+        "email",
+        "time_zone",
+        "home_country",
     )
     # A participant invited directly meanwhile holds an open invitation, and a chunk run twice
     # meets its own rows: the unique constraint skips them (ON CONFLICT DO NOTHING).

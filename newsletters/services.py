@@ -13,7 +13,6 @@ from dataclasses import replace
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Max
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -320,14 +319,12 @@ def newsletter_prepare_chunk(
         newsletter = Newsletter.objects.select_for_update().filter(pk=newsletter_id).first()
         if newsletter is None or newsletter.status != Status.PREPARING:
             return outbound.PrepareResult(rows=0, more=False)
-        if after is None:
-            # Where the rows stop: a chain lost with its worker goes on from there.
-            after = newsletter.deliveries.aggregate(last=Max("participant_id"))["last"] or 0
-        chunk = list(
-            newsletter_recipients(newsletter=newsletter)
-            .filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", "user__email")[: outbound.PREPARE_CHUNK]
+        chunk = outbound.next_recipients(
+            newsletter_recipients(newsletter=newsletter),
+            newsletter.deliveries,
+            after,
+            outbound.PREPARE_CHUNK,
+            "user__email",
         )
         Delivery.objects.bulk_create(
             [

@@ -121,6 +121,7 @@ from core.outbound.marks import MAX_ATTEMPTS
 from core.outbound.preparing import PREPARE_CHUNK
 from core.outbound.preparing import Preparation
 from core.outbound.preparing import PrepareResult
+from core.outbound.preparing import next_recipients
 from core.outbound.preparing import prepare_chunk
 from core.outbound.preparing import register_preparation
 from core.outbound.preparing import stalled_preparations
@@ -162,6 +163,7 @@ __all__ = [
     "COMPLAINT_RATE_LIMIT",
     "MAX_ATTEMPTS",
     "PREPARE_CHUNK",
+    "next_recipients",
     "BatchResult",
     "Campaign",
     "OutboundMessage",

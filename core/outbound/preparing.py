@@ -23,6 +23,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Max
 from django.utils import timezone
 
 from core.outbound.registry import get_stream
@@ -52,6 +53,16 @@ class Preparation:
 
 
 _preparations: dict[str, Preparation] = {}
+
+
+def next_recipients(recipients, rows, after: int | None, size: int, *fields: str) -> list[tuple]:
+    """The next `size` (PREPARE_CHUNK) `recipients` (a Participant queryset) above id `after`,
+    as tuples of their id and `fields`. `after` None is where the campaign's `rows` stop (their
+    highest `participant_id`): a chain of chunks lost with its worker goes on from there."""
+    if after is None:
+        after = rows.aggregate(last=Max("participant_id"))["last"] or 0
+    chosen = recipients.filter(pk__gt=after).order_by("pk").values_list("pk", *fields)
+    return list(chosen[:size])
 
 
 def register_preparation(stream_name: str, preparation: Preparation) -> None:

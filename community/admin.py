@@ -23,6 +23,7 @@ from community.models import Report
 from community.models import Room
 from community.models import Tag
 from community.models import Topic
+from core.admin import SENDING_FIELDS
 from core.admin import ReadOnlyModelAdmin
 from core.outbound_model import OutboundStatus
 from members.models import Participant
@@ -361,21 +362,5 @@ class DigestDeliveryAdmin(ReadOnlyModelAdmin):
     search_fields = ["email", "participant__first_name", "participant__last_name"]
     list_select_related = ["participant"]
     date_hierarchy = "until"
-    fields = [
-        "participant",
-        "email",
-        "frequency",
-        "since",
-        "until",
-        "status",
-        "claimed_at",
-        "sent_at",
-        "esp_message_id",
-        "attempts",
-        "last_error",
-        "delivered_at",
-        "bounced_at",
-        "complained_at",
-        "created_at",
-    ]
+    fields = ["participant", "email", "frequency", "since", "until", *SENDING_FIELDS]
     readonly_fields = fields

@@ -3,6 +3,21 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import OutgoingMail
 
+# What staff see of a bulk row's way out, in the order it happens (`OutboundMessage`'s fields):
+# the read-only lists of a newsletter's deliveries and of the digests.
+SENDING_FIELDS = [
+    "status",
+    "claimed_at",
+    "sent_at",
+    "esp_message_id",
+    "attempts",
+    "last_error",
+    "delivered_at",
+    "bounced_at",
+    "complained_at",
+    "created_at",
+]
+
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
     """A record staff read but never add, change or delete in the admin: a log kept by the

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import SENDING_FIELDS
 from core.forms import PaceField
 from core.outbound_model import DEFAULT_RATE_PER_HOUR
 from members.models import Participant
@@ -228,21 +229,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status", ("delivered_at", admin.EmptyFieldListFilter), "newsletter"]
     search_fields = ["email", "participant__first_name", "participant__last_name"]
     list_select_related = ["newsletter", "participant"]
-    readonly_fields = [
-        "newsletter",
-        "participant",
-        "email",
-        "status",
-        "claimed_at",
-        "sent_at",
-        "esp_message_id",
-        "attempts",
-        "last_error",
-        "delivered_at",
-        "bounced_at",
-        "complained_at",
-        "created_at",
-    ]
+    readonly_fields = ["newsletter", "participant", "email", *SENDING_FIELDS]
     fields = readonly_fields
 
     def has_add_permission(self, request):

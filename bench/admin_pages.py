@@ -131,11 +131,10 @@ def superuser_client():
     return client
 
 
-def measure(
-    client, url: str, params: dict, check: bytes, *, rounds: int
-) -> tuple[list[float], list[float], int]:
+def measure(client, url: str, params: dict, check: bytes, *, rounds: int) -> tuple:
     """Wall-clock times (ms, sorted), this process's CPU time per request (ms: Django's own
-    work, which the machine's other load does not change) and the most queries of a request."""
+    work, which the machine's other load does not change), the most queries of a request, and
+    the last response."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -152,7 +151,7 @@ def measure(
         assert check in response.content, (url, params)
         queries.add(len(captured))
     times.sort()
-    return times, cpu, max(queries)
+    return times, cpu, max(queries), response
 
 
 def print_figures(name: str, times: list[float], cpu: list[float], queries: int) -> None:

@@ -138,7 +138,7 @@ def run() -> None:
     # that counts them again costs (once per couple of minutes, or "Count again now").
     pages.append(("index_recount", index, {"recount": "1"}, b"Invitations per home country"))
     for name, url, params, check in pages:
-        times, cpu, queries = measure(client, url, params, check, rounds=ROUNDS)
+        times, cpu, queries, _response = measure(client, url, params, check, rounds=ROUNDS)
         print_figures(f"admin_{name}", times, cpu, queries)
 
 

@@ -22,6 +22,7 @@ import statistics
 import sys
 import time
 
+from admin_pages import measure as time_page
 from scratch import scratch_database
 
 BENCH_DB = "norec_bench_community"
@@ -249,26 +250,10 @@ def generate(rng: random.Random) -> None:
 
 
 def measure(client, url: str, params: dict, check: bytes):
-    """Wall-clock times (ms, sorted), this process's CPU time per request (ms), the most queries
-    of a request and the page's size gzipped (KB, as GZipMiddleware serves it)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(3):  # warm-up: template loading, connections, caches
-        assert client.get(url, params).status_code == 200
-    times, cpu, queries = [], [], set()
-    for _ in range(ROUNDS):
-        with CaptureQueriesContext(connection) as captured:
-            begun, cpu_begun = time.perf_counter(), time.process_time()
-            response = client.get(url, params)
-            times.append((time.perf_counter() - begun) * 1000)
-            cpu.append((time.process_time() - cpu_begun) * 1000)
-        assert response.status_code == 200, (url, params, response.status_code)
-        assert check in response.content, (url, params, check)
-        queries.add(len(captured))
-    times.sort()
-    size = len(gzip.compress(response.content, compresslevel=6)) / 1024
-    return times, cpu, max(queries), size
+    """`admin_pages.measure`'s figures, and the page's size gzipped (KB, as GZipMiddleware
+    serves it)."""
+    times, cpu, queries, response = time_page(client, url, params, check, rounds=ROUNDS)
+    return times, cpu, queries, len(gzip.compress(response.content, compresslevel=6)) / 1024
 
 
 def run() -> None:
